@@ -1,0 +1,56 @@
+// Owns calling an operation: authorisation (the one place it is decided), validation, the handler,
+// and mapping driver errors — identical for a direct HTTP request and a composite subrequest.
+import { errors } from '../errors';
+import { mapDbError } from '../db/errors';
+import { checkBody, checkQuery, compileValidators, type Validators } from './validate';
+import type { Caller, Operation, OpContext, OpInput, OpResult } from './operation';
+
+export interface CompiledOp {
+  op: Operation;
+  validators: Validators;
+}
+
+export function compileOperations(ops: Operation[]): CompiledOp[] {
+  const seen = new Set<string>();
+  for (const op of ops) {
+    if (seen.has(op.operationId)) throw new Error(`duplicate operationId ${op.operationId}`);
+    seen.add(op.operationId);
+  }
+  return ops.map((op) => ({ op, validators: compileValidators(op) }));
+}
+
+/** May this caller run this operation? The only authorisation rule in the server. */
+export function isAllowed(op: Operation, caller: Caller): boolean {
+  return op.roles.some((role) => caller.roles.includes(role));
+}
+
+export function authorize(op: Operation, caller: Caller): void {
+  if (!isAllowed(op, caller)) {
+    throw errors.forbidden(`Your roles (${caller.roles.join(', ') || 'none'}) may not ${op.method.toUpperCase()} /${op.api}/v1${op.path}`);
+  }
+}
+
+export interface RawInput {
+  params: Record<string, string>;
+  query: Record<string, unknown>;
+  body: unknown;
+  headers: Record<string, string | undefined>;
+  rawBody?: Buffer;
+}
+
+/** Validates the raw input of an already-authorised call. The query object is coerced in place. */
+export function validateInput(c: CompiledOp, raw: RawInput): OpInput {
+  const query = checkQuery(c.validators, raw.query);
+  const body = c.op.rawBody ? undefined : checkBody(c.op, c.validators, raw.body);
+  return { params: raw.params, query, body, headers: raw.headers, rawBody: raw.rawBody };
+}
+
+export async function invoke(c: CompiledOp, ctx: OpContext, raw: RawInput): Promise<OpResult> {
+  authorize(c.op, ctx.caller);
+  const input = validateInput(c, raw);
+  try {
+    return await c.op.handler(ctx, input);
+  } catch (err) {
+    throw mapDbError(err);
+  }
+}

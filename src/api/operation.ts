@@ -1,0 +1,106 @@
+// Owns the shape of one API operation in the route table: everything routing, validation,
+// authorisation, the composite dispatcher and OpenAPI need to know about it.
+import type { TSchema } from '@sinclair/typebox';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import type { DbHandle } from '../db/exec';
+import type { IdReservations } from '../db/ids';
+import type { IdCodec } from '../resources/ids';
+
+export type Role = 'admin' | 'user' | 'reader';
+export const ROLES: readonly Role[] = ['admin', 'user', 'reader'];
+export type ApiName = 'common' | 'admin' | 'composite' | 'connectors';
+export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
+
+export const READERS: readonly Role[] = ['admin', 'user', 'reader'];
+export const WRITERS: readonly Role[] = ['admin', 'user'];
+export const ADMINS: readonly Role[] = ['admin'];
+
+/** The authenticated caller. `id` is absent for a JWT subject that has no row in the users table. */
+export interface Caller {
+  id: number | undefined;
+  username: string;
+  displayName: string;
+  roles: Role[];
+}
+
+export interface QueryParamDef {
+  name: string;
+  schema: TSchema;
+  description: string;
+  allowForComposite: boolean;
+}
+
+export interface OpInput {
+  params: Record<string, string>;
+  query: Record<string, unknown>;
+  body: unknown;
+  /** Lower-case header names. */
+  headers: Record<string, string | undefined>;
+  /** The request body exactly as received, for operations with `rawBody`. */
+  rawBody?: Buffer;
+}
+
+/** Long-lived things an operation may use; one per app. */
+export interface Services {
+  config: Config;
+  knex: Knex;
+  ids: IdCodec;
+  logger: Logger;
+}
+
+export interface OpContext {
+  /** The handle to use for every query: the composite's transaction, a request's transaction, or the pool. */
+  db: DbHandle;
+  caller: Caller;
+  services: Services;
+  reservations: IdReservations;
+  /** True inside a composite's `requests`: fields set at commit are left out of the response. */
+  inComposite: boolean;
+  requestId: string;
+}
+
+export interface OpResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** A body that is not JSON (connector pass-through). */
+  raw?: { contentType: string; body: Buffer | string };
+}
+
+export interface OpResponse {
+  status: number;
+  description: string;
+  schema?: TSchema;
+}
+
+export interface Operation {
+  operationId: string;
+  api: ApiName;
+  method: HttpMethod;
+  /** Path inside the API, OpenAPI style: `/activities/{activityId}/notes`. */
+  path: string;
+  summary: string;
+  tag: string;
+  roles: readonly Role[];
+  allowForComposite: boolean;
+  queryParams: readonly QueryParamDef[];
+  body?: TSchema;
+  /** Hand the handler the raw body instead of parsed JSON (any content type). */
+  rawBody?: boolean;
+  responses: readonly OpResponse[];
+  /** Writes run in a transaction of their own when called directly. */
+  transactional: boolean;
+  /** Sequence of the resource this operation creates; composites reserve such ids before their transaction. */
+  creates?: string;
+  /** Takes the optimistic-lock checksum from the `GW-Checksum` request header. */
+  checksumHeader?: boolean;
+  /** Response headers the operation may set, for OpenAPI. */
+  handler(ctx: OpContext, input: OpInput): Promise<OpResult>;
+}
+
+/** `/rest/common/v1` + operation path, Express style (`:activityId`). */
+export function expressPath(op: Operation): string {
+  return `/rest/${op.api}/v1${op.path.replace(/\{(\w+)\}/g, ':$1')}`;
+}

@@ -1,0 +1,74 @@
+// Builds the Express app from configuration and a database handle — no listening, no globals.
+import express, { type Express } from 'express';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import { compileOperations, type CompiledOp } from './api/dispatch';
+import type { ApiName, Operation, Services } from './api/operation';
+import { credentialChecks } from './auth/checks';
+import { resourceOperations } from './resources';
+import { idCodec } from './resources/ids';
+import { compositeOperation } from './composite/operation';
+import { buildOpenApi } from './openapi/build';
+import { authenticate } from './http/authenticate';
+import { healthCheck } from './http/health';
+import { securityMiddleware } from './http/security';
+import { rawBody } from './http/body';
+import { errorHandler } from './http/errorHandler';
+import { requestLog } from './http/requestLog';
+import { mountOperations, notFoundOrMethodNotAllowed } from './http/routes';
+import { errors } from './errors';
+
+export interface AppOptions {
+  config: Config;
+  knex: Knex;
+  logger: Logger;
+  /** More operations for the route table (connectors). */
+  extraOperations?: (services: Services) => Operation[];
+}
+
+export interface App {
+  app: Express;
+  services: Services;
+  operations: CompiledOp[];
+}
+
+const APIS: ApiName[] = ['common', 'admin', 'composite', 'connectors'];
+
+export function createApp(opts: AppOptions): App {
+  const services: Services = { config: opts.config, knex: opts.knex, ids: idCodec(opts.config.idPrefix), logger: opts.logger };
+  const ops: Operation[] = [...resourceOperations, ...(opts.extraOperations ? opts.extraOperations(services) : [])];
+  let compiled: CompiledOp[] = [];
+  ops.push(compositeOperation(() => compiled));
+  compiled = compileOperations(ops);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use(requestLog(opts.logger));
+
+  app.use(securityMiddleware(opts.config));
+  app.get('/healthz', healthCheck(opts.knex));
+
+  const auth = authenticate(credentialChecks(services), opts.config);
+
+  const documents = new Map<string, unknown>();
+  const openapi = (api?: ApiName) => {
+    const key = api ?? 'all';
+    if (!documents.has(key)) documents.set(key, buildOpenApi(ops, api));
+    return documents.get(key);
+  };
+  app.get('/openapi.json', auth, (_req, res) => void res.json(openapi()));
+  app.get('/rest/:api/v1/openapi.json', auth, (req, res, next) => {
+    const api = req.params.api as ApiName;
+    if (!APIS.includes(api)) return next(errors.notFound(`No API named ${api}`));
+    res.json(openapi(api));
+  });
+
+  app.use('/rest', auth, rawBody(opts.config.bodyLimitBytes));
+  mountOperations(app, compiled, services);
+  app.use(notFoundOrMethodNotAllowed(compiled));
+  app.use(errorHandler(opts.logger, opts.config.bodyLimitBytes));
+  return { app, services, operations: compiled };
+}

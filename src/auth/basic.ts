@@ -1,0 +1,59 @@
+// Owns HTTP Basic authentication against the users table, with a cache of verified credentials so
+// the slow hash runs once per password, not once per request.
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
+import { compileOnce, queryFirst } from '../db/exec';
+import type { Caller, Role } from '../api/operation';
+import { verifyPassword } from './passwords';
+
+interface UserRow {
+  id: number;
+  username: string;
+  display_name: string | null;
+  roles: string;
+  active: number | boolean;
+  password_hash: string;
+}
+
+const CACHE_LIMIT = 1000;
+
+export function parseBasic(header: string): { username: string; password: string } | undefined {
+  const m = /^Basic ([A-Za-z0-9+/=]{1,2000})$/.exec(header.trim());
+  if (!m) return undefined;
+  const text = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = text.indexOf(':');
+  if (colon <= 0) return undefined;
+  return { username: text.slice(0, colon), password: text.slice(colon + 1) };
+}
+
+export function callerFromRow(row: Pick<UserRow, 'id' | 'username' | 'display_name' | 'roles'>): Caller {
+  return { id: Number(row.id), username: row.username, displayName: row.display_name ?? row.username, roles: JSON.parse(row.roles) as Role[] };
+}
+
+export async function findUserByUsername(knex: Knex, username: string): Promise<UserRow | undefined> {
+  const sql = compileOnce(knex, 'auth:userByName', (k) => k('users').select('id', 'username', 'display_name', 'roles', 'active', 'password_hash').where('username', ''));
+  return queryFirst<UserRow>(knex, sql, [username]);
+}
+
+export class BasicAuthenticator {
+  /** (username, sha256(password)) → the stored hash that password was verified against. */
+  private readonly verified = new Map<string, string>();
+
+  constructor(private readonly knex: Knex) {}
+
+  /** The caller, or undefined for unknown users, wrong passwords and inactive accounts. */
+  async authenticate(header: string): Promise<Caller | undefined> {
+    const creds = parseBasic(header);
+    if (!creds || creds.username.length > 64 || creds.password.length > 256) return undefined;
+    const row = await findUserByUsername(this.knex, creds.username);
+    if (!row || !row.active) return undefined;
+    const key = `${creds.username}\u0000${createHash('sha256').update(creds.password).digest('base64')}`;
+    // A changed password changes the stored hash, so a cached verification of the old one no longer matches.
+    if (this.verified.get(key) !== row.password_hash) {
+      if (!(await verifyPassword(creds.password, row.password_hash))) return undefined;
+      if (this.verified.size >= CACHE_LIMIT) this.verified.delete(this.verified.keys().next().value as string);
+      this.verified.set(key, row.password_hash);
+    }
+    return callerFromRow(row);
+  }
+}

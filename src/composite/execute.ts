@@ -1,0 +1,148 @@
+// Owns the execute stage: ids reserved ahead, every request in order inside ONE transaction with the
+// idempotency record, variables set from each subresponse, then the selections against committed data.
+import type { Knex } from 'knex';
+import { invoke } from '../api/dispatch';
+import type { Caller, OpContext, OpResult, Services } from '../api/operation';
+import { compileOnce, execute, queryFirst } from '../db/exec';
+import { nowIso } from '../db/dialect';
+import { dbErrorCode } from '../db/errors';
+import { IdReservations } from '../db/ids';
+import { inTransaction } from '../db/transaction';
+import { ApiError, errors } from '../errors';
+import type { CompositePlan, PlannedCall } from './plan';
+import { evaluateVarPath, type Vars } from './vars';
+
+export type SubResponse =
+  | { body?: unknown; headers: Record<string, string>; status: number }
+  | { responseIncluded: false }
+  | { requestError: unknown }
+  | { skipped: true };
+
+export interface Timing {
+  name: string;
+  desc: string;
+  ms: number;
+}
+
+export type CompositeOutcome =
+  | { ok: true; responses: SubResponse[]; selections: SubResponse[]; timings: Timing[] }
+  | { ok: false; failedAt: number; responses: SubResponse[]; selections: SubResponse[]; timings: Timing[] };
+
+export interface ExecuteContext {
+  services: Services;
+  caller: Caller;
+  requestId: string;
+  transactionId?: string;
+}
+
+/** Raised inside the transaction to roll it back while keeping what the client must be told. */
+class SubrequestFailed extends Error {
+  constructor(readonly index: number, readonly error: ApiError) {
+    super(error.message);
+  }
+}
+
+function since(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+function rawInput(call: PlannedCall, vars: Vars, headers: Record<string, string | undefined>) {
+  const params: Record<string, string> = {};
+  for (const [name, value] of call.params) params[name] = typeof value === 'string' ? value : (value(vars) as string);
+  const query = { ...((call.queryRenderer ? call.queryRenderer(vars) : call.query) as Record<string, unknown>) };
+  const body = call.bodyRenderer ? call.bodyRenderer(vars) : call.body;
+  return { params, query, body, headers };
+}
+
+function entry(result: OpResult): SubResponse {
+  return result.body === undefined ? { headers: result.headers ?? {}, status: result.status } : { body: result.body, headers: result.headers ?? {}, status: result.status };
+}
+
+async function runRequest(call: PlannedCall, ctx: OpContext, vars: Vars): Promise<SubResponse> {
+  const result = await invoke(call.compiled, ctx, rawInput(call, vars, {}));
+  for (const v of call.vars) {
+    const value = evaluateVarPath(v.path, result.body);
+    if (value === undefined) {
+      throw errors.badInput(`var "${v.name}": path ${v.path} matches nothing in the response`, [{ message: 'Var path matched nothing', properties: { var: v.name, path: v.path } }]);
+    }
+    vars.set(v.name, value);
+  }
+  return call.includeResponse ? entry(result) : { responseIncluded: false };
+}
+
+async function recordTransactionId(trx: Knex.Transaction, id: string): Promise<void> {
+  // knex orders insert columns by name: create_time, id.
+  const sql = compileOnce(trx, 'composite:recordTx', (k) => k('composite_transactions').insert({ create_time: '', id: '' }));
+  try {
+    await execute(trx, sql, [nowIso(), id]);
+  } catch (err) {
+    const code = dbErrorCode(err);
+    if (code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') throw errors.alreadyExecuted(id);
+    throw err;
+  }
+}
+
+export async function alreadyExecuted(knex: Knex, id: string): Promise<boolean> {
+  const sql = compileOnce(knex, 'composite:findTx', (k) => k('composite_transactions').select('id').where('id', ''));
+  return (await queryFirst(knex, sql, [id])) !== undefined;
+}
+
+async function runSelections(plan: CompositePlan, x: ExecuteContext, vars: Vars, timings: Timing[]): Promise<SubResponse[]> {
+  const ctx: OpContext = { db: x.services.knex, caller: x.caller, services: x.services, reservations: new IdReservations(), inComposite: false, requestId: x.requestId };
+  const out: SubResponse[] = [];
+  for (const call of plan.selections) {
+    const start = process.hrtime.bigint();
+    try {
+      out.push(entry(await invoke(call.compiled, ctx, rawInput(call, vars, {}))));
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      out.push({ body: err.toBody(), headers: {}, status: err.status });
+    }
+    timings.push({ name: `sel.${call.index}`, desc: `GET ${call.uri}`, ms: since(start) });
+  }
+  return out;
+}
+
+export async function executeComposite(plan: CompositePlan, x: ExecuteContext): Promise<CompositeOutcome> {
+  const { knex, config } = x.services;
+  const timings: Timing[] = [];
+  const vars: Vars = new Map();
+  let responses: SubResponse[] = [];
+
+  if (plan.requests.length > 0) {
+    const reservations = await IdReservations.reserveAhead(knex, plan.creates);
+    let commitStart = process.hrtime.bigint();
+    try {
+      await inTransaction(knex, async (trx) => {
+        // A retried attempt starts clean and reuses the same reserved ids (the first attempt committed nothing).
+        reservations.rewind();
+        responses = [];
+        vars.clear();
+        timings.length = 0;
+        if (x.transactionId !== undefined) await recordTransactionId(trx, x.transactionId);
+        const ctx: OpContext = { db: trx, caller: x.caller, services: x.services, reservations, inComposite: true, requestId: x.requestId };
+        for (const call of plan.requests) {
+          const start = process.hrtime.bigint();
+          try {
+            responses.push(await runRequest(call, ctx, vars));
+          } catch (err) {
+            if (err instanceof ApiError && err.errorCode !== 'gw.api.rest.exception.ServiceUnavailableException') throw new SubrequestFailed(call.index, err);
+            throw err;
+          } finally {
+            timings.push({ name: `req.${call.index}`, desc: `${call.method.toUpperCase()} ${call.uri}`, ms: since(start) });
+          }
+        }
+        // The commit happens when this function returns.
+        commitStart = process.hrtime.bigint();
+      }, { retries: config.db.retryLimit, isolationLevel: 'read committed' });
+      timings.push({ name: 'commit', desc: 'Commit', ms: since(commitStart) });
+    } catch (err) {
+      if (!(err instanceof SubrequestFailed)) throw err;
+      const failed: SubResponse[] = [...responses, { requestError: err.error.toBody() }];
+      for (let i = failed.length; i < plan.requests.length; i++) failed.push({ skipped: true });
+      return { ok: false, failedAt: err.index, responses: failed, selections: plan.selections.map(() => ({ skipped: true })), timings };
+    }
+  }
+  const selections = await runSelections(plan, x, vars, timings);
+  return { ok: true, responses, selections, timings };
+}

@@ -1,0 +1,54 @@
+// Owns the parse stage: the JSON Schema of a composite request body (ajv validates it like any other
+// body, so unknown members, wrong types and over-long arrays are refused before planning).
+import { Type, type Static } from '@sinclair/typebox';
+
+const Parameters = Type.Record(
+  Type.String({ maxLength: 64 }),
+  Type.Union([Type.String({ maxLength: 2000 }), Type.Number(), Type.Boolean(), Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 20 })]),
+  { description: 'Query parameters, e.g. {"fields": "id,subject"}' },
+);
+
+const Var = Type.Object(
+  {
+    name: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$', description: 'An identifier' }),
+    path: Type.String({ minLength: 1, maxLength: 500, description: 'JSONPath into this subrequest\'s response body, e.g. $.data.attributes.id' }),
+  },
+  { additionalProperties: false },
+);
+
+export const SubRequest = Type.Object(
+  {
+    method: Type.String({ minLength: 1, maxLength: 10, description: 'post, patch or delete (any case)' }),
+    uri: Type.String({ minLength: 1, maxLength: 2000, description: 'Path relative to /rest, may hold ${var}' }),
+    body: Type.Optional(Type.Unknown()),
+    vars: Type.Optional(Type.Array(Var, { maxItems: 20 })),
+    parameters: Type.Optional(Parameters),
+    includeResponse: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const SubSelection = Type.Object(
+  {
+    method: Type.Optional(Type.String({ minLength: 1, maxLength: 10, description: 'get (the only one allowed)' })),
+    uri: Type.String({ minLength: 1, maxLength: 2000 }),
+    parameters: Type.Optional(Parameters),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * The composite body. Arrays are bounded far above COMPOSITE_MAX_SUBREQUESTS only as a parser
+ * guard; the configured limit is checked by the planner with a clearer message.
+ */
+export const CompositeBody = Type.Object(
+  {
+    requests: Type.Optional(Type.Array(SubRequest, { maxItems: 10000 })),
+    selections: Type.Optional(Type.Array(SubSelection, { maxItems: 10000 })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export type SubRequest = Static<typeof SubRequest>;
+export type SubSelection = Static<typeof SubSelection>;
+export type CompositeBody = Static<typeof CompositeBody>;

@@ -1,0 +1,142 @@
+// Owns the plan stage: everything about a composite that can be checked without data, checked before
+// any transaction begins. Pure: it reads the route table and the parsed body, and returns a plan or a 400.
+import type { CompiledOp } from '../api/dispatch';
+import type { PathMatcher } from '../api/match';
+import { errors, type ApiError } from '../errors';
+import type { CompositeBody, SubRequest, SubSelection } from './parse';
+import { checkVarPath, compileString, compileValue, TemplateError, type Renderer, type Vars } from './vars';
+
+export type Section = 'requests' | 'selections';
+
+export interface PlannedCall {
+  section: Section;
+  index: number;
+  method: string;
+  /** As the client wrote it (for timing descriptions and error details). */
+  uri: string;
+  compiled: CompiledOp;
+  /** Path parameter name → literal value or renderer. */
+  params: Array<[string, string | Renderer]>;
+  query: Record<string, unknown>;
+  queryRenderer?: Renderer;
+  body: unknown;
+  bodyRenderer?: Renderer;
+  vars: Array<{ name: string; path: string }>;
+  includeResponse: boolean;
+}
+
+export interface CompositePlan {
+  requests: PlannedCall[];
+  selections: PlannedCall[];
+  /** Sequence name → ids the requests will create, reserved before the transaction. */
+  creates: Map<string, number>;
+}
+
+function refuse(section: Section, index: number, message: string, extra: Record<string, unknown> = {}): ApiError {
+  return errors.badInput(`${section}[${index}]: ${message}`, [{ message, properties: { section, index, ...extra } }]);
+}
+
+/** Uri safety: a path relative to /rest and nothing else. */
+function uriProblem(uri: string): string | undefined {
+  if (!uri.startsWith('/')) return 'uri must be a path starting with / (relative to /rest)';
+  if (uri.startsWith('//') || /^[a-z][a-z0-9+.-]*:/i.test(uri)) return 'uri must not hold a scheme or host';
+  if (uri.includes('//')) return 'uri must not contain //';
+  if (/[?#]/.test(uri)) return 'uri must not hold a query string or fragment; use parameters';
+  if (/[\\\u0000-\u001f\u007f\s]/.test(uri)) return 'uri must not contain backslashes, spaces or control characters';
+  if (/%2e|%2f|%5c/i.test(uri)) return 'uri must not contain encoded dots, slashes or backslashes';
+  if (uri.split('/').some((s) => s === '.' || s === '..')) return 'uri must not contain . or .. segments';
+  if (uri.startsWith('/rest/')) return 'uri is relative to /rest: write /common/v1/…, not /rest/common/v1/…';
+  return undefined;
+}
+
+export interface PlanContext {
+  matcher: PathMatcher<CompiledOp>;
+  maxSubrequests: number;
+}
+
+function planCall(
+  ctx: PlanContext, section: Section, index: number, sub: SubRequest | SubSelection, declared: (name: string) => boolean,
+): PlannedCall {
+  const method = (sub.method ?? 'get').toLowerCase();
+  const allowedMethods = section === 'requests' ? ['post', 'patch', 'delete'] : ['get'];
+  if (!allowedMethods.includes(method)) {
+    throw refuse(section, index, `method ${sub.method} is not allowed in ${section} (only ${allowedMethods.join(', ')})`, { method: sub.method });
+  }
+  const problem = uriProblem(sub.uri);
+  if (problem) throw refuse(section, index, problem, { uri: sub.uri });
+
+  const segmentText = sub.uri.split('/').slice(1);
+  for (const seg of segmentText) {
+    try {
+      decodeURIComponent(seg.replace(/\$\{[^}]*\}/g, ''));
+    } catch {
+      throw refuse(section, index, 'uri holds a malformed percent-encoding', { uri: sub.uri });
+    }
+  }
+  const matches = ctx.matcher.match(sub.uri, (seg) => seg.includes('${'));
+  const match = matches.find((m) => m.entry.op.method === method);
+  if (!match) {
+    if (matches.length > 0) throw refuse(section, index, `${method.toUpperCase()} is not an operation on ${sub.uri}`, { uri: sub.uri });
+    throw refuse(section, index, `no operation matches ${sub.uri} (variables may stand only in id segments)`, { uri: sub.uri });
+  }
+  const op = match.entry.op;
+  if (!op.allowForComposite) throw refuse(section, index, `${op.operationId} is not allowed in a composite (x-gw-allowForCompositeApi: false)`, { operationId: op.operationId });
+
+  try {
+    const params: Array<[string, string | Renderer]> = Object.entries(match.params).map(([name, seg]) => {
+      const encoded = compileString(seg, declared, encodeURIComponent, true);
+      return [name, encoded ? (vars: Vars) => decodeURIComponent(encoded(vars) as string) : decodeURIComponent(seg)];
+    });
+
+    const parameters = sub.parameters ?? {};
+    for (const name of Object.keys(parameters)) {
+      const def = op.queryParams.find((p) => p.name === name);
+      if (!def || !def.allowForComposite || (section === 'requests' && name !== 'fields')) {
+        throw refuse(section, index, `query parameter "${name}" is not allowed here${section === 'requests' ? ' (requests take only fields)' : ''}`, { parameter: name });
+      }
+    }
+    const body = (sub as SubRequest).body;
+    if (body !== undefined && !op.body) throw refuse(section, index, `${method.toUpperCase()} ${sub.uri} takes no body`);
+
+    const vars = (sub as SubRequest).vars ?? [];
+    for (const v of vars) {
+      const pathProblem = checkVarPath(v.path);
+      if (pathProblem) throw refuse(section, index, `var "${v.name}" path ${v.path}: ${pathProblem}`, { var: v.name, path: v.path });
+    }
+    return {
+      section, index, method, uri: sub.uri, compiled: match.entry, params,
+      query: parameters, queryRenderer: compileValue(parameters, declared),
+      body, bodyRenderer: compileValue(body, declared),
+      vars, includeResponse: (sub as SubRequest).includeResponse !== false,
+    };
+  } catch (err) {
+    if (err instanceof TemplateError) throw refuse(section, index, err.message);
+    throw err;
+  }
+}
+
+export function planComposite(ctx: PlanContext, body: CompositeBody): CompositePlan {
+  const requests = body.requests ?? [];
+  const selections = body.selections ?? [];
+  if (requests.length + selections.length === 0) throw errors.badInput('A composite needs at least one request or selection');
+  if (requests.length + selections.length > ctx.maxSubrequests) {
+    throw errors.badInput(`A composite may hold at most ${ctx.maxSubrequests} requests and selections together; this one holds ${requests.length + selections.length}`, [
+      { message: 'Too many subrequests', properties: { limit: ctx.maxSubrequests, requests: requests.length, selections: selections.length } },
+    ]);
+  }
+  const declared = new Set<string>();
+  const isDeclared = (name: string) => declared.has(name);
+  const plan: CompositePlan = { requests: [], selections: [], creates: new Map() };
+  requests.forEach((sub, i) => {
+    const call = planCall(ctx, 'requests', i, sub, isDeclared);
+    for (const v of call.vars) {
+      if (declared.has(v.name)) throw refuse('requests', i, `var "${v.name}" is already declared by an earlier subrequest`, { var: v.name });
+    }
+    for (const v of call.vars) declared.add(v.name);
+    const seq = call.compiled.op.creates;
+    if (seq) plan.creates.set(seq, (plan.creates.get(seq) ?? 0) + 1);
+    plan.requests.push(call);
+  });
+  selections.forEach((sub, i) => plan.selections.push(planCall(ctx, 'selections', i, sub, isDeclared)));
+  return plan;
+}

@@ -1,0 +1,115 @@
+// Owns the server's configuration: read from the environment once, validated, and frozen.
+import path from 'node:path';
+
+export type DatabaseConfig =
+  | { kind: 'sqlite'; filename: string }
+  | { kind: 'postgres'; url: string };
+
+export interface Config {
+  host: string;
+  port: number;
+  database: DatabaseConfig;
+  compositeMaxSubrequests: number;
+  adminUsername: string;
+  adminPassword: string | undefined;
+  idPrefix: string;
+  bodyLimitBytes: number;
+  requestTimeoutMs: number;
+  logLevel: string;
+  connectorsRegistry: string | undefined;
+  connectorSecretsFile: string | undefined;
+  connectorsAllowedHosts: string[];
+  connectorTimeoutMs: number;
+  jwt: { jwksUrl: string; issuer: string | undefined; audience: string | undefined } | undefined;
+  authFailureLimit: { max: number; windowMs: number };
+  db: { poolMax: number; statementTimeoutMs: number; connectTimeoutMs: number; retryLimit: number };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+/** Parses DATABASE_URL: `sqlite:<path>`, `sqlite::memory:` or `postgres://…`. */
+export function parseDatabaseUrl(raw: string): DatabaseConfig {
+  if (raw === 'sqlite::memory:') return { kind: 'sqlite', filename: ':memory:' };
+  if (raw.startsWith('sqlite:')) {
+    const file = raw.slice('sqlite:'.length);
+    if (!file) throw new ConfigError('DATABASE_URL sqlite:<path> needs a path');
+    return { kind: 'sqlite', filename: path.resolve(file) };
+  }
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    try {
+      new URL(raw);
+    } catch {
+      throw new ConfigError('DATABASE_URL is not a valid postgres:// URL');
+    }
+    return { kind: 'postgres', url: raw };
+  }
+  throw new ConfigError('DATABASE_URL must start with sqlite: or postgres://');
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: Env = process.env): Config {
+  const host = env.HOST || '127.0.0.1';
+  const idPrefix = env.ID_PREFIX || 'xc';
+  if (!/^[a-z][a-z0-9_]{0,15}$/.test(idPrefix)) {
+    throw new ConfigError(`ID_PREFIX must be 1–16 lower-case letters, digits or _, starting with a letter, got "${idPrefix}"`);
+  }
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const adminUsername = env.ADMIN_USERNAME || 'admin';
+  if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(adminUsername)) throw new ConfigError('ADMIN_USERNAME must be 1–64 of A-Z a-z 0-9 _ . @ -');
+  const adminPassword = env.ADMIN_PASSWORD || undefined;
+  if (adminPassword !== undefined && adminPassword.length < 8) throw new ConfigError('ADMIN_PASSWORD must be at least 8 characters');
+  let jwt: Config['jwt'];
+  if (env.JWT_JWKS_URL) {
+    try {
+      new URL(env.JWT_JWKS_URL);
+    } catch {
+      throw new ConfigError('JWT_JWKS_URL is not a valid URL');
+    }
+    jwt = { jwksUrl: env.JWT_JWKS_URL, issuer: env.JWT_ISSUER || undefined, audience: env.JWT_AUDIENCE || undefined };
+  }
+  return Object.freeze({
+    host,
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    database: parseDatabaseUrl(env.DATABASE_URL || 'sqlite:./data/composite.db'),
+    compositeMaxSubrequests: integer(env, 'COMPOSITE_MAX_SUBREQUESTS', 100, 1, 10000),
+    adminUsername,
+    adminPassword,
+    idPrefix,
+    bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30000, 100, 600000),
+    logLevel,
+    connectorsRegistry: env.CONNECTORS_REGISTRY || undefined,
+    connectorSecretsFile: env.CONNECTOR_SECRETS_FILE || undefined,
+    connectorsAllowedHosts: (env.CONNECTORS_ALLOWED_HOSTS || '')
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
+    connectorTimeoutMs: integer(env, 'CONNECTOR_TIMEOUT_MS', 15000, 1, 600000),
+    jwt,
+    authFailureLimit: {
+      max: integer(env, 'AUTH_FAILURE_LIMIT', 10, 1, 100000),
+      windowMs: integer(env, 'AUTH_FAILURE_WINDOW_MS', 60000, 1000, 86400000),
+    },
+    db: {
+      poolMax: integer(env, 'DB_POOL_MAX', 10, 1, 1000),
+      statementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 30000, 0, 3600000),
+      connectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 5000, 100, 600000),
+      retryLimit: integer(env, 'DB_RETRY_LIMIT', 5, 0, 100),
+    },
+  });
+}

@@ -1,0 +1,53 @@
+// Owns the mapping of database driver errors to contract errors — by driver error code, never by message text.
+import { ApiError, errors } from '../errors';
+
+/** A failure that is not the client's fault and goes away if the whole transaction is tried again. */
+export class RetryableTransactionError extends Error {
+  override name = 'RetryableTransactionError';
+  constructor(readonly code: string) {
+    super(`transaction failed with ${code}`);
+  }
+}
+
+const CONSTRAINTS: Record<string, 'unique' | 'foreignKey' | 'notNull' | 'check'> = {
+  SQLITE_CONSTRAINT_UNIQUE: 'unique',
+  SQLITE_CONSTRAINT_PRIMARYKEY: 'unique',
+  SQLITE_CONSTRAINT_FOREIGNKEY: 'foreignKey',
+  SQLITE_CONSTRAINT_NOTNULL: 'notNull',
+  SQLITE_CONSTRAINT_CHECK: 'check',
+  '23505': 'unique',
+  '23503': 'foreignKey',
+  '23502': 'notNull',
+  '23514': 'check',
+};
+
+const RETRYABLE = new Set(['40001', '40P01', 'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT']);
+
+export function dbErrorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+export function isRetryable(err: unknown): boolean {
+  const code = dbErrorCode(err);
+  return err instanceof RetryableTransactionError || (code !== undefined && RETRYABLE.has(code));
+}
+
+/** Maps a constraint violation to a 409 the client can act on; anything else is returned unchanged. */
+export function mapDbError(err: unknown): unknown {
+  if (err instanceof ApiError) return err;
+  const code = dbErrorCode(err);
+  const kind = code ? CONSTRAINTS[code] : undefined;
+  switch (kind) {
+    case 'unique':
+      return errors.conflict('The change conflicts with an existing resource (a value that must be unique is already used)');
+    case 'foreignKey':
+      return errors.conflict('The change would break a reference between resources (the referenced resource is missing or still in use)');
+    case 'notNull':
+    case 'check':
+      return errors.badInput('The change breaks a rule on the stored data');
+    default:
+      if (code === '57014') return errors.serviceUnavailable('The database statement took too long', 1);
+      return err;
+  }
+}

@@ -1,0 +1,81 @@
+// Owns id reservation: ids come from a sequence that a rollback never rewinds, so an id shown once is never reused.
+import type { Knex } from 'knex';
+import { isSqlite } from './knex';
+import { queryFirst, queryRows, type DbHandle } from './exec';
+
+/** Creates the sequence a table's ids are drawn from (PostgreSQL SEQUENCE; a counter row on SQLite). */
+export async function createSequence(knex: Knex, name: string): Promise<void> {
+  if (isSqlite(knex)) {
+    if (!(await knex.schema.hasTable('id_sequences'))) {
+      await knex.schema.createTable('id_sequences', (t) => {
+        t.string('name', 64).primary();
+        t.bigInteger('next_id').notNullable();
+      });
+    }
+    await knex('id_sequences').insert({ name, next_id: 1 });
+  } else {
+    await knex.raw(`CREATE SEQUENCE ${name}_seq START 1`);
+  }
+}
+
+export async function dropSequence(knex: Knex, name: string): Promise<void> {
+  if (isSqlite(knex)) await knex('id_sequences').where({ name }).delete();
+  else await knex.raw(`DROP SEQUENCE IF EXISTS ${name}_seq`);
+}
+
+/**
+ * Reserves `count` ids of a sequence. On PostgreSQL nextval is never rolled back. On SQLite the
+ * caller must run this outside the transaction that uses the ids (see `IdReservations`), so a
+ * rolled-back composite still consumes the ids it showed.
+ */
+export async function reserveIds(h: DbHandle, sequence: string, count: number): Promise<number[]> {
+  if (count <= 0) return [];
+  if (isSqlite(h)) {
+    const row = await queryFirst<{ next_id: number }>(
+      h,
+      'UPDATE id_sequences SET next_id = next_id + ? WHERE name = ? RETURNING next_id',
+      [count, sequence],
+    );
+    if (!row) throw new Error(`unknown id sequence ${sequence}`);
+    const first = Number(row.next_id) - count;
+    return Array.from({ length: count }, (_, i) => first + i);
+  }
+  const rows = await queryRows<{ id: string }>(h, 'SELECT nextval(?::regclass) AS id FROM generate_series(1, ?)', [`${sequence}_seq`, count]);
+  return rows.map((r) => Number(r.id));
+}
+
+/** Hands out ids reserved ahead of a transaction, reserving more (inside it) only if a caller needs them. */
+export class IdReservations {
+  private readonly used = new Map<string, number>();
+
+  constructor(private readonly reserved: Record<string, number[]> = {}) {}
+
+  async next(h: DbHandle, sequence: string): Promise<number> {
+    const pool = this.reserved[sequence];
+    const used = this.used.get(sequence) ?? 0;
+    if (pool && used < pool.length) {
+      this.used.set(sequence, used + 1);
+      return pool[used];
+    }
+    const [id] = await reserveIds(h, sequence, 1);
+    return id;
+  }
+
+  /** Hands the reserved ids out again from the first (a retried transaction committed none of them). */
+  rewind(): void {
+    this.used.clear();
+  }
+
+  /** Reserves ids for every sequence in `counts` in one short transaction of its own. */
+  static async reserveAhead(knex: Knex, counts: Map<string, number>): Promise<IdReservations> {
+    if (counts.size === 0) return new IdReservations();
+    const reserved: Record<string, number[]> = {};
+    const take = async (h: DbHandle) => {
+      for (const [sequence, count] of counts) reserved[sequence] = await reserveIds(h, sequence, count);
+    };
+    if (isSqlite(knex)) await knex.transaction(take);
+    else await take(knex);
+    return new IdReservations(reserved);
+  }
+}
+

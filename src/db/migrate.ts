@@ -1,0 +1,22 @@
+// Owns schema migrations: the ordered list of migration modules and running them with knex's migrator.
+import type { Knex } from 'knex';
+import * as m001 from '../../migrations/001_resources';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/** Every migration, in order. A new migration is added here as well as in migrations/. */
+export const MIGRATIONS: Array<[string, Migration]> = [['001_resources', m001]];
+
+/** A static source, so migrations work the same from ts-jest, ts sources and the compiled dist/. */
+export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
+  getMigrations: async () => MIGRATIONS,
+  getMigrationName: ([name]) => name,
+  getMigration: async ([, migration]) => migration,
+};
+
+export async function migrateLatest(knex: Knex): Promise<void> {
+  await knex.migrate.latest({ migrationSource });
+}

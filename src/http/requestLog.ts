@@ -1,0 +1,23 @@
+// Owns the request id and the one structured log line per request (never headers, query strings or bodies).
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    id: string;
+  }
+}
+
+export function requestLog(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const start = process.hrtime.bigint();
+    req.id = randomUUID();
+    res.setHeader('X-Request-Id', req.id);
+    res.on('finish', () => {
+      const durationMs = Number(process.hrtime.bigint() - start) / 1e6;
+      logger.info({ reqId: req.id, method: req.method, path: req.path, status: res.statusCode, durationMs: Math.round(durationMs * 100) / 100, user: req.caller?.username }, 'request');
+    });
+    next();
+  };
+}

@@ -1,0 +1,86 @@
+// Owns collection reads shared by every resource: filters, sort, paging, total and links — all in SQL.
+import type { Knex } from 'knex';
+import { errors } from '../errors';
+import type { DbHandle } from '../db/exec';
+import type { IdCodec } from '../resources/ids';
+import { parseFieldSelection, present, type ResourceData, type ResourceDef, type Row } from '../resources/resource';
+import { applyFilters, parseFilter, type FilterCondition } from './filter';
+import { DEFAULT_PAGE_SIZE, type CollectionQuery } from './params';
+
+export interface CollectionBody {
+  count: number;
+  total?: number;
+  data: ResourceData[];
+  links: Record<string, { href: string; methods: string[] }>;
+}
+
+interface SortKey {
+  column: string;
+  descending: boolean;
+}
+
+export function parseSort(res: ResourceDef, sort: string[] | undefined): SortKey[] {
+  const keys: SortKey[] = [];
+  for (const item of (sort ?? []).flatMap((s) => s.split(','))) {
+    const name = item.trim().replace(/^[-+]/, '');
+    if (!name) continue;
+    const field = res.fields[name];
+    if (!field || field.writeOnly || !field.sortable) {
+      throw errors.badInput(`Unknown or unsortable field "${name}" in sort`, [{ message: 'Bad sort', properties: { parameter: 'sort', field: name } }]);
+    }
+    keys.push({ column: field.kind === 'id' ? `${res.alias}.id` : (field.column as string), descending: item.trim().startsWith('-') });
+  }
+  return keys;
+}
+
+function href(path: string, q: CollectionQuery, pageOffset: number): { href: string; methods: string[] } {
+  const search = new URLSearchParams();
+  if (q.fields) search.set('fields', q.fields);
+  for (const f of q.filter ?? []) search.append('filter', f);
+  if (q.sort?.length) search.set('sort', q.sort.join(','));
+  if (q.pageSize !== undefined) search.set('pageSize', String(q.pageSize));
+  if (pageOffset > 0) search.set('pageOffset', String(pageOffset));
+  if (q.includeTotal) search.set('includeTotal', 'true');
+  const qs = search.toString();
+  return { href: qs ? `${path}?${qs}` : path, methods: ['get'] };
+}
+
+export interface ListOptions {
+  ids: IdCodec;
+  /** The collection's own path relative to /rest, for links. */
+  path: string;
+  /** Conditions the collection itself imposes (e.g. notes of one activity). */
+  scope?: (qb: Knex.QueryBuilder) => void;
+  /** Conditions that do not come from the query string (search bodies). */
+  extraFilters?: FilterCondition[];
+}
+
+export async function listCollection(h: DbHandle, res: ResourceDef, q: CollectionQuery, opts: ListOptions): Promise<CollectionBody> {
+  const selection = parseFieldSelection(res, q.fields);
+  const conditions = [...(q.filter ?? []).map((f) => parseFilter(res, f, opts.ids)), ...(opts.extraFilters ?? [])];
+  const sortKeys = parseSort(res, q.sort);
+  const pageSize = q.pageSize ?? DEFAULT_PAGE_SIZE;
+  const pageOffset = q.pageOffset ?? 0;
+  const where = (qb: Knex.QueryBuilder) => {
+    if (opts.scope) opts.scope(qb);
+    applyFilters(qb, conditions, h);
+  };
+
+  const page = res.baseQuery(h).modify(where);
+  for (const key of sortKeys) page.orderBy(key.column, key.descending ? 'desc' : 'asc');
+  page.orderBy(`${res.alias}.id`, 'asc').limit(pageSize + 1).offset(pageOffset);
+  const rows: Row[] = await page;
+
+  const body: CollectionBody = { count: Math.min(rows.length, pageSize), data: [], links: {} };
+  if (q.includeTotal) {
+    const [{ n }] = await h(`${res.table} as ${res.alias}`).modify(where).count({ n: '*' });
+    body.total = Number(n);
+  }
+  body.data = rows.slice(0, pageSize).map((row) => present(res, row, { selection, ids: opts.ids, omitSetAtCommit: false }));
+  body.links.self = href(opts.path, q, pageOffset);
+  body.links.first = href(opts.path, q, 0);
+  if (rows.length > pageSize) body.links.next = href(opts.path, q, pageOffset + pageSize);
+  if (pageOffset > 0) body.links.prev = href(opts.path, q, Math.max(0, pageOffset - pageSize));
+  // `total` after `count` reads best; keep the documented member order.
+  return body.total === undefined ? body : { count: body.count, total: body.total, data: body.data, links: body.links };
+}

@@ -1,0 +1,94 @@
+// Owns the /common/v1/activities operations: the standard set, the assign and complete actions, and search.
+import { Type } from '@sinclair/typebox';
+import { READERS, WRITERS, type Operation, type OpContext } from '../../api/operation';
+import { errors } from '../../errors';
+import { listCollection } from '../../query/collection';
+import { parseFilter } from '../../query/filter';
+import { SEARCH_PARAMS, SINGLE_PARAMS, MAX_FILTERS, type CollectionQuery } from '../../query/params';
+import { ID_PATTERN } from '../fields';
+import { attributeColumns, checkChecksum, itemResult, requireRow, updateRow } from '../items';
+import { collectionResponseSchema, envelopeSchema, singleResponseSchema, parseFieldSelection } from '../resource';
+import { createOp, deleteOp, getOp, listOp, patchOp, type Envelope } from '../standardOps';
+import { activityResource as res } from './schema';
+
+const common = { res, api: 'common' as const, tag: 'Activities' };
+const itemPath = '/activities/{activityId}';
+
+/** Whoever sets `assignedUser` becomes `assignedByUser`. */
+function assignedBy(ctx: OpContext, attributes: Record<string, unknown>): Record<string, unknown> {
+  return attributes.assignedUser !== undefined ? { assigned_by_user_id: attributes.assignedUser === null ? null : ctx.caller.id ?? null } : {};
+}
+
+const actionResponses = [
+  { status: 200, description: 'The updated Activity', schema: singleResponseSchema(res) },
+  { status: 400, description: 'Bad input or the activity is closed' }, { status: 404, description: 'Not found' },
+  { status: 409, description: 'Checksum mismatch' },
+];
+
+const assignBody = envelopeSchema(
+  Type.Object({ assignedUser: Type.Object({ id: Type.String({ pattern: ID_PATTERN, maxLength: 40 }) }, { additionalProperties: false }) },
+    { additionalProperties: false }),
+  'ActivityAssign',
+);
+
+/** Filters in a search body: `"field:op:value"` strings, or `{field, op, value}` objects. */
+const searchBody = envelopeSchema(
+  Type.Object({
+    filters: Type.Optional(Type.Array(Type.Union([
+      Type.String({ maxLength: 1000 }),
+      Type.Object({ field: Type.String({ maxLength: 64 }), op: Type.String({ maxLength: 8 }), value: Type.String({ maxLength: 1000 }) },
+        { additionalProperties: false }),
+    ]), { maxItems: MAX_FILTERS })),
+  }, { additionalProperties: false }),
+  'ActivitySearch',
+);
+
+export const activityOperations: Operation[] = [
+  listOp({ ...common, operationId: 'listActivities', summary: 'List activities', path: '/activities', roles: READERS }),
+  createOp({ ...common, operationId: 'createActivity', summary: 'Create an activity', path: '/activities', roles: WRITERS,
+    defaults: { status: 'open', priority: 'normal' }, columns: async (ctx, attributes) => assignedBy(ctx, attributes) }),
+  getOp({ ...common, operationId: 'getActivity', summary: 'Get an activity', path: itemPath, idParam: 'activityId', roles: READERS }),
+  patchOp({ ...common, operationId: 'updateActivity', summary: 'Update an activity', path: itemPath, idParam: 'activityId', roles: WRITERS,
+    columns: async (ctx, attributes) => assignedBy(ctx, attributes) }),
+  deleteOp({ ...common, operationId: 'deleteActivity', summary: 'Delete an activity and its notes', path: itemPath, idParam: 'activityId', roles: WRITERS }),
+  {
+    ...common, operationId: 'assignActivity', summary: 'Assign an activity to a user', method: 'post', path: `${itemPath}/assign`,
+    roles: WRITERS, allowForComposite: true, queryParams: SINGLE_PARAMS, transactional: true, checksumHeader: true,
+    body: assignBody, responses: actionResponses,
+    async handler(ctx, input) {
+      parseFieldSelection(res, input.query.fields as string | undefined);
+      const row = await requireRow(ctx, res, input.params.activityId);
+      const { attributes, checksum } = (input.body as Envelope).data;
+      checkChecksum(ctx, res, row, checksum ?? input.headers['gw-checksum']);
+      if (row.status !== 'open') throw errors.badInput(`Activity ${input.params.activityId} is ${String(row.status)} and cannot be assigned`);
+      await updateRow(ctx, res, row, { ...(await attributeColumns(ctx, res, attributes)), ...assignedBy(ctx, attributes) });
+      return itemResult(ctx, res, Number(row.id), 200, input.query.fields as string | undefined);
+    },
+  },
+  {
+    ...common, operationId: 'completeActivity', summary: 'Complete an activity', method: 'post', path: `${itemPath}/complete`,
+    roles: WRITERS, allowForComposite: true, queryParams: SINGLE_PARAMS, transactional: true, checksumHeader: true,
+    responses: actionResponses,
+    async handler(ctx, input) {
+      parseFieldSelection(res, input.query.fields as string | undefined);
+      const row = await requireRow(ctx, res, input.params.activityId);
+      checkChecksum(ctx, res, row, input.headers['gw-checksum']);
+      if (row.status !== 'open') throw errors.badInput(`Activity ${input.params.activityId} is already ${String(row.status)}`);
+      await updateRow(ctx, res, row, { status: 'complete' });
+      return itemResult(ctx, res, Number(row.id), 200, input.query.fields as string | undefined);
+    },
+  },
+  {
+    ...common, operationId: 'searchActivities', summary: 'Search activities with filters in the body', method: 'post',
+    path: '/search/activities', roles: READERS, allowForComposite: false, queryParams: SEARCH_PARAMS, transactional: false,
+    body: searchBody,
+    responses: [{ status: 200, description: 'A page of matching activities', schema: collectionResponseSchema(res) }, { status: 400, description: 'Bad input' }],
+    async handler(ctx, input) {
+      const filters = (input.body as { data: { attributes: { filters?: Array<string | { field: string; op: string; value: string }> } } }).data.attributes.filters ?? [];
+      const expressions = filters.map((x) => (typeof x === 'string' ? x : `${x.field}:${x.op}:${x.value.replace(/:/g, '::')}`));
+      const extraFilters = expressions.map((e) => parseFilter(res, e, ctx.services.ids));
+      const body = await listCollection(ctx.db, res, input.query as CollectionQuery, { ids: ctx.services.ids, path: '/common/v1/search/activities', extraFilters });
+      return { status: 200, body };
+    },
+  },
+];

@@ -1,0 +1,40 @@
+// Owns the Activity resource definition: fields, typekeys, table mapping and links.
+import type { DbHandle } from '../../db/exec';
+import { f } from '../fields';
+import { refNameKey, type ResourceDef } from '../resource';
+
+export const PRIORITIES = { urgent: 'Urgent', high: 'High', normal: 'Normal', low: 'Low' };
+export const STATUSES = { open: 'Open', complete: 'Complete', canceled: 'Canceled', skipped: 'Skipped' };
+const USER_REF = { resourceType: 'User', uriPrefix: '/admin/v1/users', table: 'users' };
+
+export const activityResource: ResourceDef = {
+  type: 'Activity',
+  table: 'activities',
+  alias: 'a',
+  sequence: 'activities',
+  uriPrefix: '/common/v1/activities',
+  fields: {
+    id: f.id(),
+    subject: f.string('What the activity is about', { column: 'a.subject', required: true }),
+    description: f.text('Longer description', { column: 'a.description', inDefault: false }),
+    priority: f.typekey('Priority (default normal)', 'Priority', PRIORITIES, { column: 'a.priority' }),
+    status: f.typekey('Status; changed only by the assign/complete actions', 'ActivityStatus', STATUSES, { column: 'a.status', readOnly: true }),
+    dueDate: f.date('Due date', { column: 'a.due_date' }),
+    assignedUser: f.ref('User the activity is assigned to', USER_REF, { column: 'a.assigned_user_id' }),
+    assignedByUser: f.ref('User who assigned it (the caller)', USER_REF, { column: 'a.assigned_by_user_id', readOnly: true }),
+    createTime: f.datetime('When the activity was created', { column: 'a.create_time', setAtCommit: true }),
+    updateTime: f.datetime('When the activity last changed', { column: 'a.update_time', setAtCommit: true }),
+  },
+  baseQuery: (h: DbHandle) =>
+    h('activities as a')
+      .leftJoin('users as au', 'au.id', 'a.assigned_user_id')
+      .leftJoin('users as ab', 'ab.id', 'a.assigned_by_user_id')
+      .select('a.*', { [refNameKey('assignedUser')]: h.raw('coalesce(au.display_name, au.username)') },
+        { [refNameKey('assignedByUser')]: h.raw('coalesce(ab.display_name, ab.username)') }),
+  selfMethods: ['get', 'patch', 'delete'],
+  extraLinks: (uri) => ({
+    assign: { href: `${uri}/assign`, methods: ['post'] },
+    complete: { href: `${uri}/complete`, methods: ['post'] },
+    notes: { href: `${uri}/notes`, methods: ['get', 'post'] },
+  }),
+};

@@ -1,0 +1,113 @@
+// Owns single-item persistence shared by every resource: fetch by id, optimistic checksums, insert,
+// update and delete — each statement compiled once and run as a prepared statement.
+import { errors } from '../errors';
+import { compileOnce, execute, queryFirst, type DbHandle } from '../db/exec';
+import { nowIso } from '../db/dialect';
+import type { OpContext, OpResult } from '../api/operation';
+import { itemUri, parseFieldSelection, present, rowKey, type ResourceDef, type Row } from './resource';
+
+export async function findRow(h: DbHandle, res: ResourceDef, id: number): Promise<Row | undefined> {
+  const sql = compileOnce(h, `${res.type}:byId`, (k) => res.baseQuery(k).where(`${res.alias}.id`, 0));
+  return queryFirst<Row>(h, sql, [id]);
+}
+
+/** The row behind a public id, or 404. */
+export async function requireRow(ctx: OpContext, res: ResourceDef, publicId: string): Promise<Row> {
+  const id = ctx.services.ids.parse(publicId);
+  const row = id === undefined ? undefined : await findRow(ctx.db, res, id);
+  if (!row) {
+    throw errors.notFound(`No ${res.type} with id ${publicId}`, [{ message: 'Not found', properties: { type: res.type, id: publicId } }]);
+  }
+  return row;
+}
+
+/** 409 when the client supplied a checksum that is not the current one. */
+export function checkChecksum(ctx: OpContext, res: ResourceDef, row: Row, supplied: string | undefined): void {
+  if (supplied === undefined) return;
+  const current = String(row.checksum);
+  if (supplied !== current) throw errors.checksumMismatch(itemUri(res, ctx.services.ids, Number(row.id)), current, supplied);
+}
+
+export async function insertRow(ctx: OpContext, res: ResourceDef, columns: Record<string, unknown>): Promise<number> {
+  const id = await ctx.reservations.next(ctx.db, res.sequence);
+  const now = nowIso();
+  const values: Record<string, unknown> = { id, ...columns, checksum: 0, create_time: now, update_time: now };
+  // knex writes insert columns in sorted order; bind in the same order.
+  const names = Object.keys(values).sort();
+  const sql = compileOnce(ctx.db, `${res.type}:insert:${names.join(',')}`, (k) => k(res.table).insert(Object.fromEntries(names.map((n) => [n, 0]))));
+  await execute(ctx.db, sql, names.map((n) => values[n]));
+  return id;
+}
+
+/**
+ * Applies changed columns and bumps the checksum. The WHERE on the checksum makes the check atomic
+ * with the write, so two concurrent updates can never both succeed against the same checksum.
+ */
+export async function updateRow(ctx: OpContext, res: ResourceDef, row: Row, columns: Record<string, unknown>): Promise<void> {
+  const names = Object.keys(columns);
+  const sql = compileOnce(ctx.db, `${res.type}:update:${names.join(',')}`, (k) =>
+    k(res.table)
+      .update({ ...Object.fromEntries(names.map((n) => [n, 0])), checksum: k.raw('checksum + 1'), update_time: 0 })
+      .where({ id: 0, checksum: 0 }),
+  );
+  const changed = await execute(ctx.db, sql, [...names.map((n) => columns[n]), nowIso(), row.id, row.checksum]);
+  if (changed === 0) {
+    const current = await findRow(ctx.db, res, Number(row.id));
+    throw errors.checksumMismatch(itemUri(res, ctx.services.ids, Number(row.id)), String(current?.checksum ?? ''), String(row.checksum));
+  }
+}
+
+export async function deleteRow(ctx: OpContext, res: ResourceDef, row: Row): Promise<void> {
+  const sql = compileOnce(ctx.db, `${res.type}:delete`, (k) => k(res.table).where({ id: 0, checksum: 0 }).delete());
+  const changed = await execute(ctx.db, sql, [row.id, row.checksum]);
+  if (changed === 0) {
+    const current = await findRow(ctx.db, res, Number(row.id));
+    throw errors.checksumMismatch(itemUri(res, ctx.services.ids, Number(row.id)), String(current?.checksum ?? ''), String(row.checksum));
+  }
+}
+
+/** The response for one item: body, `GW-Checksum`, and `Location` on 201. */
+export async function itemResult(ctx: OpContext, res: ResourceDef, id: number, status: number, fields: string | undefined): Promise<OpResult> {
+  const selection = parseFieldSelection(res, fields);
+  const row = await findRow(ctx.db, res, id);
+  if (!row) throw errors.notFound(`No ${res.type} with id ${ctx.services.ids.format(id)}`);
+  const data = present(res, row, { selection, ids: ctx.services.ids, omitSetAtCommit: ctx.inComposite });
+  const headers: Record<string, string> = { 'GW-Checksum': data.checksum };
+  if (status === 201) headers.Location = data.links.self.href;
+  return { status, body: { data }, headers };
+}
+
+export function rowResult(ctx: OpContext, res: ResourceDef, row: Row, fields: string | undefined): OpResult {
+  const data = present(res, row, { selection: parseFieldSelection(res, fields), ids: ctx.services.ids, omitSetAtCommit: ctx.inComposite });
+  return { status: 200, body: { data }, headers: { 'GW-Checksum': data.checksum } };
+}
+
+/**
+ * Converts the plain attributes of a create or update body to columns: typekeys by code,
+ * references by id (a reference to nothing is a 400 naming the attribute). Attributes of kinds a
+ * resource handles itself (roles, password) are skipped.
+ */
+export async function attributeColumns(ctx: OpContext, res: ResourceDef, attributes: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const columns: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(attributes)) {
+    const field = res.fields[name];
+    if (!field?.column || field.readOnly) continue;
+    const key = rowKey(field);
+    if (value === null) columns[key] = null;
+    else if (field.kind === 'typekey') columns[key] = (value as { code: string }).code;
+    else if (field.kind === 'ref') columns[key] = await resolveRef(ctx, name, field.ref as NonNullable<typeof field.ref>, (value as { id: string }).id);
+    else if (field.kind === 'string' || field.kind === 'text' || field.kind === 'date' || field.kind === 'boolean') columns[key] = value;
+  }
+  return columns;
+}
+
+async function resolveRef(ctx: OpContext, name: string, ref: { resourceType: string; table: string }, publicId: string): Promise<number> {
+  const id = ctx.services.ids.parse(publicId);
+  const sql = compileOnce(ctx.db, `${ref.table}:exists`, (k) => k(ref.table).select('id').where('id', 0));
+  if (id === undefined || (await queryFirst(ctx.db, sql, [id])) === undefined) {
+    throw errors.badInput(`${name} refers to ${ref.resourceType} ${publicId}, which does not exist`, [
+      { message: 'Unknown reference', properties: { attribute: name, id: publicId } },
+    ]);
+  }
+  return id;
+}

@@ -1,0 +1,27 @@
+// Owns the note operations: list and create under an activity, and get/update/delete by note id.
+import { READERS, WRITERS, type Operation, type OpContext, type OpInput } from '../../api/operation';
+import { requireRow } from '../items';
+import { activityResource } from '../activities/schema';
+import { createOp, deleteOp, getOp, listOp, patchOp } from '../standardOps';
+import { noteResource as res } from './schema';
+
+const common = { res, api: 'common' as const, tag: 'Notes' };
+const itemPath = '/notes/{noteId}';
+
+async function parentActivityId(ctx: OpContext, input: OpInput): Promise<number> {
+  return Number((await requireRow(ctx, activityResource, input.params.activityId)).id);
+}
+
+export const noteOperations: Operation[] = [
+  listOp({ ...common, operationId: 'listActivityNotes', summary: 'List the notes of an activity', path: '/activities/{activityId}/notes', roles: READERS,
+    scope: async (ctx, input) => {
+      const activityId = await parentActivityId(ctx, input);
+      return (qb) => qb.where('n.activity_id', activityId);
+    } }),
+  createOp({ ...common, operationId: 'createActivityNote', summary: 'Add a note to an activity', path: '/activities/{activityId}/notes', roles: WRITERS,
+    defaults: { confidential: false },
+    columns: async (ctx, _attributes, input) => ({ activity_id: await parentActivityId(ctx, input), author_id: ctx.caller.id ?? null }) }),
+  getOp({ ...common, operationId: 'getNote', summary: 'Get a note', path: itemPath, idParam: 'noteId', roles: READERS }),
+  patchOp({ ...common, operationId: 'updateNote', summary: 'Update a note', path: itemPath, idParam: 'noteId', roles: WRITERS }),
+  deleteOp({ ...common, operationId: 'deleteNote', summary: 'Delete a note', path: itemPath, idParam: 'noteId', roles: WRITERS }),
+];

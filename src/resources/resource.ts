@@ -1,0 +1,153 @@
+// Owns the definition of a resource type and what is derived from it alone: its schemas, the
+// row → payload presentation, field selection, and the write → column conversion.
+import { Type, type TObject, type TSchema } from '@sinclair/typebox';
+import type { Knex } from 'knex';
+import { errors } from '../errors';
+import type { DbHandle } from '../db/exec';
+import { toApiValue, type FieldDef } from './fields';
+import type { IdCodec } from './ids';
+
+export interface ResourceDef {
+  /** Type name, as in references (`Activity`). */
+  type: string;
+  table: string;
+  /** Alias of `table` in `baseQuery`. */
+  alias: string;
+  sequence: string;
+  /** Where one item lives, relative to /rest: `/common/v1/activities`. */
+  uriPrefix: string;
+  fields: Record<string, FieldDef>;
+  /** SELECT of every column the presentation needs (the table plus reference display names). */
+  baseQuery(h: DbHandle): Knex.QueryBuilder;
+  /** Methods on the item itself, and extra links (actions, children) for one item. */
+  selfMethods: string[];
+  extraLinks?(uri: string): Record<string, { href: string; methods: string[] }>;
+}
+
+export type Row = Record<string, unknown>;
+
+export interface ResourceData {
+  attributes: Record<string, unknown>;
+  checksum: string;
+  links: Record<string, { href: string; methods: string[] }>;
+}
+
+/** Which attributes a response carries: the default set, every attribute, or a list. */
+export type FieldSelection = { mode: 'default' } | { mode: 'all' } | { mode: 'list'; names: Set<string> };
+
+export function rowKey(field: FieldDef): string {
+  const column = field.column as string;
+  const dot = column.indexOf('.');
+  return dot < 0 ? column : column.slice(dot + 1);
+}
+
+export function refNameKey(name: string): string {
+  return `${name}__name`;
+}
+
+/** Parses `fields=…`; an unknown attribute is a 400 naming it. */
+export function parseFieldSelection(res: ResourceDef, fields: string | undefined): FieldSelection {
+  if (fields === undefined || fields === '') return { mode: 'default' };
+  const names = fields.split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.includes('*all')) return { mode: 'all' };
+  if (names.includes('*default')) return { mode: 'default' };
+  for (const name of names) {
+    const field = res.fields[name];
+    if (!field || field.writeOnly) {
+      throw errors.badInput(`Unknown field "${name}" in fields for ${res.type}`, [{ message: 'Unknown field', properties: { parameter: 'fields', field: name } }]);
+    }
+  }
+  return { mode: 'list', names: new Set(names) };
+}
+
+function selected(selection: FieldSelection, name: string, field: FieldDef): boolean {
+  if (field.writeOnly) return false;
+  if (name === 'id') return true;
+  if (selection.mode === 'all') return true;
+  if (selection.mode === 'default') return field.inDefault !== false;
+  return selection.names.has(name);
+}
+
+export interface PresentOptions {
+  selection: FieldSelection;
+  ids: IdCodec;
+  /** Leave out fields set at commit (composite `requests` subresponses). */
+  omitSetAtCommit: boolean;
+}
+
+export function itemUri(res: ResourceDef, ids: IdCodec, id: number): string {
+  return `${res.uriPrefix}/${ids.format(id)}`;
+}
+
+/** Turns a row of `baseQuery` into the payload's data object. */
+export function present(res: ResourceDef, row: Row, opts: PresentOptions): ResourceData {
+  const attributes: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(res.fields)) {
+    if (!selected(opts.selection, name, field)) continue;
+    if (opts.omitSetAtCommit && field.setAtCommit) continue;
+    const value =
+      field.kind === 'id'
+        ? opts.ids.format(Number(row.id))
+        : toApiValue(field, row[rowKey(field)], opts.ids, field.kind === 'ref' ? row[refNameKey(name)] : undefined);
+    if (value !== undefined) attributes[name] = value;
+  }
+  const uri = itemUri(res, opts.ids, Number(row.id));
+  return {
+    attributes,
+    checksum: String(row.checksum),
+    links: { self: { href: uri, methods: res.selfMethods }, ...(res.extraLinks ? res.extraLinks(uri) : {}) },
+  };
+}
+
+/** The attributes object a client may send on create (`required` enforced) or update (all optional). */
+export function attributesSchema(res: ResourceDef, mode: 'create' | 'update'): TObject {
+  const props: Record<string, TSchema> = {};
+  for (const [name, field] of Object.entries(res.fields)) {
+    if (!field.writeSchema || field.readOnly) continue;
+    const schema = { ...field.writeSchema, description: field.description };
+    props[name] = mode === 'create' && field.required ? schema : Type.Optional(schema);
+  }
+  return Type.Object(props, { additionalProperties: false });
+}
+
+/** The request envelope `{"data": {"attributes": {…}, "checksum"?: "…"}}`. */
+export function envelopeSchema(attributes: TObject, name: string): TObject {
+  return Type.Object(
+    {
+      data: Type.Object(
+        { attributes, checksum: Type.Optional(Type.String({ maxLength: 32 })) },
+        { additionalProperties: false },
+      ),
+    },
+    { additionalProperties: false, $id: undefined, title: name },
+  );
+}
+
+/** The response schema of one item: attributes as the server returns them. */
+export function readSchema(res: ResourceDef): TObject {
+  const props: Record<string, TSchema> = {};
+  for (const [name, field] of Object.entries(res.fields)) {
+    if (field.readSchema && !field.writeOnly) props[name] = Type.Optional({ ...field.readSchema, description: field.description });
+  }
+  const link = Type.Object({ href: Type.String(), methods: Type.Array(Type.String()) });
+  return Type.Object({
+    attributes: Type.Object(props),
+    checksum: Type.String(),
+    links: Type.Record(Type.String(), link),
+  });
+}
+
+export function singleResponseSchema(res: ResourceDef): TObject {
+  return Type.Object({ data: readSchema(res) });
+}
+
+export function collectionResponseSchema(res: ResourceDef): TObject {
+  const href = Type.Object({ href: Type.String(), methods: Type.Array(Type.String()) });
+  return Type.Object({
+    count: Type.Integer(),
+    total: Type.Optional(Type.Integer()),
+    data: Type.Array(readSchema(res)),
+    links: Type.Object({ self: href, first: href, next: Type.Optional(href), prev: Type.Optional(href) }),
+  });
+}
+

@@ -1,0 +1,123 @@
+// Owns the operations every resource has (list, get, create, update, delete), built from its definition
+// plus small hooks for what is particular to it — so no resource repeats the CRUD plumbing.
+import type { Knex } from 'knex';
+import type { TObject } from '@sinclair/typebox';
+import type { ApiName, Operation, OpContext, OpInput, QueryParamDef, Role } from '../api/operation';
+import { COLLECTION_PARAMS, SINGLE_PARAMS, type CollectionQuery } from '../query/params';
+import { listCollection } from '../query/collection';
+import { errors } from '../errors';
+import {
+  attributesSchema, collectionResponseSchema, envelopeSchema, parseFieldSelection, singleResponseSchema,
+  type ResourceDef, type Row,
+} from './resource';
+import { attributeColumns, checkChecksum, deleteRow, insertRow, itemResult, requireRow, rowResult, updateRow } from './items';
+
+interface Common {
+  res: ResourceDef;
+  api: ApiName;
+  tag: string;
+  operationId: string;
+  summary: string;
+  roles: readonly Role[];
+}
+
+const ERRORS_4XX = [
+  { status: 400, description: 'Bad input' },
+  { status: 401, description: 'Not authenticated' },
+  { status: 403, description: 'Not allowed for this role' },
+];
+
+export interface Envelope {
+  data: { attributes: Record<string, unknown>; checksum?: string };
+}
+
+function fieldsOf(input: OpInput): string | undefined {
+  return input.query.fields as string | undefined;
+}
+
+export function listOp(o: Common & { path: string; scope?: (ctx: OpContext, input: OpInput) => Promise<(qb: Knex.QueryBuilder) => void> }): Operation {
+  return {
+    ...o, method: 'get', path: o.path, allowForComposite: true, queryParams: COLLECTION_PARAMS, transactional: false,
+    responses: [{ status: 200, description: `A page of ${o.res.type}`, schema: collectionResponseSchema(o.res) }, ...ERRORS_4XX],
+    async handler(ctx, input) {
+      const scope = o.scope ? await o.scope(ctx, input) : undefined;
+      const linkPath = `/${o.api}/v1${o.path.replace(/\{(\w+)\}/g, (_, p: string) => encodeURIComponent(input.params[p]))}`;
+      const body = await listCollection(ctx.db, o.res, input.query as CollectionQuery, { ids: ctx.services.ids, path: linkPath, scope });
+      return { status: 200, body };
+    },
+  };
+}
+
+export function getOp(o: Common & { path: string; idParam: string }): Operation {
+  return {
+    ...o, method: 'get', allowForComposite: true, queryParams: SINGLE_PARAMS, transactional: false,
+    responses: [{ status: 200, description: `One ${o.res.type}`, schema: singleResponseSchema(o.res) }, ...ERRORS_4XX, { status: 404, description: 'Not found' }],
+    async handler(ctx, input) {
+      const row = await requireRow(ctx, o.res, input.params[o.idParam]);
+      return rowResult(ctx, o.res, row, fieldsOf(input));
+    },
+  };
+}
+
+export function createOp(o: Common & {
+  path: string;
+  /** Adds the columns particular to this resource (parent ids, the caller as author, hashed passwords…). */
+  columns?: (ctx: OpContext, attributes: Record<string, unknown>, input: OpInput) => Promise<Record<string, unknown>>;
+  /** Column values used when the client does not send the attribute. */
+  defaults?: Record<string, unknown>;
+  body?: TObject;
+}): Operation {
+  return {
+    ...o, method: 'post', allowForComposite: true, queryParams: [{ ...SINGLE_PARAMS[0] }], transactional: true,
+    creates: o.res.sequence,
+    body: o.body ?? envelopeSchema(attributesSchema(o.res, 'create'), `${o.res.type}Create`),
+    responses: [{ status: 201, description: `The new ${o.res.type}`, schema: singleResponseSchema(o.res) }, ...ERRORS_4XX],
+    async handler(ctx, input) {
+      parseFieldSelection(o.res, fieldsOf(input));
+      const { attributes } = (input.body as Envelope).data;
+      const columns = {
+        ...o.defaults,
+        ...(await attributeColumns(ctx, o.res, attributes)),
+        ...(o.columns ? await o.columns(ctx, attributes, input) : {}),
+      };
+      const id = await insertRow(ctx, o.res, columns);
+      return itemResult(ctx, o.res, id, 201, fieldsOf(input));
+    },
+  };
+}
+
+export function patchOp(o: Common & {
+  path: string;
+  idParam: string;
+  columns?: (ctx: OpContext, attributes: Record<string, unknown>, row: Row) => Promise<Record<string, unknown>>;
+}): Operation {
+  return {
+    ...o, method: 'patch', allowForComposite: true, queryParams: SINGLE_PARAMS, transactional: true,
+    body: envelopeSchema(attributesSchema(o.res, 'update'), `${o.res.type}Update`),
+    responses: [{ status: 200, description: `The updated ${o.res.type}`, schema: singleResponseSchema(o.res) }, ...ERRORS_4XX,
+      { status: 404, description: 'Not found' }, { status: 409, description: 'Checksum mismatch' }],
+    async handler(ctx, input) {
+      parseFieldSelection(o.res, fieldsOf(input));
+      const row = await requireRow(ctx, o.res, input.params[o.idParam]);
+      const { attributes, checksum } = (input.body as Envelope).data;
+      checkChecksum(ctx, o.res, row, checksum ?? input.headers['gw-checksum']);
+      const columns = { ...(await attributeColumns(ctx, o.res, attributes)), ...(o.columns ? await o.columns(ctx, attributes, row) : {}) };
+      if (Object.keys(columns).length === 0) throw errors.badInput('The update changes no attribute');
+      await updateRow(ctx, o.res, row, columns);
+      return itemResult(ctx, o.res, Number(row.id), 200, fieldsOf(input));
+    },
+  };
+}
+
+export function deleteOp(o: Common & { path: string; idParam: string }): Operation {
+  return {
+    ...o, method: 'delete', allowForComposite: true, queryParams: [] as QueryParamDef[], transactional: true, checksumHeader: true,
+    responses: [{ status: 204, description: 'Deleted' }, ...ERRORS_4XX, { status: 404, description: 'Not found' }, { status: 409, description: 'Checksum mismatch or still referenced' }],
+    async handler(ctx, input) {
+      const row = await requireRow(ctx, o.res, input.params[o.idParam]);
+      checkChecksum(ctx, o.res, row, input.headers['gw-checksum']);
+      await deleteRow(ctx, o.res, row);
+      return { status: 204 };
+    },
+  };
+}

@@ -1,0 +1,37 @@
+// Owns the User resource definition: fields, table mapping and links.
+import { Type } from '@sinclair/typebox';
+import type { DbHandle } from '../../db/exec';
+import { f, type FieldDef } from '../fields';
+import type { ResourceDef } from '../resource';
+import { ROLES } from '../../api/operation';
+
+const roles: FieldDef = {
+  kind: 'roles', column: 'u.roles',
+  writeSchema: Type.Array(Type.Union(ROLES.map((r) => Type.Literal(r))), { minItems: 1, maxItems: 3, uniqueItems: true }),
+  readSchema: Type.Array(Type.String()),
+  filterable: false, sortable: false, inDefault: true, description: 'Roles: admin, user, reader',
+};
+
+export const userResource: ResourceDef = {
+  type: 'User',
+  table: 'users',
+  alias: 'u',
+  sequence: 'users',
+  uriPrefix: '/admin/v1/users',
+  fields: {
+    id: f.id(),
+    username: f.string('Login name, unique', { column: 'u.username', required: true, minLength: 1, maxLength: 64,
+      writeSchema: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' }) }),
+    displayName: f.string('Name shown in references', { column: 'u.display_name', maxLength: 255 }),
+    roles,
+    active: f.boolean('Whether the user may sign in', { column: 'u.active' }),
+    password: {
+      kind: 'password', writeOnly: true, required: true, description: 'Write-only; stored as a salted scrypt hash',
+      writeSchema: Type.String({ minLength: 8, maxLength: 256 }),
+    },
+    createTime: f.datetime('When the user was created', { column: 'u.create_time', setAtCommit: true }),
+    updateTime: f.datetime('When the user last changed', { column: 'u.update_time', setAtCommit: true }),
+  },
+  baseQuery: (h: DbHandle) => h('users as u').select('u.*'),
+  selfMethods: ['get', 'patch', 'delete'],
+};

@@ -1,0 +1,64 @@
+// Owns the process: read config, connect, migrate, create the first admin, listen, shut down gracefully.
+import 'dotenv/config';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Knex } from 'knex';
+import { ConfigError, loadConfig, type Config } from './config';
+import { createApp } from './app';
+import { createKnex } from './db/knex';
+import { migrateLatest } from './db/migrate';
+import { ensureAdmin } from './auth/bootstrap';
+import { createLogger } from './logger';
+import { extraOperations } from './extensions';
+
+async function connect(config: Config): Promise<Knex> {
+  if (config.database.kind === 'sqlite' && config.database.filename !== ':memory:') {
+    fs.mkdirSync(path.dirname(config.database.filename), { recursive: true });
+  }
+  const knex = createKnex(config.database, config.db);
+  try {
+    await knex.raw('select 1');
+  } catch (err) {
+    await knex.destroy();
+    const code = (err as { code?: string }).code ?? (err as Error).name;
+    throw new ConfigError(`cannot reach the database (${config.database.kind}): ${code}`);
+  }
+  return knex;
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    process.stderr.write(`configuration error: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger(config.logLevel);
+  let knex: Knex;
+  try {
+    knex = await connect(config);
+  } catch (err) {
+    logger.fatal({ reason: (err as Error).message }, 'cannot start');
+    process.exit(3);
+  }
+  await migrateLatest(knex);
+  const admin = await ensureAdmin(knex, config.adminUsername, config.adminPassword);
+  if (admin.generatedPassword) {
+    // Printed once, on the console only (not through the log pipeline), so the operator can sign in.
+    process.stdout.write(`\nCreated admin user "${config.adminUsername}" with generated password: ${admin.generatedPassword}\nStore it now; it is not shown again.\n\n`);
+  }
+  const { app, services } = createApp({ config, knex, logger, extraOperations: (s) => extraOperations(s) });
+  const server = app.listen(config.port, config.host, () => logger.info({ host: config.host, port: config.port, database: config.database.kind }, 'listening'));
+  server.requestTimeout = config.requestTimeoutMs;
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    server.close(() => void knex.destroy().then(() => process.exit(0)));
+    setTimeout(() => process.exit(1), 10000).unref();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  void services;
+}
+
+void main();
