@@ -14,6 +14,8 @@ export interface FieldDef {
   /** Schema of the value the server returns. Absent for write-only fields. */
   readSchema?: TSchema;
   required?: boolean;
+  /** A client may send `null` to clear it (its column is nullable). */
+  nullable?: boolean;
   readOnly?: boolean;
   writeOnly?: boolean;
   filterable?: boolean;

@@ -104,7 +104,8 @@ export function attributesSchema(res: ResourceDef, mode: 'create' | 'update'): T
   const props: Record<string, TSchema> = {};
   for (const [name, field] of Object.entries(res.fields)) {
     if (!field.writeSchema || field.readOnly) continue;
-    const schema = { ...field.writeSchema, description: field.description };
+    const value = { ...field.writeSchema, description: field.description };
+    const schema = field.nullable && !field.required ? Type.Union([value, Type.Null()], { description: field.description }) : value;
     props[name] = mode === 'create' && field.required ? schema : Type.Optional(schema);
   }
   return Type.Object(props, { additionalProperties: false });

@@ -41,7 +41,7 @@ export function listOp(o: Common & { path: string; scope?: (ctx: OpContext, inpu
     responses: [{ status: 200, description: `A page of ${o.res.type}`, schema: collectionResponseSchema(o.res) }, ...ERRORS_4XX],
     async handler(ctx, input) {
       const scope = o.scope ? await o.scope(ctx, input) : undefined;
-      const linkPath = `/${o.api}/v1${o.path.replace(/\{(\w+)\}/g, (_, p: string) => encodeURIComponent(input.params[p]))}`;
+      const linkPath = `/${o.api}/v1${o.path.replace(/\{(\w+)\}/g, (_, p: string) => encodeURIComponent(input.params[p]).replace(/%3A/gi, ':'))}`;
       const body = await listCollection(ctx.db, o.res, input.query as CollectionQuery, { ids: ctx.services.ids, path: linkPath, scope });
       return { status: 200, body };
     },

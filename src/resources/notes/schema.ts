@@ -14,9 +14,9 @@ export const noteResource: ResourceDef = {
   uriPrefix: '/common/v1/notes',
   fields: {
     id: f.id(),
-    subject: f.string('Short subject', { column: 'n.subject' }),
+    subject: f.string('Short subject', { column: 'n.subject', nullable: true }),
     body: f.text('The note text', { column: 'n.body', required: true }),
-    topic: f.typekey('Topic', 'NoteTopic', TOPICS, { column: 'n.topic' }),
+    topic: f.typekey('Topic', 'NoteTopic', TOPICS, { column: 'n.topic', nullable: true }),
     confidential: f.boolean('Whether the note is confidential', { column: 'n.confidential' }),
     relatedTo: {
       kind: 'relatedTo', column: 'n.activity_id', readOnly: true, filterable: true, sortable: true, inDefault: true,

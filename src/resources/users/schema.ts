@@ -22,7 +22,7 @@ export const userResource: ResourceDef = {
     id: f.id(),
     username: f.string('Login name, unique', { column: 'u.username', required: true, minLength: 1, maxLength: 64,
       writeSchema: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' }) }),
-    displayName: f.string('Name shown in references', { column: 'u.display_name', maxLength: 255 }),
+    displayName: f.string('Name shown in references', { column: 'u.display_name', maxLength: 255, nullable: true }),
     roles,
     active: f.boolean('Whether the user may sign in', { column: 'u.active' }),
     password: {
