@@ -1,0 +1,87 @@
+// Unit tests of the pure stages: variable templates and JSONPath checks, and the planner.
+import { compileOperations } from '../../src/api/dispatch';
+import { PathMatcher } from '../../src/api/match';
+import { compositeOperation } from '../../src/composite/operation';
+import { planComposite } from '../../src/composite/plan';
+import { checkVarPath, compileString, compileValue, evaluateVarPath, referencedNames } from '../../src/composite/vars';
+import { resourceOperations } from '../../src/resources';
+import { ApiError } from '../../src/errors';
+
+const declared = (name: string) => ['a', 'b', 'n'].includes(name);
+
+describe('vars', () => {
+  test('referencedNames finds identifiers and refuses anything else', () => {
+    expect(referencedNames('x ${a} y ${b}')).toEqual(['a', 'b']);
+    expect(referencedNames('no vars $ {a} $a')).toEqual([]);
+    expect(() => referencedNames('${a.b}')).toThrow(/not a variable reference/);
+    expect(() => referencedNames('${}')).toThrow(/not a variable reference/);
+  });
+
+  test('a whole-string reference keeps the type; text otherwise; encoding applies to values only', () => {
+    const vars = new Map<string, unknown>([['a', 7], ['b', 'x/y z'], ['n', { k: 1 }]]);
+    expect(compileString('${a}', declared)?.(vars)).toBe(7);
+    expect(compileString('#${a}#', declared)?.(vars)).toBe('#7#');
+    expect(compileString('${n}-', declared)?.(vars)).toBe('{"k":1}-');
+    expect(compileString('/p/${b}', declared, encodeURIComponent, true)?.(vars)).toBe('/p/x%2Fy%20z');
+    expect(compileString('plain', declared)).toBeUndefined();
+    expect(() => compileString('${zzz}', declared)).toThrow(/not declared/);
+  });
+
+  test('compileValue rebuilds only what holds variables and shares the rest', () => {
+    const shared = { deep: { list: [1, 2, 3] } };
+    const value = { keep: shared, change: ['${a}', 'k'] };
+    const render = compileValue(value, declared);
+    const out = render?.(new Map([['a', true]])) as typeof value & { change: unknown[] };
+    expect(out.change).toEqual([true, 'k']);
+    expect(out.keep).toBe(shared);
+    expect(compileValue({ x: [1, 'no vars'] }, declared)).toBeUndefined();
+  });
+
+  test('checkVarPath allows member and index steps only', () => {
+    for (const ok of ['$', '$.data.attributes.id', "$['data']['id']", '$.data.links.self.methods[0]', '$["a b"]']) expect(checkVarPath(ok)).toBeUndefined();
+    for (const bad of ['$..id', '$.*', '$[?(@.x)]', '$[(@.length-1)]', 'data.id', '$.a[-1:]', "$['a'](1)", '$.constructor`x`']) expect(checkVarPath(bad)).toBeDefined();
+  });
+
+  test('evaluateVarPath reads values and reports no match as undefined', () => {
+    const body = { data: { attributes: { id: 'xc:1', ok: false }, list: ['p', 'q'] } };
+    expect(evaluateVarPath('$.data.attributes.id', body)).toBe('xc:1');
+    expect(evaluateVarPath('$.data.attributes.ok', body)).toBe(false);
+    expect(evaluateVarPath('$.data.list[1]', body)).toBe('q');
+    expect(evaluateVarPath('$.data.missing', body)).toBeUndefined();
+    expect(evaluateVarPath('$.data', undefined)).toBeUndefined();
+  });
+});
+
+describe('plan', () => {
+  let compiled: ReturnType<typeof compileOperations> = [];
+  compiled = compileOperations([...resourceOperations, compositeOperation(() => compiled)]);
+  const ctx = { matcher: new PathMatcher(compiled), maxSubrequests: 5 };
+
+  test('matches uris to operations, counts ids to reserve, and keeps literal params decoded', () => {
+    const plan = planComposite(ctx, {
+      requests: [
+        { method: 'POST', uri: '/common/v1/activities', body: { data: { attributes: { subject: 's' } } }, vars: [{ name: 'a', path: '$.data.attributes.id' }] },
+        { method: 'post', uri: '/common/v1/activities/${a}/notes', body: { data: { attributes: { body: 'b' } } } },
+        { method: 'Patch', uri: '/common/v1/notes/xc%3A5', body: { data: { attributes: { body: 'b' } } } },
+      ],
+      selections: [{ uri: '/common/v1/activities/${a}' }],
+    });
+    expect(plan.requests.map((r) => r.compiled.op.operationId)).toEqual(['createActivity', 'createActivityNote', 'updateNote']);
+    expect(plan.selections[0].compiled.op.operationId).toBe('getActivity');
+    expect([...plan.creates]).toEqual([['activities', 1], ['notes', 1]]);
+    expect(plan.requests[2].params).toEqual([['noteId', 'xc:5']]);
+    const render = plan.requests[1].params[0][1] as (v: Map<string, unknown>) => string;
+    expect(render(new Map([['a', 'xc:9']]))).toBe('xc:9');
+  });
+
+  test('refusals carry the section and index', () => {
+    try {
+      planComposite(ctx, { selections: [{ uri: '/common/v1/activities' }, { uri: '/nope' }] });
+      throw new Error('expected a refusal');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ApiError);
+      expect((err as ApiError).details[0].properties).toMatchObject({ section: 'selections', index: 1 });
+    }
+    expect(() => planComposite(ctx, { selections: Array.from({ length: 6 }, () => ({ uri: '/common/v1/activities' })) })).toThrow(/at most 5/);
+  });
+});
