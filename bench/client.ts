@@ -1,0 +1,56 @@
+// Owns the bench's HTTP side: one keep-alive undici connection, the composite body of N subrequests,
+// and the same N operations sent as separate requests. Every non-2xx answer fails the bench.
+import { Client } from 'undici';
+
+export function basicAuth(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+export class BenchClient {
+  private readonly client: Client;
+
+  constructor(origin: string, private readonly authorization: string) {
+    this.client = new Client(origin, { pipelining: 1, keepAliveTimeout: 60000, keepAliveMaxTimeout: 600000 });
+  }
+
+  async request(method: 'GET' | 'POST', path: string, body?: string): Promise<{ status: number; json: unknown }> {
+    const res = await this.client.request({
+      method,
+      path,
+      headers: { authorization: this.authorization, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body,
+    });
+    const text = await res.body.text();
+    if (res.statusCode >= 300) throw new Error(`${method} ${path} → ${res.statusCode}: ${text.slice(0, 500)}`);
+    return { status: res.statusCode, json: text ? JSON.parse(text) : undefined };
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}
+
+const ACTIVITY = { data: { attributes: { subject: 'Call the insured about the claim', priority: { code: 'high' } } } };
+const note = (i: number) => ({ data: { attributes: { body: `Follow-up note ${i}: left a voicemail, will call again tomorrow.` } } });
+
+/** One composite of N subrequests: 1 POST activity + N−1 POST notes under `${activityId}`. */
+export function compositeBody(n: number): string {
+  const requests: unknown[] = [
+    { method: 'post', uri: '/common/v1/activities', body: ACTIVITY, vars: [{ name: 'activityId', path: '$.data.attributes.id' }] },
+  ];
+  for (let i = 1; i < n; i++) requests.push({ method: 'post', uri: '/common/v1/activities/${activityId}/notes', body: note(i) });
+  return JSON.stringify({ requests });
+}
+
+export const COMPOSITE_PATH = '/rest/composite/v1/composite';
+
+export async function sendComposite(c: BenchClient, body: string): Promise<void> {
+  await c.request('POST', COMPOSITE_PATH, body);
+}
+
+/** The same N operations as separate requests, each waiting for the one before (the note needs the id). */
+export async function sendSeparate(c: BenchClient, n: number): Promise<void> {
+  const created = await c.request('POST', '/rest/common/v1/activities', JSON.stringify(ACTIVITY));
+  const id = (created.json as { data: { attributes: { id: string } } }).data.attributes.id;
+  for (let i = 1; i < n; i++) await c.request('POST', `/rest/common/v1/activities/${encodeURIComponent(id)}/notes`, JSON.stringify(note(i)));
+}

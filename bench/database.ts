@@ -1,0 +1,126 @@
+// Owns the bench's fresh database: a temporary SQLite file, or a PostgreSQL database created for the
+// run and dropped after it — plus a direct driver connection to it (better-sqlite3 or pg), no knex.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { Client } from 'pg';
+import { SQLITE_PRAGMAS } from '../src/db/knex';
+
+/** A connection straight to the driver: `?` placeholders on both kinds, statements prepared once. */
+export interface Driver {
+  kind: 'sqlite' | 'postgres';
+  all<T>(sql: string, bindings?: readonly unknown[]): Promise<T[]>;
+  run(sql: string, bindings?: readonly unknown[]): Promise<void>;
+  /** Runs the statements in order between BEGIN and COMMIT (synchronously on SQLite: the physical floor). */
+  writeAll(statements: ReadonlyArray<readonly [string, readonly unknown[]]>): Promise<void>;
+  explain(sql: string, bindings: readonly unknown[]): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export interface FreshDatabase {
+  kind: 'sqlite' | 'postgres';
+  /** DATABASE_URL for the server. */
+  url: string;
+  connect(): Promise<Driver>;
+  drop(): Promise<void>;
+}
+
+function sqliteDriver(filename: string): Driver {
+  const db = new Database(filename);
+  for (const pragma of SQLITE_PRAGMAS) db.pragma(pragma);
+  const cache = new Map<string, Database.Statement>();
+  const prepared = (sql: string) => {
+    let stmt = cache.get(sql);
+    if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
+    return stmt;
+  };
+  const begin = db.prepare('BEGIN');
+  const commit = db.prepare('COMMIT');
+  return {
+    kind: 'sqlite',
+    all: async <T>(sql: string, bindings: readonly unknown[] = []) => prepared(sql).all(...bindings) as T[],
+    run: async (sql, bindings = []) => void prepared(sql).run(...bindings),
+    async writeAll(statements) {
+      begin.run();
+      try {
+        for (const [sql, bindings] of statements) prepared(sql).run(...bindings);
+        commit.run();
+      } catch (err) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw err;
+      }
+    },
+    explain: async (sql, bindings) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...bindings) as Array<{ detail: string }>).map((r) => r.detail),
+    close: async () => void db.close(),
+  };
+}
+
+/** `?` → `$1, $2, …` (the bench's SQL has no `?` inside literals). */
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+async function pgDriver(url: string): Promise<Driver> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  const names = new Map<string, string>();
+  const query = async (sql: string, bindings: readonly unknown[]) => {
+    let name = names.get(sql);
+    if (!name) names.set(sql, (name = `bench_${names.size}`));
+    return client.query({ name, text: numbered(sql), values: bindings as unknown[] });
+  };
+  return {
+    kind: 'postgres',
+    all: async <T>(sql: string, bindings: readonly unknown[] = []) => (await query(sql, bindings)).rows as T[],
+    run: async (sql, bindings = []) => void (await query(sql, bindings)),
+    async writeAll(statements) {
+      await client.query('BEGIN');
+      try {
+        for (const [sql, bindings] of statements) await query(sql, bindings);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK');
+        throw err;
+      }
+    },
+    explain: async (sql, bindings) =>
+      (await client.query({ text: `EXPLAIN ${numbered(sql)}`, values: bindings as unknown[] })).rows.map((r: Record<string, string>) => r['QUERY PLAN']),
+    close: () => client.end(),
+  };
+}
+
+export async function freshDatabase(databaseUrl: string | undefined): Promise<FreshDatabase> {
+  if (databaseUrl && /^postgres(ql)?:\/\//.test(databaseUrl)) {
+    const name = `composite_bench_${randomBytes(6).toString('hex')}`;
+    const adminQuery = async (sql: string) => {
+      const c = new Client({ connectionString: databaseUrl });
+      await c.connect();
+      try {
+        await c.query(sql);
+      } finally {
+        await c.end();
+      }
+    };
+    await adminQuery(`CREATE DATABASE ${name}`);
+    const url = new URL(databaseUrl);
+    url.pathname = `/${name}`;
+    return {
+      kind: 'postgres',
+      url: url.toString(),
+      connect: () => pgDriver(url.toString()),
+      drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    };
+  }
+  if (databaseUrl && !databaseUrl.startsWith('sqlite:')) throw new Error('DATABASE_URL must be sqlite:… or postgres://…');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'composite-bench-'));
+  const filename = path.join(dir, 'bench.db');
+  return {
+    kind: 'sqlite',
+    url: `sqlite:${filename}`,
+    connect: async () => sqliteDriver(filename),
+    drop: async () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}

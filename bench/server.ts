@@ -1,0 +1,78 @@
+// Owns the server under test: the real compiled server (dist/src/server.js) as a child process on a
+// free 127.0.0.1 port, ready once /healthz answers; its peak RSS read from /proc/<pid>/status (VmHWM).
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+export interface ServerUnderTest {
+  origin: string;
+  pid: number;
+  /** Peak resident set size of the server process so far, in MiB (VmHWM), or undefined without /proc. */
+  peakRssMiB(): number | undefined;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function readVmHwm(pid: number): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitHealthy(origin: string, child: ChildProcess, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + 60000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode}: ${stderr()}`);
+    try {
+      const res = await fetch(`${origin}/healthz`);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server did not become healthy: ${stderr()}`);
+}
+
+export async function startServer(env: Record<string, string>, nodeArgs: string[] = []): Promise<ServerUnderTest> {
+  const port = await freePort();
+  const entry = path.join(__dirname, '..', 'src', 'server.js');
+  const child = spawn(process.execPath, [...nodeArgs, entry], {
+    env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port) },
+    // The server logs one line per request to stdout; the bench keeps that cost but not the text.
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let errText = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    errText = (errText + d.toString()).slice(-4000);
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  await waitHealthy(origin, child, () => errText);
+  const pid = child.pid as number;
+  return {
+    origin,
+    pid,
+    peakRssMiB: () => readVmHwm(pid),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -1,0 +1,46 @@
+// Owns the statistics of the bench: timing one call, warm-up then repeated runs, and their median.
+export interface Sample {
+  /** Median of the measured runs, in milliseconds. */
+  medianMs: number;
+  p25Ms: number;
+  p75Ms: number;
+  minMs: number;
+  runs: number;
+  warmup: number;
+}
+
+function quantile(sorted: number[], q: number): number {
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+export async function timeMs(fn: () => unknown): Promise<number> {
+  const start = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/** Runs `fn` `warmup` times unmeasured, then `runs` times measured; returns the median and spread. */
+export async function measure(warmup: number, runs: number, fn: () => unknown): Promise<Sample> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) times.push(await timeMs(fn));
+  times.sort((a, b) => a - b);
+  return { medianMs: quantile(times, 0.5), p25Ms: quantile(times, 0.25), p75Ms: quantile(times, 0.75), minMs: times[0], runs, warmup };
+}
+
+/** Measures several workloads interleaved (one run of each in turn), so drift on a shared machine hits all alike. */
+export async function measureInterleaved<K extends string>(warmup: number, runs: number, fns: Record<K, () => unknown>): Promise<Record<K, Sample>> {
+  const keys = Object.keys(fns) as K[];
+  for (let i = 0; i < warmup; i++) for (const k of keys) await fns[k]();
+  const times = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  for (let i = 0; i < runs; i++) for (const k of keys) times[k].push(await timeMs(fns[k]));
+  const out = {} as Record<K, Sample>;
+  for (const k of keys) {
+    const t = times[k].sort((a, b) => a - b);
+    out[k] = { medianMs: quantile(t, 0.5), p25Ms: quantile(t, 0.25), p75Ms: quantile(t, 0.75), minMs: t[0], runs, warmup };
+  }
+  return out;
+}
