@@ -33,7 +33,7 @@ export function parseSort(res: ResourceDef, sort: string[] | undefined): SortKey
   return keys;
 }
 
-function href(path: string, q: CollectionQuery, pageOffset: number): { href: string; methods: string[] } {
+function href(path: string, q: CollectionQuery, pageOffset: number, methods: string[]): { href: string; methods: string[] } {
   const search = new URLSearchParams();
   if (q.fields) search.set('fields', q.fields);
   for (const f of q.filter ?? []) search.append('filter', f);
@@ -42,7 +42,7 @@ function href(path: string, q: CollectionQuery, pageOffset: number): { href: str
   if (pageOffset > 0) search.set('pageOffset', String(pageOffset));
   if (q.includeTotal) search.set('includeTotal', 'true');
   const qs = search.toString();
-  return { href: qs ? `${path}?${qs}` : path, methods: ['get'] };
+  return { href: qs ? `${path}?${qs}` : path, methods };
 }
 
 export interface ListOptions {
@@ -53,6 +53,8 @@ export interface ListOptions {
   scope?: (qb: Knex.QueryBuilder) => void;
   /** Conditions that do not come from the query string (search bodies). */
   extraFilters?: FilterCondition[];
+  /** How the links are followed: `get` for a collection, `post` for a search. */
+  linkMethods?: string[];
 }
 
 export async function listCollection(h: DbHandle, res: ResourceDef, q: CollectionQuery, opts: ListOptions): Promise<CollectionBody> {
@@ -67,7 +69,8 @@ export async function listCollection(h: DbHandle, res: ResourceDef, q: Collectio
   };
 
   const page = res.baseQuery(h).modify(where);
-  for (const key of sortKeys) page.orderBy(key.column, key.descending ? 'desc' : 'asc');
+  // An empty value sorts after every value (before, descending) on both databases: SQLite would put it first.
+  for (const key of sortKeys) page.orderByRaw(`?? ${key.descending ? 'desc nulls first' : 'asc nulls last'}`, [key.column]);
   page.orderBy(`${res.alias}.id`, 'asc').limit(pageSize + 1).offset(pageOffset);
   const rows: Row[] = await page;
 
@@ -77,10 +80,11 @@ export async function listCollection(h: DbHandle, res: ResourceDef, q: Collectio
     body.total = Number(n);
   }
   body.data = rows.slice(0, pageSize).map((row) => present(res, row, { selection, ids: opts.ids, omitSetAtCommit: false }));
-  body.links.self = href(opts.path, q, pageOffset);
-  body.links.first = href(opts.path, q, 0);
-  if (rows.length > pageSize) body.links.next = href(opts.path, q, pageOffset + pageSize);
-  if (pageOffset > 0) body.links.prev = href(opts.path, q, Math.max(0, pageOffset - pageSize));
+  const methods = opts.linkMethods ?? ['get'];
+  body.links.self = href(opts.path, q, pageOffset, methods);
+  body.links.first = href(opts.path, q, 0, methods);
+  if (rows.length > pageSize) body.links.next = href(opts.path, q, pageOffset + pageSize, methods);
+  if (pageOffset > 0) body.links.prev = href(opts.path, q, Math.max(0, pageOffset - pageSize), methods);
   // `total` after `count` reads best; keep the documented member order.
   return body.total === undefined ? body : { count: body.count, total: body.total, data: body.data, links: body.links };
 }

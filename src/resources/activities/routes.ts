@@ -87,7 +87,7 @@ export const activityOperations: Operation[] = [
       const filters = (input.body as { data: { attributes: { filters?: Array<string | { field: string; op: string; value: string }> } } }).data.attributes.filters ?? [];
       const expressions = filters.map((x) => (typeof x === 'string' ? x : `${x.field}:${x.op}:${x.value.replace(/:/g, '::')}`));
       const extraFilters = expressions.map((e) => parseFilter(res, e, ctx.services.ids));
-      const body = await listCollection(ctx.db, res, input.query as CollectionQuery, { ids: ctx.services.ids, path: '/common/v1/search/activities', extraFilters });
+      const body = await listCollection(ctx.db, res, input.query as CollectionQuery, { ids: ctx.services.ids, path: '/common/v1/search/activities', extraFilters, linkMethods: ['post'] });
       return { status: 200, body };
     },
   },
