@@ -46,11 +46,14 @@ function since(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-function rawInput(call: PlannedCall, vars: Vars, headers: Record<string, string | undefined>) {
+function rawInput(call: PlannedCall, vars: Vars) {
   const params: Record<string, string> = {};
   for (const [name, value] of call.params) params[name] = typeof value === 'string' ? value : (value(vars) as string);
   const query = { ...((call.queryRenderer ? call.queryRenderer(vars) : call.query) as Record<string, unknown>) };
   const body = call.bodyRenderer ? call.bodyRenderer(vars) : call.body;
+  const rendered = (call.headersRenderer ? call.headersRenderer(vars) : call.headers) as Record<string, unknown>;
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(rendered)) headers[k] = String(v);
   return { params, query, body, headers };
 }
 
@@ -59,7 +62,7 @@ function entry(result: OpResult): SubResponse {
 }
 
 async function runRequest(call: PlannedCall, ctx: OpContext, vars: Vars): Promise<SubResponse> {
-  const result = await invoke(call.compiled, ctx, rawInput(call, vars, {}));
+  const result = await invoke(call.compiled, ctx, rawInput(call, vars));
   for (const v of call.vars) {
     const value = evaluateVarPath(v.path, result.body);
     if (value === undefined) {
@@ -93,7 +96,7 @@ async function runSelections(plan: CompositePlan, x: ExecuteContext, vars: Vars,
   for (const call of plan.selections) {
     const start = process.hrtime.bigint();
     try {
-      out.push(entry(await invoke(call.compiled, ctx, rawInput(call, vars, {}))));
+      out.push(entry(await invoke(call.compiled, ctx, rawInput(call, vars))));
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       out.push({ body: err.toBody(), headers: {}, status: err.status });

@@ -5,12 +5,12 @@ import { Type, type Static } from '@sinclair/typebox';
 const Parameters = Type.Record(
   Type.String({ maxLength: 64 }),
   Type.Union([Type.String({ maxLength: 2000 }), Type.Number(), Type.Boolean(), Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 20 })]),
-  { description: 'Query parameters, e.g. {"fields": "id,subject"}' },
+  { maxProperties: 20, description: 'Query parameters, e.g. {"fields": "id,subject"}' },
 );
 
 const Var = Type.Object(
   {
-    name: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$', description: 'An identifier' }),
+    name: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$', maxLength: 64, description: 'An identifier' }),
     path: Type.String({ minLength: 1, maxLength: 500, description: 'JSONPath into this subrequest\'s response body, e.g. $.data.attributes.id' }),
   },
   { additionalProperties: false },
@@ -24,6 +24,10 @@ export const SubRequest = Type.Object(
     vars: Type.Optional(Type.Array(Var, { maxItems: 20 })),
     parameters: Type.Optional(Parameters),
     includeResponse: Type.Optional(Type.Boolean()),
+    headers: Type.Optional(Type.Object(
+      { 'GW-Checksum': Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) },
+      { additionalProperties: false, description: 'Per-subrequest headers; only GW-Checksum (for DELETE and actions), which may hold ${var}' },
+    )),
   },
   { additionalProperties: false },
 );

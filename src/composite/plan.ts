@@ -21,6 +21,9 @@ export interface PlannedCall {
   queryRenderer?: Renderer;
   body: unknown;
   bodyRenderer?: Renderer;
+  /** Lower-case request headers (only gw-checksum), literal or rendered. */
+  headers: Record<string, string>;
+  headersRenderer?: Renderer;
   vars: Array<{ name: string; path: string }>;
   includeResponse: boolean;
 }
@@ -98,6 +101,7 @@ function planCall(
     const body = (sub as SubRequest).body;
     if (body !== undefined && !op.body) throw refuse(section, index, `${method.toUpperCase()} ${sub.uri} takes no body`);
 
+    const headers = Object.fromEntries(Object.entries((sub as SubRequest).headers ?? {}).map(([k, v]) => [k.toLowerCase(), v as string]));
     const vars = (sub as SubRequest).vars ?? [];
     for (const v of vars) {
       const pathProblem = checkVarPath(v.path);
@@ -107,6 +111,7 @@ function planCall(
       section, index, method, uri: sub.uri, compiled: match.entry, params,
       query: parameters, queryRenderer: compileValue(parameters, declared),
       body, bodyRenderer: compileValue(body, declared),
+      headers, headersRenderer: compileValue(headers, declared),
       vars, includeResponse: (sub as SubRequest).includeResponse !== false,
     };
   } catch (err) {

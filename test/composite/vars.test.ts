@@ -87,3 +87,31 @@ test('delete, assign and complete inside one composite, with checksums carried i
   expect(final.assignedByUser.id).toBe(t.ids.user);
   expect(res.body.selections[0].body.data.checksum).toBe('2');
 });
+
+test('GW-Checksum per subrequest (for DELETE and actions), from a var; a stale one is a 409 that rolls back', async () => {
+  const ok = await composite(t, {
+    requests: [
+      { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'Checksummed' } } },
+        vars: [{ name: 'id', path: '$.data.attributes.id' }, { name: 'cs', path: '$.data.checksum' }] },
+      { method: 'post', uri: '/common/v1/activities/${id}/complete', headers: { 'GW-Checksum': '${cs}' } },
+      { method: 'delete', uri: '/common/v1/activities/${id}', headers: { 'GW-Checksum': '1' } },
+    ],
+  });
+  expect(ok.status).toBe(200);
+  expect(ok.body.responses[2].status).toBe(204);
+
+  const stale = await composite(t, {
+    requests: [
+      { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'Stale' } } }, vars: [{ name: 'id', path: '$.data.attributes.id' }] },
+      { method: 'delete', uri: '/common/v1/activities/${id}', headers: { 'GW-Checksum': '7' } },
+    ],
+  });
+  expect(stale.status).toBe(400);
+  expect(stale.body.responses[1].requestError.status).toBe(409);
+  expect(stale.body.responses[1].requestError.details[0].properties).toMatchObject({ currentChecksum: '0', suppliedChecksum: '7' });
+  expect(await t.knex('activities').where({ subject: 'Stale' }).first()).toBeUndefined();
+
+  const badHeader = await composite(t, { requests: [{ method: 'delete', uri: '/common/v1/activities/xc:1', headers: { Authorization: 'x' } }] });
+  expect(badHeader.status).toBe(400);
+  expect(badHeader.body.userMessage).toMatch(/Unknown member "Authorization"/);
+});
