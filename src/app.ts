@@ -66,7 +66,7 @@ export function createApp(opts: AppOptions): App {
     res.json(openapi(api));
   });
 
-  app.use('/rest', auth, rawBody(opts.config.bodyLimitBytes));
+  app.use('/rest', auth, rawBody(opts.config.bodyLimitBytes, opts.config.requestTimeoutMs));
   mountOperations(app, compiled, services);
   app.use(notFoundOrMethodNotAllowed(compiled));
   app.use(errorHandler(opts.logger, opts.config.bodyLimitBytes));

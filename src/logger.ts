@@ -1,11 +1,54 @@
-// Owns the pino logger: JSON lines, with credential-bearing keys redacted wherever they appear.
+// Owns the pino logger: JSON lines, with credentials redacted wherever they appear — by key at any
+// depth, and by shape (Basic/Bearer credentials, JWTs) inside any string, the message included.
 import pino, { type DestinationStream, type Logger } from 'pino';
 
+const CENSOR = '[redacted]';
+
+/** Fast fixed paths (pino's own redaction) for the common places. */
 export const REDACT_PATHS = [
-  'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization',
+  'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization', 'cookie', '*.cookie', '*.headers.cookie',
   'password', '*.password', 'secret', '*.secret', 'client_secret', '*.client_secret', 'token', '*.token', 'access_token', '*.access_token',
 ];
 
+/** Any key that names a credential, at any depth. */
+const SENSITIVE_KEY = /authorization|password|passwd|secret|token|cookie|api[-_]?key|credential|private[-_]?key/i;
+/** Credentials recognisable by their shape inside free text. */
+const SENSITIVE_TEXT = [
+  /\b(Basic|Bearer)\s+[A-Za-z0-9._~+/=-]+/gi,
+  /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g,
+  /(\/\/[^/\s:@]+:)[^@\s/]+@/g, // user:password@ in URLs
+];
+const MAX_DEPTH = 8;
+
+export function scrubText(text: string): string {
+  let out = text;
+  for (const pattern of SENSITIVE_TEXT) out = out.replace(pattern, (match, prefix: unknown) => (typeof prefix === 'string' && prefix.startsWith('//') ? `${prefix}${CENSOR}@` : CENSOR));
+  return out;
+}
+
+/** A copy of a log object with credentials replaced; values that hold none are returned as they are. */
+export function redact(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return scrubText(value);
+  if (value === null || typeof value !== 'object' || depth >= MAX_DEPTH) return value;
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  if (value instanceof Error) return { name: value.name, message: scrubText(value.message) };
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = SENSITIVE_KEY.test(k) ? CENSOR : redact(v, depth + 1);
+  return out;
+}
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: undefined }, destination);
+  return pino({
+    level,
+    base: undefined,
+    redact: { paths: REDACT_PATHS, censor: CENSOR },
+    formatters: { log: (obj) => redact(obj) as Record<string, unknown> },
+    hooks: {
+      logMethod(args, method) {
+        // The message (and any format arguments) is scrubbed too.
+        const scrubbed = args.map((a) => (typeof a === 'string' ? scrubText(a) : a)) as Parameters<typeof method>;
+        return method.apply(this, scrubbed);
+      },
+    },
+  }, destination);
 }

@@ -16,6 +16,8 @@ function known(err: unknown, limit: number): ApiError | undefined {
   if (e?.type === 'entity.too.large') return errors.payloadTooLarge(limit);
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return errors.unsupportedMediaType('that encoding');
   if (e?.type === 'request.aborted' || e?.type === 'request.size.invalid') return errors.badInput('The request body was incomplete');
+  // Express's router refuses a path parameter it cannot percent-decode: the client's mistake, not a 500.
+  if (err instanceof URIError) return errors.badInput('The request path holds a malformed percent-encoding');
   const mapped = mapDbError(err);
   return mapped instanceof ApiError ? mapped : undefined;
 }

@@ -1,10 +1,25 @@
-// Owns HTTP hygiene applied to every response.
+// Owns HTTP hygiene applied to every response: helmet's headers tuned for a JSON API (nothing here is
+// ever rendered as a page), and no caching of API answers by browsers or proxies.
 import type { NextFunction, Request, Response } from 'express';
+import helmet from 'helmet';
 import type { Config } from '../config';
 
 export function securityMiddleware(_config: Config) {
-  return (_req: Request, res: Response, next: NextFunction) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    next();
+  const headers = helmet({
+    // A JSON API loads nothing and may be framed by nobody.
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    crossOriginOpenerPolicy: { policy: 'same-origin' },
+    referrerPolicy: { policy: 'no-referrer' },
+    xFrameOptions: { action: 'deny' },
+  });
+  return (req: Request, res: Response, next: NextFunction) => {
+    headers(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      // Answers carry personal data and checksums; a cached copy is stale or leaks to the next user.
+      res.setHeader('Cache-Control', 'no-store');
+      res.removeHeader('X-Powered-By');
+      next();
+    });
   };
 }

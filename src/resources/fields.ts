@@ -50,7 +50,7 @@ export const f = {
     filterable: true, sortable: false, inDefault: true, description, ...o,
   }),
   date: (description: string, o: Partial<FieldDef> = {}): FieldDef => ({
-    kind: 'date', writeSchema: Type.String({ format: 'date' }), readSchema: Type.String({ format: 'date' }),
+    kind: 'date', writeSchema: Type.String({ format: 'date', maxLength: 10 }), readSchema: Type.String({ format: 'date' }),
     filterable: true, sortable: true, inDefault: true, description, ...o,
   }),
   datetime: (description: string, o: Partial<FieldDef> = {}): FieldDef => ({
