@@ -1,30 +1,13 @@
 // Owns the process: read config, connect, migrate, create the first admin, listen, shut down gracefully.
 import 'dotenv/config';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Knex } from 'knex';
-import { ConfigError, loadConfig, type Config } from './config';
+import { loadConfig, type Config } from './config';
 import { createApp } from './app';
-import { createKnex } from './db/knex';
+import { connectDatabase } from './db/connect';
 import { migrateLatest } from './db/migrate';
 import { ensureAdmin } from './auth/bootstrap';
 import { createLogger } from './logger';
 import { extraOperations } from './extensions';
-
-async function connect(config: Config): Promise<Knex> {
-  if (config.database.kind === 'sqlite' && config.database.filename !== ':memory:') {
-    fs.mkdirSync(path.dirname(config.database.filename), { recursive: true });
-  }
-  const knex = createKnex(config.database, config.db);
-  try {
-    await knex.raw('select 1');
-  } catch (err) {
-    await knex.destroy();
-    const code = (err as { code?: string }).code ?? (err as Error).name;
-    throw new ConfigError(`cannot reach the database (${config.database.kind}): ${code}`);
-  }
-  return knex;
-}
 
 async function main(): Promise<void> {
   let config: Config;
@@ -37,9 +20,10 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   let knex: Knex;
   try {
-    knex = await connect(config);
+    knex = await connectDatabase(config);
   } catch (err) {
     logger.fatal({ reason: (err as Error).message }, 'cannot start');
+    process.stderr.write(`cannot start: ${(err as Error).message}\n`);
     process.exit(3);
   }
   await migrateLatest(knex);

@@ -2,6 +2,8 @@
 // inside whatever knex transaction (or pool) the caller hands in.
 import type { Knex } from 'knex';
 import type { Database, Statement } from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import type { ClientBase, QueryResult } from 'pg';
 import { isSqlite } from './knex';
 
 export type DbHandle = Knex | Knex.Transaction;
@@ -28,29 +30,56 @@ function sqliteValue(value: unknown): unknown {
   return value;
 }
 
-/** Runs `fn` with the raw better-sqlite3 connection the handle owns (the transaction's, or one from the pool). */
-async function withSqlite<T>(h: DbHandle, fn: (conn: Database) => T): Promise<T> {
-  const client = h.client as { acquireConnection(): Promise<Database>; releaseConnection(c: Database): Promise<unknown> };
+/** Runs `fn` with the raw driver connection the handle owns (the transaction's, or one from the pool). */
+async function withConnection<C, T>(h: DbHandle, fn: (conn: C) => T | Promise<T>): Promise<T> {
+  const client = h.client as { acquireConnection(): Promise<C>; releaseConnection(c: C): Promise<unknown> };
   const conn = await client.acquireConnection();
   try {
-    return fn(conn);
+    return await fn(conn);
   } finally {
     // Inside a transaction release is a no-op; outside it returns the connection to the pool.
     await client.releaseConnection(conn);
   }
 }
 
+interface PgStatement {
+  name: string;
+  text: string;
+}
+
+const pgStatements = new Map<string, PgStatement>();
+
+/**
+ * The `?` placeholders of `sql` as `$1…$n` (as knex's own pg client numbers them), under a name
+ * derived from the text: PostgreSQL parses and plans a named statement once per connection.
+ */
+function pgStatement(sql: string): PgStatement {
+  let stmt = pgStatements.get(sql);
+  if (!stmt) {
+    let n = 0;
+    const text = sql.replace(/(\\*)\?/g, (_match, escapes: string) => (escapes.length % 2 ? '?' : `$${++n}`));
+    stmt = { name: `cas_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`, text };
+    pgStatements.set(sql, stmt);
+  }
+  return stmt;
+}
+
+function pgQuery(h: DbHandle, sql: string, bindings: readonly unknown[]): Promise<QueryResult> {
+  const { name, text } = pgStatement(sql);
+  const values = bindings.map((v) => (v === undefined ? null : v));
+  return withConnection<ClientBase, QueryResult>(h, (conn) => conn.query({ name, text, values }));
+}
+
 /** Returns every row of a SELECT (or a statement with RETURNING). Placeholders are `?`. */
 export async function queryRows<T>(h: DbHandle, sql: string, bindings: readonly unknown[] = []): Promise<T[]> {
   if (isSqlite(h)) {
-    return withSqlite(h, (conn) => {
+    return withConnection<Database, T[]>(h, (conn) => {
       const stmt = prepared(conn, sql);
       const args = bindings.map(sqliteValue);
       return (stmt.reader ? stmt.all(...args) : (stmt.run(...args), [])) as T[];
     });
   }
-  const result = await h.raw(sql, bindings as Knex.RawBinding[]);
-  return result.rows as T[];
+  return (await pgQuery(h, sql, bindings)).rows as T[];
 }
 
 export async function queryFirst<T>(h: DbHandle, sql: string, bindings: readonly unknown[] = []): Promise<T | undefined> {
@@ -61,10 +90,9 @@ export async function queryFirst<T>(h: DbHandle, sql: string, bindings: readonly
 /** Runs a write and returns the number of rows it changed. */
 export async function execute(h: DbHandle, sql: string, bindings: readonly unknown[] = []): Promise<number> {
   if (isSqlite(h)) {
-    return withSqlite(h, (conn) => prepared(conn, sql).run(...bindings.map(sqliteValue)).changes);
+    return withConnection<Database, number>(h, (conn) => prepared(conn, sql).run(...bindings.map(sqliteValue)).changes);
   }
-  const result = await h.raw(sql, bindings as Knex.RawBinding[]);
-  return result.rowCount ?? 0;
+  return (await pgQuery(h, sql, bindings)).rowCount ?? 0;
 }
 
 const compiled = new Map<string, string>();

@@ -1,5 +1,6 @@
 // Owns the knex instance: which driver, pool and per-connection settings for each database kind.
 import knexFactory, { Knex } from 'knex';
+import { types as pgTypes } from 'pg';
 import type { DatabaseConfig } from '../config';
 
 export interface DbOptions {
@@ -48,14 +49,33 @@ export function knexConfig(database: DatabaseConfig, options: Partial<DbOptions>
     client: 'pg',
     connection: {
       connectionString: database.url,
+      types: { getTypeParser: pgTypeParser },
       connectionTimeoutMillis: opts.connectTimeoutMs,
       statement_timeout: opts.statementTimeoutMs || undefined,
       application_name: 'composite-api-server',
     },
     compileSqlOnError: false,
+    log: QUIET_LOG,
     pool: { min: 0, max: opts.poolMax, acquireTimeoutMillis: 120000 },
     acquireConnectionTimeout: 120000,
   };
+}
+
+/**
+ * knex would print pool warnings (with stack traces and connection details) straight to the console.
+ * Every such failure also rejects the query that hit it, and that is where it is handled and reported.
+ */
+const QUIET_LOG = { warn() {}, error() {}, debug() {}, deprecate() {} };
+
+const PG_INT8 = 20;
+
+/**
+ * bigint columns (ids) and COUNT(*) arrive as numbers, as they do from SQLite, instead of pg's
+ * default strings. Ids and counts stay far below 2^53, where a JavaScript number is exact.
+ */
+function pgTypeParser(oid: number, format?: string): (value: string) => unknown {
+  if (oid === PG_INT8 && format !== 'binary') return (value: string) => Number(value);
+  return pgTypes.getTypeParser(oid, format as 'text');
 }
 
 export function createKnex(database: DatabaseConfig, options: Partial<DbOptions> = {}): Knex {

@@ -1,0 +1,47 @@
+// Owns the first contact with the database at start: open the pool, prove one round trip works, or
+// fail with a message an operator can act on (where, and what the driver said — never a password).
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Knex } from 'knex';
+import type { Config, DatabaseConfig } from '../config';
+import { createKnex } from './knex';
+
+export class DatabaseUnreachableError extends Error {
+  override name = 'DatabaseUnreachableError';
+}
+
+/** Where the database is, safe to print: the URL without user name or password, or the SQLite file. */
+export function describeDatabase(database: DatabaseConfig): string {
+  if (database.kind === 'sqlite') return `sqlite:${database.filename}`;
+  const url = new URL(database.url);
+  url.username = '';
+  url.password = '';
+  url.search = '';
+  return url.toString();
+}
+
+function reason(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
+/** Opens the pool and runs `select 1`; rejects with DatabaseUnreachableError (the pool closed) if that fails. */
+export async function connectDatabase(config: Pick<Config, 'database' | 'db'>): Promise<Knex> {
+  const where = describeDatabase(config.database);
+  if (config.database.kind === 'sqlite' && config.database.filename !== ':memory:') {
+    try {
+      fs.mkdirSync(path.dirname(config.database.filename), { recursive: true });
+    } catch (err) {
+      throw new DatabaseUnreachableError(`cannot open the database at ${where}: ${reason(err)}`);
+    }
+  }
+  const knex = createKnex(config.database, config.db);
+  try {
+    await knex.raw('select 1');
+  } catch (err) {
+    await knex.destroy();
+    throw new DatabaseUnreachableError(`cannot reach the database at ${where}: ${reason(err)}`);
+  }
+  return knex;
+}
