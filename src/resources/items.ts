@@ -21,6 +21,23 @@ export async function requireRow(ctx: OpContext, res: ResourceDef, publicId: str
   return row;
 }
 
+/**
+ * The stored id behind a public id, or 404 (the same 404 as `requireRow`) — a primary-key probe for
+ * callers that need only to know the row exists, such as the parent of a new note.
+ */
+export async function requireId(ctx: OpContext, res: ResourceDef, publicId: string): Promise<number> {
+  const id = ctx.services.ids.parse(publicId);
+  if (id === undefined || !(await rowExists(ctx.db, res.table, id))) {
+    throw errors.notFound(`No ${res.type} with id ${publicId}`, [{ message: 'Not found', properties: { type: res.type, id: publicId } }]);
+  }
+  return id;
+}
+
+async function rowExists(h: DbHandle, table: string, id: number): Promise<boolean> {
+  const sql = compileOnce(h, `${table}:exists`, (k) => k(table).select('id').where('id', 0));
+  return (await queryFirst(h, sql, [id])) !== undefined;
+}
+
 /** 409 when the client supplied a checksum that is not the current one. */
 export function checkChecksum(ctx: OpContext, res: ResourceDef, row: Row, supplied: string | undefined): void {
   if (supplied === undefined) return;
@@ -103,8 +120,7 @@ export async function attributeColumns(ctx: OpContext, res: ResourceDef, attribu
 
 async function resolveRef(ctx: OpContext, name: string, ref: { resourceType: string; table: string }, publicId: string): Promise<number> {
   const id = ctx.services.ids.parse(publicId);
-  const sql = compileOnce(ctx.db, `${ref.table}:exists`, (k) => k(ref.table).select('id').where('id', 0));
-  if (id === undefined || (await queryFirst(ctx.db, sql, [id])) === undefined) {
+  if (id === undefined || !(await rowExists(ctx.db, ref.table, id))) {
     throw errors.badInput(`${name} refers to ${ref.resourceType} ${publicId}, which does not exist`, [
       { message: 'Unknown reference', properties: { attribute: name, id: publicId } },
     ]);

@@ -1,6 +1,6 @@
 // Owns the note operations: list and create under an activity, and get/update/delete by note id.
 import { READERS, WRITERS, type Operation, type OpContext, type OpInput } from '../../api/operation';
-import { requireRow } from '../items';
+import { requireId } from '../items';
 import { activityResource } from '../activities/schema';
 import { createOp, deleteOp, getOp, listOp, patchOp } from '../standardOps';
 import { noteResource as res } from './schema';
@@ -9,7 +9,7 @@ const common = { res, api: 'common' as const, tag: 'Notes' };
 const itemPath = '/notes/{noteId}';
 
 async function parentActivityId(ctx: OpContext, input: OpInput): Promise<number> {
-  return Number((await requireRow(ctx, activityResource, input.params.activityId)).id);
+  return requireId(ctx, activityResource, input.params.activityId);
 }
 
 export const noteOperations: Operation[] = [
