@@ -7,7 +7,7 @@ import { connectDatabase } from './db/connect';
 import { migrateLatest } from './db/migrate';
 import { ensureAdmin } from './auth/bootstrap';
 import { createLogger } from './logger';
-import { extraOperations } from './extensions';
+import { createExtensions } from './extensions';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -32,12 +32,14 @@ async function main(): Promise<void> {
     // Printed once, on the console only (not through the log pipeline), so the operator can sign in.
     process.stdout.write(`\nCreated admin user "${config.adminUsername}" with generated password: ${admin.generatedPassword}\nStore it now; it is not shown again.\n\n`);
   }
-  const { app, services } = createApp({ config, knex, logger, extraOperations: (s) => extraOperations(s) });
+  const extensions = createExtensions();
+  const { app, services } = createApp({ config, knex, logger, extraOperations: extensions.extraOperations });
+  await extensions.start();
   const server = app.listen(config.port, config.host, () => logger.info({ host: config.host, port: config.port, database: config.database.kind }, 'listening'));
   server.requestTimeout = config.requestTimeoutMs;
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down');
-    server.close(() => void knex.destroy().then(() => process.exit(0)));
+    server.close(() => void extensions.stop().then(() => knex.destroy()).then(() => process.exit(0)));
     setTimeout(() => process.exit(1), 10000).unref();
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));

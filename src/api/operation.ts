@@ -89,6 +89,8 @@ export interface Operation {
   body?: TSchema;
   /** Hand the handler the raw body instead of parsed JSON (any content type). */
   rawBody?: boolean;
+  /** Accept query parameters beyond `queryParams`, passed to the handler as text (connector execution). */
+  anyQueryParams?: boolean;
   responses: readonly OpResponse[];
   /** Writes run in a transaction of their own when called directly. */
   transactional: boolean;

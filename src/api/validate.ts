@@ -40,7 +40,7 @@ export function compileValidators(op: Operation): Validators {
   const queryProps = Object.fromEntries(op.queryParams.map((p) => [p.name, Type.Optional(p.schema)]));
   return {
     body: op.body ? bodyAjv.compile(op.body) : undefined,
-    query: queryAjv.compile(Type.Object(queryProps, { additionalProperties: false })),
+    query: queryAjv.compile(Type.Object(queryProps, { additionalProperties: op.anyQueryParams === true })),
   };
 }
 

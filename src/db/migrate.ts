@@ -1,6 +1,7 @@
 // Owns schema migrations: the ordered list of migration modules and running them with knex's migrator.
 import type { Knex } from 'knex';
 import * as m001 from '../../migrations/001_resources';
+import * as m002 from '../../migrations/002_connectors';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -8,7 +9,7 @@ interface Migration {
 }
 
 /** Every migration, in order. A new migration is added here as well as in migrations/. */
-export const MIGRATIONS: Array<[string, Migration]> = [['001_resources', m001]];
+export const MIGRATIONS: Array<[string, Migration]> = [['001_resources', m001], ['002_connectors', m002]];
 
 /** A static source, so migrations work the same from ts-jest, ts sources and the compiled dist/. */
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

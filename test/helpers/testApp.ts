@@ -12,7 +12,7 @@ import { createKnex } from '../../src/db/knex';
 import { migrateLatest } from '../../src/db/migrate';
 import { ensureAdmin } from '../../src/auth/bootstrap';
 import { createLogger } from '../../src/logger';
-import { extraOperations } from '../../src/extensions';
+import { createExtensions } from '../../src/extensions';
 import { freshDatabase } from './database';
 
 export const PASSWORDS = { admin: 'admin-secret-pw', user: 'alice-secret-pw', reader: 'rita-secret-pw' } as const;
@@ -42,7 +42,9 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   await ensureAdmin(knex, USERNAMES.admin, PASSWORDS.admin);
   const logs: string[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
-  const built = createApp({ config, knex, logger: createLogger(config.logLevel, sink), extraOperations });
+  const extensions = createExtensions({ ...process.env, ...env });
+  const built = createApp({ config, knex, logger: createLogger(config.logLevel, sink), extraOperations: extensions.extraOperations });
+  await extensions.start();
   const http = request(built.app as Express);
   const auth = (who: Who) => basic(USERNAMES[who], PASSWORDS[who]);
   const ids = { admin: '', user: '', reader: '' };
@@ -57,6 +59,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   return {
     ...built, knex, config, http, logs, auth, ids,
     async close() {
+      await extensions.stop();
       await knex.destroy();
       await db.drop();
     },

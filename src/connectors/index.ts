@@ -1,0 +1,31 @@
+// Owns assembling the connectors feature for one app: registry, outbound guard, token cache, runner,
+// and the operations they serve, with start (first sync, file watch) and stop.
+import type { Operation, Services } from '../api/operation';
+import { TokenCache } from './oauth';
+import { connectorOperations } from './operations';
+import { Outbound } from './outbound';
+import { ConnectorRegistry } from './registry';
+import { ConnectorRunner } from './run';
+
+export interface Connectors {
+  operations: Operation[];
+  registry: ConnectorRegistry;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createConnectors(services: Services, env: Record<string, string | undefined>): Connectors {
+  const { config, knex, logger } = services;
+  const registry = new ConnectorRegistry({ knex, logger, file: config.connectorsRegistry, secretsFile: config.connectorSecretsFile, env });
+  const outbound = new Outbound(config.connectorsAllowedHosts, config.connectorTimeoutMs);
+  const runner = new ConnectorRunner(outbound, new TokenCache(outbound), () => registry.secrets, logger);
+  return {
+    operations: connectorOperations(registry, runner),
+    registry,
+    start: () => registry.start(),
+    async stop() {
+      registry.stop();
+      await outbound.close();
+    },
+  };
+}

@@ -1,0 +1,235 @@
+// Owns running connectors: steps one after another over a read-only context of earlier results,
+// each rendered from its compiled templates, authenticated, sent through the outbound guard, and
+// timed. The last step's status, content type and body are the result. A failure names the step
+// and never carries an earlier step's data or a secret.
+import type { Logger } from 'pino';
+import type { CompiledComposite, CompiledSimple, CompiledStep } from './compile';
+import { ConnectorFailure, type FailureSite } from './failure';
+import type { ClientCredentials, TokenCache, Token } from './oauth';
+import { OutboundNetworkError, OutboundRuleError, type Outbound, type OutboundResponse } from './outbound';
+import type { SecretStore } from './secrets';
+import { describeRenderError, type CompiledTemplate } from './template';
+
+/** What the client sent, as templates see it. */
+export interface ClientData {
+  bodyText: string;
+  /** The body's bytes as base64 (lossless for any content type). */
+  bodyRaw: string;
+  contentType: string | undefined;
+  headers: Record<string, string>;
+  query: Record<string, unknown>;
+  pathParams: Record<string, string>;
+}
+
+export interface StepTiming {
+  name: string;
+  index: number;
+  duration_ms: number;
+  status_code?: number;
+  token_ms?: number;
+}
+
+export type RunOutcome =
+  | { ok: true; status: number; contentType: string; body: Buffer; timings: StepTiming[]; totalMs: number }
+  | { ok: false; failure: ConnectorFailure; timings: StepTiming[]; totalMs: number };
+
+interface StepResult {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+const BODYLESS = new Set(['GET', 'HEAD']);
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+function ms(start: bigint): number {
+  return Math.round(Number(process.hrtime.bigint() - start) / 1e4) / 100;
+}
+
+function templateFailure(field: string, err: unknown, site: FailureSite): ConnectorFailure {
+  return new ConnectorFailure('template', 'TEMPLATE_RENDERING_ERROR', `${field}: ${describeRenderError(err)}`, site, { field });
+}
+
+function outboundFailure(err: unknown, site: FailureSite): ConnectorFailure {
+  if (err instanceof ConnectorFailure) return err.at(site);
+  if (err instanceof OutboundRuleError) return new ConnectorFailure('outbound', 'OUTBOUND_RULE', `refused before sending: ${err.message}`, site, { rule: err.rule });
+  if (err instanceof OutboundNetworkError) {
+    return new ConnectorFailure('network', err.code === 'TIMEOUT' ? 'DOWNSTREAM_TIMEOUT' : 'DOWNSTREAM_NETWORK_ERROR', err.message, site, { networkCode: err.code });
+  }
+  return new ConnectorFailure('network', 'DOWNSTREAM_NETWORK_ERROR', 'the request failed', site);
+}
+
+function sameUrl(a: URL, b: string): boolean {
+  try {
+    return a.href === new URL(b).href;
+  } catch {
+    return false;
+  }
+}
+
+export class ConnectorRunner {
+  constructor(
+    private readonly outbound: Outbound,
+    private readonly tokens: TokenCache,
+    private readonly secrets: () => SecretStore,
+    private readonly logger: Logger,
+  ) {}
+
+  runComposite(connector: CompiledComposite, client: ClientData): Promise<RunOutcome> {
+    const request = { body_text: client.bodyText, body_raw: client.bodyRaw, headers: client.headers, query_parameters: client.query };
+    const steps: Record<string, { body: string; status_code: number; headers: Record<string, string> }> = {};
+    return this.run(connector.def.permalink, connector.steps.map((step, index) => ({
+      step,
+      site: { kind: 'step', name: step.name, index } as FailureSite,
+      context: () => ({ request, steps }),
+      record: (r: StepResult, body: string) => {
+        steps[step.name] = { body, status_code: r.status, headers: r.headers };
+      },
+    })));
+  }
+
+  runSimple(connector: CompiledSimple, client: ClientData): Promise<RunOutcome> {
+    const context = { body_text: client.bodyText, body_raw: client.bodyRaw, headers: client.headers, query_parameters: client.query, pathParams: client.pathParams };
+    // Without a request_body template the client's body and content type pass through.
+    const passThrough = client.bodyText === '' ? undefined : { body: Buffer.from(client.bodyRaw, 'base64'), contentType: client.contentType };
+    return this.run(connector.def.permalink, [{
+      step: connector.step,
+      site: { kind: 'connector', permalink: connector.def.permalink },
+      context: () => context,
+      record: () => undefined,
+      passThrough,
+    }]);
+  }
+
+  private async run(permalink: string, plan: PlannedStep[]): Promise<RunOutcome> {
+    const start = process.hrtime.bigint();
+    const timings: StepTiming[] = [];
+    let last: { result: StepResult; body: Buffer } | undefined;
+    for (const [index, p] of plan.entries()) {
+      const stepStart = process.hrtime.bigint();
+      const timing: StepTiming = { name: p.step.name, index, duration_ms: 0 };
+      timings.push(timing);
+      try {
+        const result = await this.step(p, timing);
+        timing.status_code = result.status;
+        if (result.status >= 400) {
+          throw new ConnectorFailure('http', 'DOWNSTREAM_HTTP_ERROR', `the step answered HTTP ${result.status}`, p.site, { upstreamStatus: result.status });
+        }
+        let body = result.body;
+        if (p.step.responseBody) {
+          const response = { body: result.body.toString('utf8'), status_code: result.status, headers: result.headers };
+          body = Buffer.from(this.render(p.step.responseBody, { ...p.context(), response }, 'response_body', p.site), 'utf8');
+        }
+        p.record(result, body.toString('utf8'));
+        last = { result, body };
+      } catch (err) {
+        timing.duration_ms = ms(stepStart);
+        const failure = err instanceof ConnectorFailure ? err : outboundFailure(err, p.site);
+        this.logger.info({ connector: permalink, step: p.step.name, index, code: failure.code, status: failure.status }, 'connector step failed');
+        return { ok: false, failure, timings, totalMs: ms(start) };
+      }
+      timing.duration_ms = ms(stepStart);
+    }
+    const done = last as { result: StepResult; body: Buffer };
+    return { ok: true, status: done.result.status, contentType: done.result.headers['content-type'] ?? 'application/octet-stream', body: done.body, timings, totalMs: ms(start) };
+  }
+
+  private render(t: CompiledTemplate, context: Record<string, unknown>, field: string, site: FailureSite): string {
+    try {
+      return t.render(context);
+    } catch (err) {
+      throw templateFailure(field, err, site);
+    }
+  }
+
+  private async step(p: PlannedStep, timing: StepTiming): Promise<StepResult> {
+    const { step, site } = p;
+    const context = p.context();
+    const secrets = this.secrets();
+    const withSecrets = { ...context, get_secret: (name: unknown) => secrets.get(name) };
+    const rendered = this.render(step.url, context, 'url', site).trim();
+    let url: URL;
+    try {
+      url = new URL(rendered);
+    } catch {
+      throw new ConnectorFailure('template', 'TEMPLATE_RENDERING_ERROR', 'url: did not render to an absolute URL', site, { field: 'url' });
+    }
+    for (const q of step.query) url.searchParams.append(q.key, this.render(q.value, withSecrets, `query_parameters.${q.key}`, site));
+    const headers: Record<string, string> = {};
+    for (const h of step.headers) headers[h.key.toLowerCase()] = this.headerValue(h.value, withSecrets, `headers.${h.key}`, site);
+    let body: string | Buffer | undefined;
+    if (step.requestBody) body = this.render(step.requestBody, context, 'request_body', site);
+    else if (p.passThrough) {
+      body = p.passThrough.body;
+      if (p.passThrough.contentType && !headers['content-type']) headers['content-type'] = p.passThrough.contentType;
+    }
+    if (BODYLESS.has(step.method)) body = undefined;
+
+    const auth = step.auth;
+    if (auth.type === 'api_key') {
+      const value = this.headerValue(auth.value, withSecrets, 'authentication.config.value', site);
+      if (auth.in === 'query') url.searchParams.set(auth.key, value);
+      else headers[auth.key.toLowerCase()] = value;
+    }
+    // The rule is checked before any token request, so a refused URL sends nothing at all.
+    try {
+      this.outbound.check(url);
+    } catch (err) {
+      throw outboundFailure(err, site);
+    }
+    if (auth.type !== 'oauth_client_credentials') return this.send({ method: step.method, url, headers, body }, site);
+
+    const creds: ClientCredentials = {
+      tokenUrl: this.headerValue(auth.tokenUrl, withSecrets, 'authentication.config.token_url', site).trim(),
+      clientId: this.headerValue(auth.clientId, withSecrets, 'authentication.config.client_id', site),
+      clientSecret: this.headerValue(auth.clientSecret, withSecrets, 'authentication.config.client_secret', site),
+      scope: auth.scope ? this.headerValue(auth.scope, withSecrets, 'authentication.config.scope', site) || undefined : undefined,
+      audience: auth.audience ? this.headerValue(auth.audience, withSecrets, 'authentication.config.audience', site) || undefined : undefined,
+      clientAuth: auth.clientAuth,
+    };
+    const token = await this.token(creds, site, timing);
+    // A step addressed to the token URL itself is the token request: its body is the token response.
+    if (sameUrl(url, creds.tokenUrl)) return token.response;
+    headers.authorization = `Bearer ${token.accessToken}`;
+    const first = await this.send({ method: step.method, url, headers, body }, site);
+    if (first.status !== 401) return first;
+    const fresh = await this.token(creds, site, timing, token);
+    headers.authorization = `Bearer ${fresh.accessToken}`;
+    return this.send({ method: step.method, url, headers, body }, site);
+  }
+
+  private async token(creds: ClientCredentials, site: FailureSite, timing: StepTiming, stale?: Token): Promise<Token> {
+    const start = process.hrtime.bigint();
+    try {
+      return (await this.tokens.get(creds, stale)).token;
+    } catch (err) {
+      throw outboundFailure(err, site);
+    } finally {
+      timing.token_ms = Math.round(((timing.token_ms ?? 0) + ms(start)) * 100) / 100;
+    }
+  }
+
+  private headerValue(t: CompiledTemplate, context: Record<string, unknown>, field: string, site: FailureSite): string {
+    const value = this.render(t, context, field, site);
+    if (!HEADER_VALUE.test(value)) {
+      throw new ConnectorFailure('template', 'TEMPLATE_RENDERING_ERROR', `${field}: rendered a value with control characters`, site, { field });
+    }
+    return value;
+  }
+
+  private async send(req: { method: string; url: URL; headers: Record<string, string>; body?: string | Buffer }, site: FailureSite): Promise<OutboundResponse> {
+    try {
+      return await this.outbound.send(req);
+    } catch (err) {
+      throw outboundFailure(err, site);
+    }
+  }
+}
+
+interface PlannedStep {
+  step: CompiledStep;
+  site: FailureSite;
+  context(): Record<string, unknown>;
+  record(result: StepResult, body: string): void;
+  passThrough?: { body: Buffer; contentType: string | undefined };
+}

@@ -1,0 +1,224 @@
+// Owns connector templates: Jinja2 syntax through nunjucks, made safe. nunjucks alone is no sandbox
+// (`''.constructor.constructor('return process')()` runs code), so every compiled template renders
+// with a runtime whose member and name lookups only reach own data properties, never a function's
+// members, and never `constructor`, `prototype` or `__*__` names. Autoescaping is off: the output is
+// URLs, headers and JSON, not HTML. Client data only ever enters as context, never as template text.
+import nunjucks from 'nunjucks';
+import sjson from 'secure-json-parse';
+
+/** An error a filter raises on bad data; its message is fixed text and safe to show. */
+export class TemplateDataError extends Error {
+  override name = 'TemplateDataError';
+}
+
+const BLOCKED_NAMES = new Set(['constructor', 'prototype', 'caller', 'callee', 'arguments', 'call', 'apply', 'bind']);
+
+export function isBlockedName(name: string): boolean {
+  return BLOCKED_NAMES.has(name) || name.startsWith('__');
+}
+
+// Methods a template may call on text and lists; everything else inherited is invisible.
+const STRING_METHODS = new Set(['toUpperCase', 'toLowerCase', 'trim', 'trimStart', 'trimEnd', 'split', 'startsWith', 'endsWith', 'includes', 'indexOf', 'slice', 'substring', 'replace', 'replaceAll', 'padStart', 'padEnd', 'repeat']);
+const ARRAY_METHODS = new Set(['join', 'includes', 'indexOf', 'slice']);
+
+interface NunjucksRuntime {
+  memberLookup(obj: unknown, val: unknown): unknown;
+  suppressValue(val: unknown, autoescape: boolean): unknown;
+  contextOrFrameLookup(context: unknown, frame: unknown, name: string): unknown;
+  SafeString: new (s: string) => object;
+}
+const baseRuntime = (nunjucks as unknown as { runtime: NunjucksRuntime }).runtime;
+
+function boundMethod(target: unknown, method: (...args: unknown[]) => unknown) {
+  return (...args: unknown[]) => {
+    const result = method.apply(target, args);
+    return typeof result === 'function' ? undefined : result;
+  };
+}
+
+/** `obj[key]` as a template may see it: own data only; functions have no members. */
+export function safeLookup(obj: unknown, key: unknown): unknown {
+  if (obj === undefined || obj === null || typeof obj === 'function') return undefined;
+  const name = String(key);
+  if (isBlockedName(name)) return undefined;
+  if (typeof obj === 'string' || obj instanceof baseRuntime.SafeString) {
+    const text = String(obj);
+    if (name === 'length' || /^\d+$/.test(name)) return (text as unknown as Record<string, unknown>)[name];
+    return STRING_METHODS.has(name) ? boundMethod(text, (String.prototype as unknown as Record<string, (...a: unknown[]) => unknown>)[name]) : undefined;
+  }
+  if (typeof obj !== 'object') return undefined;
+  if (Array.isArray(obj) && ARRAY_METHODS.has(name)) return boundMethod(obj, (Array.prototype as unknown as Record<string, (...a: unknown[]) => unknown>)[name]);
+  if (!Object.prototype.hasOwnProperty.call(obj, name)) return undefined;
+  const value = (obj as Record<string, unknown>)[name];
+  // Own functions (a cycler's `next`) stay callable with their object, as nunjucks does.
+  return typeof value === 'function' ? boundMethod(obj, value as (...a: unknown[]) => unknown) : value;
+}
+
+interface ContextLike {
+  ctx: Record<string, unknown>;
+  env: { globals: Record<string, unknown> };
+}
+interface FrameLike {
+  lookup(name: string): unknown;
+}
+
+const safeRuntime: NunjucksRuntime = Object.assign(Object.create(null), baseRuntime, {
+  memberLookup: safeLookup,
+  // A function printed would show its source; it renders as nothing.
+  suppressValue: (val: unknown, autoescape: boolean) => (typeof val === 'function' ? '' : baseRuntime.suppressValue(val, autoescape)),
+  contextOrFrameLookup(context: ContextLike, frame: FrameLike, name: string): unknown {
+    if (isBlockedName(name)) return undefined;
+    const local = frame.lookup(name);
+    if (local !== undefined) return local;
+    if (Object.prototype.hasOwnProperty.call(context.ctx, name)) return context.ctx[name];
+    if (Object.prototype.hasOwnProperty.call(context.env.globals, name)) return context.env.globals[name];
+    return undefined;
+  },
+});
+
+function fromJson(value: unknown): unknown {
+  if (typeof value !== 'string' && !(value instanceof baseRuntime.SafeString)) {
+    if (value !== null && typeof value === 'object') return value;
+    throw new TemplateDataError('from_json needs text, got nothing');
+  }
+  try {
+    return sjson.parse(String(value), undefined, { protoAction: 'remove', constructorAction: 'remove' });
+  } catch {
+    throw new TemplateDataError('from_json was given text that is not valid JSON');
+  }
+}
+
+function toJson(value: unknown): string {
+  return JSON.stringify(value instanceof baseRuntime.SafeString ? String(value) : value) ?? 'null';
+}
+
+function base64Encode(value: unknown): string {
+  return Buffer.from(value === undefined || value === null ? '' : String(value), 'utf8').toString('base64');
+}
+
+function base64Decode(value: unknown): string {
+  const text = value === undefined || value === null ? '' : String(value).trim();
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(text)) throw new TemplateDataError('base64_decode was given text that is not base64');
+  return Buffer.from(text, 'base64').toString('utf8');
+}
+
+function createEnvironment(): nunjucks.Environment {
+  const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
+  // 'dev' keeps the original error as `cause` (nunjucks otherwise flattens it to text), so
+  // describeRenderError can tell our safe messages from others. Nothing of it reaches a client.
+  (env as unknown as { opts: { dev: boolean } }).opts.dev = true;
+  const filters = (env as unknown as { filters: Record<string, (...args: unknown[]) => unknown> }).filters;
+  // Built-in filters such as `sort(attribute=…)` read attributes directly; none may hand back a function.
+  for (const [name, filter] of Object.entries(filters)) {
+    env.addFilter(name, function (this: unknown, ...args: unknown[]) {
+      const result = filter.apply(this, args);
+      return typeof result === 'function' ? undefined : result;
+    });
+  }
+  env.addFilter('from_json', fromJson);
+  env.addFilter('tojson', toJson);
+  env.addFilter('attr', (obj: unknown, name: unknown) => safeLookup(obj, name));
+  env.addFilter('base64_encode', base64Encode);
+  env.addFilter('base64_decode', base64Decode);
+  env.addGlobal('from_json', fromJson);
+  env.addGlobal('tojson', toJson);
+  env.addGlobal('base64_encode', base64Encode);
+  env.addGlobal('base64_decode', base64Decode);
+  return env;
+}
+
+const environment = createEnvironment();
+
+interface AstNode {
+  typename: string;
+  fields: string[];
+  value?: unknown;
+  lineno?: number;
+  colno?: number;
+  [field: string]: unknown;
+}
+const parser = (nunjucks as unknown as { parser: { parse(src: string, extensions: unknown[], opts: unknown): AstNode } }).parser;
+
+function walk(node: unknown, visit: (n: AstNode) => void): void {
+  if (Array.isArray(node)) return node.forEach((n) => walk(n, visit));
+  if (!node || typeof node !== 'object' || typeof (node as AstNode).typename !== 'string') return;
+  const n = node as AstNode;
+  visit(n);
+  for (const field of n.fields) walk(n[field], visit);
+  if (Array.isArray(n.children)) walk(n.children, visit);
+}
+
+const FORBIDDEN_TAGS: Record<string, string> = { Include: 'include', Extends: 'extends', Import: 'import', FromImport: 'from … import' };
+
+export interface CompileOptions {
+  /** May the template call get_secret()? Only header, query and authentication values may. */
+  secrets: boolean;
+}
+
+export class CompiledTemplate {
+  constructor(
+    private readonly template: nunjucks.Template,
+    /** `pathParams.<key>` names the template reads, for the simple-connector path-parameter check. */
+    readonly pathParams: ReadonlySet<string>,
+    readonly source: string,
+  ) {}
+
+  render(context: Record<string, unknown>): string {
+    return this.template.render(context);
+  }
+}
+
+/** Compiles one template; throws an Error whose message says what is wrong (shown to the admin). */
+export function compileTemplate(source: string, opts: CompileOptions): CompiledTemplate {
+  let ast: AstNode;
+  try {
+    ast = parser.parse(source, [], { autoescape: false });
+  } catch (err) {
+    throw new Error(cleanMessage((err as Error).message));
+  }
+  const pathParams = new Set<string>();
+  walk(ast, (n) => {
+    if (FORBIDDEN_TAGS[n.typename]) throw new Error(`the {% ${FORBIDDEN_TAGS[n.typename]} %} tag is not allowed`);
+    if (n.typename === 'Symbol' && n.value === 'get_secret' && !opts.secrets) {
+      throw new Error('get_secret() may only be used in header, query parameter and authentication values');
+    }
+    if (n.typename === 'LookupVal') {
+      const target = n.target as AstNode;
+      const val = n.val as AstNode;
+      if (target?.typename === 'Symbol' && target.value === 'pathParams' && val?.typename === 'Literal') pathParams.add(String(val.value));
+    }
+  });
+  let template: nunjucks.Template;
+  try {
+    template = new nunjucks.Template(source, environment, undefined, true);
+  } catch (err) {
+    throw new Error(cleanMessage((err as Error).message));
+  }
+  const compiled = template as unknown as { rootRenderFunc: (env: unknown, ctx: unknown, frame: unknown, runtime: unknown, cb: unknown) => void };
+  const root = compiled.rootRenderFunc;
+  compiled.rootRenderFunc = (env, ctx, frame, _runtime, cb) => root(env, ctx, frame, safeRuntime, cb);
+  return new CompiledTemplate(template, pathParams, source);
+}
+
+function cleanMessage(message: string): string {
+  return message.replace(/^\(unknown path\)\s*/, '').replace(/\s+/g, ' ').trim().slice(0, 300);
+}
+
+const SAFE_RUNTIME_MESSAGE = /^Unable to call `[^`]{0,200}`, which is (undefined or falsey|not a function)$/;
+
+/**
+ * What may be said about a render failure without leaking data: our own filter messages, nunjucks's
+ * "unable to call" (names from the template text only), and the position in the template.
+ */
+export function describeRenderError(err: unknown): string {
+  const e = err as { cause?: unknown; lineno?: number; colno?: number };
+  let cause: unknown = err;
+  // nunjucks wraps an error once per template level; the innermost one is what happened.
+  while (cause && typeof cause === 'object' && (cause as { cause?: unknown }).cause) cause = (cause as { cause: unknown }).cause;
+  let what = 'the template could not be rendered';
+  if (cause instanceof TemplateDataError) what = cause.message;
+  else if (cause instanceof Error && SAFE_RUNTIME_MESSAGE.test(cause.message)) what = cause.message;
+  else if (cause instanceof Error) what = `the template raised ${cause.name === 'Error' ? 'an error' : cause.name}`;
+  const where = e?.lineno ? ` (line ${e.lineno}${e.colno ? `, column ${e.colno}` : ''})` : '';
+  return `${what}${where}`;
+}
