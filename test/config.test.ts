@@ -1,0 +1,151 @@
+// Configuration (SPEC §1): loadConfig's defaults and its clear refusal of bad values; the migrate CLI and
+// the server entry run as real processes (TypeScript transpiled on load); GET /healthz without credentials.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import knexFactory from 'knex';
+import { ConfigError, loadConfig } from '../src/config';
+import { MIGRATIONS } from '../src/db/migrate';
+import { startTestApp, tempSqliteUrl } from './helpers/testApp';
+
+const ROOT = path.resolve(__dirname, '..');
+
+/** Runs a TypeScript entry point in a fresh Node process, transpiling .ts files as they load. */
+function runTs(entry: string, env: Record<string, string>) {
+  const hook = `
+    const ts = require('typescript'); const fs = require('fs');
+    require.extensions['.ts'] = (m, file) => m._compile(ts.transpileModule(fs.readFileSync(file, 'utf8'),
+      { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true }, fileName: file }).outputText, file);
+    require(process.argv[1]);`;
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'composite-cli-'));
+  const { PATH, HOME } = process.env;
+  const res = spawnSync(process.execPath, ['-e', hook, path.join(ROOT, entry)], {
+    cwd, env: { PATH, HOME, NODE_PATH: path.join(ROOT, 'node_modules'), ...env }, encoding: 'utf8', timeout: 60000,
+  });
+  fs.rmSync(cwd, { recursive: true, force: true });
+  return res;
+}
+
+describe('loadConfig', () => {
+  it('has the SPEC §1 defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      host: '127.0.0.1', port: 8080, compositeMaxSubrequests: 100, adminUsername: 'admin', adminPassword: undefined, idPrefix: 'xc',
+      logLevel: 'info', connectorsRegistry: undefined, connectorsAllowedHosts: [], connectorTimeoutMs: 15000, jwt: undefined,
+      bodyLimitBytes: 1048576, requestTimeoutMs: 30000, authFailureLimit: { max: 10, windowMs: 60000 },
+      db: { poolMax: 10, statementTimeoutMs: 30000, connectTimeoutMs: 5000, retryLimit: 5 },
+    });
+    expect(c.database).toEqual({ kind: 'sqlite', filename: path.resolve('./data/composite.db') });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('reads every variable', () => {
+    const c = loadConfig({
+      PORT: '9090', HOST: '0.0.0.0', DATABASE_URL: 'postgres://u:p@db.example:5432/app', COMPOSITE_MAX_SUBREQUESTS: '7',
+      ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'long-password', ID_PREFIX: 'ab_1', CONNECTORS_REGISTRY: '/etc/reg.json',
+      CONNECTOR_SECRETS_FILE: '/etc/secrets.json', CONNECTORS_ALLOWED_HOSTS: ' Localhost:8443, 127.0.0.1 ,,', CONNECTOR_TIMEOUT_MS: '250',
+      JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ISSUER: 'iss', JWT_AUDIENCE: 'aud', LOG_LEVEL: 'warn', BODY_LIMIT_BYTES: '2048',
+      REQUEST_TIMEOUT_MS: '1000', AUTH_FAILURE_LIMIT: '3', AUTH_FAILURE_WINDOW_MS: '5000', DB_POOL_MAX: '4', DB_STATEMENT_TIMEOUT_MS: '0',
+      DB_CONNECT_TIMEOUT_MS: '200', DB_RETRY_LIMIT: '0',
+    });
+    expect(c).toMatchObject({
+      host: '0.0.0.0', port: 9090, database: { kind: 'postgres', url: 'postgres://u:p@db.example:5432/app' }, compositeMaxSubrequests: 7,
+      adminUsername: 'root', adminPassword: 'long-password', idPrefix: 'ab_1', connectorsRegistry: '/etc/reg.json',
+      connectorSecretsFile: '/etc/secrets.json', connectorsAllowedHosts: ['localhost:8443', '127.0.0.1'], connectorTimeoutMs: 250,
+      jwt: { jwksUrl: 'https://idp.example/jwks', issuer: 'iss', audience: 'aud' }, logLevel: 'warn', bodyLimitBytes: 2048,
+      requestTimeoutMs: 1000, authFailureLimit: { max: 3, windowMs: 5000 },
+      db: { poolMax: 4, statementTimeoutMs: 0, connectTimeoutMs: 200, retryLimit: 0 },
+    });
+    expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).database).toEqual({ kind: 'sqlite', filename: ':memory:' });
+    expect(loadConfig({ DATABASE_URL: 'postgresql://localhost/x' }).database.kind).toBe('postgres');
+  });
+
+  it('refuses a bad value with a ConfigError naming the variable', () => {
+    const bad: Array<[Record<string, string>, RegExp]> = [
+      [{ PORT: 'eighty' }, /PORT must be a whole number, got "eighty"/],
+      [{ PORT: '70000' }, /PORT must be between 0 and 65535, got 70000/],
+      [{ PORT: '-1' }, /PORT/],
+      [{ DATABASE_URL: 'mysql://localhost/db' }, /DATABASE_URL must start with sqlite: or postgres:\/\//],
+      [{ DATABASE_URL: 'sqlite:' }, /DATABASE_URL sqlite:<path> needs a path/],
+      [{ DATABASE_URL: 'postgres://user:pa ss@[bad' }, /DATABASE_URL is not a valid postgres:\/\/ URL/],
+      [{ COMPOSITE_MAX_SUBREQUESTS: '0' }, /COMPOSITE_MAX_SUBREQUESTS must be between 1/],
+      [{ COMPOSITE_MAX_SUBREQUESTS: '1.5' }, /COMPOSITE_MAX_SUBREQUESTS must be a whole number/],
+      [{ ID_PREFIX: 'XC' }, /ID_PREFIX/],
+      [{ ID_PREFIX: 'x:c' }, /ID_PREFIX/],
+      [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
+      [{ ADMIN_USERNAME: 'has space' }, /ADMIN_USERNAME/],
+      [{ ADMIN_PASSWORD: 'short' }, /ADMIN_PASSWORD must be at least 8 characters/],
+      [{ JWT_JWKS_URL: 'not a url' }, /JWT_JWKS_URL is not a valid URL/],
+      [{ CONNECTOR_TIMEOUT_MS: '0' }, /CONNECTOR_TIMEOUT_MS/],
+      [{ BODY_LIMIT_BYTES: '10' }, /BODY_LIMIT_BYTES must be between 1024/],
+      [{ REQUEST_TIMEOUT_MS: 'soon' }, /REQUEST_TIMEOUT_MS/],
+      [{ AUTH_FAILURE_LIMIT: '0' }, /AUTH_FAILURE_LIMIT/],
+      [{ AUTH_FAILURE_WINDOW_MS: '10' }, /AUTH_FAILURE_WINDOW_MS/],
+      [{ DB_POOL_MAX: '0' }, /DB_POOL_MAX/],
+      [{ DB_STATEMENT_TIMEOUT_MS: 'x' }, /DB_STATEMENT_TIMEOUT_MS/],
+      [{ DB_CONNECT_TIMEOUT_MS: '1' }, /DB_CONNECT_TIMEOUT_MS/],
+      [{ DB_RETRY_LIMIT: '101' }, /DB_RETRY_LIMIT/],
+    ];
+    for (const [env, message] of bad) {
+      let caught: unknown;
+      try {
+        loadConfig(env);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(ConfigError);
+      expect(`${JSON.stringify(env)}: ${(caught as Error).message}`).toMatch(message);
+    }
+    // a password in a bad DATABASE_URL is not repeated in the message
+    try {
+      loadConfig({ DATABASE_URL: 'postgres://user:hunter22@[bad' });
+    } catch (err) {
+      expect((err as Error).message).not.toContain('hunter22');
+    }
+  });
+});
+
+describe('processes', () => {
+  it('the migrate CLI creates the schema, is idempotent, and reports a bad DATABASE_URL', () => {
+    const url = tempSqliteUrl();
+    const first = runTs('src/cli/migrate.ts', { DATABASE_URL: url });
+    expect({ status: first.status, stdout: first.stdout, stderr: first.stderr }).toMatchObject({ status: 0, stdout: 'migrations are up to date\n' });
+    const again = runTs('src/cli/migrate.ts', { DATABASE_URL: url });
+    expect(again.status).toBe(0);
+    const failed = runTs('src/cli/migrate.ts', { DATABASE_URL: 'mysql://nowhere/db' });
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toContain('migration failed: DATABASE_URL must start with sqlite: or postgres://');
+    return (async () => {
+      const knex = knexFactory({ client: 'better-sqlite3', connection: { filename: url.slice('sqlite:'.length) }, useNullAsDefault: true });
+      try {
+        const tables = (await knex.raw("select name from sqlite_master where type = 'table'")).map((r: { name: string }) => r.name);
+        expect(tables).toEqual(expect.arrayContaining(['users', 'activities', 'notes', 'knex_migrations']));
+        expect(await knex('knex_migrations').count({ n: '*' })).toEqual([{ n: MIGRATIONS.length }]);
+        expect(await knex('users').count({ n: '*' })).toEqual([{ n: 0 }]);
+      } finally {
+        await knex.destroy();
+        fs.rmSync(path.dirname(url.slice('sqlite:'.length)), { recursive: true, force: true });
+      }
+    })();
+  });
+
+  it('the server refuses to start on a bad value, saying which', () => {
+    const res = runTs('src/server.ts', { PORT: 'eighty', DATABASE_URL: tempSqliteUrl() });
+    expect(res.status).toBe(2);
+    expect(res.stderr).toContain('configuration error: PORT must be a whole number, got "eighty"');
+  });
+});
+
+describe('GET /healthz', () => {
+  it('answers 200 {"status":"ok"} without credentials once migrations are done', async () => {
+    const t = await startTestApp();
+    try {
+      const res = await t.http.get('/healthz');
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ status: 'ok' });
+    } finally {
+      await t.close();
+    }
+  });
+});
