@@ -94,11 +94,16 @@ export function jsonBody(req: Request): unknown {
   }
   let parsed: unknown;
   try {
-    parsed = sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+    parsed = JSON.parse(text);
   } catch (err) {
-    if (!(err instanceof SyntaxError)) throw refusedMember('__proto__ or constructor');
     // Node's message quotes the input; say what is wrong without echoing what was sent.
-    throw errors.malformedJson(err.message.replace(/,\s*".*$/s, '').replace(/\s+in JSON at position.*$/s, '').slice(0, 200));
+    throw errors.malformedJson((err as Error).message.replace(/,\s*".*$/s, '').replace(/\s+in JSON at position.*$/s, '').slice(0, 200));
+  }
+  if (parsed === null || typeof parsed !== 'object') return parsed;
+  try {
+    sjson.scan(parsed, { protoAction: 'error', constructorAction: 'error' });
+  } catch {
+    throw refusedMember('__proto__ or constructor');
   }
   const member = forbiddenMember(parsed);
   if (member) throw refusedMember(member);
