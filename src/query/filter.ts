@@ -42,7 +42,9 @@ function typedValue(name: string, field: FieldDef, raw: string, ids: IdCodec, ex
       if (!isDate(raw)) bad(`"${raw}" is not a date (YYYY-MM-DD) for filter on ${name}`, expr);
       return raw;
     case 'datetime': {
-      const t = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?$/.test(raw) ? new Date(raw) : new Date(NaN);
+      // Times are UTC (SPEC §2): a time without a zone is read as UTC, never as the server's local time.
+      const m = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/.exec(raw);
+      const t = m ? new Date(m[1] && !m[2] ? `${raw}Z` : raw) : new Date(NaN);
       if (Number.isNaN(t.getTime())) bad(`"${raw}" is not an ISO-8601 time for filter on ${name}`, expr);
       return t.toISOString();
     }

@@ -89,11 +89,18 @@ describe('activities', () => {
     expect(after.body.data.attributes.subject).toBe('After');
     expect(after.body.data.checksum).toBe('1');
 
+    // whoever sets assignedUser becomes assignedByUser; clearing it clears both
+    const assigned = await t.http.patch(`${COMMON}/activities/${id}`).set('Authorization', t.auth('admin')).send({ data: { attributes: { assignedUser: { id: t.ids.reader } } } });
+    expect(assigned.body.data.attributes).toMatchObject({ assignedUser: { id: t.ids.reader }, assignedByUser: { id: t.ids.admin, displayName: 'Administrator' } });
+    const unassigned = await t.http.patch(`${COMMON}/activities/${id}`).set('Authorization', t.auth('user')).send({ data: { attributes: { assignedUser: null } } });
+    expect(unassigned.body.data.attributes.assignedUser).toBeUndefined();
+    expect(unassigned.body.data.attributes.assignedByUser).toBeUndefined();
+    expect(unassigned.body.data.checksum).toBe('3');
     // without a checksum the update is unconditional; null clears an optional attribute
     const cleared = await t.http.patch(`${COMMON}/activities/${id}`).set('Authorization', t.auth('user')).send({ data: { attributes: { dueDate: null } } });
     expect(cleared.status).toBe(200);
     expect(cleared.body.data.attributes.dueDate).toBeUndefined();
-    expect(cleared.body.data.checksum).toBe('2');
+    expect(cleared.body.data.checksum).toBe('4');
   });
 
   it('refuses read-only and unknown attributes, bad values and missing subject', async () => {
@@ -248,6 +255,9 @@ describe('notes', () => {
     expect(list.body.count).toBe(2);
     expect(list.body.data.every((d: { attributes: { relatedTo: { id: string } } }) => d.attributes.relatedTo.id === activityId)).toBe(true);
     expect(list.body.links.self.href).toBe(`/common/v1/activities/${activityId}/notes`);
+    const related = await t.http.get(`${COMMON}/activities/${activityId}/notes?filter=relatedTo:eq:${activityId}&filter=author:eq:${t.ids.user}&sort=-createTime`).set('Authorization', t.auth('reader'));
+    expect(related.body.count).toBe(1);
+    expect((await t.http.get(`${COMMON}/activities/${activityId}/notes?filter=relatedTo:eq:${other}`).set('Authorization', t.auth('reader'))).body.count).toBe(0);
     const filtered = await t.http.get(`${COMMON}/activities/${activityId}/notes?filter=topic:eq:legal&filter=confidential:eq:true`).set('Authorization', t.auth('reader'));
     expect(filtered.body.count).toBe(1);
     expect(filtered.body.links.self.href).toBe(`/common/v1/activities/${activityId}/notes?filter=topic%3Aeq%3Alegal&filter=confidential%3Aeq%3Atrue`);

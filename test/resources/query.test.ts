@@ -105,6 +105,8 @@ describe('filter', () => {
     expect(await idsOf(`filter=assignedUser:ne:${t.ids.user}`)).toEqual(expected((s) => s.assignedUser !== t.ids.user));
     expect(await idsOf(`filter=assignedByUser:eq:${t.ids.user}`)).toEqual(expected((s) => s.assignedUser !== undefined));
     expect(await idsOf(`filter=id:eq:${seeded[3].id}`)).toEqual([seeded[3].id]);
+    expect(await idsOf(`filter=id:eq:${seeded[3].id.replace(':', '::')}`)).toEqual([seeded[3].id]);
+    expect(await idsOf(`filter=assignedUser:eq:${t.ids.user.replace(':', '::')}`)).toEqual(expected((s) => s.assignedUser === t.ids.user));
     expect(await idsOf(`filter=id:in:${seeded[0].id},${seeded[1].id}`)).toEqual([seeded[0].id, seeded[1].id].sort());
     expect(await idsOf(`filter=id:gt:${seeded[27].id}`)).toEqual([seeded[28].id, seeded[29].id].sort());
     expectError(await list('?filter=assignedUser:eq:alice'), 400);
@@ -126,6 +128,12 @@ describe('filter', () => {
     expect(await idsOf('filter=createTime:ge:2000-01-01T00:00:00Z')).toHaveLength(30);
     expect(await idsOf(`filter=createTime:ge:${encodeURIComponent('2000-01-01T00:00:00+02:00')}`)).toHaveLength(30);
     expectError(await list('?filter=createTime:lt:yesterday'), 400);
+    expectError(await list('?filter=createTime:lt:2030-01-01T25:00:00Z'), 400);
+    // a time without a zone is UTC (on a machine whose zone is not UTC, local-time parsing would miss it)
+    const one = (await list(`?filter=id:eq:${seeded[4].id}`)).body.data[0].attributes.createTime as string;
+    expect(await idsOf(`filter=createTime:eq:${one.replace(/Z$/, '')}`)).toContain(seeded[4].id);
+    expect(await idsOf(`filter=createTime:eq:${one}`)).toContain(seeded[4].id);
+    expect(await idsOf(`filter=createTime:gt:${one.slice(0, 16)}`)).toContain(seeded[4].id);
     const users = await t.http.get('/rest/admin/v1/users?filter=active:eq:true&sort=username').set('Authorization', t.auth('admin'));
     expect(users.body.data.map((d: { attributes: { username: string } }) => d.attributes.username)).toEqual(['admin', 'alice', 'rita']);
     const none = await t.http.get('/rest/admin/v1/users?filter=active:eq:false').set('Authorization', t.auth('admin'));
