@@ -23,6 +23,19 @@ const CONSTRAINTS: Record<string, 'unique' | 'foreignKey' | 'notNull' | 'check'>
 
 const RETRYABLE = new Set(['40001', '40P01', 'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT']);
 
+/**
+ * The database is down, restarting, refusing connections or gone: the server's trouble, reported as
+ * 503 so clients and load balancers try again later. Never retried here: after a lost connection a
+ * COMMIT may or may not have happened, and only the client (with GW-DBTransaction-ID) can retry safely.
+ */
+const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', '3D000', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+function isUnavailable(err: unknown, code: string | undefined): boolean {
+  if (code !== undefined && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  // The pool gave up waiting for a connection.
+  return (err as { name?: unknown } | null)?.name === 'KnexTimeoutError';
+}
+
 export function dbErrorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
@@ -48,6 +61,7 @@ export function mapDbError(err: unknown): unknown {
       return errors.badInput('The change breaks a rule on the stored data');
     default:
       if (code === '57014') return errors.serviceUnavailable('The database statement took too long', 1);
+      if (isUnavailable(err, code)) return errors.serviceUnavailable('The database is not reachable at the moment; try again', 5);
       return err;
   }
 }
