@@ -1,0 +1,145 @@
+// Owns the TypeScript client of the server: connectors (simple and composite) and the composite API,
+// over the standard fetch API so it runs in Node 18+ and in browsers alike.
+import { ConnectorBoundaryError, errorFor } from './errors';
+
+export { ApiRequestError, ConnectorBoundaryError, ConnectorExecutionError } from './errors';
+
+export type Credentials = { username: string; password: string } | { bearer: string };
+
+export interface ClientOptions {
+  /** Server origin, e.g. `https://api.example.com` (no `/rest`). */
+  baseUrl: string;
+  credentials?: Credentials;
+  /** Defaults to the global fetch. */
+  fetch?: typeof fetch;
+  /** Sent with every request. */
+  headers?: Record<string, string>;
+}
+
+export type QueryParams = Record<string, string | number | boolean | ReadonlyArray<string | number | boolean>>;
+
+export interface ExecuteOptions {
+  permalink: string;
+  /** Sent as JSON unless it is a string (sent as text/plain) or binary. */
+  payload?: unknown;
+  queryParams?: QueryParams;
+  pathParams?: Record<string, string | number>;
+}
+
+export type CompositeExecuteOptions = Omit<ExecuteOptions, 'pathParams'>;
+
+export interface CompositeSubrequest {
+  method: string;
+  uri: string;
+  body?: unknown;
+  vars?: Array<{ name: string; path: string }>;
+  parameters?: Record<string, unknown>;
+  includeResponse?: boolean;
+}
+
+export interface CompositeRequest {
+  requests?: CompositeSubrequest[];
+  selections?: Array<{ uri: string; method?: string; parameters?: Record<string, unknown> }>;
+}
+
+export interface CompositeResponse {
+  responses: unknown[];
+  selections?: unknown[];
+}
+
+function base64(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary);
+}
+
+function queryString(params: QueryParams | undefined): string {
+  if (!params) return '';
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    for (const v of Array.isArray(value) ? value : [value]) search.append(key, String(v));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+function encodePayload(payload: unknown): { body?: BodyInit; contentType?: string } {
+  if (payload === undefined) return {};
+  if (typeof payload === 'string') return { body: payload, contentType: 'text/plain; charset=utf-8' };
+  if (payload instanceof Uint8Array || payload instanceof ArrayBuffer) return { body: payload as BodyInit, contentType: 'application/octet-stream' };
+  return { body: JSON.stringify(payload), contentType: 'application/json' };
+}
+
+export class CompositeApiClient {
+  private readonly fetchImpl: typeof fetch;
+  private readonly baseUrl: string;
+
+  constructor(private readonly options: ClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    const f = options.fetch ?? globalThis.fetch;
+    if (!f) throw new Error('No fetch implementation: pass options.fetch');
+    this.fetchImpl = f.bind(globalThis);
+  }
+
+  readonly connectors = {
+    /** Runs a simple connector; resolves to the parsed JSON (or text) the upstream answered. */
+    execute: (opts: ExecuteOptions): Promise<unknown> => {
+      const headers: Record<string, string> = {};
+      if (opts.pathParams !== undefined) headers['X-Path-Params'] = JSON.stringify(opts.pathParams);
+      return this.send('POST', `/rest/connectors/v1/connectors/${encodeURIComponent(opts.permalink)}/execute${queryString(opts.queryParams)}`, opts.payload, headers);
+    },
+    list: (): Promise<unknown> => this.send('GET', '/rest/connectors/v1/connectors'),
+    composite: {
+      /**
+       * Runs a composite connector (always POST). Path parameters are a simple-connector concept:
+       * passing `pathParams` throws ConnectorBoundaryError at once, and nothing is sent.
+       */
+      execute: (opts: CompositeExecuteOptions): Promise<unknown> => {
+        if ((opts as ExecuteOptions).pathParams !== undefined) {
+          throw new ConnectorBoundaryError('pathParams are not supported on composite connectors; embed values in step URLs with templates');
+        }
+        return this.send('POST', `/rest/connectors/v1/composite/${encodeURIComponent(opts.permalink)}/execute${queryString(opts.queryParams)}`, opts.payload);
+      },
+      list: (): Promise<unknown> => this.send('GET', '/rest/connectors/v1/composite'),
+      get: (permalink: string): Promise<unknown> => this.send('GET', `/rest/connectors/v1/composite/${encodeURIComponent(permalink)}`),
+    },
+  };
+
+  readonly composite = {
+    /** POST /rest/composite/v1/composite; a failed composite (400 requestFailed) rejects with the body on the error. */
+    run: (request: CompositeRequest, opts: { transactionId?: string } = {}): Promise<CompositeResponse> => {
+      const headers: Record<string, string> = opts.transactionId ? { 'GW-DBTransaction-ID': opts.transactionId } : {};
+      return this.send('POST', '/rest/composite/v1/composite', request, headers) as Promise<CompositeResponse>;
+    },
+  };
+
+  private authorization(): Record<string, string> {
+    const c = this.options.credentials;
+    if (!c) return {};
+    return { Authorization: 'bearer' in c ? `Bearer ${c.bearer}` : `Basic ${base64(`${c.username}:${c.password}`)}` };
+  }
+
+  private async send(method: string, path: string, payload?: unknown, extra: Record<string, string> = {}): Promise<unknown> {
+    const { body, contentType } = encodePayload(payload);
+    const headers: Record<string, string> = { Accept: 'application/json, */*', ...this.options.headers, ...this.authorization(), ...extra };
+    if (contentType) headers['Content-Type'] = contentType;
+    const res = await this.fetchImpl(`${this.baseUrl}${path}`, { method, headers, body });
+    const text = await res.text();
+    const isJson = /^application\/([a-z0-9.+-]+\+)?json\b/i.test(res.headers.get('content-type') ?? '');
+    let data: unknown = text;
+    if (isJson && text !== '') {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = text;
+      }
+    }
+    if (!res.ok) throw errorFor(res.status, data);
+    return data;
+  }
+}
+
+export function createClient(options: ClientOptions): CompositeApiClient {
+  return new CompositeApiClient(options);
+}
