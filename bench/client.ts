@@ -13,7 +13,7 @@ export class BenchClient {
     this.client = new Client(origin, { pipelining: 1, keepAliveTimeout: 60000, keepAliveMaxTimeout: 600000 });
   }
 
-  async request(method: 'GET' | 'POST', path: string, body?: string): Promise<{ status: number; json: unknown }> {
+  async request(method: 'GET' | 'POST', path: string, body?: string): Promise<{ status: number; json: unknown; serverTiming?: string }> {
     const res = await this.client.request({
       method,
       path,
@@ -22,7 +22,8 @@ export class BenchClient {
     });
     const text = await res.body.text();
     if (res.statusCode >= 300) throw new Error(`${method} ${path} → ${res.statusCode}: ${text.slice(0, 500)}`);
-    return { status: res.statusCode, json: text ? JSON.parse(text) : undefined };
+    const serverTiming = res.headers['server-timing'];
+    return { status: res.statusCode, json: text ? JSON.parse(text) : undefined, serverTiming: typeof serverTiming === 'string' ? serverTiming : undefined };
   }
 
   close(): Promise<void> {
@@ -46,6 +47,30 @@ export const COMPOSITE_PATH = '/rest/composite/v1/composite';
 
 export async function sendComposite(c: BenchClient, body: string): Promise<void> {
   await c.request('POST', COMPOSITE_PATH, body);
+}
+
+/** Where one composite's time goes, in ms: seen by the client, and the server's own Server-Timing split. */
+export interface CompositeSplit {
+  client: number;
+  handler: number;
+  subrequests: number;
+  commit: number;
+  responseBytes: number;
+}
+
+export async function splitComposite(c: BenchClient, body: string): Promise<CompositeSplit> {
+  const start = process.hrtime.bigint();
+  const res = await c.request('POST', COMPOSITE_PATH, body);
+  const client = Number(process.hrtime.bigint() - start) / 1e6;
+  const entries = [...(res.serverTiming ?? '').matchAll(/(?:^|,\s*)([\w.]+);dur=([\d.]+)/g)].map((m) => [m[1], Number(m[2])] as const);
+  const sum = (pred: (name: string) => boolean) => entries.filter(([n]) => pred(n)).reduce((a, [, ms]) => a + ms, 0);
+  return {
+    client,
+    handler: sum((n) => n === 'total'),
+    subrequests: sum((n) => n.startsWith('req.')),
+    commit: sum((n) => n === 'commit'),
+    responseBytes: JSON.stringify(res.json).length,
+  };
 }
 
 /** The same N operations as separate requests, each waiting for the one before (the note needs the id). */

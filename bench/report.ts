@@ -10,6 +10,8 @@ export interface Results {
   machine: { node: string; cpus: string; cores: number; commit: string };
   settings: Record<string, number | string>;
   latency: Record<string, Sample>;
+  /** Medians over composite(100) runs: client-seen time, and the server's Server-Timing split of it. */
+  composite100Split: { client: number; handler: number; subrequests: number; commit: number; responseBytes: number };
   throughput: Throughput;
   selection: { composite: Sample; direct: Sample; statements: string[]; plans: string[][]; indexUsed: boolean; rows: number };
   peakRss: { MiB: number | undefined; source: string };
@@ -52,6 +54,11 @@ export function printTable(r: Results): void {
   const sel = r.selection;
   lines.push(`${`selection via composite (${sel.rows} rows)`.padEnd(40)}${fmt(sel.composite.medianMs, 3).padStart(11)}${fmt(sel.composite.p25Ms, 3).padStart(9)}${fmt(sel.composite.p75Ms, 3).padStart(9)}${String(sel.composite.runs).padStart(6)}`);
   lines.push(`${'selection, same SQL on the driver'.padEnd(40)}${fmt(sel.direct.medianMs, 3).padStart(11)}${fmt(sel.direct.p25Ms, 3).padStart(9)}${fmt(sel.direct.p75Ms, 3).padStart(9)}${String(sel.direct.runs).padStart(6)}`);
+  const c = r.composite100Split;
+  lines.push('');
+  lines.push(`where composite(100) goes (medians, Server-Timing): client sees ${fmt(c.client)} ms; handler ${fmt(c.handler)} ms = ` +
+    `subrequests ${fmt(c.subrequests)} + commit ${fmt(c.commit)} + parse/plan/respond ${fmt(c.handler - c.subrequests - c.commit)}; ` +
+    `HTTP, auth, body parse and JSON out ${fmt(c.client - c.handler)} ms; response ${c.responseBytes} bytes`);
   lines.push('');
   const t = r.throughput;
   lines.push(`throughput: ${t.connections} clients × composites of ${t.subrequestsPerComposite} for ${t.durationS}s: ` +

@@ -6,7 +6,7 @@ import { execSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { freshDatabase, type Driver } from './database';
 import { startServer, type ServerUnderTest } from './server';
-import { basicAuth, BenchClient, compositeBody, sendComposite, sendSeparate } from './client';
+import { basicAuth, BenchClient, compositeBody, sendComposite, sendSeparate, splitComposite, type CompositeSplit } from './client';
 import { measureInterleaved } from './stats';
 import { runThroughput } from './throughput';
 import { bulkLoadActivities, captureSelectionSql, directSelection, floorWriter, selectionComposite, usesIndex } from './workloads';
@@ -84,6 +84,11 @@ async function main(): Promise<void> {
       'separate(100)': () => sendSeparate(client, 100),
     });
 
+    const splits: CompositeSplit[] = [];
+    for (let i = 0; i < settings.runs; i++) splits.push(await splitComposite(client, body100));
+    const median = (k: keyof CompositeSplit) => splits.map((x) => x[k]).sort((a, b) => a - b)[splits.length >> 1];
+    const split = { client: median('client'), handler: median('handler'), subrequests: median('subrequests'), commit: median('commit'), responseBytes: median('responseBytes') };
+
     log(`throughput: ${settings.connections} clients for ${settings.throughputSeconds}s`);
     const throughput = await runThroughput(server.origin, authorization, { connections: settings.connections, durationS: settings.throughputSeconds, n: 10 });
 
@@ -93,6 +98,7 @@ async function main(): Promise<void> {
       machine: { node: process.version, cpus: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, commit: gitCommit() },
       settings,
       latency,
+      composite100Split: split,
       throughput,
       selection: {
         composite: sel.composite,
