@@ -133,7 +133,7 @@ describe('filter', () => {
     const one = (await list(`?filter=id:eq:${seeded[4].id}`)).body.data[0].attributes.createTime as string;
     expect(await idsOf(`filter=createTime:eq:${one.replace(/Z$/, '')}`)).toContain(seeded[4].id);
     expect(await idsOf(`filter=createTime:eq:${one}`)).toContain(seeded[4].id);
-    expect(await idsOf(`filter=createTime:gt:${one.slice(0, 16)}`)).toContain(seeded[4].id);
+    expect(await idsOf(`filter=createTime:ge:${one.slice(0, 16)}`)).toContain(seeded[4].id);
     const users = await t.http.get('/rest/admin/v1/users?filter=active:eq:true&sort=username').set('Authorization', t.auth('admin'));
     expect(users.body.data.map((d: { attributes: { username: string } }) => d.attributes.username)).toEqual(['admin', 'alice', 'rita']);
     const none = await t.http.get('/rest/admin/v1/users?filter=active:eq:false').set('Authorization', t.auth('admin'));
