@@ -22,7 +22,8 @@ export function describeDatabase(database: DatabaseConfig): string {
 
 function reason(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
-  const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  // The pool re-wraps a failed connect, so its message may start with the inner error's name.
+  const message = (err instanceof Error ? err.message.split('\n')[0] : String(err)).replace(/^\w*Error: /, '');
   return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
 }
 

@@ -28,7 +28,9 @@ const RETRYABLE = new Set(['40001', '40P01', 'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHO
  * 503 so clients and load balancers try again later. Never retried here: after a lost connection a
  * COMMIT may or may not have happened, and only the client (with GW-DBTransaction-ID) can retry safely.
  */
-const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', '3D000', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+// 57P0x shutdown/restart, 53300 too many connections, 3D000 database gone, 55000 not accepting
+// connections (ALLOW_CONNECTIONS false, maintenance), then the socket-level failures.
+const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', '3D000', '55000', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
 
 function isUnavailable(err: unknown, code: string | undefined): boolean {
   if (code !== undefined && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
