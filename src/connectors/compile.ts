@@ -71,10 +71,11 @@ const MAX_PROBLEMS = 50;
 
 function schemaProblems(errs: ErrorObject[] | null | undefined, base: string): RegistryProblem[] {
   return (errs ?? []).map((e) => {
-    const where = `${base}${e.instancePath.replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.')}` || '(root)';
+    const where = `${base}${e.instancePath.replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.')}`.replace(/^\./, '') || '(root)';
     if (e.keyword === 'additionalProperties') return { path: where, message: `unknown member "${(e.params as { additionalProperty: string }).additionalProperty}"` };
     if (e.keyword === 'required') return { path: where, message: `missing member "${(e.params as { missingProperty: string }).missingProperty}"` };
     if (e.keyword === 'pattern' && /\.(name|permalink)$/.test(where)) return { path: where, message: 'must be a slug: lower-case letters, digits and single hyphens' };
+    if (e.keyword === 'enum') return { path: where, message: `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` };
     return { path: where, message: e.message ?? 'is invalid' };
   });
 }

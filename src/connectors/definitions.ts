@@ -22,7 +22,7 @@ export type AuthType = (typeof AUTH_TYPES)[number];
 
 const Authentication = Type.Object(
   {
-    type: Type.Union(AUTH_TYPES.map((t) => Type.Literal(t))),
+    type: Type.Unsafe<AuthType>({ type: 'string', enum: [...AUTH_TYPES] }),
     config: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   },
   { additionalProperties: false },
@@ -35,7 +35,7 @@ export const AuthConfigSchemas = {
     {
       key: Type.String({ minLength: 1, maxLength: 256, pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" }),
       value: Template('the key; use get_secret()'),
-      in: Type.Optional(Type.Union([Type.Literal('header'), Type.Literal('query')])),
+      in: Type.Optional(Type.Unsafe<'header' | 'query'>({ type: 'string', enum: ['header', 'query'] })),
     },
     { additionalProperties: false },
   ),
@@ -46,7 +46,7 @@ export const AuthConfigSchemas = {
       client_secret: Template('client secret'),
       scope: Type.Optional(Template('space-separated scopes')),
       audience: Type.Optional(Template('audience parameter, for servers that need one')),
-      client_auth: Type.Optional(Type.Union([Type.Literal('client_secret_post'), Type.Literal('client_secret_basic')])),
+      client_auth: Type.Optional(Type.Unsafe<'client_secret_post' | 'client_secret_basic'>({ type: 'string', enum: ['client_secret_post', 'client_secret_basic'] })),
     },
     { additionalProperties: false },
   ),
@@ -56,7 +56,7 @@ export type OAuthConfig = Static<typeof AuthConfigSchemas.oauth_client_credentia
 
 const stepMembers = {
   url: Template('absolute URL'),
-  method: Type.Optional(Type.Union([...METHODS, ...METHODS.map((m) => m.toLowerCase())].map((m) => Type.Literal(m)))),
+  method: Type.Optional(Type.Unsafe<string>({ type: 'string', enum: [...METHODS, ...METHODS.map((m) => m.toLowerCase())] })),
   headers: Type.Optional(Type.Array(KeyValue, { maxItems: 100 })),
   query_parameters: Type.Optional(Type.Array(KeyValue, { maxItems: 100 })),
   request_body: Type.Optional(Template('request body')),
