@@ -197,3 +197,26 @@ test('readers may list but not execute; secrets never reach the log', async () =
   expect(logs).not.toContain(CLIENT_SECRET);
   expect(logs).not.toContain(API_KEY);
 });
+
+test('a cached token is renewed shortly before it expires, not after', async () => {
+  const { Outbound } = await import('../../src/connectors/outbound');
+  const { TokenCache, renewAt } = await import('../../src/connectors/oauth');
+  expect(renewAt(0, 3600)).toBe(3600000 - 30000);
+  expect(renewAt(0, 60)).toBe(54000);
+  let now = 1_000_000;
+  const outbound = new Outbound([oauth.host], 5000);
+  const cache = new TokenCache(outbound, () => now);
+  const creds = { tokenUrl: oauth.tokenUrl, clientId: 'clock-client', clientSecret: 's', clientAuth: 'client_secret_basic' as const };
+  try {
+    const before = oauth.tokenRequests.length;
+    expect((await cache.get(creds)).fetched).toBe(true);
+    now += 3600 * 1000 - 31000;
+    expect((await cache.get(creds)).fetched).toBe(false);
+    now += 2000;
+    expect((await cache.get(creds)).fetched).toBe(true);
+    expect((await cache.get({ ...creds, scope: 'other' })).fetched).toBe(true);
+    expect(oauth.tokenRequests.length - before).toBe(3);
+  } finally {
+    await outbound.close();
+  }
+});
