@@ -73,7 +73,9 @@ describe('activities', () => {
   it('patches with a body checksum, bumps the checksum, and refuses a stale one with 409 changing nothing', async () => {
     const { body } = await createActivity({ subject: 'Before' });
     const id = body.data.attributes.id;
-    const ok = await t.http.patch(`${COMMON}/activities/${id}`).set('Authorization', t.auth('user'))
+    expectError(await t.http.patch(`${COMMON}/activities/${id}?fields=nope`).set('Authorization', t.auth('user'))
+      .send({ data: { attributes: { subject: 'Unknown field asked' } } }), 400);
+    const ok = await t.http.patch(`${COMMON}/activities/${id}?fields=*all`).set('Authorization', t.auth('user'))
       .send({ data: { attributes: { subject: 'After', priority: { code: 'urgent' }, dueDate: '2031-01-02' }, checksum: '0' } });
     expect(ok.status).toBe(200);
     expect(ok.body.data.checksum).toBe('1');
@@ -177,8 +179,10 @@ describe('activities', () => {
     const stale = expectError(await t.http.post(`${COMMON}/activities/${id}/complete`).set('Authorization', t.auth('user')).set('GW-Checksum', '3'), 409);
     expect(stale.body.details[0].properties).toEqual({ uri: `/common/v1/activities/${id}`, currentChecksum: '0', suppliedChecksum: '3' });
     expect((await t.knex('activities').where({ id: Number(id.slice(3)) }).first()).status).toBe('open');
-    const ok = await t.http.post(`${COMMON}/activities/${id}/complete`).set('Authorization', t.auth('user')).set('GW-Checksum', '0');
+    expectError(await t.http.post(`${COMMON}/activities/${id}/complete?fields=nope`).set('Authorization', t.auth('user')), 400);
+    const ok = await t.http.post(`${COMMON}/activities/${id}/complete?fields=status`).set('Authorization', t.auth('user')).set('GW-Checksum', '0');
     expect(ok.status).toBe(200);
+    expect(Object.keys(ok.body.data.attributes).sort()).toEqual(['id', 'status']);
     expect(ok.headers['gw-checksum']).toBe('1');
     expect(ok.body.data.attributes.status).toEqual({ code: 'complete', name: 'Complete' });
     expectError(await t.http.post(`${COMMON}/activities/${id}/complete`).set('Authorization', t.auth('user')), 400);

@@ -4,6 +4,10 @@
 import { startTestApp, type TestApp } from '../helpers/testApp';
 import { testDatabaseKind } from '../helpers/database';
 import { expectError } from '../api/expectError';
+import { activityResource } from '../../src/resources/activities/schema';
+import { noteResource } from '../../src/resources/notes/schema';
+import { userResource } from '../../src/resources/users/schema';
+import { rowKey } from '../../src/resources/resource';
 
 let t: TestApp;
 const LIST = '/rest/common/v1/activities';
@@ -274,6 +278,30 @@ describe('POST /common/v1/search/activities', () => {
 });
 
 describe('indexes', () => {
+  /** The columns that lead some index of the table (its primary key included). */
+  async function leadingIndexColumns(table: string): Promise<Set<string>> {
+    if (testDatabaseKind() === 'sqlite') {
+      const indexes: Array<{ name: string }> = await t.knex.raw(`PRAGMA index_list(${table})`);
+      const firsts = await Promise.all(indexes.map(async (ix) => ((await t.knex.raw(`PRAGMA index_info("${ix.name}")`)) as Array<{ seqno: number; name: string }>).find((c) => c.seqno === 0)?.name));
+      const pk: Array<{ name: string; pk: number }> = await t.knex.raw(`PRAGMA table_info(${table})`);
+      return new Set([...firsts, ...pk.filter((c) => c.pk === 1).map((c) => c.name)].filter((n): n is string => !!n));
+    }
+    const { rows } = await t.knex.raw(
+      'select a.attname from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0] where i.indrelid = ?::regclass', [table]);
+    return new Set(rows.map((r: { attname: string }) => r.attname));
+  }
+
+  it('every filterable or sortable column leads an index (long text, only ever searched with cn, excepted)', async () => {
+    for (const res of [activityResource, noteResource, userResource]) {
+      const indexed = await leadingIndexColumns(res.table);
+      for (const [name, field] of Object.entries(res.fields)) {
+        if (!(field.filterable || field.sortable) || field.writeOnly || field.kind === 'text') continue;
+        const column = field.kind === 'id' ? 'id' : rowKey(field);
+        expect(`${res.type}.${name} (${column}): ${indexed.has(column) ? 'indexed' : 'no index'}`).toBe(`${res.type}.${name} (${column}): indexed`);
+      }
+    }
+  });
+
   it('a filtered and sorted activities list uses an index (SQLite EXPLAIN QUERY PLAN)', async () => {
     if (testDatabaseKind() !== 'sqlite') {
       // The same indexes exist on PostgreSQL; its planner prefers a scan on a table this small.
