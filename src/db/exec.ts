@@ -30,9 +30,21 @@ function sqliteValue(value: unknown): unknown {
   return value;
 }
 
+/** A transaction's one connection, kept after its first statement: later statements skip acquire/release. */
+const transactionConnections = new WeakMap<object, unknown>();
+
 /** Runs `fn` with the raw driver connection the handle owns (the transaction's, or one from the pool). */
 async function withConnection<C, T>(h: DbHandle, fn: (conn: C) => T | Promise<T>): Promise<T> {
   const client = h.client as { acquireConnection(): Promise<C>; releaseConnection(c: C): Promise<unknown> };
+  if ((h as Knex.Transaction).isTransaction) {
+    // Inside a transaction acquire always yields the same connection and release is a no-op.
+    let held = transactionConnections.get(client) as C | undefined;
+    if (held === undefined) {
+      held = await client.acquireConnection();
+      transactionConnections.set(client, held);
+    }
+    return fn(held);
+  }
   const conn = await client.acquireConnection();
   try {
     return await fn(conn);
