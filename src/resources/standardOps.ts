@@ -92,7 +92,8 @@ export function patchOp(o: Common & {
   columns?: (ctx: OpContext, attributes: Record<string, unknown>, row: Row) => Promise<Record<string, unknown>>;
 }): Operation {
   return {
-    ...o, method: 'patch', allowForComposite: true, queryParams: SINGLE_PARAMS, transactional: true,
+    // The checksum may come in the body or, like DELETE and the actions, in the GW-Checksum header.
+    ...o, method: 'patch', allowForComposite: true, queryParams: SINGLE_PARAMS, transactional: true, checksumHeader: true,
     body: envelopeSchema(attributesSchema(o.res, 'update'), `${o.res.type}Update`),
     responses: [{ status: 200, description: `The updated ${o.res.type}`, schema: singleResponseSchema(o.res) }, ...ERRORS_4XX,
       { status: 404, description: 'Not found' }, { status: 409, description: 'Checksum mismatch' }],

@@ -121,6 +121,10 @@ describe('OpenAPI documents', () => {
     for (const id of ['createActivity', 'updateActivity', 'deleteActivity', 'assignActivity', 'completeActivity', 'createActivityNote', 'getNote']) {
       expect(opById(id)['x-gw-allowForCompositeApi']).toBe(true);
     }
+    // every operation that honours GW-Checksum documents it
+    for (const id of ['updateActivity', 'deleteActivity', 'assignActivity', 'completeActivity', 'updateNote', 'deleteNote', 'updateUser', 'deleteUser']) {
+      expect(`${id}: ${opById(id).parameters.some((q) => q.in === 'header' && q.name === 'GW-Checksum')}`).toBe(`${id}: true`);
+    }
     // the flags are the route table's
     for (const c of t.operations) expect(opById(c.op.operationId)['x-gw-allowForCompositeApi']).toBe(c.op.allowForComposite);
   });

@@ -87,6 +87,9 @@ describe('activities', () => {
       .send({ data: { attributes: { subject: 'Lost update' }, checksum: '0' } });
     expectError(stale, 409);
     expect(stale.body.details[0].properties).toEqual({ uri: `/common/v1/activities/${id}`, currentChecksum: '1', suppliedChecksum: '0' });
+    const staleHeader = await t.http.patch(`${COMMON}/activities/${id}`).set('Authorization', t.auth('user')).set('GW-Checksum', '0')
+      .send({ data: { attributes: { subject: 'Lost update' } } });
+    expect(expectError(staleHeader, 409).body.details[0].properties).toEqual({ uri: `/common/v1/activities/${id}`, currentChecksum: '1', suppliedChecksum: '0' });
     const after = await t.http.get(`${COMMON}/activities/${id}`).set('Authorization', t.auth('user'));
     expect(after.body.data.attributes.subject).toBe('After');
     expect(after.body.data.checksum).toBe('1');
