@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\nCreated admin user "${config.adminUsername}" with generated password: ${admin.generatedPassword}\nStore it now; it is not shown again.\n\n`);
   }
   const extensions = createExtensions();
-  const { app, services } = createApp({ config, knex, logger, extraOperations: extensions.extraOperations });
+  const { app } = createApp({ config, knex, logger, extraOperations: extensions.extraOperations });
   await extensions.start();
   const server = app.listen(config.port, config.host, () => logger.info({ host: config.host, port: config.port, database: config.database.kind }, 'listening'));
   server.requestTimeout = config.requestTimeoutMs;
@@ -44,7 +44,6 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  void services;
 }
 
 void main();
