@@ -47,11 +47,6 @@ export class SecretStore {
     if (value === undefined) throw new TemplateDataError(`get_secret: no secret named "${key}" is configured`);
     return value;
   }
-
-  /** Every secret value, so a message can be scrubbed of them as a last line of defence. */
-  allValues(): string[] {
-    return [...this.values.values()].filter((v) => v.length >= 4);
-  }
 }
 
 function envName(name: string): string {
