@@ -46,6 +46,9 @@ export function createApp(opts: AppOptions): App {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // Paths match exactly, as the composite planner matches them: /rest/Common/… is not /rest/common/….
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
   app.use(requestLog(opts.logger));
 
   app.use(securityMiddleware(opts.config));
