@@ -13,7 +13,8 @@ export class BenchClient {
     this.client = new Client(origin, { pipelining: 1, keepAliveTimeout: 60000, keepAliveMaxTimeout: 600000 });
   }
 
-  async request(method: 'GET' | 'POST', path: string, body?: string): Promise<{ status: number; json: unknown; serverTiming?: string }> {
+  /** Sends one request and reads the whole response; `text` is parsed only by callers that need it. */
+  async request(method: 'GET' | 'POST', path: string, body?: string): Promise<{ status: number; text: string; serverTiming?: string }> {
     const res = await this.client.request({
       method,
       path,
@@ -23,7 +24,7 @@ export class BenchClient {
     const text = await res.body.text();
     if (res.statusCode >= 300) throw new Error(`${method} ${path} → ${res.statusCode}: ${text.slice(0, 500)}`);
     const serverTiming = res.headers['server-timing'];
-    return { status: res.statusCode, json: text ? JSON.parse(text) : undefined, serverTiming: typeof serverTiming === 'string' ? serverTiming : undefined };
+    return { status: res.statusCode, text, serverTiming: typeof serverTiming === 'string' ? serverTiming : undefined };
   }
 
   close(): Promise<void> {
@@ -69,13 +70,13 @@ export async function splitComposite(c: BenchClient, body: string): Promise<Comp
     handler: sum((n) => n === 'total'),
     subrequests: sum((n) => n.startsWith('req.')),
     commit: sum((n) => n === 'commit'),
-    responseBytes: JSON.stringify(res.json).length,
+    responseBytes: Buffer.byteLength(res.text),
   };
 }
 
 /** The same N operations as separate requests, each waiting for the one before (the note needs the id). */
 export async function sendSeparate(c: BenchClient, n: number): Promise<void> {
   const created = await c.request('POST', '/rest/common/v1/activities', JSON.stringify(ACTIVITY));
-  const id = (created.json as { data: { attributes: { id: string } } }).data.attributes.id;
+  const id = (JSON.parse(created.text) as { data: { attributes: { id: string } } }).data.attributes.id;
   for (let i = 1; i < n; i++) await c.request('POST', `/rest/common/v1/activities/${encodeURIComponent(id)}/notes`, JSON.stringify(note(i)));
 }

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     clients.push(admin);
     const userPassword = randomBytes(12).toString('hex');
     const user = await admin.request('POST', '/rest/admin/v1/users', JSON.stringify({ data: { attributes: { username: 'bench', password: userPassword, roles: ['user'] } } }));
-    const userId = Number((user.json as { data: { attributes: { id: string } } }).data.attributes.id.split(':')[1]);
+    const userId = Number((JSON.parse(user.text) as { data: { attributes: { id: string } } }).data.attributes.id.split(':')[1]);
     const authorization = basicAuth('bench', userPassword);
     const client = new BenchClient(server.origin, authorization);
     clients.push(client);
