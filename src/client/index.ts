@@ -1,6 +1,11 @@
 // Owns the TypeScript client of the server: connectors (simple and composite) and the composite API,
 // over the standard fetch API so it runs in Node 18+ and in browsers alike.
 import { ConnectorBoundaryError, errorFor } from './errors';
+// Type-only imports: erased from the compiled client, so it stays free of server code.
+import type { CompositeBody, SubRequest, SubSelection } from '../composite/parse';
+import type { ActivityAttributes } from '../resources/activities/schema';
+import type { NoteAttributes } from '../resources/notes/schema';
+import type { UserAttributes } from '../resources/users/schema';
 
 export { ApiRequestError, ConnectorBoundaryError, ConnectorExecutionError } from './errors';
 
@@ -28,19 +33,11 @@ export interface ExecuteOptions {
 
 export type CompositeExecuteOptions = Omit<ExecuteOptions, 'pathParams'>;
 
-export interface CompositeSubrequest {
-  method: string;
-  uri: string;
-  body?: unknown;
-  vars?: Array<{ name: string; path: string }>;
-  parameters?: Record<string, unknown>;
-  includeResponse?: boolean;
-}
-
-export interface CompositeRequest {
-  requests?: CompositeSubrequest[];
-  selections?: Array<{ uri: string; method?: string; parameters?: Record<string, unknown> }>;
-}
+/** The composite body, typed from the same schema the server validates it with. */
+export type CompositeRequest = CompositeBody;
+export type CompositeSubrequest = SubRequest;
+export type CompositeSubselection = SubSelection;
+export type { ActivityAttributes, NoteAttributes, UserAttributes };
 
 export interface CompositeResponse {
   responses: unknown[];
