@@ -1,7 +1,7 @@
 // Owns the plan stage: everything about a composite that can be checked without data, checked before
 // any transaction begins. Pure: it reads the route table and the parsed body, and returns a plan or a 400.
 import type { CompiledOp } from '../api/dispatch';
-import type { PathMatcher } from '../api/match';
+import type { PathMatch, PathMatcher } from '../api/match';
 import { errors, type ApiError } from '../errors';
 import type { CompositeBody, SubRequest, SubSelection } from './parse';
 import { checkVarPath, compileString, compileValue, TemplateError, type Renderer, type Vars } from './vars';
@@ -52,31 +52,38 @@ function uriProblem(uri: string): string | undefined {
   return undefined;
 }
 
+type UriLookup = string | Array<PathMatch<CompiledOp>>;
+
+/** A uri's safety problem (a message), or the operations whose path it matches. */
+function lookupUri(matcher: PathMatcher<CompiledOp>, uri: string): UriLookup {
+  const problem = uriProblem(uri);
+  if (problem) return problem;
+  for (const seg of uri.split('/').slice(1)) {
+    try {
+      decodeURIComponent(seg.replace(/\$\{[^}]*\}/g, ''));
+    } catch {
+      return 'uri holds a malformed percent-encoding';
+    }
+  }
+  return matcher.match(uri, (seg) => seg.includes('${'));
+}
+
 export interface PlanContext {
   matcher: PathMatcher<CompiledOp>;
   maxSubrequests: number;
 }
 
 function planCall(
-  ctx: PlanContext, section: Section, index: number, sub: SubRequest | SubSelection, declared: (name: string) => boolean,
+  lookup: (uri: string) => UriLookup, section: Section, index: number, sub: SubRequest | SubSelection, declared: (name: string) => boolean,
 ): PlannedCall {
   const method = (sub.method ?? 'get').toLowerCase();
   const allowedMethods = section === 'requests' ? ['post', 'patch', 'delete'] : ['get'];
   if (!allowedMethods.includes(method)) {
     throw refuse(section, index, `method ${sub.method} is not allowed in ${section} (only ${allowedMethods.join(', ')})`, { method: sub.method });
   }
-  const problem = uriProblem(sub.uri);
-  if (problem) throw refuse(section, index, problem, { uri: sub.uri });
-
-  const segmentText = sub.uri.split('/').slice(1);
-  for (const seg of segmentText) {
-    try {
-      decodeURIComponent(seg.replace(/\$\{[^}]*\}/g, ''));
-    } catch {
-      throw refuse(section, index, 'uri holds a malformed percent-encoding', { uri: sub.uri });
-    }
-  }
-  const matches = ctx.matcher.match(sub.uri, (seg) => seg.includes('${'));
+  const found = lookup(sub.uri);
+  if (typeof found === 'string') throw refuse(section, index, found, { uri: sub.uri });
+  const matches = found;
   const match = matches.find((m) => m.entry.op.method === method);
   if (!match) {
     if (matches.length > 0) throw refuse(section, index, `${method.toUpperCase()} is not an operation on ${sub.uri}`, { uri: sub.uri });
@@ -129,11 +136,21 @@ export function planComposite(ctx: PlanContext, body: CompositeBody): CompositeP
       { message: 'Too many subrequests', properties: { limit: ctx.maxSubrequests, requests: requests.length, selections: selections.length } },
     ]);
   }
+  // Composites repeat the same uri (a hundred notes on one activity): check and match each once.
+  const lookups = new Map<string, UriLookup>();
+  const lookup = (uri: string) => {
+    let found = lookups.get(uri);
+    if (found === undefined) {
+      found = lookupUri(ctx.matcher, uri);
+      lookups.set(uri, found);
+    }
+    return found;
+  };
   const declared = new Set<string>();
   const isDeclared = (name: string) => declared.has(name);
   const plan: CompositePlan = { requests: [], selections: [], creates: new Map() };
   requests.forEach((sub, i) => {
-    const call = planCall(ctx, 'requests', i, sub, isDeclared);
+    const call = planCall(lookup, 'requests', i, sub, isDeclared);
     for (const v of call.vars) {
       if (declared.has(v.name)) throw refuse('requests', i, `var "${v.name}" is already declared by an earlier subrequest`, { var: v.name });
     }
@@ -142,6 +159,6 @@ export function planComposite(ctx: PlanContext, body: CompositeBody): CompositeP
     if (seq) plan.creates.set(seq, (plan.creates.get(seq) ?? 0) + 1);
     plan.requests.push(call);
   });
-  selections.forEach((sub, i) => plan.selections.push(planCall(ctx, 'selections', i, sub, isDeclared)));
+  selections.forEach((sub, i) => plan.selections.push(planCall(lookup, 'selections', i, sub, isDeclared)));
   return plan;
 }

@@ -4,7 +4,7 @@ import { errors } from '../errors';
 import { compileOnce, execute, queryFirst, type DbHandle } from '../db/exec';
 import { nowIso } from '../db/dialect';
 import type { OpContext, OpResult } from '../api/operation';
-import { itemUri, parseFieldSelection, present, rowKey, type ResourceDef, type Row } from './resource';
+import { itemUri, parseFieldSelection, present, refNameKey, rowKey, type ResourceDef, type Row } from './resource';
 
 export async function findRow(h: DbHandle, res: ResourceDef, id: number): Promise<Row | undefined> {
   const sql = compileOnce(h, `${res.type}:byId`, (k) => res.baseQuery(k).where(`${res.alias}.id`, 0));
@@ -45,7 +45,8 @@ export function checkChecksum(ctx: OpContext, res: ResourceDef, row: Row, suppli
   if (supplied !== current) throw errors.checksumMismatch(itemUri(res, ctx.services.ids, Number(row.id)), current, supplied);
 }
 
-export async function insertRow(ctx: OpContext, res: ResourceDef, columns: Record<string, unknown>): Promise<number> {
+/** Inserts a row with a reserved id; returns exactly the columns it wrote. */
+export async function insertRow(ctx: OpContext, res: ResourceDef, columns: Record<string, unknown>): Promise<Row> {
   const id = await ctx.reservations.next(ctx.db, res.sequence);
   const now = nowIso();
   const values: Record<string, unknown> = { id, ...columns, checksum: 0, create_time: now, update_time: now };
@@ -53,7 +54,7 @@ export async function insertRow(ctx: OpContext, res: ResourceDef, columns: Recor
   const names = Object.keys(values).sort();
   const sql = compileOnce(ctx.db, `${res.type}:insert:${names.join(',')}`, (k) => k(res.table).insert(Object.fromEntries(names.map((n) => [n, 0]))));
   await execute(ctx.db, sql, names.map((n) => values[n]));
-  return id;
+  return values;
 }
 
 /**
@@ -92,6 +93,24 @@ export async function itemResult(ctx: OpContext, res: ResourceDef, id: number, s
   const headers: Record<string, string> = { 'GW-Checksum': data.checksum };
   if (status === 201) headers.Location = data.links.self.href;
   return { status, body: { data }, headers };
+}
+
+/**
+ * The 201 for a row just inserted, built from the columns written rather than read back: every
+ * column is known, and so is the display name of a reference to the caller. A reference to anyone
+ * else needs its name from the database, so then the row is read as a GET would read it.
+ */
+export async function createdResult(ctx: OpContext, res: ResourceDef, inserted: Row, fields: string | undefined): Promise<OpResult> {
+  const row: Row = { ...inserted };
+  for (const [name, field] of Object.entries(res.fields)) {
+    if (field.kind !== 'ref') continue;
+    const value = row[rowKey(field)];
+    if (value === null || value === undefined) continue;
+    if (ctx.caller.id === undefined || Number(value) !== ctx.caller.id) return itemResult(ctx, res, Number(row.id), 201, fields);
+    row[refNameKey(name)] = ctx.caller.displayName;
+  }
+  const result = rowResult(ctx, res, row, fields);
+  return { status: 201, body: result.body, headers: { ...result.headers, Location: itemUri(res, ctx.services.ids, Number(row.id)) } };
 }
 
 export function rowResult(ctx: OpContext, res: ResourceDef, row: Row, fields: string | undefined): OpResult {

@@ -10,7 +10,7 @@ import {
   attributesSchema, collectionResponseSchema, envelopeSchema, parseFieldSelection, singleResponseSchema,
   type ResourceDef, type Row,
 } from './resource';
-import { attributeColumns, checkChecksum, deleteRow, insertRow, itemResult, requireRow, rowResult, updateRow } from './items';
+import { attributeColumns, checkChecksum, createdResult, deleteRow, insertRow, itemResult, requireRow, rowResult, updateRow } from './items';
 
 interface Common {
   res: ResourceDef;
@@ -80,8 +80,7 @@ export function createOp(o: Common & {
         ...(await attributeColumns(ctx, o.res, attributes)),
         ...(o.columns ? await o.columns(ctx, attributes, input) : {}),
       };
-      const id = await insertRow(ctx, o.res, columns);
-      return itemResult(ctx, o.res, id, 201, fieldsOf(input));
+      return createdResult(ctx, o.res, await insertRow(ctx, o.res, columns), fieldsOf(input));
     },
   };
 }
