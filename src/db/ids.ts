@@ -44,6 +44,24 @@ export async function reserveIds(h: DbHandle, sequence: string, count: number): 
   return rows.map((r) => Number(r.id));
 }
 
+/** The id the sequence will hand out next (for copying a database; nothing is reserved). */
+export async function peekNextId(h: DbHandle, sequence: string): Promise<number> {
+  if (isSqlite(h)) {
+    const row = await queryFirst<{ next_id: number }>(h, 'SELECT next_id FROM id_sequences WHERE name = ?', [sequence]);
+    if (!row) throw new Error(`unknown id sequence ${sequence}`);
+    return Number(row.next_id);
+  }
+  const row = await queryFirst<{ last_value: number; is_called: boolean }>(h, `SELECT last_value, is_called FROM ${sequence}_seq`);
+  if (!row) throw new Error(`unknown id sequence ${sequence}`);
+  return Number(row.last_value) + (row.is_called ? 1 : 0);
+}
+
+/** Makes the sequence hand out `next` next. Only for copying a database into a fresh one. */
+export async function setNextId(h: DbHandle, sequence: string, next: number): Promise<void> {
+  if (isSqlite(h)) await queryRows(h, 'UPDATE id_sequences SET next_id = ? WHERE name = ?', [next, sequence]);
+  else await queryRows(h, 'SELECT setval(?::regclass, ?, false)', [`${sequence}_seq`, next]);
+}
+
 /** Hands out ids reserved ahead of a transaction, reserving more (inside it) only if a caller needs them. */
 export class IdReservations {
   private readonly used = new Map<string, number>();

@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import { Client } from 'pg';
 import request from 'supertest';
 import { createApp } from '../../src/app';
+import type { Config } from '../../src/config';
 import { createKnex } from '../../src/db/knex';
 import { extraOperations } from '../../src/extensions';
 import { createLogger } from '../../src/logger';
@@ -24,9 +25,14 @@ export function databaseUrl(t: TestApp): string {
 
 /** Another server process's worth of state: its own app, pool and caches, on the same database as `t`. */
 export function secondInstance(t: TestApp): Instance {
-  const knex = createKnex(t.config.database, t.config.db);
+  return instanceOn(t.config);
+}
+
+/** An app on the database `config` names, which must already be migrated. */
+export function instanceOn(config: Config): Instance {
+  const knex = createKnex(config.database, config.db);
   const sink = new Writable({ write(_chunk, _enc, cb) { cb(); } });
-  const built = createApp({ config: t.config, knex, logger: createLogger('silent', sink), extraOperations });
+  const built = createApp({ config, knex, logger: createLogger('silent', sink), extraOperations });
   return { http: request(built.app as Express), knex, close: () => knex.destroy() };
 }
 

@@ -46,7 +46,7 @@ afterEach(async () => {
   await t.knex.raw('DROP SEQUENCE IF EXISTS test_updates');
 });
 
-const composite = (body: unknown) => t.http.post('/rest/composite/v1/composite').set('Authorization', t.auth('user')).send(body);
+const composite = (body: object) => t.http.post('/rest/composite/v1/composite').set('Authorization', t.auth('user')).send(body);
 
 async function createActivity(subject: string): Promise<{ id: string; numeric: number }> {
   const res = await t.http.post('/rest/common/v1/activities').set('Authorization', t.auth('user')).send({ data: { attributes: { subject } } });
