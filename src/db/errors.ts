@@ -21,7 +21,8 @@ const CONSTRAINTS: Record<string, 'unique' | 'foreignKey' | 'notNull' | 'check'>
   '23514': 'check',
 };
 
-const RETRYABLE = new Set(['40001', '40P01', 'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT']);
+// 0A000: a prepared statement went stale after a schema change (see src/db/exec.ts); the retry re-prepares it.
+const RETRYABLE = new Set(['40001', '40P01', '0A000', 'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT']);
 
 /**
  * The database is down, restarting, refusing connections or gone: the server's trouble, reported as

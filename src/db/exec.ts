@@ -76,10 +76,38 @@ function pgStatement(sql: string): PgStatement {
   return stmt;
 }
 
+/**
+ * Per connection, how many times its prepared statements went stale. A migration that changes a
+ * table under a running instance (a rolling deploy) makes PostgreSQL refuse a statement prepared
+ * before it ("cached plan must not change result type", 0A000); the connection then prepares every
+ * statement afresh under a new name.
+ */
+const pgGenerations = new WeakMap<ClientBase, number>();
+const STALE_PLAN = '0A000';
+
+async function pgRun(conn: ClientBase, stmt: PgStatement, values: unknown[]): Promise<QueryResult> {
+  const generation = pgGenerations.get(conn) ?? 0;
+  try {
+    return await conn.query({ name: generation ? `${stmt.name}_${generation}` : stmt.name, text: stmt.text, values });
+  } catch (err) {
+    if ((err as { code?: unknown }).code === STALE_PLAN) pgGenerations.set(conn, generation + 1);
+    throw err;
+  }
+}
+
 function pgQuery(h: DbHandle, sql: string, bindings: readonly unknown[]): Promise<QueryResult> {
-  const { name, text } = pgStatement(sql);
+  const stmt = pgStatement(sql);
   const values = bindings.map((v) => (v === undefined ? null : v));
-  return withConnection<ClientBase, QueryResult>(h, (conn) => conn.query({ name, text, values }));
+  return withConnection<ClientBase, QueryResult>(h, async (conn) => {
+    try {
+      return await pgRun(conn, stmt, values);
+    } catch (err) {
+      // Outside a transaction nothing is lost by asking again at once; inside one, the error aborted
+      // the transaction and the whole of it is retried (src/db/transaction.ts).
+      if ((err as { code?: unknown }).code !== STALE_PLAN || (h as Knex.Transaction).isTransaction) throw err;
+      return pgRun(conn, stmt, values);
+    }
+  });
 }
 
 /** Returns every row of a SELECT (or a statement with RETURNING). Placeholders are `?`. */
