@@ -1,6 +1,7 @@
 // Owns single-item persistence shared by every resource: fetch by id, optimistic checksums, insert,
 // update and delete — each statement compiled once and run as a prepared statement.
 import { errors } from '../errors';
+import { RetryableTransactionError } from '../db/errors';
 import { compileOnce, execute, queryFirst, type DbHandle } from '../db/exec';
 import { nowIso } from '../db/dialect';
 import type { OpContext, OpResult } from '../api/operation';
@@ -58,10 +59,22 @@ export async function insertRow(ctx: OpContext, res: ResourceDef, columns: Recor
 }
 
 /**
- * Applies changed columns and bumps the checksum. The WHERE on the checksum makes the check atomic
- * with the write, so two concurrent updates can never both succeed against the same checksum.
+ * A conditional write matched no row: the row changed after it was read. With a checksum from the
+ * client that is the client's conflict (409); without one the client asked for last-write-wins, so
+ * the whole transaction is tried again on a fresh read (never reached on SQLite, whose writers queue).
  */
-export async function updateRow(ctx: OpContext, res: ResourceDef, row: Row, columns: Record<string, unknown>): Promise<void> {
+async function lostRace(ctx: OpContext, res: ResourceDef, row: Row, supplied: string | undefined): Promise<never> {
+  if (supplied === undefined) throw new RetryableTransactionError('row changed after it was read');
+  const current = await findRow(ctx.db, res, Number(row.id));
+  throw errors.checksumMismatch(itemUri(res, ctx.services.ids, Number(row.id)), String(current?.checksum ?? ''), supplied);
+}
+
+/**
+ * Applies changed columns and bumps the checksum. The WHERE on the checksum that was read makes the
+ * check atomic with the write, so two concurrent updates can never both succeed against one checksum.
+ * `supplied` is the client's checksum, if it sent one (already compared with `checkChecksum`).
+ */
+export async function updateRow(ctx: OpContext, res: ResourceDef, row: Row, columns: Record<string, unknown>, supplied: string | undefined): Promise<void> {
   const names = Object.keys(columns);
   const sql = compileOnce(ctx.db, `${res.type}:update:${names.join(',')}`, (k) =>
     k(res.table)
@@ -69,19 +82,13 @@ export async function updateRow(ctx: OpContext, res: ResourceDef, row: Row, colu
       .where({ id: 0, checksum: 0 }),
   );
   const changed = await execute(ctx.db, sql, [...names.map((n) => columns[n]), nowIso(), row.id, row.checksum]);
-  if (changed === 0) {
-    const current = await findRow(ctx.db, res, Number(row.id));
-    throw errors.checksumMismatch(itemUri(res, ctx.services.ids, Number(row.id)), String(current?.checksum ?? ''), String(row.checksum));
-  }
+  if (changed === 0) await lostRace(ctx, res, row, supplied);
 }
 
-export async function deleteRow(ctx: OpContext, res: ResourceDef, row: Row): Promise<void> {
+export async function deleteRow(ctx: OpContext, res: ResourceDef, row: Row, supplied: string | undefined): Promise<void> {
   const sql = compileOnce(ctx.db, `${res.type}:delete`, (k) => k(res.table).where({ id: 0, checksum: 0 }).delete());
   const changed = await execute(ctx.db, sql, [row.id, row.checksum]);
-  if (changed === 0) {
-    const current = await findRow(ctx.db, res, Number(row.id));
-    throw errors.checksumMismatch(itemUri(res, ctx.services.ids, Number(row.id)), String(current?.checksum ?? ''), String(row.checksum));
-  }
+  if (changed === 0) await lostRace(ctx, res, row, supplied);
 }
 
 /** The response for one item: body, `GW-Checksum`, and `Location` on 201. */

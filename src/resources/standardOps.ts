@@ -100,10 +100,11 @@ export function patchOp(o: Common & {
       parseFieldSelection(o.res, fieldsOf(input));
       const row = await requireRow(ctx, o.res, input.params[o.idParam]);
       const { attributes, checksum } = (input.body as Envelope).data;
-      checkChecksum(ctx, o.res, row, checksum ?? input.headers['gw-checksum']);
+      const supplied = checksum ?? input.headers['gw-checksum'];
+      checkChecksum(ctx, o.res, row, supplied);
       const columns = { ...(await attributeColumns(ctx, o.res, attributes)), ...(o.columns ? await o.columns(ctx, attributes, row) : {}) };
       if (Object.keys(columns).length === 0) throw errors.badInput('The update changes no attribute');
-      await updateRow(ctx, o.res, row, columns);
+      await updateRow(ctx, o.res, row, columns, supplied);
       return itemResult(ctx, o.res, Number(row.id), 200, fieldsOf(input));
     },
   };
@@ -115,8 +116,9 @@ export function deleteOp(o: Common & { path: string; idParam: string }): Operati
     responses: [{ status: 204, description: 'Deleted' }, ...ERRORS_4XX, { status: 404, description: 'Not found' }, { status: 409, description: 'Checksum mismatch or still referenced' }],
     async handler(ctx, input) {
       const row = await requireRow(ctx, o.res, input.params[o.idParam]);
-      checkChecksum(ctx, o.res, row, input.headers['gw-checksum']);
-      await deleteRow(ctx, o.res, row);
+      const supplied = input.headers['gw-checksum'];
+      checkChecksum(ctx, o.res, row, supplied);
+      await deleteRow(ctx, o.res, row, supplied);
       return { status: 204 };
     },
   };

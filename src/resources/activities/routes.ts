@@ -59,9 +59,10 @@ export const activityOperations: Operation[] = [
       parseFieldSelection(res, input.query.fields as string | undefined);
       const row = await requireRow(ctx, res, input.params.activityId);
       const { attributes, checksum } = (input.body as Envelope).data;
-      checkChecksum(ctx, res, row, checksum ?? input.headers['gw-checksum']);
+      const supplied = checksum ?? input.headers['gw-checksum'];
+      checkChecksum(ctx, res, row, supplied);
       if (row.status !== 'open') throw errors.badInput(`Activity ${input.params.activityId} is ${String(row.status)} and cannot be assigned`);
-      await updateRow(ctx, res, row, { ...(await attributeColumns(ctx, res, attributes)), ...assignedBy(ctx, attributes) });
+      await updateRow(ctx, res, row, { ...(await attributeColumns(ctx, res, attributes)), ...assignedBy(ctx, attributes) }, supplied);
       return itemResult(ctx, res, Number(row.id), 200, input.query.fields as string | undefined);
     },
   },
@@ -72,9 +73,10 @@ export const activityOperations: Operation[] = [
     async handler(ctx, input) {
       parseFieldSelection(res, input.query.fields as string | undefined);
       const row = await requireRow(ctx, res, input.params.activityId);
-      checkChecksum(ctx, res, row, input.headers['gw-checksum']);
+      const supplied = input.headers['gw-checksum'];
+      checkChecksum(ctx, res, row, supplied);
       if (row.status !== 'open') throw errors.badInput(`Activity ${input.params.activityId} is already ${String(row.status)}`);
-      await updateRow(ctx, res, row, { status: 'complete' });
+      await updateRow(ctx, res, row, { status: 'complete' }, supplied);
       return itemResult(ctx, res, Number(row.id), 200, input.query.fields as string | undefined);
     },
   },
