@@ -10,7 +10,7 @@ import type { Config } from '../../src/config';
 import { createKnex } from '../../src/db/knex';
 import { extraOperations } from '../../src/extensions';
 import { createLogger } from '../../src/logger';
-import type { TestApp } from '../helpers/testApp';
+import { startTestApp, type TestApp } from '../helpers/testApp';
 
 export interface Instance {
   http: ReturnType<typeof request>;
@@ -64,4 +64,26 @@ export async function lockWaiters(observer: Client, count: number): Promise<void
 /** Starts a request now (supertest is lazy until awaited) and hands back its promise. */
 export function send<T>(req: PromiseLike<T>): Promise<T> {
   return Promise.resolve(req);
+}
+
+export interface TwoInstances {
+  t: TestApp;
+  b: Instance;
+  locker: Client;
+}
+
+/** Registers hooks that start an app, a second instance on its database, and a raw session for locks. */
+export function useTwoInstances(): TwoInstances {
+  const ctx = {} as TwoInstances;
+  beforeAll(async () => {
+    ctx.t = await startTestApp();
+    ctx.b = secondInstance(ctx.t);
+    ctx.locker = await session(ctx.t);
+  });
+  afterAll(async () => {
+    await ctx.locker.end();
+    await ctx.b.close();
+    await ctx.t.close();
+  });
+  return ctx;
 }

@@ -1,23 +1,14 @@
 // Two app instances on one PostgreSQL database behave as one: checksums, idempotency and users all
 // live in the database, so concurrent requests to different instances cannot both win.
 import type { Client } from 'pg';
-import { basic, startTestApp, type TestApp } from '../helpers/testApp';
-import { lockWaiters, secondInstance, send, session, type Instance } from './helpers';
+import { basic, type TestApp } from '../helpers/testApp';
+import { lockWaiters, send, useTwoInstances, type Instance } from './helpers';
 
+const env = useTwoInstances();
 let t: TestApp;
 let b: Instance;
 let locker: Client;
-
-beforeAll(async () => {
-  t = await startTestApp();
-  b = secondInstance(t);
-  locker = await session(t);
-});
-afterAll(async () => {
-  await locker.end();
-  await b.close();
-  await t.close();
-});
+beforeAll(() => ({ t, b, locker } = env));
 
 async function createActivity(subject: string): Promise<string> {
   const res = await t.http.post('/rest/common/v1/activities').set('Authorization', t.auth('user')).send({ data: { attributes: { subject } } });

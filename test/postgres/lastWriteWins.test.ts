@@ -1,23 +1,14 @@
 // Writes without a client checksum are last-write-wins: losing a race to a concurrent writer is not
 // the client's conflict, so the transaction is retried on a fresh read instead of answering 409.
 import type { Client } from 'pg';
-import { startTestApp, type TestApp } from '../helpers/testApp';
-import { lockWaiters, secondInstance, send, session, type Instance } from './helpers';
+import type { TestApp } from '../helpers/testApp';
+import { lockWaiters, send, useTwoInstances, type Instance } from './helpers';
 
+const env = useTwoInstances();
 let t: TestApp;
 let b: Instance;
 let locker: Client;
-
-beforeAll(async () => {
-  t = await startTestApp();
-  b = secondInstance(t);
-  locker = await session(t);
-});
-afterAll(async () => {
-  await locker.end();
-  await b.close();
-  await t.close();
-});
+beforeAll(() => ({ t, b, locker } = env));
 
 async function raceOnHeldRow(id: string, run: () => Array<Promise<{ status: number; body: any }>>) {
   const numeric = Number(id.split(':')[1]);
