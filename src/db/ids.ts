@@ -84,15 +84,14 @@ export class IdReservations {
     this.used.clear();
   }
 
-  /** Reserves ids for every sequence in `counts` in one short transaction of its own. */
+  /**
+   * Reserves ids for every sequence in `counts` before the transaction that uses them. Each
+   * reservation is one statement, atomic on its own and committed at once (autocommit), so nothing
+   * the composite's transaction does can rewind it; no enclosing transaction is needed.
+   */
   static async reserveAhead(knex: Knex, counts: Map<string, number>): Promise<IdReservations> {
-    if (counts.size === 0) return new IdReservations();
     const reserved: Record<string, number[]> = {};
-    const take = async (h: DbHandle) => {
-      for (const [sequence, count] of counts) reserved[sequence] = await reserveIds(h, sequence, count);
-    };
-    if (isSqlite(knex)) await knex.transaction(take);
-    else await take(knex);
+    for (const [sequence, count] of counts) reserved[sequence] = await reserveIds(knex, sequence, count);
     return new IdReservations(reserved);
   }
 }
