@@ -90,6 +90,36 @@ function clientData(input: OpInput, pathParams: Record<string, string>): ClientD
 
 const base = { queryParams: [], transactional: false, allowForComposite: false } as const;
 
+type Definitions = Awaited<ReturnType<ConnectorRegistry['current']>>;
+
+/** The listing and the one-item read of a kind of connector (readers may see them; no secrets in either view). */
+function listAndGet<C>(registry: ConnectorRegistry, o: {
+  kind: 'connector' | 'composite connector'; plural: string; path: string; label: string;
+  pick: (defs: Definitions) => ReadonlyMap<string, C>; view: (c: C) => unknown;
+}): Operation[] {
+  const singular = o.plural.replace(/s$/, '');
+  return [
+    {
+      ...base, operationId: `list${o.plural}`, api: 'connectors', method: 'get', path: o.path, tag: 'Connectors',
+      summary: `List ${o.label}s (no header, auth or secret values)`, roles: READERS,
+      responses: [{ status: 200, description: `${o.label[0].toUpperCase()}${o.label.slice(1)}s`, schema: Listing }],
+      handler: async () => {
+        const data = [...o.pick(await registry.current()).values()].map(o.view);
+        return { status: 200, body: { count: data.length, data } };
+      },
+    },
+    {
+      ...base, operationId: `get${singular}`, api: 'connectors', method: 'get', path: `${o.path}/{permalink}`, tag: 'Connectors',
+      summary: `One ${o.label}`, roles: READERS,
+      responses: [{ status: 200, description: `The ${o.label}`, schema: Single }, { status: 404, description: 'Unknown permalink' }],
+      handler: async (ctx, input) => {
+        const c = o.pick(await registry.current()).get(input.params.permalink);
+        return c ? { status: 200, body: { data: o.view(c) } } : failed(notFound(o.kind, input.params.permalink), ctx.requestId);
+      },
+    },
+  ];
+}
+
 export function connectorOperations(registry: ConnectorRegistry, runner: ConnectorRunner): Operation[] {
   return [
     {
@@ -118,42 +148,8 @@ export function connectorOperations(registry: ConnectorRegistry, runner: Connect
         return { status: 200, body: await registry.status() };
       },
     },
-    {
-      ...base, operationId: 'listConnectors', api: 'connectors', method: 'get', path: '/connectors', tag: 'Connectors',
-      summary: 'List simple connectors (no header, auth or secret values)', roles: READERS,
-      responses: [{ status: 200, description: 'Simple connectors', schema: Listing }],
-      handler: async () => {
-        const data = [...(await registry.current()).simple.values()].map(simpleView);
-        return { status: 200, body: { count: data.length, data } };
-      },
-    },
-    {
-      ...base, operationId: 'getConnector', api: 'connectors', method: 'get', path: '/connectors/{permalink}', tag: 'Connectors',
-      summary: 'One simple connector', roles: READERS,
-      responses: [{ status: 200, description: 'The connector', schema: Single }, { status: 404, description: 'Unknown permalink' }],
-      handler: async (ctx, input) => {
-        const c = (await registry.current()).simple.get(input.params.permalink);
-        return c ? { status: 200, body: { data: simpleView(c) } } : failed(notFound('connector', input.params.permalink), ctx.requestId);
-      },
-    },
-    {
-      ...base, operationId: 'listCompositeConnectors', api: 'connectors', method: 'get', path: '/composite', tag: 'Connectors',
-      summary: 'List composite connectors (no header, auth or secret values)', roles: READERS,
-      responses: [{ status: 200, description: 'Composite connectors', schema: Listing }],
-      handler: async () => {
-        const data = [...(await registry.current()).composite.values()].map(compositeView);
-        return { status: 200, body: { count: data.length, data } };
-      },
-    },
-    {
-      ...base, operationId: 'getCompositeConnector', api: 'connectors', method: 'get', path: '/composite/{permalink}', tag: 'Connectors',
-      summary: 'One composite connector', roles: READERS,
-      responses: [{ status: 200, description: 'The composite connector', schema: Single }, { status: 404, description: 'Unknown permalink' }],
-      handler: async (ctx, input) => {
-        const c = (await registry.current()).composite.get(input.params.permalink);
-        return c ? { status: 200, body: { data: compositeView(c) } } : failed(notFound('composite connector', input.params.permalink), ctx.requestId);
-      },
-    },
+    ...listAndGet(registry, { kind: 'connector', plural: 'Connectors', path: '/connectors', label: 'simple connector', pick: (r) => r.simple, view: simpleView }),
+    ...listAndGet(registry, { kind: 'composite connector', plural: 'CompositeConnectors', path: '/composite', label: 'composite connector', pick: (r) => r.composite, view: compositeView }),
     {
       ...base, operationId: 'executeConnector', api: 'connectors', method: 'post', path: '/connectors/{permalink}/execute', tag: 'Connectors',
       summary: 'Run a simple connector: body = payload, query string = query parameters, X-Path-Params = path parameters', roles: WRITERS,
