@@ -1,15 +1,11 @@
 // `npm run migrate`: runs the migrations against DATABASE_URL and exits.
 import 'dotenv/config';
-import fs from 'node:fs';
-import path from 'node:path';
 import { loadConfig } from '../config';
-import { createKnex } from '../db/knex';
+import { connectDatabase } from '../db/connect';
 import { migrateLatest } from '../db/migrate';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
-  if (config.database.kind === 'sqlite' && config.database.filename !== ':memory:') fs.mkdirSync(path.dirname(config.database.filename), { recursive: true });
-  const knex = createKnex(config.database, config.db);
+  const knex = await connectDatabase(loadConfig());
   try {
     await migrateLatest(knex);
     process.stdout.write('migrations are up to date\n');

@@ -129,7 +129,8 @@ export async function executeComposite(plan: CompositePlan, x: ExecuteContext): 
           try {
             responses.push(await runRequest(call, ctx, vars));
           } catch (err) {
-            if (err instanceof ApiError && err.errorCode !== 'gw.api.rest.exception.ServiceUnavailableException') throw new SubrequestFailed(call.index, err);
+            // A 4xx is this subrequest's failure; a 5xx (database unavailable) fails the whole composite.
+            if (err instanceof ApiError && err.status < 500) throw new SubrequestFailed(call.index, err);
             throw err;
           } finally {
             timings.push({ name: `req.${call.index}`, desc: `${call.method.toUpperCase()} ${call.uri}`, ms: since(start) });

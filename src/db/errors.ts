@@ -4,6 +4,7 @@ import { ApiError, errors } from '../errors';
 /** A failure that is not the client's fault and goes away if the whole transaction is tried again. */
 export class RetryableTransactionError extends Error {
   override name = 'RetryableTransactionError';
+  /** A driver code (40001, SQLITE_BUSY…) or our own (STALE_READ: a conditional write found its row changed). */
   constructor(readonly code: string) {
     super(`transaction failed with ${code}`);
   }

@@ -49,7 +49,6 @@ async function withConnection<C, T>(h: DbHandle, fn: (conn: C) => T | Promise<T>
   try {
     return await fn(conn);
   } finally {
-    // Inside a transaction release is a no-op; outside it returns the connection to the pool.
     await client.releaseConnection(conn);
   }
 }

@@ -12,13 +12,15 @@ export async function findRow(h: DbHandle, res: ResourceDef, id: number): Promis
   return queryFirst<Row>(h, sql, [id]);
 }
 
+function notFound(res: ResourceDef, publicId: string) {
+  return errors.notFound(`No ${res.type} with id ${publicId}`, [{ message: 'Not found', properties: { type: res.type, id: publicId } }]);
+}
+
 /** The row behind a public id, or 404. */
 export async function requireRow(ctx: OpContext, res: ResourceDef, publicId: string): Promise<Row> {
   const id = ctx.services.ids.parse(publicId);
   const row = id === undefined ? undefined : await findRow(ctx.db, res, id);
-  if (!row) {
-    throw errors.notFound(`No ${res.type} with id ${publicId}`, [{ message: 'Not found', properties: { type: res.type, id: publicId } }]);
-  }
+  if (!row) throw notFound(res, publicId);
   return row;
 }
 
@@ -28,9 +30,7 @@ export async function requireRow(ctx: OpContext, res: ResourceDef, publicId: str
  */
 export async function requireId(ctx: OpContext, res: ResourceDef, publicId: string): Promise<number> {
   const id = ctx.services.ids.parse(publicId);
-  if (id === undefined || !(await rowExists(ctx.db, res.table, id))) {
-    throw errors.notFound(`No ${res.type} with id ${publicId}`, [{ message: 'Not found', properties: { type: res.type, id: publicId } }]);
-  }
+  if (id === undefined || !(await rowExists(ctx.db, res.table, id))) throw notFound(res, publicId);
   return id;
 }
 
@@ -64,7 +64,7 @@ export async function insertRow(ctx: OpContext, res: ResourceDef, columns: Recor
  * the whole transaction is tried again on a fresh read (never reached on SQLite, whose writers queue).
  */
 async function lostRace(ctx: OpContext, res: ResourceDef, row: Row, supplied: string | undefined): Promise<never> {
-  if (supplied === undefined) throw new RetryableTransactionError('row changed after it was read');
+  if (supplied === undefined) throw new RetryableTransactionError('STALE_READ');
   const current = await findRow(ctx.db, res, Number(row.id));
   throw errors.checksumMismatch(itemUri(res, ctx.services.ids, Number(row.id)), String(current?.checksum ?? ''), supplied);
 }

@@ -120,7 +120,7 @@ export function envelopeSchema(attributes: TObject, name: string): TObject {
         { additionalProperties: false },
       ),
     },
-    { additionalProperties: false, $id: undefined, title: name },
+    { additionalProperties: false, title: name },
   );
 }
 

@@ -36,7 +36,6 @@ export interface TestApp extends App {
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const db = await freshDatabase();
   const config = loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'info', ADMIN_PASSWORD: PASSWORDS.admin, ...env });
-  if (config.database.kind === 'sqlite') fs.mkdirSync(path.dirname(config.database.filename), { recursive: true });
   const knex = createKnex(config.database, config.db);
   await migrateLatest(knex);
   await ensureAdmin(knex, USERNAMES.admin, PASSWORDS.admin);
