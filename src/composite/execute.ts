@@ -3,14 +3,14 @@
 import type { Knex } from 'knex';
 import { invoke } from '../api/dispatch';
 import type { Caller, OpContext, OpResult, Services } from '../api/operation';
-import { compileOnce, execute, queryFirst } from '../db/exec';
+import { compileOnce, execute, queryFirst, type DbHandle } from '../db/exec';
 import { nowIso } from '../db/dialect';
 import { dbErrorCode } from '../db/errors';
 import { IdReservations } from '../db/ids';
 import { inTransaction } from '../db/transaction';
 import { ApiError, errors } from '../errors';
 import type { CompositePlan, PlannedCall } from './plan';
-import { evaluateVarPath, type Vars } from './vars';
+import { readVarPath, type Vars } from './vars';
 
 export type SubResponse =
   | { body?: unknown; headers: Record<string, string>; status: number }
@@ -64,7 +64,7 @@ function entry(result: OpResult): SubResponse {
 async function runRequest(call: PlannedCall, ctx: OpContext, vars: Vars): Promise<SubResponse> {
   const result = await invoke(call.compiled, ctx, rawInput(call, vars));
   for (const v of call.vars) {
-    const value = evaluateVarPath(v.path, result.body);
+    const value = readVarPath(v.steps, result.body);
     if (value === undefined) {
       throw errors.badInput(`var "${v.name}": path ${v.path} matches nothing in the response`, [{ message: 'Var path matched nothing', properties: { var: v.name, path: v.path } }]);
     }
@@ -73,7 +73,7 @@ async function runRequest(call: PlannedCall, ctx: OpContext, vars: Vars): Promis
   return call.includeResponse ? entry(result) : { responseIncluded: false };
 }
 
-async function recordTransactionId(trx: Knex.Transaction, id: string): Promise<void> {
+async function recordTransactionId(trx: DbHandle, id: string): Promise<void> {
   // knex orders insert columns by name: create_time, id.
   const sql = compileOnce(trx, 'composite:recordTx', (k) => k('composite_transactions').insert({ create_time: '', id: '' }));
   try {
@@ -101,7 +101,7 @@ async function runSelections(plan: CompositePlan, x: ExecuteContext, vars: Vars,
       if (!(err instanceof ApiError)) throw err;
       out.push({ body: err.toBody(), headers: {}, status: err.status });
     }
-    timings.push({ name: `sel.${call.index}`, desc: `GET ${call.uri}`, ms: since(start) });
+    timings.push({ name: `sel.${call.index}`, desc: call.timingDesc, ms: since(start) });
   }
   return out;
 }
@@ -113,7 +113,7 @@ export async function executeComposite(plan: CompositePlan, x: ExecuteContext): 
   let responses: SubResponse[] = [];
 
   if (plan.requests.length > 0) {
-    const reservations = await IdReservations.reserveAhead(knex, plan.creates);
+    let reservations = new IdReservations();
     let commitStart = process.hrtime.bigint();
     try {
       await inTransaction(knex, async (trx) => {
@@ -133,12 +133,17 @@ export async function executeComposite(plan: CompositePlan, x: ExecuteContext): 
             if (err instanceof ApiError && err.status < 500) throw new SubrequestFailed(call.index, err);
             throw err;
           } finally {
-            timings.push({ name: `req.${call.index}`, desc: `${call.method.toUpperCase()} ${call.uri}`, ms: since(start) });
+            timings.push({ name: `req.${call.index}`, desc: call.timingDesc, ms: since(start) });
           }
         }
         // The commit happens when this function returns.
         commitStart = process.hrtime.bigint();
-      }, { retries: config.db.retryLimit, isolationLevel: 'read committed' });
+      }, {
+        retries: config.db.retryLimit,
+        isolationLevel: 'read committed',
+        // The ids the composite will show are reserved for good even if it fails: never reused.
+        durable: async (h) => void (reservations = await IdReservations.reserveAhead(h, plan.creates)),
+      });
       timings.push({ name: 'commit', desc: 'Commit', ms: since(commitStart) });
     } catch (err) {
       if (!(err instanceof SubrequestFailed)) throw err;

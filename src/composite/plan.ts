@@ -4,7 +4,7 @@ import type { CompiledOp } from '../api/dispatch';
 import type { PathMatch, PathMatcher } from '../api/match';
 import { errors, type ApiError } from '../errors';
 import type { CompositeBody, SubRequest, SubSelection } from './parse';
-import { checkVarPath, compileString, compileValue, TemplateError, type Renderer, type Vars } from './vars';
+import { checkVarPath, compileSegment, compileValue, compileVarPath, TemplateError, type Renderer } from './vars';
 
 export type Section = 'requests' | 'selections';
 
@@ -14,6 +14,8 @@ export interface PlannedCall {
   method: string;
   /** As the client wrote it (for timing descriptions and error details). */
   uri: string;
+  /** `POST /common/v1/…`, for Server-Timing. */
+  timingDesc: string;
   compiled: CompiledOp;
   /** Path parameter name → literal value or renderer. */
   params: Array<[string, string | Renderer]>;
@@ -24,7 +26,8 @@ export interface PlannedCall {
   /** Lower-case request headers (only gw-checksum), literal or rendered. */
   headers: Record<string, string>;
   headersRenderer?: Renderer;
-  vars: Array<{ name: string; path: string }>;
+  /** Variables set from the response: the path as written, and its member steps. */
+  vars: Array<{ name: string; path: string; steps: string[] }>;
   includeResponse: boolean;
 }
 
@@ -94,8 +97,7 @@ function planCall(
 
   try {
     const params: Array<[string, string | Renderer]> = Object.entries(match.params).map(([name, seg]) => {
-      const encoded = compileString(seg, declared, encodeURIComponent, true);
-      return [name, encoded ? (vars: Vars) => decodeURIComponent(encoded(vars) as string) : decodeURIComponent(seg)];
+      return [name, compileSegment(seg, declared) ?? decodeURIComponent(seg)];
     });
 
     const parameters = sub.parameters ?? {};
@@ -109,13 +111,13 @@ function planCall(
     if (body !== undefined && !op.body) throw refuse(section, index, `${method.toUpperCase()} ${sub.uri} takes no body`);
 
     const headers = Object.fromEntries(Object.entries((sub as SubRequest).headers ?? {}).map(([k, v]) => [k.toLowerCase(), v as string]));
-    const vars = (sub as SubRequest).vars ?? [];
-    for (const v of vars) {
+    const vars = ((sub as SubRequest).vars ?? []).map((v) => {
       const pathProblem = checkVarPath(v.path);
       if (pathProblem) throw refuse(section, index, `var "${v.name}" path ${v.path}: ${pathProblem}`, { var: v.name, path: v.path });
-    }
+      return { name: v.name, path: v.path, steps: compileVarPath(v.path) };
+    });
     return {
-      section, index, method, uri: sub.uri, compiled: match.entry, params,
+      section, index, method, uri: sub.uri, timingDesc: `${method.toUpperCase()} ${sub.uri}`, compiled: match.entry, params,
       query: parameters, queryRenderer: compileValue(parameters, declared),
       body, bodyRenderer: compileValue(body, declared),
       headers, headersRenderer: compileValue(headers, declared),

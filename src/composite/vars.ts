@@ -1,6 +1,6 @@
 // Owns composite variables: `${name}` templates compiled once at plan time into renderers, and the
-// JSONPath that sets a variable — restricted to member and index steps so a path is data, never code.
-import { JSONPath } from 'jsonpath-plus';
+// JSONPath that sets a variable — restricted to member and index steps, parsed at plan time into
+// member names and followed through own properties: a path is data, never code.
 
 export type Vars = Map<string, unknown>;
 /** Renders a compiled template against the variables known so far. */
@@ -27,23 +27,44 @@ function valueText(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-/**
- * Compiles a string template. `encode` is applied to each substituted value (percent-encoding in a
- * uri). A string that is exactly `${name}` keeps the value's JSON type unless `textOnly`.
- */
-export function compileString(text: string, declared: (name: string) => boolean, encode?: (s: string) => string, textOnly = false): Renderer | undefined {
+/** A string template; a string that is exactly `${name}` keeps the value's JSON type. */
+export function compileString(text: string, declared: (name: string) => boolean): Renderer | undefined {
   const names = referencedNames(text);
   if (names.length === 0) return undefined;
-  for (const name of names) if (!declared(name)) throw new TemplateError(`Variable "${name}" is not declared by an earlier subrequest`);
+  checkDeclared(names, declared);
   const whole = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(text);
-  if (whole && !textOnly) return (vars) => vars.get(whole[1]);
-  const parts = text.split(REF); // literal, name, literal, name, …, literal
+  if (whole) return (vars) => vars.get(whole[1]);
+  return interpolate(text.split(REF));
+}
+
+/**
+ * A uri path segment holding variables, rendered as the decoded segment the route receives: the
+ * literal text is percent-decoded once here, and a value is inserted as it is, so it always stays
+ * inside this one segment (the route was matched before any value was known).
+ */
+export function compileSegment(segment: string, declared: (name: string) => boolean): Renderer | undefined {
+  const names = referencedNames(segment);
+  if (names.length === 0) return undefined;
+  checkDeclared(names, declared);
+  let parts: string[];
+  try {
+    parts = segment.split(REF).map((part, i) => (i % 2 === 0 ? decodeURIComponent(part) : part));
+  } catch {
+    throw new TemplateError('uri holds a malformed percent-encoding');
+  }
+  if (parts.length === 3 && parts[0] === '' && parts[2] === '') return (vars) => valueText(vars.get(parts[1]));
+  return interpolate(parts);
+}
+
+function checkDeclared(names: string[], declared: (name: string) => boolean): void {
+  for (const name of names) if (!declared(name)) throw new TemplateError(`Variable "${name}" is not declared by an earlier subrequest`);
+}
+
+/** `parts` alternates literal text and variable names: literal, name, literal, …, literal. */
+function interpolate(parts: string[]): Renderer {
   return (vars) => {
     let out = parts[0];
-    for (let i = 1; i < parts.length; i += 2) {
-      const s = valueText(vars.get(parts[i]));
-      out += (encode ? encode(s) : s) + parts[i + 1];
-    }
+    for (let i = 1; i < parts.length; i += 2) out += valueText(vars.get(parts[i])) + parts[i + 1];
     return out;
   };
 }
@@ -73,6 +94,7 @@ export function compileValue(value: unknown, declared: (name: string) => boolean
 
 /** `$`, then `.name`, `['name']`, `["name"]`, `[n]` steps only: no filters, scripts, wildcards or recursion. */
 const PATH = /^\$(?:\.[A-Za-z_$][A-Za-z0-9_$-]*|\[(?:\d{1,6}|'[^'\\()@?]{1,100}'|"[^"\\()@?]{1,100}")\])*$/;
+const STEP = /\.([A-Za-z_$][A-Za-z0-9_$-]*)|\[(\d{1,6})\]|\['([^']*)'\]|\["([^"]*)"\]/g;
 
 export function checkVarPath(path: string): string | undefined {
   if (/[?()@`]|\.\.|\*/.test(path)) return 'script, filter, wildcard and recursive-descent expressions are not allowed';
@@ -80,9 +102,28 @@ export function checkVarPath(path: string): string | undefined {
   return undefined;
 }
 
-/** Evaluates a checked path; undefined when it matches nothing. Evaluation of expressions is off. */
+/**
+ * A var path as its member names, worked out once when the composite is planned. The path must
+ * pass `checkVarPath`; nothing of it is ever evaluated as an expression.
+ */
+export function compileVarPath(path: string): string[] {
+  const problem = checkVarPath(path);
+  if (problem) throw new TemplateError(problem);
+  return [...path.slice(1).matchAll(STEP)].map((m) => m[1] ?? m[2] ?? m[3] ?? m[4]);
+}
+
+/** Follows member steps through own properties only (never a prototype; a string has its characters and length); undefined when nothing matches. */
+export function readVarPath(steps: readonly string[], body: unknown): unknown {
+  let value = body;
+  for (const step of steps) {
+    const container = (value !== null && typeof value === 'object') || typeof value === 'string';
+    if (!container || !Object.prototype.hasOwnProperty.call(value, step)) return undefined;
+    value = (value as Record<string, unknown>)[step];
+  }
+  return steps.length === 0 && (body === null || typeof body !== 'object') ? undefined : value;
+}
+
+/** `compileVarPath` then `readVarPath`, for one-off use. */
 export function evaluateVarPath(path: string, body: unknown): unknown {
-  if (body === null || typeof body !== 'object') return undefined;
-  const result = JSONPath({ path, json: body as object, eval: false, wrap: true }) as unknown[];
-  return result.length > 0 ? result[0] : undefined;
+  return readVarPath(compileVarPath(path), body);
 }

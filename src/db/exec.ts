@@ -1,12 +1,21 @@
 // Owns the hot path to the driver: prepared statements compiled once per connection and reused,
-// inside whatever knex transaction (or pool) the caller hands in.
+// inside whatever transaction (SQLite's own, a knex one on PostgreSQL) or pool the caller hands in.
 import type { Knex } from 'knex';
 import type { Database, Statement } from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import type { ClientBase, QueryResult } from 'pg';
 import { isSqlite } from './knex';
+import { SqliteTransaction } from './sqliteTransaction';
 
-export type DbHandle = Knex | Knex.Transaction;
+/** A knex instance or a knex transaction: what writes SQL, and on PostgreSQL also what runs it. */
+export type KnexHandle = Knex | Knex.Transaction;
+
+export type DbHandle = KnexHandle | SqliteTransaction;
+
+/** The knex instance that writes a handle's SQL (query builders are used to compile, never to run). */
+export function knexOf(h: DbHandle): KnexHandle {
+  return h instanceof SqliteTransaction ? h.knex : h;
+}
 
 const statementCache = new WeakMap<Database, Map<string, Statement>>();
 
@@ -34,7 +43,7 @@ function sqliteValue(value: unknown): unknown {
 const transactionConnections = new WeakMap<object, unknown>();
 
 /** Runs `fn` with the raw driver connection the handle owns (the transaction's, or one from the pool). */
-async function withConnection<C, T>(h: DbHandle, fn: (conn: C) => T | Promise<T>): Promise<T> {
+async function withConnection<C, T>(h: KnexHandle, fn: (conn: C) => T | Promise<T>): Promise<T> {
   const client = h.client as { acquireConnection(): Promise<C>; releaseConnection(c: C): Promise<unknown> };
   if ((h as Knex.Transaction).isTransaction) {
     // Inside a transaction acquire always yields the same connection and release is a no-op.
@@ -94,7 +103,7 @@ async function pgRun(conn: ClientBase, stmt: PgStatement, values: unknown[]): Pr
   }
 }
 
-function pgQuery(h: DbHandle, sql: string, bindings: readonly unknown[]): Promise<QueryResult> {
+function pgQuery(h: KnexHandle, sql: string, bindings: readonly unknown[]): Promise<QueryResult> {
   const stmt = pgStatement(sql);
   const values = bindings.map((v) => (v === undefined ? null : v));
   return withConnection<ClientBase, QueryResult>(h, async (conn) => {
@@ -109,16 +118,34 @@ function pgQuery(h: DbHandle, sql: string, bindings: readonly unknown[]): Promis
   });
 }
 
+function sqliteRows<T>(conn: Database, sql: string, bindings: readonly unknown[]): T[] {
+  const stmt = prepared(conn, sql);
+  const args = bindings.map(sqliteValue);
+  return (stmt.reader ? stmt.all(...args) : (stmt.run(...args), [])) as T[];
+}
+
+function sqliteChanges(conn: Database, sql: string, bindings: readonly unknown[]): number {
+  return prepared(conn, sql).run(...bindings.map(sqliteValue)).changes;
+}
+
+/**
+ * Runs `fn` on a SQLite connection. Inside a transaction this is synchronous work wrapped in one
+ * settled promise: SQLite statements never wait, so the hot path of a composite (hundreds of
+ * statements on one connection) pays no acquire and no extra async hops.
+ */
+function onSqlite<T>(h: DbHandle, fn: (conn: Database) => T): Promise<T> {
+  if (!(h instanceof SqliteTransaction)) return withConnection<Database, T>(h, fn);
+  try {
+    return Promise.resolve(fn(h.conn));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
 /** Returns every row of a SELECT (or a statement with RETURNING). Placeholders are `?`. */
 export async function queryRows<T>(h: DbHandle, sql: string, bindings: readonly unknown[] = []): Promise<T[]> {
-  if (isSqlite(h)) {
-    return withConnection<Database, T[]>(h, (conn) => {
-      const stmt = prepared(conn, sql);
-      const args = bindings.map(sqliteValue);
-      return (stmt.reader ? stmt.all(...args) : (stmt.run(...args), [])) as T[];
-    });
-  }
-  return (await pgQuery(h, sql, bindings)).rows as T[];
+  if (isSqlite(h)) return onSqlite(h, (conn) => sqliteRows<T>(conn, sql, bindings));
+  return (await pgQuery(h as KnexHandle, sql, bindings)).rows as T[];
 }
 
 export async function queryFirst<T>(h: DbHandle, sql: string, bindings: readonly unknown[] = []): Promise<T | undefined> {
@@ -126,26 +153,38 @@ export async function queryFirst<T>(h: DbHandle, sql: string, bindings: readonly
   return rows[0];
 }
 
-/** Runs a write and returns the number of rows it changed. */
-export async function execute(h: DbHandle, sql: string, bindings: readonly unknown[] = []): Promise<number> {
-  if (isSqlite(h)) {
-    return withConnection<Database, number>(h, (conn) => prepared(conn, sql).run(...bindings.map(sqliteValue)).changes);
-  }
-  return (await pgQuery(h, sql, bindings)).rowCount ?? 0;
+/**
+ * Runs a query builder's SELECT whose text varies from call to call (filters, sort): on the
+ * transaction's SQLite connection when there is one, otherwise through knex. Such statements are not
+ * kept prepared, so arbitrary filter combinations cannot grow a statement cache without bound.
+ */
+export async function selectRows<T>(h: DbHandle, qb: Knex.QueryBuilder): Promise<T[]> {
+  if (!(h instanceof SqliteTransaction)) return (await qb) as T[];
+  const { sql, bindings } = qb.toSQL();
+  return h.conn.prepare(sql).all(...bindings.map(sqliteValue)) as T[];
 }
 
-const compiled = new Map<string, string>();
+/** Runs a write and returns the number of rows it changed. */
+export async function execute(h: DbHandle, sql: string, bindings: readonly unknown[] = []): Promise<number> {
+  if (isSqlite(h)) return onSqlite(h, (conn) => sqliteChanges(conn, sql, bindings));
+  return (await pgQuery(h as KnexHandle, sql, bindings)).rowCount ?? 0;
+}
+
+/** Dialect → key → SQL text. */
+const compiled = new Map<string, Map<string, string>>();
 
 /**
  * Compiles a knex query builder to SQL text once per dialect and key, so hot statements are
  * written with knex but never rebuilt per request. Bindings are supplied at run time.
  */
-export function compileOnce(h: DbHandle, key: string, build: (k: DbHandle) => Knex.QueryBuilder): string {
-  const cacheKey = `${h.client.config.client}:${key}`;
-  let sql = compiled.get(cacheKey);
+export function compileOnce(h: DbHandle, key: string, build: (k: KnexHandle) => Knex.QueryBuilder): string {
+  const dialect = h.client.config.client as string;
+  let byKey = compiled.get(dialect);
+  if (!byKey) compiled.set(dialect, (byKey = new Map()));
+  let sql = byKey.get(key);
   if (sql === undefined) {
-    sql = build(h).toSQL().sql;
-    compiled.set(cacheKey, sql);
+    sql = build(knexOf(h)).toSQL().sql;
+    byKey.set(key, sql);
   }
   return sql;
 }

@@ -85,13 +85,12 @@ export class IdReservations {
   }
 
   /**
-   * Reserves ids for every sequence in `counts` before the transaction that uses them. Each
-   * reservation is one statement, atomic on its own and committed at once (autocommit), so nothing
-   * the composite's transaction does can rewind it; no enclosing transaction is needed.
+   * Reserves ids for every sequence in `counts` ahead of the work that uses them, as durable work of
+   * the transaction (see `TransactionOptions.durable`): a failed composite never rewinds them.
    */
-  static async reserveAhead(knex: Knex, counts: Map<string, number>): Promise<IdReservations> {
+  static async reserveAhead(h: DbHandle, counts: Map<string, number>): Promise<IdReservations> {
     const reserved: Record<string, number[]> = {};
-    for (const [sequence, count] of counts) reserved[sequence] = await reserveIds(knex, sequence, count);
+    for (const [sequence, count] of counts) reserved[sequence] = await reserveIds(h, sequence, count);
     return new IdReservations(reserved);
   }
 }

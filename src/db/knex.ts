@@ -82,6 +82,6 @@ export function createKnex(database: DatabaseConfig, options: Partial<DbOptions>
   return knexFactory(knexConfig(database, options));
 }
 
-export function isSqlite(db: Knex): boolean {
+export function isSqlite(db: Pick<Knex, 'client'>): boolean {
   return db.client.config.client === 'better-sqlite3';
 }

@@ -1,20 +1,36 @@
-// Owns running work in one database transaction, retried whole on serialization failures and deadlocks.
+// Owns running work in one database transaction, retried whole on serialization failures and deadlocks:
+// SQLite's own transaction on its one connection, or a knex transaction on PostgreSQL.
 import type { Knex } from 'knex';
 import { errors } from '../errors';
+import type { DbHandle } from './exec';
 import { isRetryable } from './errors';
 import { isSqlite } from './knex';
+import { runSqliteTransaction } from './sqliteTransaction';
 
 export interface TransactionOptions {
   /** How many times to try again after a serialization failure or deadlock. */
   retries: number;
   isolationLevel?: Knex.IsolationLevels;
+  /**
+   * Work that must be committed even when the transaction's own work fails (a composite's id
+   * reservation). It runs once: before the transaction on PostgreSQL (on its own, committed at once),
+   * and at the start of it on SQLite, ahead of a savepoint the rest rolls back to — so SQLite commits
+   * once per composite instead of twice.
+   */
+  durable?: (h: DbHandle) => Promise<void>;
 }
 
-export async function inTransaction<T>(knex: Knex, fn: (trx: Knex.Transaction) => Promise<T>, opts: TransactionOptions): Promise<T> {
+export async function inTransaction<T>(knex: Knex, fn: (trx: DbHandle) => Promise<T>, opts: TransactionOptions): Promise<T> {
+  const sqlite = isSqlite(knex);
+  let durable = opts.durable;
+  if (durable && !sqlite) {
+    await durable(knex);
+    durable = undefined;
+  }
   for (let attempt = 0; ; attempt++) {
     try {
-      const config = !isSqlite(knex) && opts.isolationLevel ? { isolationLevel: opts.isolationLevel } : undefined;
-      return await knex.transaction(fn, config);
+      if (sqlite) return await runSqliteTransaction(knex, fn, durable);
+      return await knex.transaction(fn, opts.isolationLevel ? { isolationLevel: opts.isolationLevel } : undefined);
     } catch (err) {
       if (!isRetryable(err)) throw err;
       if (attempt >= opts.retries) throw errors.serviceUnavailable('The database was too busy to complete the request; try again', 1);

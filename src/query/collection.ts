@@ -1,7 +1,7 @@
 // Owns collection reads shared by every resource: filters, sort, paging, total and links — all in SQL.
 import type { Knex } from 'knex';
 import { errors } from '../errors';
-import type { DbHandle } from '../db/exec';
+import { knexOf, selectRows, type DbHandle } from '../db/exec';
 import type { IdCodec } from '../resources/ids';
 import { parseFieldSelection, present, type ResourceData, type ResourceDef, type Row } from '../resources/resource';
 import { applyFilters, parseFilter, type FilterCondition } from './filter';
@@ -63,20 +63,21 @@ export async function listCollection(h: DbHandle, res: ResourceDef, q: Collectio
   const sortKeys = parseSort(res, q.sort);
   const pageSize = q.pageSize ?? DEFAULT_PAGE_SIZE;
   const pageOffset = q.pageOffset ?? 0;
+  const k = knexOf(h);
   const where = (qb: Knex.QueryBuilder) => {
     if (opts.scope) opts.scope(qb);
-    applyFilters(qb, conditions, h);
+    applyFilters(qb, conditions, k);
   };
 
-  const page = res.baseQuery(h).modify(where);
+  const page = res.baseQuery(k).modify(where);
   // An empty value sorts after every value (before, descending) on both databases: SQLite would put it first.
   for (const key of sortKeys) page.orderByRaw(`?? ${key.descending ? 'desc nulls first' : 'asc nulls last'}`, [key.column]);
   page.orderBy(`${res.alias}.id`, 'asc').limit(pageSize + 1).offset(pageOffset);
-  const rows: Row[] = await page;
+  const rows = await selectRows<Row>(h, page);
 
   const body: CollectionBody = { count: Math.min(rows.length, pageSize), data: [], links: {} };
   if (q.includeTotal) {
-    const [{ n }] = await h(`${res.table} as ${res.alias}`).modify(where).count({ n: '*' });
+    const [{ n }] = await selectRows<{ n: number | string }>(h, k(`${res.table} as ${res.alias}`).modify(where).count({ n: '*' }));
     body.total = Number(n);
   }
   body.data = rows.slice(0, pageSize).map((row) => present(res, row, { selection, ids: opts.ids, omitSetAtCommit: false }));

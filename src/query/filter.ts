@@ -86,7 +86,7 @@ function escapeLike(value: string): string {
 }
 
 /** Adds the conditions to a query; every value is a bound parameter. */
-export function applyFilters(qb: Knex.QueryBuilder, conditions: FilterCondition[], h: Knex): Knex.QueryBuilder {
+export function applyFilters(qb: Knex.QueryBuilder, conditions: FilterCondition[], h: Pick<Knex, 'client'>): Knex.QueryBuilder {
   for (const c of conditions) {
     const cmp = COMPARISON[c.op];
     if (cmp) qb.where(c.column, cmp, c.values[0] as Knex.Value);

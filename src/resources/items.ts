@@ -105,19 +105,30 @@ export async function itemResult(ctx: OpContext, res: ResourceDef, id: number, s
 /**
  * The 201 for a row just inserted, built from the columns written rather than read back: every
  * column is known, and so is the display name of a reference to the caller. A reference to anyone
- * else needs its name from the database, so then the row is read as a GET would read it.
+ * else needs its name from the database, so then the row is read as a GET would read it. `inserted`
+ * is the object `insertRow` returned, and gains the caller's display name.
  */
 export async function createdResult(ctx: OpContext, res: ResourceDef, inserted: Row, fields: string | undefined): Promise<OpResult> {
-  const row: Row = { ...inserted };
-  for (const [name, field] of Object.entries(res.fields)) {
-    if (field.kind !== 'ref') continue;
-    const value = row[rowKey(field)];
+  for (const ref of refFieldsOf(res)) {
+    const value = inserted[ref.key];
     if (value === null || value === undefined) continue;
-    if (ctx.caller.id === undefined || Number(value) !== ctx.caller.id) return itemResult(ctx, res, Number(row.id), 201, fields);
-    row[refNameKey(name)] = ctx.caller.displayName;
+    if (ctx.caller.id === undefined || Number(value) !== ctx.caller.id) return itemResult(ctx, res, Number(inserted.id), 201, fields);
+    inserted[ref.nameKey] = ctx.caller.displayName;
   }
-  const result = rowResult(ctx, res, row, fields);
-  return { status: 201, body: result.body, headers: { ...result.headers, Location: itemUri(res, ctx.services.ids, Number(row.id)) } };
+  const result = rowResult(ctx, res, inserted, fields);
+  return { status: 201, body: result.body, headers: { ...result.headers, Location: itemUri(res, ctx.services.ids, Number(inserted.id)) } };
+}
+
+/** The reference fields of a resource: the row key of the id and of the display name. */
+const refFields = new WeakMap<ResourceDef, Array<{ key: string; nameKey: string }>>();
+
+function refFieldsOf(res: ResourceDef): Array<{ key: string; nameKey: string }> {
+  let refs = refFields.get(res);
+  if (!refs) {
+    refs = Object.entries(res.fields).filter(([, field]) => field.kind === 'ref').map(([name, field]) => ({ key: rowKey(field), nameKey: refNameKey(name) }));
+    refFields.set(res, refs);
+  }
+  return refs;
 }
 
 export function rowResult(ctx: OpContext, res: ResourceDef, row: Row, fields: string | undefined): OpResult {

@@ -3,7 +3,7 @@
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import type { Knex } from 'knex';
 import { errors } from '../errors';
-import type { DbHandle } from '../db/exec';
+import type { KnexHandle } from '../db/exec';
 import { toApiValue, type FieldDef } from './fields';
 import type { IdCodec } from './ids';
 
@@ -18,7 +18,7 @@ export interface ResourceDef {
   uriPrefix: string;
   fields: Record<string, FieldDef>;
   /** SELECT of every column the presentation needs (the table plus reference display names). */
-  baseQuery(h: DbHandle): Knex.QueryBuilder;
+  baseQuery(h: KnexHandle): Knex.QueryBuilder;
   /** Methods on the item itself, and extra links (actions, children) for one item. */
   selfMethods: string[];
   extraLinks?(uri: string): Record<string, { href: string; methods: string[] }>;
@@ -46,11 +46,14 @@ export function refNameKey(name: string): string {
 }
 
 /** Parses `fields=…`; an unknown attribute is a 400 naming it. */
+const DEFAULT_SELECTION: FieldSelection = { mode: 'default' };
+const ALL_SELECTION: FieldSelection = { mode: 'all' };
+
 export function parseFieldSelection(res: ResourceDef, fields: string | undefined): FieldSelection {
-  if (fields === undefined || fields === '') return { mode: 'default' };
+  if (fields === undefined || fields === '') return DEFAULT_SELECTION;
   const names = fields.split(',').map((s) => s.trim()).filter(Boolean);
-  if (names.includes('*all')) return { mode: 'all' };
-  if (names.includes('*default')) return { mode: 'default' };
+  if (names.includes('*all')) return ALL_SELECTION;
+  if (names.includes('*default')) return DEFAULT_SELECTION;
   for (const name of names) {
     const field = res.fields[name];
     if (!field || field.writeOnly) {
@@ -79,19 +82,45 @@ export function itemUri(res: ResourceDef, ids: IdCodec, id: number): string {
   return `${res.uriPrefix}/${ids.format(id)}`;
 }
 
+/** One attribute a presentation writes, with the row keys it reads worked out once. */
+interface PresentedField {
+  name: string;
+  field: FieldDef;
+  key: string;
+  refNameKey?: string;
+}
+
+function presentedFields(res: ResourceDef, selection: FieldSelection, omitSetAtCommit: boolean): PresentedField[] {
+  const out: PresentedField[] = [];
+  for (const [name, field] of Object.entries(res.fields)) {
+    if (!selected(selection, name, field) || (omitSetAtCommit && field.setAtCommit)) continue;
+    out.push({ name, field, key: field.kind === 'id' ? 'id' : rowKey(field), refNameKey: field.kind === 'ref' ? refNameKey(name) : undefined });
+  }
+  return out;
+}
+
+/** The default and `*all` presentations of each resource, worked out on first use (a list selection is not cached). */
+const presentations = new WeakMap<ResourceDef, Map<string, PresentedField[]>>();
+
+function presentationOf(res: ResourceDef, selection: FieldSelection, omitSetAtCommit: boolean): PresentedField[] {
+  if (selection.mode === 'list') return presentedFields(res, selection, omitSetAtCommit);
+  let byMode = presentations.get(res);
+  if (!byMode) presentations.set(res, (byMode = new Map()));
+  const key = omitSetAtCommit ? `${selection.mode}:omit` : selection.mode;
+  let fields = byMode.get(key);
+  if (!fields) byMode.set(key, (fields = presentedFields(res, selection, omitSetAtCommit)));
+  return fields;
+}
+
 /** Turns a row of `baseQuery` into the payload's data object. */
 export function present(res: ResourceDef, row: Row, opts: PresentOptions): ResourceData {
   const attributes: Record<string, unknown> = {};
-  for (const [name, field] of Object.entries(res.fields)) {
-    if (!selected(opts.selection, name, field)) continue;
-    if (opts.omitSetAtCommit && field.setAtCommit) continue;
-    const value =
-      field.kind === 'id'
-        ? opts.ids.format(Number(row.id))
-        : toApiValue(field, row[rowKey(field)], opts.ids, field.kind === 'ref' ? row[refNameKey(name)] : undefined);
-    if (value !== undefined) attributes[name] = value;
+  const id = Number(row.id);
+  for (const p of presentationOf(res, opts.selection, opts.omitSetAtCommit)) {
+    const value = p.field.kind === 'id' ? opts.ids.format(id) : toApiValue(p.field, row[p.key], opts.ids, p.refNameKey === undefined ? undefined : row[p.refNameKey]);
+    if (value !== undefined) attributes[p.name] = value;
   }
-  const uri = itemUri(res, opts.ids, Number(row.id));
+  const uri = itemUri(res, opts.ids, id);
   return {
     attributes,
     checksum: String(row.checksum),

@@ -3,7 +3,8 @@ import { compileOperations } from '../../src/api/dispatch';
 import { PathMatcher } from '../../src/api/match';
 import { compositeOperation } from '../../src/composite/operation';
 import { planComposite } from '../../src/composite/plan';
-import { checkVarPath, compileString, compileValue, evaluateVarPath, referencedNames } from '../../src/composite/vars';
+import { JSONPath } from 'jsonpath-plus';
+import { checkVarPath, compileSegment, compileString, compileValue, compileVarPath, evaluateVarPath, readVarPath, referencedNames } from '../../src/composite/vars';
 import { resourceOperations } from '../../src/resources';
 import { ApiError } from '../../src/errors';
 
@@ -17,14 +18,23 @@ describe('vars', () => {
     expect(() => referencedNames('${}')).toThrow(/not a variable reference/);
   });
 
-  test('a whole-string reference keeps the type; text otherwise; encoding applies to values only', () => {
+  test('a whole-string reference keeps the type; text otherwise', () => {
     const vars = new Map<string, unknown>([['a', 7], ['b', 'x/y z'], ['n', { k: 1 }]]);
     expect(compileString('${a}', declared)?.(vars)).toBe(7);
     expect(compileString('#${a}#', declared)?.(vars)).toBe('#7#');
     expect(compileString('${n}-', declared)?.(vars)).toBe('{"k":1}-');
-    expect(compileString('/p/${b}', declared, encodeURIComponent, true)?.(vars)).toBe('/p/x%2Fy%20z');
     expect(compileString('plain', declared)).toBeUndefined();
     expect(() => compileString('${zzz}', declared)).toThrow(/not declared/);
+  });
+
+  test('a uri segment renders decoded: literal text decoded once, values inserted as they are', () => {
+    const vars = new Map<string, unknown>([['a', 7], ['b', 'x/y z%2F']]);
+    expect(compileSegment('${b}', declared)?.(vars)).toBe('x/y z%2F');
+    expect(compileSegment('${a}', declared)?.(vars)).toBe('7');
+    expect(compileSegment('xc%3A${a}-${b}', declared)?.(vars)).toBe('xc:7-x/y z%2F');
+    expect(compileSegment('xc:12', declared)).toBeUndefined();
+    expect(() => compileSegment('%E0%A4${a}', declared)).toThrow(/malformed percent-encoding/);
+    expect(() => compileSegment('${zzz}', declared)).toThrow(/not declared/);
   });
 
   test('compileValue rebuilds only what holds variables and shares the rest', () => {
@@ -49,6 +59,18 @@ describe('vars', () => {
     expect(evaluateVarPath('$.data.list[1]', body)).toBe('q');
     expect(evaluateVarPath('$.data.missing', body)).toBeUndefined();
     expect(evaluateVarPath('$.data', undefined)).toBeUndefined();
+  });
+
+  test('compiled paths read what jsonpath-plus (expressions off) reads, and never the prototype', () => {
+    const body = { data: { attributes: { id: 'xc:1', 'a b': 2, 'x.y': [5, { z: 6 }] }, list: ['p', 'q'] }, $: 7, 'a-b': 8 };
+    const paths = ['$', '$.data', '$.data.attributes.id', "$['data']['attributes']['a b']", '$["data"].attributes["x.y"][1].z',
+      '$.data.list[0]', '$.data.list[2]', '$.nope.deeper', '$.a-b', '$.data.attributes.id.length'];
+    for (const p of paths) {
+      const reference = (JSONPath({ path: p, json: body, eval: false, wrap: true }) as unknown[])[0];
+      expect([p, readVarPath(compileVarPath(p), body)]).toEqual([p, reference]);
+    }
+    expect(readVarPath(compileVarPath('$.constructor'), body)).toBeUndefined();
+    expect(readVarPath(compileVarPath("$.data['__proto__']"), body)).toBeUndefined();
   });
 });
 

@@ -1,5 +1,5 @@
 // Owns the Activity resource definition: fields, typekeys, table mapping and links.
-import type { DbHandle } from '../../db/exec';
+import type { KnexHandle } from '../../db/exec';
 import { f, type AttributesOf, type FieldDef } from '../fields';
 import { refNameKey, type ResourceDef } from '../resource';
 
@@ -27,7 +27,7 @@ export const activityResource: ResourceDef = {
   sequence: 'activities',
   uriPrefix: '/common/v1/activities',
   fields: activityFields,
-  baseQuery: (h: DbHandle) =>
+  baseQuery: (h: KnexHandle) =>
     h('activities as a')
       .leftJoin('users as au', 'au.id', 'a.assigned_user_id')
       .leftJoin('users as ab', 'ab.id', 'a.assigned_by_user_id')

@@ -1,6 +1,6 @@
 // Owns the Note resource definition: fields, typekeys, table mapping and links.
 import { Type } from '@sinclair/typebox';
-import type { DbHandle } from '../../db/exec';
+import type { KnexHandle } from '../../db/exec';
 import { f, type AttributesOf, type FieldDef } from '../fields';
 import { refNameKey, type ResourceDef } from '../resource';
 
@@ -31,7 +31,7 @@ export const noteResource: ResourceDef = {
   sequence: 'notes',
   uriPrefix: '/common/v1/notes',
   fields: noteFields,
-  baseQuery: (h: DbHandle) =>
+  baseQuery: (h: KnexHandle) =>
     h('notes as n')
       .leftJoin('users as na', 'na.id', 'n.author_id')
       .select('n.*', { [refNameKey('author')]: h.raw('coalesce(na.display_name, na.username)') }),

@@ -1,6 +1,6 @@
 // Owns the User resource definition: fields, table mapping and links.
 import { Type, type TArray, type TString } from '@sinclair/typebox';
-import type { DbHandle } from '../../db/exec';
+import type { KnexHandle } from '../../db/exec';
 import { f, type AttributesOf, type FieldDef, type WriteOnlyField } from '../fields';
 import type { ResourceDef } from '../resource';
 import { ROLES } from '../../api/operation';
@@ -36,7 +36,7 @@ export const userResource: ResourceDef = {
   sequence: 'users',
   uriPrefix: '/admin/v1/users',
   fields: userFields,
-  baseQuery: (h: DbHandle) => h('users as u').select('u.*'),
+  baseQuery: (h: KnexHandle) => h('users as u').select('u.*'),
   selfMethods: ['get', 'patch', 'delete'],
 };
 
