@@ -65,6 +65,8 @@ export async function setNextId(h: DbHandle, sequence: string, next: number): Pr
 /** Hands out ids reserved ahead of a transaction, reserving more (inside it) only if a caller needs them. */
 export class IdReservations {
   private readonly used = new Map<string, number>();
+  /** Per sequence, the ids of rows this transaction inserted and has not deleted since. */
+  private readonly inserted = new Map<string, Set<number>>();
 
   constructor(private readonly reserved: Record<string, number[]> = {}) {}
 
@@ -82,6 +84,23 @@ export class IdReservations {
   /** Hands the reserved ids out again from the first (a retried transaction committed none of them). */
   rewind(): void {
     this.used.clear();
+    this.inserted.clear();
+  }
+
+  /** Records a row this transaction inserted (so a later subrequest needs no lookup to know it exists). */
+  markInserted(sequence: string, id: number): void {
+    let ids = this.inserted.get(sequence);
+    if (!ids) this.inserted.set(sequence, (ids = new Set()));
+    ids.add(id);
+  }
+
+  markDeleted(sequence: string, id: number): void {
+    this.inserted.get(sequence)?.delete(id);
+  }
+
+  /** Whether this transaction inserted the row and has not deleted it: then it surely exists. */
+  insertedHere(sequence: string, id: number): boolean {
+    return this.inserted.get(sequence)?.has(id) === true;
   }
 
   /**

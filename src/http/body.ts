@@ -1,7 +1,6 @@
 // Owns reading request bodies: size limit (413), a time limit on receiving them (503), content type
-// (415), and safe JSON parsing — nesting depth bounded and prototype-poisoning members refused.
+// (415), and safe JSON parsing — nesting depth bounded and prototype-poisoning members refused, in one walk.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import sjson from 'secure-json-parse';
 import { errors } from '../errors';
 import { sendError } from './errorHandler';
 
@@ -44,38 +43,25 @@ function isJsonType(contentType: string | undefined): boolean {
   return type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
 }
 
-/** The deepest nesting of arrays and objects in JSON text, found without parsing it (so before any recursion). */
-export function jsonDepth(text: string, stopAbove = Infinity): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
-      if (++depth > deepest) deepest = depth;
-      if (deepest > stopAbove) return deepest;
-    } else if (c === 0x7d || c === 0x5d) depth--;
-  }
-  return deepest;
-}
-
-/** The path of the first forbidden member name anywhere in a parsed value, or undefined. */
-function forbiddenMember(value: unknown): string | undefined {
-  const stack: unknown[] = [value];
+/**
+ * One walk over a parsed value (iterative: no recursion however deep it nests): too deep, or the path
+ * of the first member named __proto__, constructor or prototype — or nothing wrong. V8's JSON.parse
+ * itself is not recursive, so parsing first and walking after is safe for any nesting.
+ */
+function inspect(value: unknown): { tooDeep: true } | { forbidden: string } | undefined {
+  const stack: Array<[unknown, number]> = [[value, 1]];
   while (stack.length > 0) {
-    const v = stack.pop();
+    const [v, depth] = stack.pop() as [unknown, number];
     if (v === null || typeof v !== 'object') continue;
+    if (depth > MAX_JSON_DEPTH) return { tooDeep: true };
     if (Array.isArray(v)) {
-      stack.push(...v);
+      for (const item of v) if (item !== null && typeof item === 'object') stack.push([item, depth + 1]);
       continue;
     }
-    for (const key of Object.keys(v)) {
-      if (FORBIDDEN_MEMBERS.has(key)) return key;
-      stack.push((v as Record<string, unknown>)[key]);
+    for (const key in v) {
+      if (FORBIDDEN_MEMBERS.has(key)) return { forbidden: key };
+      const item = (v as Record<string, unknown>)[key];
+      if (item !== null && typeof item === 'object') stack.push([item, depth + 1]);
     }
   }
   return undefined;
@@ -86,27 +72,20 @@ export function jsonBody(req: Request): unknown {
   const buf = bodyBuffer(req);
   if (!buf) return undefined;
   if (!isJsonType(req.headers['content-type'])) throw errors.unsupportedMediaType(req.headers['content-type'] ?? 'none');
-  const text = buf.toString('utf8');
-  if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
-    throw errors.badInput(`The request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`, [
-      { message: 'JSON nested too deeply', properties: { maxDepth: MAX_JSON_DEPTH } },
-    ]);
-  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(buf.toString('utf8'));
   } catch (err) {
     // Node's message quotes the input; say what is wrong without echoing what was sent.
     throw errors.malformedJson((err as Error).message.replace(/,\s*".*$/s, '').replace(/\s+in JSON at position.*$/s, '').slice(0, 200));
   }
-  if (parsed === null || typeof parsed !== 'object') return parsed;
-  try {
-    sjson.scan(parsed, { protoAction: 'error', constructorAction: 'error' });
-  } catch {
-    throw refusedMember('__proto__ or constructor');
+  const problem = inspect(parsed);
+  if (problem && 'tooDeep' in problem) {
+    throw errors.badInput(`The request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`, [
+      { message: 'JSON nested too deeply', properties: { maxDepth: MAX_JSON_DEPTH } },
+    ]);
   }
-  const member = forbiddenMember(parsed);
-  if (member) throw refusedMember(member);
+  if (problem) throw refusedMember(problem.forbidden);
   return parsed;
 }
 

@@ -26,10 +26,12 @@ export async function requireRow(ctx: OpContext, res: ResourceDef, publicId: str
 
 /**
  * The stored id behind a public id, or 404 (the same 404 as `requireRow`) — a primary-key probe for
- * callers that need only to know the row exists, such as the parent of a new note.
+ * callers that need only to know the row exists, such as the parent of a new note. A row inserted
+ * earlier in the same transaction (a composite's new activity) is known to exist without a probe.
  */
 export async function requireId(ctx: OpContext, res: ResourceDef, publicId: string): Promise<number> {
   const id = ctx.services.ids.parse(publicId);
+  if (id !== undefined && ctx.reservations.insertedHere(res.sequence, id)) return id;
   if (id === undefined || !(await rowExists(ctx.db, res.table, id))) throw notFound(res, publicId);
   return id;
 }
@@ -55,6 +57,7 @@ export async function insertRow(ctx: OpContext, res: ResourceDef, columns: Recor
   const names = Object.keys(values).sort();
   const sql = compileOnce(ctx.db, `${res.type}:insert:${names.join(',')}`, (k) => k(res.table).insert(Object.fromEntries(names.map((n) => [n, 0]))));
   await execute(ctx.db, sql, names.map((n) => values[n]));
+  ctx.reservations.markInserted(res.sequence, id);
   return values;
 }
 
@@ -89,6 +92,7 @@ export async function deleteRow(ctx: OpContext, res: ResourceDef, row: Row, supp
   const sql = compileOnce(ctx.db, `${res.type}:delete`, (k) => k(res.table).where({ id: 0, checksum: 0 }).delete());
   const changed = await execute(ctx.db, sql, [row.id, row.checksum]);
   if (changed === 0) await lostRace(ctx, res, row, supplied);
+  ctx.reservations.markDeleted(res.sequence, Number(row.id));
 }
 
 /** The response for one item: body, `GW-Checksum`, and `Location` on 201. */

@@ -101,3 +101,16 @@ test('a failing selection is reported in its own entry; the writes commit and ot
   expect(res.body.selections[2].status).toBe(403);
   expect(await t.knex('activities').where({ subject: 'committed' }).first()).toBeDefined();
 });
+
+test('a parent created and then deleted in the same composite is gone for a later note: 404, all rolled back', async () => {
+  const res = await expectRolledBack({
+    requests: [
+      { ...newActivity('short-lived'), vars: [{ name: 'a', path: '$.data.attributes.id' }, { name: 'sum', path: '$.data.checksum' }] },
+      { method: 'post', uri: '/common/v1/activities/${a}/notes', body: { data: { attributes: { body: 'while it lives' } } } },
+      { method: 'delete', uri: '/common/v1/activities/${a}', headers: { 'GW-Checksum': '${sum}' } },
+      { method: 'post', uri: '/common/v1/activities/${a}/notes', body: { data: { attributes: { body: 'after it is gone' } } } },
+    ],
+  }, 3, 404);
+  expect(res.body.responses[1].status).toBe(201);
+  expect(res.body.responses[2].status).toBe(204);
+});
