@@ -113,7 +113,7 @@ export async function executeComposite(plan: CompositePlan, x: ExecuteContext): 
   let responses: SubResponse[] = [];
 
   if (plan.requests.length > 0) {
-    let reservations = new IdReservations();
+    const reservations = new IdReservations();
     let commitStart = process.hrtime.bigint();
     try {
       await inTransaction(knex, async (trx) => {
@@ -142,7 +142,7 @@ export async function executeComposite(plan: CompositePlan, x: ExecuteContext): 
         retries: config.db.retryLimit,
         isolationLevel: 'read committed',
         // The ids the composite will show are reserved for good even if it fails: never reused.
-        durable: async (h) => void (reservations = await IdReservations.reserveAhead(h, plan.creates)),
+        durable: (h) => reservations.reserve(h, plan.creates),
       });
       timings.push({ name: 'commit', desc: 'Commit', ms: since(commitStart) });
     } catch (err) {

@@ -4,7 +4,7 @@ import type { CompiledOp } from '../api/dispatch';
 import type { PathMatch, PathMatcher } from '../api/match';
 import { errors, type ApiError } from '../errors';
 import type { CompositeBody, SubRequest, SubSelection } from './parse';
-import { checkVarPath, compileSegment, compileValue, compileVarPath, TemplateError, type Renderer } from './vars';
+import { compileSegment, compileValue, compileVarPath, TemplateError, type Renderer } from './vars';
 
 export type Section = 'requests' | 'selections';
 
@@ -112,9 +112,11 @@ function planCall(
 
     const headers = Object.fromEntries(Object.entries((sub as SubRequest).headers ?? {}).map(([k, v]) => [k.toLowerCase(), v as string]));
     const vars = ((sub as SubRequest).vars ?? []).map((v) => {
-      const pathProblem = checkVarPath(v.path);
-      if (pathProblem) throw refuse(section, index, `var "${v.name}" path ${v.path}: ${pathProblem}`, { var: v.name, path: v.path });
-      return { name: v.name, path: v.path, steps: compileVarPath(v.path) };
+      try {
+        return { name: v.name, path: v.path, steps: compileVarPath(v.path) };
+      } catch (err) {
+        throw refuse(section, index, `var "${v.name}" path ${v.path}: ${(err as Error).message}`, { var: v.name, path: v.path });
+      }
     });
     return {
       section, index, method, uri: sub.uri, timingDesc: `${method.toUpperCase()} ${sub.uri}`, compiled: match.entry, params,

@@ -112,15 +112,19 @@ export function compileVarPath(path: string): string[] {
   return [...path.slice(1).matchAll(STEP)].map((m) => m[1] ?? m[2] ?? m[3] ?? m[4]);
 }
 
-/** Follows member steps through own properties only (never a prototype; a string has its characters and length); undefined when nothing matches. */
+/**
+ * Follows member steps from a response body (an object) through own properties only — never a
+ * prototype; a string has its characters and length. Undefined when nothing matches.
+ */
 export function readVarPath(steps: readonly string[], body: unknown): unknown {
-  let value = body;
+  if (body === null || typeof body !== 'object') return undefined;
+  let value: unknown = body;
   for (const step of steps) {
     const container = (value !== null && typeof value === 'object') || typeof value === 'string';
     if (!container || !Object.prototype.hasOwnProperty.call(value, step)) return undefined;
     value = (value as Record<string, unknown>)[step];
   }
-  return steps.length === 0 && (body === null || typeof body !== 'object') ? undefined : value;
+  return value;
 }
 
 /** `compileVarPath` then `readVarPath`, for one-off use. */

@@ -67,11 +67,11 @@ export class IdReservations {
   private readonly used = new Map<string, number>();
   /** Per sequence, the ids of rows this transaction inserted and has not deleted since. */
   private readonly inserted = new Map<string, Set<number>>();
-
-  constructor(private readonly reserved: Record<string, number[]> = {}) {}
+  /** Sequence → ids reserved ahead (see `reserve`). */
+  private readonly reserved = new Map<string, number[]>();
 
   async next(h: DbHandle, sequence: string): Promise<number> {
-    const pool = this.reserved[sequence];
+    const pool = this.reserved.get(sequence);
     const used = this.used.get(sequence) ?? 0;
     if (pool && used < pool.length) {
       this.used.set(sequence, used + 1);
@@ -107,10 +107,8 @@ export class IdReservations {
    * Reserves ids for every sequence in `counts` ahead of the work that uses them, as durable work of
    * the transaction (see `TransactionOptions.durable`): a failed composite never rewinds them.
    */
-  static async reserveAhead(h: DbHandle, counts: Map<string, number>): Promise<IdReservations> {
-    const reserved: Record<string, number[]> = {};
-    for (const [sequence, count] of counts) reserved[sequence] = await reserveIds(h, sequence, count);
-    return new IdReservations(reserved);
+  async reserve(h: DbHandle, counts: Map<string, number>): Promise<void> {
+    for (const [sequence, count] of counts) this.reserved.set(sequence, await reserveIds(h, sequence, count));
   }
 }
 

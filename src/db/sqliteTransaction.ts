@@ -6,8 +6,6 @@ import type { Database, Statement } from 'better-sqlite3';
 
 /** The handle of a SQLite transaction: its one connection, and the knex that writes its SQL. */
 export class SqliteTransaction {
-  readonly isTransaction = true;
-
   constructor(
     /** The knex instance of the database: used to compile SQL, never to run it. */
     readonly knex: Knex,

@@ -44,15 +44,16 @@ function isJsonType(contentType: string | undefined): boolean {
 }
 
 /**
- * One walk over a parsed value (iterative: no recursion however deep it nests): too deep, or the path
- * of the first member named __proto__, constructor or prototype — or nothing wrong. V8's JSON.parse
+ * One walk over a parsed value (iterative: no recursion however deep it nests): too deep, or the name
+ * of the first member called __proto__, constructor or prototype — or nothing wrong. V8's JSON.parse
  * itself is not recursive, so parsing first and walking after is safe for any nesting.
  */
 function inspect(value: unknown): { tooDeep: true } | { forbidden: string } | undefined {
-  const stack: Array<[unknown, number]> = [[value, 1]];
+  if (value === null || typeof value !== 'object') return undefined;
+  // Only objects and arrays are pushed.
+  const stack: Array<[object, number]> = [[value, 1]];
   while (stack.length > 0) {
-    const [v, depth] = stack.pop() as [unknown, number];
-    if (v === null || typeof v !== 'object') continue;
+    const [v, depth] = stack.pop() as [object, number];
     if (depth > MAX_JSON_DEPTH) return { tooDeep: true };
     if (Array.isArray(v)) {
       for (const item of v) if (item !== null && typeof item === 'object') stack.push([item, depth + 1]);

@@ -31,8 +31,9 @@ export async function requireRow(ctx: OpContext, res: ResourceDef, publicId: str
  */
 export async function requireId(ctx: OpContext, res: ResourceDef, publicId: string): Promise<number> {
   const id = ctx.services.ids.parse(publicId);
-  if (id !== undefined && ctx.reservations.insertedHere(res.sequence, id)) return id;
-  if (id === undefined || !(await rowExists(ctx.db, res.table, id))) throw notFound(res, publicId);
+  if (id === undefined) throw notFound(res, publicId);
+  if (ctx.reservations.insertedHere(res.sequence, id)) return id;
+  if (!(await rowExists(ctx.db, res.table, id))) throw notFound(res, publicId);
   return id;
 }
 

@@ -106,7 +106,8 @@ function presentationOf(res: ResourceDef, selection: FieldSelection, omitSetAtCo
   if (selection.mode === 'list') return presentedFields(res, selection, omitSetAtCommit);
   let byMode = presentations.get(res);
   if (!byMode) presentations.set(res, (byMode = new Map()));
-  const key = omitSetAtCommit ? `${selection.mode}:omit` : selection.mode;
+  // Constant keys: nothing is built per call on the hot path.
+  const key = selection.mode === 'all' ? (omitSetAtCommit ? 'all:omit' : 'all') : omitSetAtCommit ? 'default:omit' : 'default';
   let fields = byMode.get(key);
   if (!fields) byMode.set(key, (fields = presentedFields(res, selection, omitSetAtCommit)));
   return fields;

@@ -1,5 +1,5 @@
 // Variables over HTTP: JSON typing of a whole-string reference, text inside longer strings,
-// percent-encoding in uris, vars in selections and parameters.
+// a uri var stays in its one segment, vars in selections and parameters.
 import { startTestApp, type TestApp } from '../helpers/testApp';
 import { composite } from './helpers';
 
@@ -36,7 +36,7 @@ test('a whole-string var with the wrong JSON type fails validation of that subre
   expect(res.body.responses[1].requestError.userMessage).toMatch(/subject must be string/);
 });
 
-test('a var in a uri is percent-encoded: a value with / or .. cannot change the route', async () => {
+test('a var in a uri becomes that one path parameter: a value with / or .. cannot change the route', async () => {
   const res = await composite(t, {
     requests: [
       { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: '../../admin/v1/users' } } }, vars: [{ name: 'evil', path: '$.data.attributes.subject' }] },
