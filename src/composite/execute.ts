@@ -142,7 +142,7 @@ export async function executeComposite(plan: CompositePlan, x: ExecuteContext): 
         retries: config.db.retryLimit,
         isolationLevel: 'read committed',
         // The ids the composite will show are reserved for good even if it fails: never reused.
-        durable: (h) => reservations.reserve(h, plan.creates),
+        durable: { run: (h) => reservations.reserve(h, plan.creates), keep: (h) => reservations.keep(h) },
       });
       timings.push({ name: 'commit', desc: 'Commit', ms: since(commitStart) });
     } catch (err) {

@@ -44,6 +44,15 @@ export async function reserveIds(h: DbHandle, sequence: string, count: number): 
   return rows.map((r) => Number(r.id));
 }
 
+/**
+ * After the transaction that reserved ids up to `last` rolled back (SQLite only: a rollback undoes the
+ * counter's update), moves the counter past them again, so ids a failed composite showed are never reused.
+ */
+async function keepReservedIds(h: DbHandle, sequence: string, last: number): Promise<void> {
+  if (!isSqlite(h)) return;
+  await queryRows(h, 'UPDATE id_sequences SET next_id = MAX(next_id, ?) WHERE name = ?', [last + 1, sequence]);
+}
+
 /** The id the sequence will hand out next (for copying a database; nothing is reserved). */
 export async function peekNextId(h: DbHandle, sequence: string): Promise<number> {
   if (isSqlite(h)) {
@@ -109,6 +118,11 @@ export class IdReservations {
    */
   async reserve(h: DbHandle, counts: Map<string, number>): Promise<void> {
     for (const [sequence, count] of counts) this.reserved.set(sequence, await reserveIds(h, sequence, count));
+  }
+
+  /** Makes the reservation hold after its transaction rolled back (see `reserve`). */
+  async keep(h: DbHandle): Promise<void> {
+    for (const [sequence, ids] of this.reserved) if (ids.length > 0) await keepReservedIds(h, sequence, ids[ids.length - 1]);
   }
 }
 

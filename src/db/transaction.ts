@@ -5,26 +5,26 @@ import { errors } from '../errors';
 import type { DbHandle } from './exec';
 import { isRetryable } from './errors';
 import { isSqlite } from './knex';
-import { runSqliteTransaction } from './sqliteTransaction';
+import { runSqliteTransaction, type DurableWork } from './sqliteTransaction';
 
 export interface TransactionOptions {
   /** How many times to try again after a serialization failure or deadlock. */
   retries: number;
   isolationLevel?: Knex.IsolationLevels;
   /**
-   * Work that must be committed even when the transaction's own work fails (a composite's id
-   * reservation). It runs once: before the transaction on PostgreSQL (on its own, committed at once),
-   * and at the start of it on SQLite, ahead of a savepoint the rest rolls back to — so SQLite commits
-   * once per composite instead of twice.
+   * Work that must hold even when the transaction's own work fails (a composite's id reservation).
+   * On PostgreSQL `run` happens once, before the transaction, on its own (nextval is never rolled
+   * back). On SQLite it is the first statement of the transaction, so a composite commits once; if
+   * the transaction fails, `keep` commits its effect on its own after the rollback.
    */
-  durable?: (h: DbHandle) => Promise<void>;
+  durable?: DurableWork<DbHandle>;
 }
 
 export async function inTransaction<T>(knex: Knex, fn: (trx: DbHandle) => Promise<T>, opts: TransactionOptions): Promise<T> {
   const sqlite = isSqlite(knex);
   let durable = opts.durable;
   if (durable && !sqlite) {
-    await durable(knex);
+    await durable.run(knex);
     durable = undefined;
   }
   for (let attempt = 0; ; attempt++) {
