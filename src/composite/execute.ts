@@ -1,7 +1,7 @@
 // Owns the execute stage: ids reserved ahead, every request in order inside ONE transaction with the
 // idempotency record, variables set from each subresponse, then the selections against committed data.
 import type { Knex } from 'knex';
-import { invoke } from '../api/dispatch';
+import { invoke, type RawInput } from '../api/dispatch';
 import type { Caller, OpContext, OpResult, Services } from '../api/operation';
 import { compileOnce, execute, queryFirst, type DbHandle } from '../db/exec';
 import { nowIso } from '../db/dialect';
@@ -46,15 +46,20 @@ function since(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-function rawInput(call: PlannedCall, vars: Vars) {
+function rawInput(call: PlannedCall, vars: Vars): RawInput {
   const params: Record<string, string> = {};
   for (const [name, value] of call.params) params[name] = typeof value === 'string' ? value : (value(vars) as string);
+  // A copy: validation coerces the query in place, and the plan's own object must stay as written.
   const query = { ...((call.queryRenderer ? call.queryRenderer(vars) : call.query) as Record<string, unknown>) };
   const body = call.bodyRenderer ? call.bodyRenderer(vars) : call.body;
-  const rendered = (call.headersRenderer ? call.headersRenderer(vars) : call.headers) as Record<string, unknown>;
+  return { params, query, body, headers: call.headersRenderer ? renderedHeaders(call.headersRenderer(vars) as Record<string, unknown>) : call.headers };
+}
+
+/** Header values as text (a whole-value variable keeps its JSON type until here). */
+function renderedHeaders(rendered: Record<string, unknown>): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(rendered)) headers[k] = String(v);
-  return { params, query, body, headers };
+  for (const k of Object.keys(rendered)) headers[k] = String(rendered[k]);
+  return headers;
 }
 
 function entry(result: OpResult): SubResponse {
@@ -101,7 +106,7 @@ async function runSelections(plan: CompositePlan, x: ExecuteContext, vars: Vars,
       if (!(err instanceof ApiError)) throw err;
       out.push({ body: err.toBody(), headers: {}, status: err.status });
     }
-    timings.push({ name: `sel.${call.index}`, desc: call.timingDesc, ms: since(start) });
+    timings.push({ name: call.timingName, desc: call.timingDesc, ms: since(start) });
   }
   return out;
 }
@@ -133,7 +138,7 @@ export async function executeComposite(plan: CompositePlan, x: ExecuteContext): 
             if (err instanceof ApiError && err.status < 500) throw new SubrequestFailed(call.index, err);
             throw err;
           } finally {
-            timings.push({ name: `req.${call.index}`, desc: call.timingDesc, ms: since(start) });
+            timings.push({ name: call.timingName, desc: call.timingDesc, ms: since(start) });
           }
         }
         // The commit happens when this function returns.

@@ -14,7 +14,8 @@ export interface PlannedCall {
   method: string;
   /** As the client wrote it (for timing descriptions and error details). */
   uri: string;
-  /** `POST /common/v1/…`, for Server-Timing. */
+  /** Server-Timing name and description (`req.3`, `POST /common/v1/…`), made once. */
+  timingName: string;
   timingDesc: string;
   compiled: CompiledOp;
   /** Path parameter name → literal value or renderer. */
@@ -36,6 +37,11 @@ export interface CompositePlan {
   selections: PlannedCall[];
   /** Sequence name → ids the requests will create, reserved before the transaction. */
   creates: Map<string, number>;
+}
+
+/** A Server-Timing description: no quotes, backslashes or line breaks, at most 100 characters. */
+function timingDesc(text: string): string {
+  return text.replace(/["\\\r\n]/g, '').slice(0, 100);
 }
 
 function refuse(section: Section, index: number, message: string, extra: Record<string, unknown> = {}): ApiError {
@@ -119,7 +125,7 @@ function planCall(
       }
     });
     return {
-      section, index, method, uri: sub.uri, timingDesc: `${method.toUpperCase()} ${sub.uri}`, compiled: match.entry, params,
+      section, index, method, uri: sub.uri, timingName: `${section === 'requests' ? 'req' : 'sel'}.${index}`, timingDesc: timingDesc(`${method.toUpperCase()} ${sub.uri}`), compiled: match.entry, params,
       query: parameters, queryRenderer: compileValue(parameters, declared),
       body, bodyRenderer: compileValue(body, declared),
       headers, headersRenderer: compileValue(headers, declared),

@@ -2,8 +2,9 @@
 import type { OpResult } from '../api/operation';
 import type { CompositeOutcome, Timing } from './execute';
 
+/** Descriptions are made safe for the header when the calls are planned (`PlannedCall.timingDesc`). */
 function serverTiming(timings: Timing[], totalMs: number): string {
-  const entry = (t: Timing) => `${t.name};dur=${t.ms.toFixed(2)};desc="${t.desc.replace(/["\\\r\n]/g, '').slice(0, 100)}"`;
+  const entry = (t: Timing) => `${t.name};dur=${t.ms.toFixed(2)};desc="${t.desc}"`;
   return [...timings.map(entry), entry({ name: 'total', desc: 'Total', ms: totalMs })].join(', ');
 }
 

@@ -71,25 +71,39 @@ function interpolate(parts: string[]): Renderer {
 
 /**
  * Compiles any JSON value into a renderer that rebuilds only the parts holding variables; a value
- * without variables is returned as is (no copy, no scan at execution time).
+ * without variables is returned as is (no copy, no scan at execution time). Most bodies hold none,
+ * so nothing is allocated until a variable is found.
  */
 export function compileValue(value: unknown, declared: (name: string) => boolean): Renderer | undefined {
-  if (typeof value === 'string') return compileString(value, declared);
+  if (typeof value === 'string') return value.includes('${') ? compileString(value, declared) : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
   if (Array.isArray(value)) {
-    const items = value.map((v) => compileValue(v, declared));
-    if (items.every((r) => r === undefined)) return undefined;
-    return (vars) => value.map((v, i) => (items[i] ? (items[i] as Renderer)(vars) : v));
+    let items: Array<Renderer | undefined> | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const r = compileValue(value[i], declared);
+      if (r) (items ??= new Array<Renderer | undefined>(value.length))[i] = r;
+    }
+    if (!items) return undefined;
+    const renderers = items;
+    return (vars) => value.map((v, i) => (renderers[i] ? (renderers[i] as Renderer)(vars) : v));
   }
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, v, compileValue(v, declared)] as const);
-    if (entries.every(([, , r]) => r === undefined)) return undefined;
-    return (vars) => {
-      const out: Record<string, unknown> = {};
-      for (const [k, v, r] of entries) out[k] = r ? r(vars) : v;
-      return out;
-    };
+  const record = value as Record<string, unknown>;
+  let renderers: Map<string, Renderer> | undefined;
+  for (const k of Object.keys(record)) {
+    const r = compileValue(record[k], declared);
+    if (r) (renderers ??= new Map()).set(k, r);
   }
-  return undefined;
+  if (!renderers) return undefined;
+  const keys = Object.keys(record);
+  const found = renderers;
+  return (vars) => {
+    const out: Record<string, unknown> = {};
+    for (const k of keys) {
+      const r = found.get(k);
+      out[k] = r ? r(vars) : record[k];
+    }
+    return out;
+  };
 }
 
 /** `$`, then `.name`, `['name']`, `["name"]`, `[n]` steps only: no filters, scripts, wildcards or recursion. */

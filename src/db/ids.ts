@@ -79,15 +79,20 @@ export class IdReservations {
   /** Sequence → ids reserved ahead (see `reserve`). */
   private readonly reserved = new Map<string, number[]>();
 
-  async next(h: DbHandle, sequence: string): Promise<number> {
+  /** The next id reserved ahead, or undefined when none is left (then `next` reserves one). */
+  take(sequence: string): number | undefined {
     const pool = this.reserved.get(sequence);
     const used = this.used.get(sequence) ?? 0;
-    if (pool && used < pool.length) {
-      this.used.set(sequence, used + 1);
-      return pool[used];
-    }
-    const [id] = await reserveIds(h, sequence, 1);
-    return id;
+    if (!pool || used >= pool.length) return undefined;
+    this.used.set(sequence, used + 1);
+    return pool[used];
+  }
+
+  async next(h: DbHandle, sequence: string): Promise<number> {
+    const id = this.take(sequence);
+    if (id !== undefined) return id;
+    const [reserved] = await reserveIds(h, sequence, 1);
+    return reserved;
   }
 
   /** Hands the reserved ids out again from the first (a retried transaction committed none of them). */

@@ -5,7 +5,7 @@ import { RetryableTransactionError } from '../db/errors';
 import { compileOnce, execute, queryFirst, type DbHandle } from '../db/exec';
 import { nowIso } from '../db/dialect';
 import type { OpContext, OpResult } from '../api/operation';
-import { itemUri, parseFieldSelection, present, refNameKey, rowKey, type ResourceDef, type Row } from './resource';
+import { itemUri, parseFieldSelection, present, refNameKey, rowKey, type FieldSelection, type ResourceDef, type Row } from './resource';
 
 export async function findRow(h: DbHandle, res: ResourceDef, id: number): Promise<Row | undefined> {
   const sql = compileOnce(h, `${res.type}:byId`, (k) => res.baseQuery(k).where(`${res.alias}.id`, 0));
@@ -49,15 +49,53 @@ export function checkChecksum(ctx: OpContext, res: ResourceDef, row: Row, suppli
   if (supplied !== current) throw errors.checksumMismatch(itemUri(res, ctx.services.ids, Number(row.id)), current, supplied);
 }
 
-/** Inserts a row with a reserved id; returns exactly the columns it wrote. */
-export async function insertRow(ctx: OpContext, res: ResourceDef, columns: Record<string, unknown>): Promise<Row> {
-  const id = await ctx.reservations.next(ctx.db, res.sequence);
+/** The columns of one kind of insert, sorted as knex writes them, and the key of its compiled SQL. */
+interface InsertShape {
+  key: string;
+  names: string[];
+}
+
+/** Per resource: each column name's bit, and each set of columns (as a bit mask) → its insert shape. */
+const insertShapes = new WeakMap<ResourceDef, { bits: Map<string, number>; shapes: Map<number, InsertShape> }>();
+
+/**
+ * The shape of an insert of `values`, found without sorting or joining names per row. Column names
+ * come from resource definitions, never from clients, so both maps stay small.
+ */
+function insertShape(res: ResourceDef, values: Row): InsertShape {
+  let cache = insertShapes.get(res);
+  if (!cache) insertShapes.set(res, (cache = { bits: new Map(), shapes: new Map() }));
+  let mask = 0;
+  for (const name in values) {
+    let bit = cache.bits.get(name);
+    if (bit === undefined) {
+      if (cache.bits.size >= 32) throw new Error(`${res.type} has more columns than an insert shape can tell apart`);
+      cache.bits.set(name, (bit = 1 << cache.bits.size));
+    }
+    mask |= bit;
+  }
+  let shape = cache.shapes.get(mask);
+  if (!shape) {
+    // knex writes insert columns in sorted order; bind in the same order.
+    const names = Object.keys(values).sort();
+    cache.shapes.set(mask, (shape = { key: `${res.type}:insert:${names.join(',')}`, names }));
+  }
+  return shape;
+}
+
+/**
+ * Inserts a row with a reserved id; returns exactly the columns it wrote. (A fresh object literal:
+ * adding the id and times to `columns` instead made every later read of the row slower.)
+ */
+export async function insertRow(ctx: OpContext, res: ResourceDef, columns: Row): Promise<Row> {
+  const id = ctx.reservations.take(res.sequence) ?? (await ctx.reservations.next(ctx.db, res.sequence));
   const now = nowIso();
-  const values: Record<string, unknown> = { id, ...columns, checksum: 0, create_time: now, update_time: now };
-  // knex writes insert columns in sorted order; bind in the same order.
-  const names = Object.keys(values).sort();
-  const sql = compileOnce(ctx.db, `${res.type}:insert:${names.join(',')}`, (k) => k(res.table).insert(Object.fromEntries(names.map((n) => [n, 0]))));
-  await execute(ctx.db, sql, names.map((n) => values[n]));
+  const values: Row = { id, ...columns, checksum: 0, create_time: now, update_time: now };
+  const { key, names } = insertShape(res, values);
+  const sql = compileOnce(ctx.db, key, (k) => k(res.table).insert(Object.fromEntries(names.map((n) => [n, 0]))));
+  const bindings: unknown[] = new Array(names.length);
+  for (let i = 0; i < names.length; i++) bindings[i] = values[names[i]];
+  await execute(ctx.db, sql, bindings);
   ctx.reservations.markInserted(res.sequence, id);
   return values;
 }
@@ -101,9 +139,12 @@ export async function itemResult(ctx: OpContext, res: ResourceDef, id: number, s
   const selection = parseFieldSelection(res, fields);
   const row = await findRow(ctx.db, res, id);
   if (!row) throw errors.notFound(`No ${res.type} with id ${ctx.services.ids.format(id)}`);
+  return presented(ctx, res, row, selection, status);
+}
+
+function presented(ctx: OpContext, res: ResourceDef, row: Row, selection: FieldSelection, status: number): OpResult {
   const data = present(res, row, { selection, ids: ctx.services.ids, omitSetAtCommit: ctx.inComposite });
-  const headers: Record<string, string> = { 'GW-Checksum': data.checksum };
-  if (status === 201) headers.Location = data.links.self.href;
+  const headers: Record<string, string> = status === 201 ? { 'GW-Checksum': data.checksum, Location: data.links.self.href } : { 'GW-Checksum': data.checksum };
   return { status, body: { data }, headers };
 }
 
@@ -120,8 +161,7 @@ export async function createdResult(ctx: OpContext, res: ResourceDef, inserted: 
     if (ctx.caller.id === undefined || Number(value) !== ctx.caller.id) return itemResult(ctx, res, Number(inserted.id), 201, fields);
     inserted[ref.nameKey] = ctx.caller.displayName;
   }
-  const result = rowResult(ctx, res, inserted, fields);
-  return { status: 201, body: result.body, headers: { ...result.headers, Location: itemUri(res, ctx.services.ids, Number(inserted.id)) } };
+  return presented(ctx, res, inserted, parseFieldSelection(res, fields), 201);
 }
 
 /** The reference fields of a resource: the row key of the id and of the display name. */
@@ -137,8 +177,7 @@ function refFieldsOf(res: ResourceDef): Array<{ key: string; nameKey: string }> 
 }
 
 export function rowResult(ctx: OpContext, res: ResourceDef, row: Row, fields: string | undefined): OpResult {
-  const data = present(res, row, { selection: parseFieldSelection(res, fields), ids: ctx.services.ids, omitSetAtCommit: ctx.inComposite });
-  return { status: 200, body: { data }, headers: { 'GW-Checksum': data.checksum } };
+  return presented(ctx, res, row, parseFieldSelection(res, fields), 200);
 }
 
 /**

@@ -122,11 +122,9 @@ export function present(res: ResourceDef, row: Row, opts: PresentOptions): Resou
     if (value !== undefined) attributes[p.name] = value;
   }
   const uri = itemUri(res, opts.ids, id);
-  return {
-    attributes,
-    checksum: String(row.checksum),
-    links: { self: { href: uri, methods: res.selfMethods }, ...(res.extraLinks ? res.extraLinks(uri) : {}) },
-  };
+  const links: ResourceData['links'] = { self: { href: uri, methods: res.selfMethods } };
+  if (res.extraLinks) Object.assign(links, res.extraLinks(uri));
+  return { attributes, checksum: String(row.checksum), links };
 }
 
 /** The attributes object a client may send on create (`required` enforced) or update (all optional). */

@@ -75,6 +75,7 @@ export function createOp(o: Common & {
     async handler(ctx, input) {
       parseFieldSelection(o.res, fieldsOf(input));
       const { attributes } = (input.body as Envelope).data;
+      // Defaults, then the attributes sent, then the resource's own columns: later ones win.
       const columns = {
         ...o.defaults,
         ...(await attributeColumns(ctx, o.res, attributes)),
