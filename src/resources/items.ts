@@ -5,6 +5,8 @@ import { RetryableTransactionError } from '../db/errors';
 import { compileOnce, execute, queryFirst, type DbHandle } from '../db/exec';
 import { nowIso } from '../db/dialect';
 import type { OpContext, OpResult } from '../api/operation';
+import type { MaybePromise } from '../api/maybePromise';
+import type { FieldDef } from './fields';
 import { itemUri, parseFieldSelection, present, refNameKey, rowKey, type FieldSelection, type ResourceDef, type Row } from './resource';
 
 export async function findRow(h: DbHandle, res: ResourceDef, id: number): Promise<Row | undefined> {
@@ -27,14 +29,17 @@ export async function requireRow(ctx: OpContext, res: ResourceDef, publicId: str
 /**
  * The stored id behind a public id, or 404 (the same 404 as `requireRow`) — a primary-key probe for
  * callers that need only to know the row exists, such as the parent of a new note. A row inserted
- * earlier in the same transaction (a composite's new activity) is known to exist without a probe.
+ * earlier in the same transaction (a composite's new activity) is known to exist without a probe,
+ * and then the id is returned at once. A malformed id throws at once.
  */
-export async function requireId(ctx: OpContext, res: ResourceDef, publicId: string): Promise<number> {
+export function requireId(ctx: OpContext, res: ResourceDef, publicId: string): MaybePromise<number> {
   const id = ctx.services.ids.parse(publicId);
   if (id === undefined) throw notFound(res, publicId);
   if (ctx.reservations.insertedHere(res.sequence, id)) return id;
-  if (!(await rowExists(ctx.db, res.table, id))) throw notFound(res, publicId);
-  return id;
+  return rowExists(ctx.db, res.table, id).then((exists) => {
+    if (!exists) throw notFound(res, publicId);
+    return id;
+  });
 }
 
 async function rowExists(h: DbHandle, table: string, id: number): Promise<boolean> {
@@ -154,7 +159,7 @@ function presented(ctx: OpContext, res: ResourceDef, row: Row, selection: FieldS
  * else needs its name from the database, so then the row is read as a GET would read it. `inserted`
  * is the object `insertRow` returned, and gains the caller's display name.
  */
-export async function createdResult(ctx: OpContext, res: ResourceDef, inserted: Row, fields: string | undefined): Promise<OpResult> {
+export function createdResult(ctx: OpContext, res: ResourceDef, inserted: Row, fields: string | undefined): MaybePromise<OpResult> {
   for (const ref of refFieldsOf(res)) {
     const value = inserted[ref.key];
     if (value === null || value === undefined) continue;
@@ -180,22 +185,38 @@ export function rowResult(ctx: OpContext, res: ResourceDef, row: Row, fields: st
   return presented(ctx, res, row, parseFieldSelection(res, fields), 200);
 }
 
+/** A reference attribute of a write, to be checked and turned into its column. */
+interface PendingRef {
+  key: string;
+  name: string;
+  ref: NonNullable<FieldDef['ref']>;
+  publicId: string;
+}
+
 /**
  * Converts the plain attributes of a create or update body to columns: typekeys by code,
  * references by id (a reference to nothing is a 400 naming the attribute). Attributes of kinds a
- * resource handles itself (roles, password) are skipped.
+ * resource handles itself (roles, password) are skipped. Ready at once unless a reference must be
+ * looked up.
  */
-export async function attributeColumns(ctx: OpContext, res: ResourceDef, attributes: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const columns: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(attributes)) {
+export function attributeColumns(ctx: OpContext, res: ResourceDef, attributes: Record<string, unknown>): MaybePromise<Row> {
+  const columns: Row = {};
+  let refs: PendingRef[] | undefined;
+  for (const name of Object.keys(attributes)) {
+    const value = attributes[name];
     const field = res.fields[name];
     if (!field?.column || field.readOnly) continue;
     const key = rowKey(field);
     if (value === null) columns[key] = null;
     else if (field.kind === 'typekey') columns[key] = (value as { code: string }).code;
-    else if (field.kind === 'ref') columns[key] = await resolveRef(ctx, name, field.ref as NonNullable<typeof field.ref>, (value as { id: string }).id);
+    else if (field.kind === 'ref') (refs ??= []).push({ key, name, ref: field.ref as NonNullable<FieldDef['ref']>, publicId: (value as { id: string }).id });
     else if (field.kind === 'string' || field.kind === 'text' || field.kind === 'date' || field.kind === 'boolean') columns[key] = value;
   }
+  return refs ? resolveRefs(ctx, refs, columns) : columns;
+}
+
+async function resolveRefs(ctx: OpContext, refs: PendingRef[], columns: Row): Promise<Row> {
+  for (const r of refs) columns[r.key] = await resolveRef(ctx, r.name, r.ref, r.publicId);
   return columns;
 }
 

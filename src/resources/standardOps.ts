@@ -3,6 +3,7 @@
 import type { Knex } from 'knex';
 import type { TObject } from '@sinclair/typebox';
 import type { ApiName, Operation, OpContext, OpInput, QueryParamDef, Role } from '../api/operation';
+import type { MaybePromise } from '../api/maybePromise';
 import { COLLECTION_PARAMS, SINGLE_PARAMS, type CollectionQuery } from '../query/params';
 import { listCollection } from '../query/collection';
 import { errors } from '../errors';
@@ -62,7 +63,7 @@ export function getOp(o: Common & { path: string; idParam: string }): Operation 
 export function createOp(o: Common & {
   path: string;
   /** Adds the columns particular to this resource (parent ids, the caller as author, hashed passwords…). */
-  columns?: (ctx: OpContext, attributes: Record<string, unknown>, input: OpInput) => Promise<Record<string, unknown>>;
+  columns?: (ctx: OpContext, attributes: Record<string, unknown>, input: OpInput) => MaybePromise<Record<string, unknown>>;
   /** Column values used when the client does not send the attribute. */
   defaults?: Record<string, unknown>;
   body?: TObject;
@@ -75,12 +76,13 @@ export function createOp(o: Common & {
     async handler(ctx, input) {
       parseFieldSelection(o.res, fieldsOf(input));
       const { attributes } = (input.body as Envelope).data;
+      // Awaited only when they must wait (a reference to look up, a password to hash).
+      let fromAttributes = attributeColumns(ctx, o.res, attributes);
+      if (fromAttributes instanceof Promise) fromAttributes = await fromAttributes;
+      let own = o.columns?.(ctx, attributes, input);
+      if (own instanceof Promise) own = await own;
       // Defaults, then the attributes sent, then the resource's own columns: later ones win.
-      const columns = {
-        ...o.defaults,
-        ...(await attributeColumns(ctx, o.res, attributes)),
-        ...(o.columns ? await o.columns(ctx, attributes, input) : {}),
-      };
+      const columns = { ...o.defaults, ...fromAttributes, ...own };
       return createdResult(ctx, o.res, await insertRow(ctx, o.res, columns), fieldsOf(input));
     },
   };

@@ -46,7 +46,7 @@ const searchBody = envelopeSchema(
 export const activityOperations: Operation[] = [
   listOp({ ...common, operationId: 'listActivities', summary: 'List activities', path: '/activities', roles: READERS }),
   createOp({ ...common, operationId: 'createActivity', summary: 'Create an activity', path: '/activities', roles: WRITERS,
-    defaults: { status: 'open', priority: 'normal' }, columns: async (ctx, attributes) => assignedBy(ctx, attributes) }),
+    defaults: { status: 'open', priority: 'normal' }, columns: assignedBy }),
   getOp({ ...common, operationId: 'getActivity', summary: 'Get an activity', path: itemPath, idParam: 'activityId', roles: READERS }),
   patchOp({ ...common, operationId: 'updateActivity', summary: 'Update an activity', path: itemPath, idParam: 'activityId', roles: WRITERS,
     columns: async (ctx, attributes) => assignedBy(ctx, attributes) }),

@@ -1,5 +1,6 @@
 // Owns the note operations: list and create under an activity, and get/update/delete by note id.
 import { READERS, WRITERS, type Operation, type OpContext, type OpInput } from '../../api/operation';
+import { thenOrNow, type MaybePromise } from '../../api/maybePromise';
 import { requireId } from '../items';
 import { activityResource } from '../activities/schema';
 import { createOp, deleteOp, getOp, listOp, patchOp } from '../standardOps';
@@ -8,7 +9,7 @@ import { noteResource as res } from './schema';
 const common = { res, api: 'common' as const, tag: 'Notes' };
 const itemPath = '/notes/{noteId}';
 
-async function parentActivityId(ctx: OpContext, input: OpInput): Promise<number> {
+function parentActivityId(ctx: OpContext, input: OpInput): MaybePromise<number> {
   return requireId(ctx, activityResource, input.params.activityId);
 }
 
@@ -20,7 +21,7 @@ export const noteOperations: Operation[] = [
     } }),
   createOp({ ...common, operationId: 'createActivityNote', summary: 'Add a note to an activity', path: '/activities/{activityId}/notes', roles: WRITERS,
     defaults: { confidential: false },
-    columns: async (ctx, _attributes, input) => ({ activity_id: await parentActivityId(ctx, input), author_id: ctx.caller.id ?? null }) }),
+    columns: (ctx, _attributes, input) => thenOrNow(parentActivityId(ctx, input), (activityId) => ({ activity_id: activityId, author_id: ctx.caller.id ?? null })) }),
   getOp({ ...common, operationId: 'getNote', summary: 'Get a note', path: itemPath, idParam: 'noteId', roles: READERS }),
   patchOp({ ...common, operationId: 'updateNote', summary: 'Update a note', path: itemPath, idParam: 'noteId', roles: WRITERS }),
   deleteOp({ ...common, operationId: 'deleteNote', summary: 'Delete a note', path: itemPath, idParam: 'noteId', roles: WRITERS }),

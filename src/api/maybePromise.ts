@@ -1,0 +1,9 @@
+// Owns values that are ready now or later: the hot path of a SQLite composite is synchronous work
+// behind promise-shaped APIs, and a value that is already known is handed on without an await.
+
+export type MaybePromise<T> = T | Promise<T>;
+
+/** `f(value)` now if the value is ready, else when it is. */
+export function thenOrNow<T, U>(value: MaybePromise<T>, f: (v: T) => U): MaybePromise<U> {
+  return value instanceof Promise ? value.then(f) : f(value);
+}
