@@ -50,7 +50,7 @@ function rawInput(call: PlannedCall, vars: Vars): RawInput {
   const params: Record<string, string> = {};
   for (const [name, value] of call.params) params[name] = typeof value === 'string' ? value : (value(vars) as string);
   // A copy: validation coerces the query in place, and the plan's own object must stay as written.
-  const query = { ...((call.queryRenderer ? call.queryRenderer(vars) : call.query) as Record<string, unknown>) };
+  const query = Object.assign({}, (call.queryRenderer ? call.queryRenderer(vars) : call.query) as Record<string, unknown>);
   const body = call.bodyRenderer ? call.bodyRenderer(vars) : call.body;
   return { params, query, body, headers: call.headersRenderer ? renderedHeaders(call.headersRenderer(vars) as Record<string, unknown>) : call.headers };
 }

@@ -81,8 +81,9 @@ export function createOp(o: Common & {
       if (fromAttributes instanceof Promise) fromAttributes = await fromAttributes;
       let own = o.columns?.(ctx, attributes, input);
       if (own instanceof Promise) own = await own;
-      // Defaults, then the attributes sent, then the resource's own columns: later ones win.
-      const columns = { ...o.defaults, ...fromAttributes, ...own };
+      // Defaults, then the attributes sent, then the resource's own columns: later ones win. (Object
+      // spread here cost about a tenth of a composite's time on Node 20; Object.assign does not.)
+      const columns: Row = Object.assign({}, o.defaults, fromAttributes, own);
       return createdResult(ctx, o.res, await insertRow(ctx, o.res, columns), fieldsOf(input));
     },
   };
