@@ -82,31 +82,59 @@ export interface PlanContext {
   maxSubrequests: number;
 }
 
-function planCall(
-  lookup: (uri: string) => UriLookup, section: Section, index: number, sub: SubRequest | SubSelection, declared: (name: string) => boolean,
-): PlannedCall {
-  const method = (sub.method ?? 'get').toLowerCase();
-  const allowedMethods = section === 'requests' ? ['post', 'patch', 'delete'] : ['get'];
-  if (!allowedMethods.includes(method)) {
-    throw refuse(section, index, `method ${sub.method} is not allowed in ${section} (only ${allowedMethods.join(', ')})`, { method: sub.method });
-  }
-  const found = lookup(sub.uri);
-  if (typeof found === 'string') throw refuse(section, index, found, { uri: sub.uri });
-  const matches = found;
-  const match = matches.find((m) => m.entry.op.method === method);
+/** Where a subrequest goes: the operation, its path parameters compiled, its Server-Timing description. */
+interface Target {
+  compiled: CompiledOp;
+  params: Array<[string, string | Renderer]>;
+  timingDesc: string;
+}
+
+const NOTHING: Readonly<Record<string, never>> = Object.freeze({});
+const NO_VARS: PlannedCall['vars'] = [];
+
+interface PlanState {
+  matcher: PathMatcher<CompiledOp>;
+  /** `method uri` → its target. Composites repeat one (a hundred notes on one activity): each is
+   * checked, matched and compiled once. Only a target that resolved is kept, and the variables it
+   * uses stay declared from then on. */
+  targets: Map<string, Target>;
+  declared: (name: string) => boolean;
+}
+
+function targetOf(state: PlanState, section: Section, index: number, method: string, uri: string): Target {
+  const key = `${method} ${uri}`;
+  let target = state.targets.get(key);
+  if (!target) state.targets.set(key, (target = resolveTarget(state, section, index, method, uri)));
+  return target;
+}
+
+function resolveTarget(state: PlanState, section: Section, index: number, method: string, uri: string): Target {
+  const found = lookupUri(state.matcher, uri);
+  if (typeof found === 'string') throw refuse(section, index, found, { uri });
+  const match = found.find((m) => m.entry.op.method === method);
   if (!match) {
-    if (matches.length > 0) throw refuse(section, index, `${method.toUpperCase()} is not an operation on ${sub.uri}`, { uri: sub.uri });
-    throw refuse(section, index, `no operation matches ${sub.uri} (variables may stand only in id segments)`, { uri: sub.uri });
+    if (found.length > 0) throw refuse(section, index, `${method.toUpperCase()} is not an operation on ${uri}`, { uri });
+    throw refuse(section, index, `no operation matches ${uri} (variables may stand only in id segments)`, { uri });
   }
   const op = match.entry.op;
   if (!op.allowForComposite) throw refuse(section, index, `${op.operationId} is not allowed in a composite (x-gw-allowForCompositeApi: false)`, { operationId: op.operationId });
+  const params: Array<[string, string | Renderer]> = Object.entries(match.params).map(([name, seg]) => {
+    return [name, compileSegment(seg, state.declared) ?? decodeURIComponent(seg)];
+  });
+  return { compiled: match.entry, params, timingDesc: timingDesc(`${method.toUpperCase()} ${uri}`) };
+}
 
+function planCall(state: PlanState, section: Section, index: number, sub: SubRequest | SubSelection): PlannedCall {
+  const declared = state.declared;
+  const method = (sub.method ?? 'get').toLowerCase();
+  const allowedMethods = section === 'requests' ? REQUEST_METHODS : SELECTION_METHODS;
+  if (!allowedMethods.includes(method)) {
+    throw refuse(section, index, `method ${sub.method} is not allowed in ${section} (only ${allowedMethods.join(', ')})`, { method: sub.method });
+  }
   try {
-    const params: Array<[string, string | Renderer]> = Object.entries(match.params).map(([name, seg]) => {
-      return [name, compileSegment(seg, declared) ?? decodeURIComponent(seg)];
-    });
-
-    const parameters = sub.parameters ?? {};
+    const { compiled, params, timingDesc: desc } = targetOf(state, section, index, method, sub.uri);
+    const op = compiled.op;
+    const parameters = sub.parameters ?? NOTHING;
     for (const name of Object.keys(parameters)) {
       const def = op.queryParams.find((p) => p.name === name);
       if (!def || !def.allowForComposite || (section === 'requests' && name !== 'fields')) {
@@ -116,8 +144,10 @@ function planCall(
     const body = (sub as SubRequest).body;
     if (body !== undefined && !op.body) throw refuse(section, index, `${method.toUpperCase()} ${sub.uri} takes no body`);
 
-    const headers = Object.fromEntries(Object.entries((sub as SubRequest).headers ?? {}).map(([k, v]) => [k.toLowerCase(), v as string]));
-    const vars = ((sub as SubRequest).vars ?? []).map((v) => {
+    const sent = (sub as SubRequest).headers;
+    const headers = sent ? Object.fromEntries(Object.entries(sent).map(([k, v]) => [k.toLowerCase(), v as string])) : NOTHING;
+    const sentVars = (sub as SubRequest).vars;
+    const vars = !sentVars ? NO_VARS : sentVars.map((v) => {
       try {
         return { name: v.name, path: v.path, steps: compileVarPath(v.path) };
       } catch (err) {
@@ -125,7 +155,7 @@ function planCall(
       }
     });
     return {
-      section, index, method, uri: sub.uri, timingName: `${section === 'requests' ? 'req' : 'sel'}.${index}`, timingDesc: timingDesc(`${method.toUpperCase()} ${sub.uri}`), compiled: match.entry, params,
+      section, index, method, uri: sub.uri, timingName: `${section === 'requests' ? 'req' : 'sel'}.${index}`, timingDesc: desc, compiled, params,
       query: parameters, queryRenderer: compileValue(parameters, declared),
       body, bodyRenderer: compileValue(body, declared),
       headers, headersRenderer: compileValue(headers, declared),
@@ -137,6 +167,9 @@ function planCall(
   }
 }
 
+const REQUEST_METHODS = ['post', 'patch', 'delete'];
+const SELECTION_METHODS = ['get'];
+
 export function planComposite(ctx: PlanContext, body: CompositeBody): CompositePlan {
   const requests = body.requests ?? [];
   const selections = body.selections ?? [];
@@ -146,21 +179,11 @@ export function planComposite(ctx: PlanContext, body: CompositeBody): CompositeP
       { message: 'Too many subrequests', properties: { limit: ctx.maxSubrequests, requests: requests.length, selections: selections.length } },
     ]);
   }
-  // Composites repeat the same uri (a hundred notes on one activity): check and match each once.
-  const lookups = new Map<string, UriLookup>();
-  const lookup = (uri: string) => {
-    let found = lookups.get(uri);
-    if (found === undefined) {
-      found = lookupUri(ctx.matcher, uri);
-      lookups.set(uri, found);
-    }
-    return found;
-  };
   const declared = new Set<string>();
-  const isDeclared = (name: string) => declared.has(name);
+  const state: PlanState = { matcher: ctx.matcher, targets: new Map(), declared: (name) => declared.has(name) };
   const plan: CompositePlan = { requests: [], selections: [], creates: new Map() };
   requests.forEach((sub, i) => {
-    const call = planCall(lookup, 'requests', i, sub, isDeclared);
+    const call = planCall(state, 'requests', i, sub);
     for (const v of call.vars) {
       if (declared.has(v.name)) throw refuse('requests', i, `var "${v.name}" is already declared by an earlier subrequest`, { var: v.name });
     }
@@ -169,6 +192,6 @@ export function planComposite(ctx: PlanContext, body: CompositeBody): CompositeP
     if (seq) plan.creates.set(seq, (plan.creates.get(seq) ?? 0) + 1);
     plan.requests.push(call);
   });
-  selections.forEach((sub, i) => plan.selections.push(planCall(lookup, 'selections', i, sub, isDeclared)));
+  selections.forEach((sub, i) => plan.selections.push(planCall(state, 'selections', i, sub)));
   return plan;
 }
