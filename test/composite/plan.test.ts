@@ -61,6 +61,18 @@ test('a var referenced before the subrequest that declares it', async () => {
   }, /"later" is not declared by an earlier subrequest/, 0);
 });
 
+test('a uri used again with another method is matched again: the refusal names that subrequest', async () => {
+  const notes = '/common/v1/activities/${a}/notes';
+  await refused({
+    requests: [
+      { ...ok, vars: [{ name: 'a', path: '$.data.attributes.id' }] },
+      { method: 'post', uri: notes, body: { data: { attributes: { body: 'x' } } } },
+      { method: 'post', uri: notes, body: { data: { attributes: { body: 'y' } } } },
+      { method: 'delete', uri: notes },
+    ],
+  }, /DELETE is not an operation on \/common\/v1\/activities\/\$\{a\}\/notes/, 3);
+});
+
 test('a var declared twice', async () => {
   await refused({ requests: [{ ...ok, vars: [{ name: 'a', path: '$.data.attributes.id' }] }, { ...ok, vars: [{ name: 'a', path: '$.data.attributes.id' }] }] }, /already declared/, 1);
 });
