@@ -52,7 +52,8 @@ export interface DurableWork<H> {
 /**
  * Runs `fn` in one transaction on a connection of the pool (which holds one: SQLite has one writer).
  * With `durable`, that runs first; if `fn` then fails, everything is rolled back and `durable.keep`
- * commits on its own before the connection is handed back, so no other writer comes in between.
+ * commits on its own before the connection is handed back, so no other writer comes in between (a
+ * SQLite file is served by one server process; see the README on several instances).
  * There is no savepoint: inside one, every insert costs about a third more (SQLite journals the
  * pages each statement touches for the savepoint as well).
  */
