@@ -91,6 +91,8 @@ interface Target {
 
 const NOTHING: Readonly<Record<string, never>> = Object.freeze({});
 const NO_VARS: PlannedCall['vars'] = [];
+const REQUEST_METHODS = ['post', 'patch', 'delete'];
+const SELECTION_METHODS = ['get'];
 
 interface PlanState {
   matcher: PathMatcher<CompiledOp>;
@@ -166,9 +168,6 @@ function planCall(state: PlanState, section: Section, index: number, sub: SubReq
     throw err;
   }
 }
-
-const REQUEST_METHODS = ['post', 'patch', 'delete'];
-const SELECTION_METHODS = ['get'];
 
 export function planComposite(ctx: PlanContext, body: CompositeBody): CompositePlan {
   const requests = body.requests ?? [];

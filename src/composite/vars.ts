@@ -140,8 +140,3 @@ export function readVarPath(steps: readonly string[], body: unknown): unknown {
   }
   return value;
 }
-
-/** `compileVarPath` then `readVarPath`, for one-off use. */
-export function evaluateVarPath(path: string, body: unknown): unknown {
-  return readVarPath(compileVarPath(path), body);
-}

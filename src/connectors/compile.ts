@@ -146,6 +146,12 @@ class StepCompiler {
 }
 
 /** Checks and compiles a parsed registry document. */
+/** A registry file's text, parsed and compiled. */
+export function compileRegistryText(text: string): CompileOutcome {
+  const parsed = parseRegistryText(text);
+  return parsed.ok ? compileRegistry(parsed.value) : parsed;
+}
+
 export function compileRegistry(input: unknown): CompileOutcome {
   if (!validateFile(input)) return { ok: false, problems: schemaProblems(validateFile.errors, '').slice(0, MAX_PROBLEMS) };
   const file = input as RegistryFile;
@@ -162,7 +168,7 @@ export function compileRegistry(input: unknown): CompileOutcome {
   document.connectors.forEach((def, i) => {
     const path = `connectors[${i}]`;
     claim(def.permalink, path);
-    const step = c.step({ ...def, name: def.permalink }, def.permalink, path);
+    const step = c.step(def, def.permalink, path);
     simple.set(def.permalink, { def, step, pathParams: [...step.url.pathParams] });
   });
 

@@ -9,7 +9,6 @@ import { ConnectorRunner } from './run';
 
 export interface Connectors {
   operations: Operation[];
-  registry: ConnectorRegistry;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -21,7 +20,6 @@ export function createConnectors(services: Services, env: Record<string, string 
   const runner = new ConnectorRunner(outbound, new TokenCache(outbound), () => registry.secrets, logger);
   return {
     operations: connectorOperations(registry, runner),
-    registry,
     start: () => registry.start(),
     async stop() {
       registry.stop();

@@ -85,7 +85,7 @@ function clientData(input: OpInput, pathParams: Record<string, string>): ClientD
   const body = input.rawBody ?? Buffer.alloc(0);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(input.headers)) if (v !== undefined && !PRIVATE_HEADERS.has(k)) headers[k] = String(v);
-  return { bodyText: body.toString('utf8'), bodyRaw: body.toString('base64'), contentType: input.headers['content-type'], headers, query: input.query, pathParams };
+  return { body, bodyText: body.toString('utf8'), bodyRaw: body.toString('base64'), contentType: input.headers['content-type'], headers, query: input.query, pathParams };
 }
 
 const base = { queryParams: [], transactional: false, allowForComposite: false } as const;

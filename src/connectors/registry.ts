@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { compileRegistry, parseRegistryText, type CompiledRegistry, type RegistryProblem } from './compile';
+import { compileRegistry, compileRegistryText, type CompiledRegistry, type RegistryProblem } from './compile';
 import { SecretStore } from './secrets';
 
 export type SyncTrigger = 'start' | 'watch' | 'api';
@@ -17,7 +17,7 @@ export interface SyncStatus {
   lastAttempt: { at: string; ok: boolean; trigger: string | null; problems: RegistryProblem[] } | null;
 }
 
-export type SyncResult = { ok: true; revision: number; changed: boolean } | { ok: false; problems: RegistryProblem[] };
+export type SyncResult = { ok: true; revision: number } | { ok: false; problems: RegistryProblem[] };
 
 interface RegistryRow {
   revision: number | string;
@@ -90,8 +90,7 @@ export class ConnectorRegistry {
     const revision = Number(row?.revision ?? 0);
     if (this.compiled && this.compiled.revision === revision) return this.compiled.registry;
     const full = (await this.opts.knex(TABLE).where({ id: 1 }).first()) as RegistryRow | undefined;
-    const parsed = parseRegistryText(full?.definitions ?? '{}');
-    const outcome = parsed.ok ? compileRegistry(parsed.value) : parsed;
+    const outcome = compileRegistryText(full?.definitions ?? '{}');
     if (!outcome.ok) {
       // Only a newer server version could store what this one cannot compile; keep serving what we have.
       this.opts.logger.error({ revision, problems: outcome.problems.length }, 'stored connector definitions do not compile here');
@@ -143,11 +142,10 @@ export class ConnectorRegistry {
       const row = await trx(TABLE).select('revision').where({ id: 1 }).first();
       return Number(row.revision);
     });
-    const changed = this.compiled?.revision !== revision;
     this.compiled = { revision, registry };
     this.secretStore = secrets;
     this.opts.logger.info({ trigger, revision, connectors: registry.simple.size, compositeConnectors: registry.composite.size }, 'connector registry synced');
-    return { ok: true, revision, changed };
+    return { ok: true, revision };
   }
 
   private async check(file: string): Promise<{ problems: RegistryProblem[]; registry?: CompiledRegistry; secrets?: SecretStore }> {
@@ -157,9 +155,7 @@ export class ConnectorRegistry {
     } catch (err) {
       return { problems: [{ path: '(file)', message: `cannot read ${path.basename(file)} (${(err as NodeJS.ErrnoException).code ?? 'error'})` }] };
     }
-    const parsed = parseRegistryText(text);
-    if (!parsed.ok) return { problems: parsed.problems };
-    const outcome = compileRegistry(parsed.value);
+    const outcome = compileRegistryText(text);
     if (!outcome.ok) return { problems: outcome.problems };
     try {
       return { problems: [], registry: outcome.registry, secrets: SecretStore.load(this.opts.secretsFile, this.opts.env) };

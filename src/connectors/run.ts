@@ -6,14 +6,15 @@ import type { Logger } from 'pino';
 import type { CompiledComposite, CompiledSimple, CompiledStep } from './compile';
 import { ConnectorFailure, type FailureSite } from './failure';
 import type { ClientCredentials, TokenCache, Token } from './oauth';
-import { OutboundNetworkError, OutboundRuleError, type Outbound, type OutboundResponse } from './outbound';
+import { OutboundNetworkError, OutboundRuleError, type Outbound } from './outbound';
 import type { SecretStore } from './secrets';
 import { describeRenderError, type CompiledTemplate } from './template';
 
 /** What the client sent, as templates see it. */
 export interface ClientData {
+  /** The body's bytes, and as text and as base64 (lossless for any content type) for templates. */
+  body: Buffer;
   bodyText: string;
-  /** The body's bytes as base64 (lossless for any content type). */
   bodyRaw: string;
   contentType: string | undefined;
   headers: Record<string, string>;
@@ -46,10 +47,16 @@ function ms(start: bigint): number {
   return Math.round(Number(process.hrtime.bigint() - start) / 1e4) / 100;
 }
 
-function templateFailure(field: string, err: unknown, site: FailureSite): ConnectorFailure {
-  return new ConnectorFailure('template', 'TEMPLATE_RENDERING_ERROR', `${field}: ${describeRenderError(err)}`, site, { field });
+function templateFailure(field: string, why: string, site: FailureSite): ConnectorFailure {
+  return new ConnectorFailure('template', 'TEMPLATE_RENDERING_ERROR', `${field}: ${why}`, site, { field });
 }
 
+/** What the client sent, as templates see it. */
+function requestContext(client: ClientData) {
+  return { body_text: client.bodyText, body_raw: client.bodyRaw, headers: client.headers, query_parameters: client.query };
+}
+
+/** Any error of a step as the failure reported for it (the one place errors are turned into failures). */
 function outboundFailure(err: unknown, site: FailureSite): ConnectorFailure {
   if (err instanceof ConnectorFailure) return err.at(site);
   if (err instanceof OutboundRuleError) return new ConnectorFailure('outbound', 'OUTBOUND_RULE', `refused before sending: ${err.message}`, site, { rule: err.rule });
@@ -76,7 +83,7 @@ export class ConnectorRunner {
   ) {}
 
   runComposite(connector: CompiledComposite, client: ClientData): Promise<RunOutcome> {
-    const request = { body_text: client.bodyText, body_raw: client.bodyRaw, headers: client.headers, query_parameters: client.query };
+    const request = requestContext(client);
     const steps: Record<string, { body: string; status_code: number; headers: Record<string, string> }> = {};
     return this.run(connector.def.permalink, connector.steps.map((step, index) => ({
       step,
@@ -89,9 +96,9 @@ export class ConnectorRunner {
   }
 
   runSimple(connector: CompiledSimple, client: ClientData): Promise<RunOutcome> {
-    const context = { body_text: client.bodyText, body_raw: client.bodyRaw, headers: client.headers, query_parameters: client.query, pathParams: client.pathParams };
+    const context = { ...requestContext(client), pathParams: client.pathParams };
     // Without a request_body template the client's body and content type pass through.
-    const passThrough = client.bodyText === '' ? undefined : { body: Buffer.from(client.bodyRaw, 'base64'), contentType: client.contentType };
+    const passThrough = client.body.length === 0 ? undefined : { body: client.body, contentType: client.contentType };
     return this.run(connector.def.permalink, [{
       step: connector.step,
       site: { kind: 'connector', permalink: connector.def.permalink },
@@ -124,7 +131,7 @@ export class ConnectorRunner {
         last = { result, body };
       } catch (err) {
         timing.duration_ms = ms(stepStart);
-        const failure = err instanceof ConnectorFailure ? err : outboundFailure(err, p.site);
+        const failure = outboundFailure(err, p.site);
         this.logger.info({ connector: permalink, step: p.step.name, index, code: failure.code, status: failure.status }, 'connector step failed');
         return { ok: false, failure, timings, totalMs: ms(start) };
       }
@@ -138,7 +145,7 @@ export class ConnectorRunner {
     try {
       return t.render(context);
     } catch (err) {
-      throw templateFailure(field, err, site);
+      throw templateFailure(field, describeRenderError(err), site);
     }
   }
 
@@ -152,7 +159,7 @@ export class ConnectorRunner {
     try {
       url = new URL(rendered);
     } catch {
-      throw new ConnectorFailure('template', 'TEMPLATE_RENDERING_ERROR', 'url: did not render to an absolute URL', site, { field: 'url' });
+      throw templateFailure('url', 'did not render to an absolute URL', site);
     }
     for (const q of step.query) url.searchParams.append(q.key, this.render(q.value, withSecrets, `query_parameters.${q.key}`, site));
     const headers: Record<string, string> = {};
@@ -172,12 +179,8 @@ export class ConnectorRunner {
       else headers[auth.key.toLowerCase()] = value;
     }
     // The rule is checked before any token request, so a refused URL sends nothing at all.
-    try {
-      this.outbound.check(url);
-    } catch (err) {
-      throw outboundFailure(err, site);
-    }
-    if (auth.type !== 'oauth_client_credentials') return this.send({ method: step.method, url, headers, body }, site);
+    this.outbound.check(url);
+    if (auth.type !== 'oauth_client_credentials') return this.outbound.send({ method: step.method, url, headers, body });
 
     const creds: ClientCredentials = {
       tokenUrl: this.headerValue(auth.tokenUrl, withSecrets, 'authentication.config.token_url', site).trim(),
@@ -187,23 +190,21 @@ export class ConnectorRunner {
       audience: auth.audience ? this.headerValue(auth.audience, withSecrets, 'authentication.config.audience', site) || undefined : undefined,
       clientAuth: auth.clientAuth,
     };
-    const token = await this.token(creds, site, timing);
+    const token = await this.token(creds, timing);
     // A step addressed to the token URL itself is the token request: its body is the token response.
     if (sameUrl(url, creds.tokenUrl)) return token.response;
     headers.authorization = `Bearer ${token.accessToken}`;
-    const first = await this.send({ method: step.method, url, headers, body }, site);
+    const first = await this.outbound.send({ method: step.method, url, headers, body });
     if (first.status !== 401) return first;
-    const fresh = await this.token(creds, site, timing, token);
+    const fresh = await this.token(creds, timing, token);
     headers.authorization = `Bearer ${fresh.accessToken}`;
-    return this.send({ method: step.method, url, headers, body }, site);
+    return this.outbound.send({ method: step.method, url, headers, body });
   }
 
-  private async token(creds: ClientCredentials, site: FailureSite, timing: StepTiming, stale?: Token): Promise<Token> {
+  private async token(creds: ClientCredentials, timing: StepTiming, stale?: Token): Promise<Token> {
     const start = process.hrtime.bigint();
     try {
       return (await this.tokens.get(creds, stale)).token;
-    } catch (err) {
-      throw outboundFailure(err, site);
     } finally {
       timing.token_ms = Math.round(((timing.token_ms ?? 0) + ms(start)) * 100) / 100;
     }
@@ -212,17 +213,9 @@ export class ConnectorRunner {
   private headerValue(t: CompiledTemplate, context: Record<string, unknown>, field: string, site: FailureSite): string {
     const value = this.render(t, context, field, site);
     if (!HEADER_VALUE.test(value)) {
-      throw new ConnectorFailure('template', 'TEMPLATE_RENDERING_ERROR', `${field}: rendered a value with control characters`, site, { field });
+      throw templateFailure(field, 'rendered a value with control characters', site);
     }
     return value;
-  }
-
-  private async send(req: { method: string; url: URL; headers: Record<string, string>; body?: string | Buffer }, site: FailureSite): Promise<OutboundResponse> {
-    try {
-      return await this.outbound.send(req);
-    } catch (err) {
-      throw outboundFailure(err, site);
-    }
   }
 }
 

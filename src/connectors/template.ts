@@ -115,15 +115,12 @@ function createEnvironment(): nunjucks.Environment {
       return typeof result === 'function' ? undefined : result;
     });
   }
-  env.addFilter('from_json', fromJson);
-  env.addFilter('tojson', toJson);
+  // Ours, each usable as a filter and as a function; `attr` only as a filter.
+  for (const [name, fn] of Object.entries({ from_json: fromJson, tojson: toJson, base64_encode: base64Encode, base64_decode: base64Decode })) {
+    env.addFilter(name, fn);
+    env.addGlobal(name, fn);
+  }
   env.addFilter('attr', (obj: unknown, name: unknown) => safeLookup(obj, name));
-  env.addFilter('base64_encode', base64Encode);
-  env.addFilter('base64_decode', base64Decode);
-  env.addGlobal('from_json', fromJson);
-  env.addGlobal('tojson', toJson);
-  env.addGlobal('base64_encode', base64Encode);
-  env.addGlobal('base64_decode', base64Decode);
   return env;
 }
 

@@ -7,7 +7,7 @@ import { nowIso } from '../db/dialect';
 import type { OpContext, OpResult } from '../api/operation';
 import type { MaybePromise } from '../api/maybePromise';
 import type { FieldDef } from './fields';
-import { itemUri, parseFieldSelection, present, refNameKey, rowKey, type FieldSelection, type ResourceDef, type Row } from './resource';
+import { itemUri, present, refNameKey, rowKey, type FieldSelection, type ResourceDef, type Row } from './resource';
 
 export async function findRow(h: DbHandle, res: ResourceDef, id: number): Promise<Row | undefined> {
   const sql = compileOnce(h, `${res.type}:byId`, (k) => res.baseQuery(k).where(`${res.alias}.id`, 0));
@@ -140,14 +140,14 @@ export async function deleteRow(ctx: OpContext, res: ResourceDef, row: Row, supp
 }
 
 /** The response for one item: body, `GW-Checksum`, and `Location` on 201. */
-export async function itemResult(ctx: OpContext, res: ResourceDef, id: number, status: number, fields: string | undefined): Promise<OpResult> {
-  const selection = parseFieldSelection(res, fields);
+export async function itemResult(ctx: OpContext, res: ResourceDef, id: number, status: number, selection: FieldSelection): Promise<OpResult> {
   const row = await findRow(ctx.db, res, id);
   if (!row) throw errors.notFound(`No ${res.type} with id ${ctx.services.ids.format(id)}`);
-  return presented(ctx, res, row, selection, status);
+  return rowResult(ctx, res, row, selection, status);
 }
 
-function presented(ctx: OpContext, res: ResourceDef, row: Row, selection: FieldSelection, status: number): OpResult {
+/** The response for a row already in hand. */
+export function rowResult(ctx: OpContext, res: ResourceDef, row: Row, selection: FieldSelection, status = 200): OpResult {
   const data = present(res, row, { selection, ids: ctx.services.ids, omitSetAtCommit: ctx.inComposite });
   const headers: Record<string, string> = status === 201 ? { 'GW-Checksum': data.checksum, Location: data.links.self.href } : { 'GW-Checksum': data.checksum };
   return { status, body: { data }, headers };
@@ -159,14 +159,14 @@ function presented(ctx: OpContext, res: ResourceDef, row: Row, selection: FieldS
  * else needs its name from the database, so then the row is read as a GET would read it. `inserted`
  * is the object `insertRow` returned, and gains the caller's display name.
  */
-export function createdResult(ctx: OpContext, res: ResourceDef, inserted: Row, fields: string | undefined): MaybePromise<OpResult> {
+export function createdResult(ctx: OpContext, res: ResourceDef, inserted: Row, selection: FieldSelection): MaybePromise<OpResult> {
   for (const ref of refFieldsOf(res)) {
     const value = inserted[ref.key];
     if (value === null || value === undefined) continue;
-    if (ctx.caller.id === undefined || Number(value) !== ctx.caller.id) return itemResult(ctx, res, Number(inserted.id), 201, fields);
+    if (ctx.caller.id === undefined || Number(value) !== ctx.caller.id) return itemResult(ctx, res, Number(inserted.id), 201, selection);
     inserted[ref.nameKey] = ctx.caller.displayName;
   }
-  return presented(ctx, res, inserted, parseFieldSelection(res, fields), 201);
+  return rowResult(ctx, res, inserted, selection, 201);
 }
 
 /** The reference fields of a resource: the row key of the id and of the display name. */
@@ -179,10 +179,6 @@ function refFieldsOf(res: ResourceDef): Array<{ key: string; nameKey: string }> 
     refFields.set(res, refs);
   }
   return refs;
-}
-
-export function rowResult(ctx: OpContext, res: ResourceDef, row: Row, fields: string | undefined): OpResult {
-  return presented(ctx, res, row, parseFieldSelection(res, fields), 200);
 }
 
 /** A reference attribute of a write, to be checked and turned into its column. */

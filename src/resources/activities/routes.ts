@@ -7,8 +7,8 @@ import { parseFilter } from '../../query/filter';
 import { SEARCH_PARAMS, SINGLE_PARAMS, MAX_FILTERS, type CollectionQuery } from '../../query/params';
 import { ID_PATTERN } from '../fields';
 import { attributeColumns, checkChecksum, itemResult, requireRow, updateRow } from '../items';
-import { collectionResponseSchema, envelopeSchema, singleResponseSchema, parseFieldSelection } from '../resource';
-import { createOp, deleteOp, getOp, listOp, patchOp, type Envelope } from '../standardOps';
+import { collectionResponseSchema, envelopeSchema, singleResponseSchema } from '../resource';
+import { createOp, deleteOp, getOp, listOp, patchOp, selectionOf, type Envelope } from '../standardOps';
 import { activityResource as res } from './schema';
 
 const common = { res, api: 'common' as const, tag: 'Activities' };
@@ -49,21 +49,21 @@ export const activityOperations: Operation[] = [
     defaults: { status: 'open', priority: 'normal' }, columns: assignedBy }),
   getOp({ ...common, operationId: 'getActivity', summary: 'Get an activity', path: itemPath, idParam: 'activityId', roles: READERS }),
   patchOp({ ...common, operationId: 'updateActivity', summary: 'Update an activity', path: itemPath, idParam: 'activityId', roles: WRITERS,
-    columns: async (ctx, attributes) => assignedBy(ctx, attributes) }),
+    columns: assignedBy }),
   deleteOp({ ...common, operationId: 'deleteActivity', summary: 'Delete an activity and its notes', path: itemPath, idParam: 'activityId', roles: WRITERS }),
   {
     ...common, operationId: 'assignActivity', summary: 'Assign an activity to a user', method: 'post', path: `${itemPath}/assign`,
     roles: WRITERS, allowForComposite: true, queryParams: SINGLE_PARAMS, transactional: true, checksumHeader: true,
     body: assignBody, responses: actionResponses,
     async handler(ctx, input) {
-      parseFieldSelection(res, input.query.fields as string | undefined);
+      const selection = selectionOf(res, input);
       const row = await requireRow(ctx, res, input.params.activityId);
       const { attributes, checksum } = (input.body as Envelope).data;
       const supplied = checksum ?? input.headers['gw-checksum'];
       checkChecksum(ctx, res, row, supplied);
       if (row.status !== 'open') throw errors.badInput(`Activity ${input.params.activityId} is ${String(row.status)} and cannot be assigned`);
       await updateRow(ctx, res, row, { ...(await attributeColumns(ctx, res, attributes)), ...assignedBy(ctx, attributes) }, supplied);
-      return itemResult(ctx, res, Number(row.id), 200, input.query.fields as string | undefined);
+      return itemResult(ctx, res, Number(row.id), 200, selection);
     },
   },
   {
@@ -71,13 +71,13 @@ export const activityOperations: Operation[] = [
     roles: WRITERS, allowForComposite: true, queryParams: SINGLE_PARAMS, transactional: true, checksumHeader: true,
     responses: actionResponses,
     async handler(ctx, input) {
-      parseFieldSelection(res, input.query.fields as string | undefined);
+      const selection = selectionOf(res, input);
       const row = await requireRow(ctx, res, input.params.activityId);
       const supplied = input.headers['gw-checksum'];
       checkChecksum(ctx, res, row, supplied);
       if (row.status !== 'open') throw errors.badInput(`Activity ${input.params.activityId} is already ${String(row.status)}`);
       await updateRow(ctx, res, row, { status: 'complete' }, supplied);
-      return itemResult(ctx, res, Number(row.id), 200, input.query.fields as string | undefined);
+      return itemResult(ctx, res, Number(row.id), 200, selection);
     },
   },
   {
