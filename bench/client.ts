@@ -32,8 +32,12 @@ export class BenchClient {
   }
 }
 
-const ACTIVITY = { data: { attributes: { subject: 'Call the insured about the claim', priority: { code: 'high' } } } };
-const note = (i: number) => ({ data: { attributes: { body: `Follow-up note ${i}: left a voicemail, will call again tomorrow.` } } });
+/** What the composite writes, shared with the floor so both write the same rows. */
+export const ACTIVITY_SUBJECT = 'Call the insured about the claim';
+export const noteText = (i: number) => `Follow-up note ${i}: left a voicemail, will call again tomorrow.`;
+
+const ACTIVITY = { data: { attributes: { subject: ACTIVITY_SUBJECT, priority: { code: 'high' } } } };
+const note = (i: number) => ({ data: { attributes: { body: noteText(i) } } });
 
 /** One composite of N subrequests: 1 POST activity + N−1 POST notes under `${activityId}`. */
 export function compositeBody(n: number): string {

@@ -1,6 +1,7 @@
 // Owns the bench's output: the figures and ratios against the issue's targets, as a table and as JSON.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { CompositeSplit } from './client';
 import type { Sample } from './stats';
 import type { Throughput } from './throughput';
 
@@ -11,7 +12,7 @@ export interface Results {
   settings: Record<string, number | string>;
   latency: Record<string, Sample>;
   /** Medians over composite(100) runs: client-seen time, and the server's Server-Timing split of it. */
-  composite100Split: { client: number; handler: number; subrequests: number; commit: number; responseBytes: number };
+  composite100Split: CompositeSplit;
   throughput: Throughput;
   selection: { composite: Sample; direct: Sample; statements: string[]; plans: string[][]; indexUsed: boolean; rows: number };
   peakRss: { MiB: number | undefined; source: string };
@@ -48,12 +49,12 @@ export function printTable(r: Results): void {
   lines.push(`composite API bench — ${r.database} — ${r.when} — node ${r.machine.node}, ${r.machine.cores}× ${r.machine.cpus}`);
   lines.push('');
   lines.push(`${'latency (median of runs after warm-up)'.padEnd(40)}${'median ms'.padStart(11)}${'p25'.padStart(9)}${'p75'.padStart(9)}${'runs'.padStart(6)}`);
-  for (const [name, s] of Object.entries(r.latency)) {
-    lines.push(`${name.padEnd(40)}${fmt(s.medianMs, 3).padStart(11)}${fmt(s.p25Ms, 3).padStart(9)}${fmt(s.p75Ms, 3).padStart(9)}${String(s.runs).padStart(6)}`);
-  }
+  const row = (name: string, s: Sample) =>
+    `${name.padEnd(40)}${fmt(s.medianMs, 3).padStart(11)}${fmt(s.p25Ms, 3).padStart(9)}${fmt(s.p75Ms, 3).padStart(9)}${String(s.runs).padStart(6)}`;
+  for (const [name, s] of Object.entries(r.latency)) lines.push(row(name, s));
   const sel = r.selection;
-  lines.push(`${`selection via composite (${sel.rows} rows)`.padEnd(40)}${fmt(sel.composite.medianMs, 3).padStart(11)}${fmt(sel.composite.p25Ms, 3).padStart(9)}${fmt(sel.composite.p75Ms, 3).padStart(9)}${String(sel.composite.runs).padStart(6)}`);
-  lines.push(`${'selection, same SQL on the driver'.padEnd(40)}${fmt(sel.direct.medianMs, 3).padStart(11)}${fmt(sel.direct.p25Ms, 3).padStart(9)}${fmt(sel.direct.p75Ms, 3).padStart(9)}${String(sel.direct.runs).padStart(6)}`);
+  lines.push(row(`selection via composite (${sel.rows} rows)`, sel.composite));
+  lines.push(row('selection, same SQL on the driver', sel.direct));
   const c = r.composite100Split;
   lines.push('');
   lines.push(`where composite(100) goes (medians, Server-Timing): client sees ${fmt(c.client)} ms; handler ${fmt(c.handler)} ms = ` +

@@ -16,19 +16,10 @@ function quantile(sorted: number[], q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
-export async function timeMs(fn: () => unknown): Promise<number> {
+async function timeMs(fn: () => unknown): Promise<number> {
   const start = process.hrtime.bigint();
   await fn();
   return Number(process.hrtime.bigint() - start) / 1e6;
-}
-
-/** Runs `fn` `warmup` times unmeasured, then `runs` times measured; returns the median and spread. */
-export async function measure(warmup: number, runs: number, fn: () => unknown): Promise<Sample> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) times.push(await timeMs(fn));
-  times.sort((a, b) => a - b);
-  return { medianMs: quantile(times, 0.5), p25Ms: quantile(times, 0.25), p75Ms: quantile(times, 0.75), minMs: times[0], runs, warmup };
 }
 
 /** Measures several workloads interleaved (one run of each in turn), so drift on a shared machine hits all alike. */

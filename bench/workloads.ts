@@ -6,6 +6,7 @@ import { listCollection } from '../src/query/collection';
 import type { CollectionQuery } from '../src/query/params';
 import { activityResource } from '../src/resources/activities/schema';
 import { idCodec } from '../src/resources/ids';
+import { ACTIVITY_SUBJECT, noteText } from './client';
 import type { Driver } from './database';
 
 /** Ids the bench writes itself stay far above the server's sequences. */
@@ -23,10 +24,10 @@ export function floorWriter(driver: Driver, authorId: number): (n: number) => Pr
     const now = new Date().toISOString();
     const activityId = ++nextId;
     const statements: Array<readonly [string, readonly unknown[]]> = [
-      [INSERT_ACTIVITY, [0, now, activityId, 'high', 'open', 'Call the insured about the claim', now]],
+      [INSERT_ACTIVITY, [0, now, activityId, 'high', 'open', ACTIVITY_SUBJECT, now]],
     ];
     for (let i = 1; i < n; i++) {
-      statements.push([INSERT_NOTE, [activityId, authorId, `Follow-up note ${i}: left a voicemail, will call again tomorrow.`, 0, falsy, now, ++nextId, now]]);
+      statements.push([INSERT_NOTE, [activityId, authorId, noteText(i), 0, falsy, now, ++nextId, now]]);
     }
     return driver.writeAll(statements);
   };
@@ -86,7 +87,7 @@ export async function captureSelectionSql(databaseUrl: string): Promise<Captured
   const captured: CapturedQuery[] = [];
   knex.on('query', (q: { sql: string; bindings?: unknown[] }) => captured.push({ sql: q.sql.replace(/\$\d+/g, '?'), bindings: q.bindings ?? [] }));
   try {
-    await listCollection(knex, activityResource, { ...SELECTION, filter: [...SELECTION.filter], sort: [...SELECTION.sort] }, { ids: idCodec('xc'), path: '/common/v1/activities' });
+    await listCollection(knex, activityResource, SELECTION, { ids: idCodec('xc'), path: '/common/v1/activities' });
   } finally {
     await knex.destroy();
   }

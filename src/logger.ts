@@ -4,12 +4,6 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 
 const CENSOR = '[redacted]';
 
-/** Fast fixed paths (pino's own redaction) for the common places. */
-export const REDACT_PATHS = [
-  'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization', 'cookie', '*.cookie', '*.headers.cookie',
-  'password', '*.password', 'secret', '*.secret', 'client_secret', '*.client_secret', 'token', '*.token', 'access_token', '*.access_token',
-];
-
 /** Any key that names a credential, at any depth. */
 const SENSITIVE_KEY = /authorization|password|passwd|secret|token|cookie|api[-_]?key|credential|private[-_]?key/i;
 /** Credentials recognisable by their shape inside free text. */
@@ -41,7 +35,6 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   return pino({
     level,
     base: undefined,
-    redact: { paths: REDACT_PATHS, censor: CENSOR },
     formatters: { log: (obj) => redact(obj) as Record<string, unknown> },
     hooks: {
       logMethod(args, method) {

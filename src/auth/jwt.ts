@@ -5,13 +5,10 @@ import type { Logger } from 'pino';
 import { createRemoteJWKSet, errors as jose, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ROLES, type Caller, type Role } from '../api/operation';
 import { errors } from '../errors';
+import type { Config } from '../config';
 import { findUserByUsername } from './basic';
 
-export interface JwtSettings {
-  jwksUrl: string;
-  issuer: string | undefined;
-  audience: string | undefined;
-}
+export type JwtSettings = NonNullable<Config['jwt']>;
 
 export interface JwksOptions {
   /** After a fetch, how long an unknown `kid` waits before it may trigger another fetch (amplification guard). */

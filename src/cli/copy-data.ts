@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import { loadConfig } from '../config';
 import { connectDatabase } from '../db/connect';
 import { copyData } from '../db/copy';
+import { dbErrorCode } from '../db/errors';
 
 function argument(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -32,8 +33,8 @@ async function main(args: string[]): Promise<number> {
     return 0;
   } catch (err) {
     // Name, code and first line only: a driver message may quote a row, never a stack.
-    const code = (err as { code?: unknown }).code;
-    process.stderr.write(`copy failed: ${(err as Error).message.split('\n')[0]}${typeof code === 'string' ? ` (${code})` : ''}\n`);
+    const code = dbErrorCode(err);
+    process.stderr.write(`copy failed: ${(err as Error).message.split('\n')[0]}${code !== undefined ? ` (${code})` : ''}\n`);
     return 1;
   } finally {
     await source?.destroy();

@@ -129,7 +129,7 @@ export class CompositeApiClient {
       try {
         data = JSON.parse(text);
       } catch {
-        data = text;
+        // Not JSON after all: the text stands.
       }
     }
     if (!res.ok) throw errorFor(res.status, data);

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import type { Config, DatabaseConfig } from '../config';
+import { dbErrorCode } from './errors';
 import { createKnex } from './knex';
 
 export class DatabaseUnreachableError extends Error {
@@ -21,10 +22,10 @@ export function describeDatabase(database: DatabaseConfig): string {
 }
 
 function reason(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
+  const code = dbErrorCode(err);
   // The pool re-wraps a failed connect, so its message may start with the inner error's name.
   const message = (err instanceof Error ? err.message.split('\n')[0] : String(err)).replace(/^\w*Error: /, '');
-  return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
+  return code !== undefined && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
 /** Opens the pool and runs `select 1`; rejects with DatabaseUnreachableError (the pool closed) if that fails. */

@@ -1,11 +1,12 @@
 // Owns the hot path to the driver: prepared statements compiled once per connection and reused,
 // inside whatever transaction (SQLite's own, a knex one on PostgreSQL) or pool the caller hands in.
 import type { Knex } from 'knex';
-import type { Database, Statement } from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import type { ClientBase, QueryResult } from 'pg';
+import { dbErrorCode } from './errors';
 import { isSqlite } from './knex';
-import { SqliteTransaction } from './sqliteTransaction';
+import { prepared, SqliteTransaction } from './sqliteTransaction';
 
 /** A knex instance or a knex transaction: what writes SQL, and on PostgreSQL also what runs it. */
 export type KnexHandle = Knex | Knex.Transaction;
@@ -17,21 +18,6 @@ export function knexOf(h: DbHandle): KnexHandle {
   return h instanceof SqliteTransaction ? h.knex : h;
 }
 
-const statementCache = new WeakMap<Database, Map<string, Statement>>();
-
-function prepared(conn: Database, sql: string): Statement {
-  let cache = statementCache.get(conn);
-  if (!cache) {
-    cache = new Map();
-    statementCache.set(conn, cache);
-  }
-  let stmt = cache.get(sql);
-  if (!stmt) {
-    stmt = conn.prepare(sql);
-    cache.set(sql, stmt);
-  }
-  return stmt;
-}
 
 function sqliteValue(value: unknown): unknown {
   if (value === undefined) return null;
@@ -39,21 +25,12 @@ function sqliteValue(value: unknown): unknown {
   return value;
 }
 
-/** A transaction's one connection, kept after its first statement: later statements skip acquire/release. */
-const transactionConnections = new WeakMap<object, unknown>();
-
-/** Runs `fn` with the raw driver connection the handle owns (the transaction's, or one from the pool). */
+/**
+ * Runs `fn` with the raw driver connection the handle owns: one from the pool, or a knex
+ * transaction's own (whose acquire hands back that connection and whose release does nothing).
+ */
 async function withConnection<C, T>(h: KnexHandle, fn: (conn: C) => T | Promise<T>): Promise<T> {
   const client = h.client as { acquireConnection(): Promise<C>; releaseConnection(c: C): Promise<unknown> };
-  if ((h as Knex.Transaction).isTransaction) {
-    // Inside a transaction acquire always yields the same connection and release is a no-op.
-    let held = transactionConnections.get(client) as C | undefined;
-    if (held === undefined) {
-      held = await client.acquireConnection();
-      transactionConnections.set(client, held);
-    }
-    return fn(held);
-  }
   const conn = await client.acquireConnection();
   try {
     return await fn(conn);
@@ -98,7 +75,7 @@ async function pgRun(conn: ClientBase, stmt: PgStatement, values: unknown[]): Pr
   try {
     return await conn.query({ name: generation ? `${stmt.name}_${generation}` : stmt.name, text: stmt.text, values });
   } catch (err) {
-    if ((err as { code?: unknown }).code === STALE_PLAN) pgGenerations.set(conn, generation + 1);
+    if (dbErrorCode(err) === STALE_PLAN) pgGenerations.set(conn, generation + 1);
     throw err;
   }
 }
@@ -112,7 +89,7 @@ function pgQuery(h: KnexHandle, sql: string, bindings: readonly unknown[]): Prom
     } catch (err) {
       // Outside a transaction nothing is lost by asking again at once; inside one, the error aborted
       // the transaction and the whole of it is retried (src/db/transaction.ts).
-      if ((err as { code?: unknown }).code !== STALE_PLAN || (h as Knex.Transaction).isTransaction) throw err;
+      if (dbErrorCode(err) !== STALE_PLAN || (h as Knex.Transaction).isTransaction) throw err;
       return pgRun(conn, stmt, values);
     }
   });

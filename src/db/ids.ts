@@ -24,9 +24,9 @@ export async function dropSequence(knex: Knex, name: string): Promise<void> {
 }
 
 /**
- * Reserves `count` ids of a sequence. On PostgreSQL nextval is never rolled back. On SQLite the
- * caller must run this outside the transaction that uses the ids (see `IdReservations`), so a
- * rolled-back composite still consumes the ids it showed.
+ * Reserves `count` ids of a sequence. On PostgreSQL nextval is never rolled back. On SQLite a
+ * rollback undoes the counter's update, and `IdReservations.keep` moves it past the ids again (see
+ * `TransactionOptions.durable`), so a rolled-back composite still consumes the ids it showed.
  */
 export async function reserveIds(h: DbHandle, sequence: string, count: number): Promise<number[]> {
   if (count <= 0) return [];
@@ -79,7 +79,7 @@ export class IdReservations {
   /** Sequence → ids reserved ahead (see `reserve`). */
   private readonly reserved = new Map<string, number[]>();
 
-  /** The next id reserved ahead, or undefined when none is left (then `next` reserves one). */
+  /** The next id reserved ahead, or undefined when none is left (then `reserveOne`). */
   take(sequence: string): number | undefined {
     const pool = this.reserved.get(sequence);
     const used = this.used.get(sequence) ?? 0;
@@ -88,11 +88,10 @@ export class IdReservations {
     return pool[used];
   }
 
-  async next(h: DbHandle, sequence: string): Promise<number> {
-    const id = this.take(sequence);
-    if (id !== undefined) return id;
-    const [reserved] = await reserveIds(h, sequence, 1);
-    return reserved;
+  /** One more id, reserved now (inside the caller's transaction) when none was reserved ahead. */
+  async reserveOne(h: DbHandle, sequence: string): Promise<number> {
+    const [id] = await reserveIds(h, sequence, 1);
+    return id;
   }
 
   /** Hands the reserved ids out again from the first (a retried transaction committed none of them). */

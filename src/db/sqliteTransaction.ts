@@ -1,6 +1,7 @@
 // Owns transactions on SQLite: BEGIN IMMEDIATE … COMMIT straight on the pooled better-sqlite3
 // connection, with no knex transaction object in between (building one costs more than a hundred
-// prepared inserts), and optional durable work that holds even when the rest rolls back.
+// prepared inserts), and optional durable work that holds even when the rest rolls back; and each
+// connection's cache of prepared statements.
 import type { Knex } from 'knex';
 import type { Database, Statement } from 'better-sqlite3';
 
@@ -26,14 +27,19 @@ const CONTROL_SQL: Record<Control, string> = {
   rollback: 'ROLLBACK',
 };
 
-const controlStatements = new WeakMap<Database, Map<Control, Statement>>();
+const statementCache = new WeakMap<Database, Map<string, Statement>>();
+
+/** The connection's prepared statement for `sql`, prepared on first use and kept with the connection. */
+export function prepared(conn: Database, sql: string): Statement {
+  let cache = statementCache.get(conn);
+  if (!cache) statementCache.set(conn, (cache = new Map()));
+  let stmt = cache.get(sql);
+  if (!stmt) cache.set(sql, (stmt = conn.prepare(sql)));
+  return stmt;
+}
 
 function control(conn: Database, what: Control): void {
-  let stmts = controlStatements.get(conn);
-  if (!stmts) controlStatements.set(conn, (stmts = new Map()));
-  let stmt = stmts.get(what);
-  if (!stmt) stmts.set(what, (stmt = conn.prepare(CONTROL_SQL[what])));
-  stmt.run();
+  prepared(conn, CONTROL_SQL[what]).run();
 }
 
 interface PoolClient {

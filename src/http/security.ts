@@ -18,7 +18,6 @@ export function securityMiddleware(_config: Config) {
       if (err) return next(err);
       // Answers carry personal data and checksums; a cached copy is stale or leaks to the next user.
       res.setHeader('Cache-Control', 'no-store');
-      res.removeHeader('X-Powered-By');
       next();
     });
   };

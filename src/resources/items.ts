@@ -90,7 +90,7 @@ function insertShape(res: ResourceDef, values: Row): InsertShape {
 
 /** Inserts a row with a reserved id; returns exactly the columns it wrote (a new object). */
 export async function insertRow(ctx: OpContext, res: ResourceDef, columns: Row): Promise<Row> {
-  const id = ctx.reservations.take(res.sequence) ?? (await ctx.reservations.next(ctx.db, res.sequence));
+  const id = ctx.reservations.take(res.sequence) ?? (await ctx.reservations.reserveOne(ctx.db, res.sequence));
   const now = nowIso();
   const values: Row = Object.assign({ id }, columns);
   values.checksum = 0;
