@@ -20,8 +20,8 @@ function envInt(name: string, fallback: number): number {
 }
 
 const settings = {
-  runs: envInt('BENCH_RUNS', 40),
-  warmup: envInt('BENCH_WARMUP', 10),
+  runs: envInt('BENCH_RUNS', 60),
+  warmup: envInt('BENCH_WARMUP', 50),
   throughputSeconds: envInt('BENCH_DURATION', 10),
   connections: 16,
   selectionRows: envInt('BENCH_ROWS', 100000),
