@@ -4,6 +4,7 @@ import { errors } from '../errors';
 import { mapDbError } from '../db/errors';
 import { checkBody, checkQuery, compileValidators, type Validators } from './validate';
 import type { Caller, Operation, OpContext, OpInput, OpResult } from './operation';
+import type { MaybePromise } from './maybePromise';
 
 export interface CompiledOp {
   op: Operation;
@@ -45,12 +46,19 @@ export function validateInput(c: CompiledOp, raw: RawInput): OpInput {
   return { params: raw.params, query, body, headers: raw.headers, rawBody: raw.rawBody };
 }
 
-export async function invoke(c: CompiledOp, ctx: OpContext, raw: RawInput): Promise<OpResult> {
+/** The handler's result: at once when it had nothing to wait for, else a promise. */
+export function invoke(c: CompiledOp, ctx: OpContext, raw: RawInput): MaybePromise<OpResult> {
   authorize(c.op, ctx.caller);
   const input = validateInput(c, raw);
+  let result: MaybePromise<OpResult>;
   try {
-    return await c.op.handler(ctx, input);
+    result = c.op.handler(ctx, input);
   } catch (err) {
     throw mapDbError(err);
   }
+  return result instanceof Promise ? result.catch(rethrowMapped) : result;
+}
+
+function rethrowMapped(err: unknown): never {
+  throw mapDbError(err);
 }

@@ -3,7 +3,7 @@
 
 export type MaybePromise<T> = T | Promise<T>;
 
-/** `f(value)` now if the value is ready, else when it is. */
-export function thenOrNow<T, U>(value: MaybePromise<T>, f: (v: T) => U): MaybePromise<U> {
+/** `f(value)` now if the value is ready, else when it is (a promise `f` returns is flattened, as by `then`). */
+export function thenOrNow<T, U>(value: MaybePromise<T>, f: (v: T) => MaybePromise<U>): MaybePromise<U> {
   return value instanceof Promise ? value.then(f) : f(value);
 }

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { DbHandle } from '../db/exec';
 import type { IdReservations } from '../db/ids';
+import type { MaybePromise } from './maybePromise';
 import type { IdCodec } from '../resources/ids';
 
 export type Role = 'admin' | 'user' | 'reader';
@@ -99,7 +100,8 @@ export interface Operation {
   /** Takes the optimistic-lock checksum from the `GW-Checksum` request header. */
   checksumHeader?: boolean;
   /** Response headers the operation may set, for OpenAPI. */
-  handler(ctx: OpContext, input: OpInput): Promise<OpResult>;
+  /** Answers at once when nothing had to wait (a SQLite composite's writes), else a promise. */
+  handler(ctx: OpContext, input: OpInput): MaybePromise<OpResult>;
 }
 
 /** `/rest/common/v1` + operation path, Express style (`:activityId`). */

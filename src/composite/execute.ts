@@ -133,7 +133,9 @@ export async function executeComposite(plan: CompositePlan, x: ExecuteContext): 
         for (const call of plan.requests) {
           const start = performance.now();
           try {
-            responses.push(afterRequest(call, await invoke(call.compiled, ctx, rawInput(call, vars)), vars));
+            let result = invoke(call.compiled, ctx, rawInput(call, vars));
+            if (result instanceof Promise) result = await result;
+            responses.push(afterRequest(call, result, vars));
           } catch (err) {
             // A 4xx is this subrequest's failure; a 5xx (database unavailable) fails the whole composite.
             if (err instanceof ApiError && err.status < 500) throw new SubrequestFailed(call.index, err);

@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import type { Database } from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import type { ClientBase, QueryResult } from 'pg';
+import type { MaybePromise } from '../api/maybePromise';
 import { dbErrorCode } from './errors';
 import { isSqlite } from './knex';
 import { prepared, SqliteTransaction } from './sqliteTransaction';
@@ -144,8 +145,12 @@ export async function selectRows<T>(h: DbHandle, qb: Knex.QueryBuilder): Promise
   return h.conn.prepare(sql).all(...bindings.map(sqliteValue)) as T[];
 }
 
-/** Runs a write and returns the number of rows it changed. */
-export function execute(h: DbHandle, sql: string, bindings: readonly unknown[] = []): Promise<number> {
+/**
+ * Runs a write and returns the number of rows it changed. Inside a SQLite transaction the count is
+ * returned at once (and a failure thrown at once): a composite's writes need no promise at all.
+ */
+export function execute(h: DbHandle, sql: string, bindings: readonly unknown[] = []): MaybePromise<number> {
+  if (h instanceof SqliteTransaction) return sqliteChanges(h.conn, sql, bindings);
   if (isSqlite(h)) return onSqlite(h, (conn) => sqliteChanges(conn, sql, bindings));
   return pgQuery(h as KnexHandle, sql, bindings).then((r) => r.rowCount ?? 0);
 }

@@ -32,7 +32,7 @@ function handlerFor(c: CompiledOp, services: Services) {
     };
     const ctx = (db: OpContext['db']): OpContext => ({ db, caller, services, reservations: new IdReservations(), inComposite: false, requestId: req.id });
     const result = c.op.transactional
-      ? await inTransaction(services.knex, (trx) => invoke(c, ctx(trx), raw), { retries: services.config.db.retryLimit })
+      ? await inTransaction(services.knex, async (trx) => invoke(c, ctx(trx), raw), { retries: services.config.db.retryLimit })
       : await invoke(c, ctx(services.knex), raw);
     sendResult(res, result);
   };

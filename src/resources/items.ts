@@ -5,7 +5,7 @@ import { RetryableTransactionError } from '../db/errors';
 import { compileOnce, execute, queryFirst, type DbHandle } from '../db/exec';
 import { nowIso } from '../db/dialect';
 import type { OpContext, OpResult } from '../api/operation';
-import type { MaybePromise } from '../api/maybePromise';
+import { thenOrNow, type MaybePromise } from '../api/maybePromise';
 import type { FieldDef } from './fields';
 import { itemUri, present, refNameKey, rowKey, type FieldSelection, type ResourceDef, type Row } from './resource';
 
@@ -88,9 +88,17 @@ function insertShape(res: ResourceDef, values: Row): InsertShape {
   return shape;
 }
 
-/** Inserts a row with a reserved id; returns exactly the columns it wrote (a new object). */
-export async function insertRow(ctx: OpContext, res: ResourceDef, columns: Row): Promise<Row> {
-  const id = ctx.reservations.take(res.sequence) ?? (await ctx.reservations.reserveOne(ctx.db, res.sequence));
+/**
+ * Inserts a row with a reserved id; returns exactly the columns it wrote (a new object). Ready at
+ * once when the id was reserved ahead and the write is synchronous (a SQLite composite).
+ */
+export function insertRow(ctx: OpContext, res: ResourceDef, columns: Row): MaybePromise<Row> {
+  const id = ctx.reservations.take(res.sequence);
+  if (id !== undefined) return writeRow(ctx, res, columns, id);
+  return ctx.reservations.reserveOne(ctx.db, res.sequence).then((reserved) => writeRow(ctx, res, columns, reserved));
+}
+
+function writeRow(ctx: OpContext, res: ResourceDef, columns: Row, id: number): MaybePromise<Row> {
   const now = nowIso();
   const values: Row = Object.assign({ id }, columns);
   values.checksum = 0;
@@ -100,9 +108,10 @@ export async function insertRow(ctx: OpContext, res: ResourceDef, columns: Row):
   const sql = compileOnce(ctx.db, key, (k) => k(res.table).insert(Object.fromEntries(names.map((n) => [n, 0]))));
   const bindings: unknown[] = new Array(names.length);
   for (let i = 0; i < names.length; i++) bindings[i] = values[names[i]];
-  await execute(ctx.db, sql, bindings);
-  ctx.reservations.markInserted(res.sequence, id);
-  return values;
+  return thenOrNow(execute(ctx.db, sql, bindings), () => {
+    ctx.reservations.markInserted(res.sequence, id);
+    return values;
+  });
 }
 
 /**
