@@ -92,6 +92,11 @@ async function pgDriver(url: string): Promise<Driver> {
   };
 }
 
+/** A driver connection to an existing database: better-sqlite3 for `sqlite:…`, pg otherwise. */
+export function connectDriver(url: string): Promise<Driver> {
+  return url.startsWith('sqlite:') ? Promise.resolve(sqliteDriver(url.slice('sqlite:'.length))) : pgDriver(url);
+}
+
 export async function freshDatabase(databaseUrl: string | undefined): Promise<FreshDatabase> {
   if (databaseUrl && /^postgres(ql)?:\/\//.test(databaseUrl)) {
     const name = `composite_bench_${randomBytes(6).toString('hex')}`;
@@ -110,7 +115,7 @@ export async function freshDatabase(databaseUrl: string | undefined): Promise<Fr
     return {
       kind: 'postgres',
       url: url.toString(),
-      connect: () => pgDriver(url.toString()),
+      connect: () => connectDriver(url.toString()),
       drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
     };
   }
@@ -120,7 +125,7 @@ export async function freshDatabase(databaseUrl: string | undefined): Promise<Fr
   return {
     kind: 'sqlite',
     url: `sqlite:${filename}`,
-    connect: async () => sqliteDriver(filename),
+    connect: () => connectDriver(`sqlite:${filename}`),
     drop: async () => fs.rmSync(dir, { recursive: true, force: true }),
   };
 }

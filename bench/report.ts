@@ -13,10 +13,14 @@ export interface Results {
   latency: Record<string, Sample>;
   /** Medians over composite(100) runs: client-seen time, and the server's Server-Timing split of it. */
   composite100Split: CompositeSplit;
+  /** Size of the HTTP floor's answer to a composite of 100 (the server's is in composite100Split). */
+  httpFloor100ResponseBytes: number;
   throughput: Throughput;
   selection: { composite: Sample; direct: Sample; statements: string[]; plans: string[][]; indexUsed: boolean; rows: number };
   peakRss: { MiB: number | undefined; source: string };
   ratios: Ratio[];
+  /** Ratios without a target that say where a gap comes from. */
+  references: Array<{ name: string; value: number; meaning: string }>;
 }
 
 export interface Ratio {
@@ -30,7 +34,15 @@ const ratio = (name: string, value: number, op: '≤' | '≥', limit: number): R
   name, value, target: `${op} ${limit}`, met: op === '≤' ? value <= limit : value >= limit,
 });
 
-export function ratios(r: Omit<Results, 'ratios'>): Ratio[] {
+export function references(r: Pick<Results, 'latency'>): Results['references'] {
+  const m = (k: string) => r.latency[k].medianMs;
+  return [
+    { name: 'http-floor(100) / floor(100)', value: m('http-floor(100)') / m('floor(100)'), meaning: 'what one HTTP round trip with these bodies and their JSON adds to the rows alone' },
+    { name: 'composite(100) / http-floor(100)', value: m('composite(100)') / m('http-floor(100)'), meaning: 'what this server adds to a bare handler writing the same rows' },
+  ];
+}
+
+export function ratios(r: Omit<Results, 'ratios' | 'references'>): Ratio[] {
   const m = (k: string) => r.latency[k].medianMs;
   return [
     ratio('composite(100) / floor(100)', m('composite(100)') / m('floor(100)'), '≤', 3),
@@ -74,6 +86,9 @@ export function printTable(r: Results): void {
   lines.push('');
   lines.push(`${'ratio'.padEnd(40)}${'value'.padStart(10)}${'target'.padStart(10)}  met`);
   for (const x of r.ratios) lines.push(`${x.name.padEnd(40)}${fmt(x.value).padStart(10)}${x.target.padStart(10)}  ${x.met ? 'yes' : 'NO'}`);
+  lines.push('');
+  lines.push(`reference (no target; the HTTP floor answers ${r.httpFloor100ResponseBytes} bytes to a composite of 100, the server ${c.responseBytes}):`);
+  for (const x of r.references) lines.push(`${x.name.padEnd(40)}${fmt(x.value).padStart(10)}  ${x.meaning}`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 

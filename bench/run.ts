@@ -6,11 +6,12 @@ import { execSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { freshDatabase, type Driver } from './database';
 import { startServer, type ServerUnderTest } from './server';
+import { startHttpFloor, type HttpFloor } from './httpFloor';
 import { basicAuth, BenchClient, compositeBody, sendComposite, sendSeparate, splitComposite, type CompositeSplit } from './client';
 import { measureInterleaved } from './stats';
 import { runThroughput } from './throughput';
 import { bulkLoadActivities, captureSelectionSql, directSelection, floorWriter, selectionComposite, usesIndex } from './workloads';
-import { printTable, ratios, writeJson, type Results } from './report';
+import { printTable, ratios, references, writeJson, type Results } from './report';
 
 function envInt(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
   const db = await freshDatabase(process.env.DATABASE_URL);
   let server: ServerUnderTest | undefined;
   let driver: Driver | undefined;
+  let httpFloor: HttpFloor | undefined;
   const clients: BenchClient[] = [];
   try {
     const adminPassword = randomBytes(12).toString('hex');
@@ -59,6 +61,9 @@ async function main(): Promise<void> {
     clients.push(client);
     driver = await db.connect();
     const d = driver;
+    httpFloor = await startHttpFloor(db.url, userId);
+    const bare = new BenchClient(httpFloor.origin, authorization);
+    clients.push(bare);
 
     log(`bulk-loading ${settings.selectionRows} activities through the driver`);
     await bulkLoadActivities(d, settings.selectionRows);
@@ -78,6 +83,8 @@ async function main(): Promise<void> {
     const latency = await measureInterleaved(settings.warmup, settings.runs, {
       'floor(10)': () => floor(10),
       'floor(100)': () => floor(100),
+      'http-floor(10)': () => bare.request('POST', '/', body10),
+      'http-floor(100)': () => bare.request('POST', '/', body100),
       'composite(10)': () => sendComposite(client, body10),
       'composite(100)': () => sendComposite(client, body100),
       'separate(10)': () => sendSeparate(client, 10),
@@ -87,18 +94,20 @@ async function main(): Promise<void> {
     const splits: CompositeSplit[] = [];
     for (let i = 0; i < settings.runs; i++) splits.push(await splitComposite(client, body100));
     const median = (k: keyof CompositeSplit) => splits.map((x) => x[k]).sort((a, b) => a - b)[splits.length >> 1];
+    const httpFloorBytes = Buffer.byteLength((await bare.request('POST', '/', body100)).text);
     const split = { client: median('client'), handler: median('handler'), subrequests: median('subrequests'), commit: median('commit'), responseBytes: median('responseBytes') };
 
     log(`throughput: ${settings.connections} clients for ${settings.throughputSeconds}s`);
     const throughput = await runThroughput(server.origin, authorization, { connections: settings.connections, durationS: settings.throughputSeconds, n: 10 });
 
-    const partial: Omit<Results, 'ratios'> = {
+    const partial: Omit<Results, 'ratios' | 'references'> = {
       database: db.kind,
       when: new Date().toISOString(),
       machine: { node: process.version, cpus: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, commit: gitCommit() },
       settings,
       latency,
       composite100Split: split,
+      httpFloor100ResponseBytes: httpFloorBytes,
       throughput,
       selection: {
         composite: sel.composite,
@@ -110,13 +119,14 @@ async function main(): Promise<void> {
       },
       peakRss: { MiB: server.peakRssMiB(), source: `VmHWM of the server child process (pid ${server.pid}) from /proc/<pid>/status` },
     };
-    const results: Results = { ...partial, ratios: ratios(partial) };
+    const results: Results = { ...partial, ratios: ratios(partial), references: references(partial) };
     printTable(results);
     const file = writeJson(results, process.env.BENCH_RESULTS_DIR || path.join(__dirname, '..', '..', 'bench', 'results'));
     log(`wrote ${path.relative(process.cwd(), file)}`);
   } finally {
     await Promise.all(clients.map((c) => c.close()));
     await driver?.close();
+    await httpFloor?.stop();
     await server?.stop();
     await db.drop();
   }

@@ -13,8 +13,8 @@ import type { Driver } from './database';
 const FLOOR_ID_BASE = 1_000_000_000;
 const BULK_ID_BASE = 2_000_000_000;
 
-const INSERT_ACTIVITY = 'INSERT INTO activities (checksum, create_time, id, priority, status, subject, update_time) VALUES (?, ?, ?, ?, ?, ?, ?)';
-const INSERT_NOTE = 'INSERT INTO notes (activity_id, author_id, body, checksum, confidential, create_time, id, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
+export const INSERT_ACTIVITY = 'INSERT INTO activities (checksum, create_time, id, priority, status, subject, update_time) VALUES (?, ?, ?, ?, ?, ?, ?)';
+export const INSERT_NOTE = 'INSERT INTO notes (activity_id, author_id, body, checksum, confidential, create_time, id, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
 
 /** The rows of one composite of N (1 activity + N−1 notes), written by prepared statements in one transaction. */
 export function floorWriter(driver: Driver, authorId: number): (n: number) => Promise<void> {

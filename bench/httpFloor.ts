@@ -1,0 +1,104 @@
+// Owns the HTTP floor: the rows of a composite written by a bare node:http handler in a process of its
+// own — JSON.parse of the request, the floor's prepared statements in one transaction, an answer of the
+// same shape and size as the server's, JSON.stringify'd. No framework, auth, validation or planning:
+// what a round trip with these bodies costs on this machine before any server logic.
+import http from 'node:http';
+import { fork } from 'node:child_process';
+import { connectDriver, type Driver } from './database';
+import { INSERT_ACTIVITY, INSERT_NOTE } from './workloads';
+
+/** Ids this process writes stay apart from the floor's, the bulk load's and the server's. */
+const HTTP_FLOOR_ID_BASE = 3_000_000_000;
+
+interface SentComposite {
+  requests: Array<{ body: { data: { attributes: Record<string, unknown> } } }>;
+}
+
+const link = (href: string, methods: string[]) => ({ href, methods });
+const created = (uri: string, data: unknown) => ({ body: { data }, headers: { 'GW-Checksum': '0', Location: uri }, status: 201 });
+
+/** The answer to one composite of the bench's shape, after its rows are written. */
+function compositeHandler(driver: Driver, authorId: number): (text: string) => Promise<string> {
+  let nextId = HTTP_FLOOR_ID_BASE;
+  const falsy = driver.kind === 'sqlite' ? 0 : false;
+  const author = { id: `xc:${authorId}`, displayName: 'bench', type: 'User', uri: `/admin/v1/users/xc:${authorId}` };
+  return async (text) => {
+    const sent = JSON.parse(text) as SentComposite;
+    const now = new Date().toISOString();
+    const activityId = ++nextId;
+    const activity = sent.requests[0].body.data.attributes;
+    const priority = (activity.priority as { code: string }).code;
+    const statements: Array<readonly [string, readonly unknown[]]> = [[INSERT_ACTIVITY, [0, now, activityId, priority, 'open', activity.subject, now]]];
+    const activityUri = `/common/v1/activities/xc:${activityId}`;
+    const responses: unknown[] = [created(activityUri, {
+      attributes: { id: `xc:${activityId}`, subject: activity.subject, priority: { code: priority, name: 'High' }, status: { code: 'open', name: 'Open' } },
+      checksum: '0',
+      links: { self: link(activityUri, ['get', 'patch', 'delete']), assign: link(`${activityUri}/assign`, ['post']), complete: link(`${activityUri}/complete`, ['post']), notes: link(`${activityUri}/notes`, ['get', 'post']) },
+    })];
+    const relatedTo = { id: `xc:${activityId}`, type: 'Activity', uri: activityUri };
+    for (let i = 1; i < sent.requests.length; i++) {
+      const id = ++nextId;
+      const body = sent.requests[i].body.data.attributes.body;
+      statements.push([INSERT_NOTE, [activityId, authorId, body, 0, falsy, now, id, now]]);
+      const uri = `/common/v1/notes/xc:${id}`;
+      responses.push(created(uri, { attributes: { id: `xc:${id}`, body, confidential: false, relatedTo, author }, checksum: '0', links: { self: link(uri, ['get', 'patch', 'delete']) } }));
+    }
+    await driver.writeAll(statements);
+    return JSON.stringify({ responses });
+  };
+}
+
+async function serve(): Promise<void> {
+  const driver = await connectDriver(process.env.HTTP_FLOOR_DATABASE_URL as string);
+  const handle = compositeHandler(driver, Number(process.env.HTTP_FLOOR_AUTHOR_ID));
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      handle(Buffer.concat(chunks).toString('utf8')).then(
+        (text) => {
+          res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+          res.end(text);
+        },
+        (err: Error) => {
+          res.writeHead(500, { 'Content-Type': 'text/plain' });
+          res.end(err.message);
+        },
+      );
+    });
+  });
+  server.listen(0, '127.0.0.1', () => process.send?.((server.address() as { port: number }).port));
+}
+
+export interface HttpFloor {
+  origin: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the HTTP floor as a child process on a free 127.0.0.1 port, writing to `databaseUrl`. */
+export async function startHttpFloor(databaseUrl: string, authorId: number): Promise<HttpFloor> {
+  const child = fork(__filename, ['serve'], {
+    env: { ...process.env, HTTP_FLOOR_DATABASE_URL: databaseUrl, HTTP_FLOOR_AUTHOR_ID: String(authorId) },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m) => resolve(Number(m)));
+    child.once('exit', (code) => reject(new Error(`the HTTP floor exited with code ${code}`)));
+  });
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+if (require.main === module && process.argv[2] === 'serve') {
+  serve().catch((err: Error) => {
+    process.stderr.write(`http floor failed: ${err.message}\n`);
+    process.exit(1);
+  });
+}
