@@ -99,7 +99,6 @@ export interface Operation {
   creates?: string;
   /** Takes the optimistic-lock checksum from the `GW-Checksum` request header. */
   checksumHeader?: boolean;
-  /** Response headers the operation may set, for OpenAPI. */
   /** Answers at once when nothing had to wait (a SQLite composite's writes), else a promise. */
   handler(ctx: OpContext, input: OpInput): MaybePromise<OpResult>;
 }

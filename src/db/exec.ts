@@ -107,29 +107,25 @@ function sqliteChanges(conn: Database, sql: string, bindings: readonly unknown[]
 }
 
 /**
- * Runs `fn` on a SQLite connection. Inside a transaction this is synchronous work wrapped in one
- * settled promise: SQLite statements never wait, so the hot path of a composite (hundreds of
- * statements on one connection) pays no acquire and no extra async hops.
+ * Runs `fn` on a SQLite connection. Inside a transaction the result is returned at once (and a
+ * failure thrown at once): SQLite statements never wait, so the hot path of a composite (hundreds of
+ * statements on one connection) pays no acquire and no promise at all.
  */
-function onSqlite<T>(h: DbHandle, fn: (conn: Database) => T): Promise<T> {
-  if (!(h instanceof SqliteTransaction)) return withConnection<Database, T>(h, fn);
-  try {
-    return Promise.resolve(fn(h.conn));
-  } catch (err) {
-    return Promise.reject(err);
-  }
+function onSqlite<T>(h: DbHandle, fn: (conn: Database) => T): MaybePromise<T> {
+  return h instanceof SqliteTransaction ? fn(h.conn) : withConnection<Database, T>(h, fn);
 }
 
-// These return the driver's promise as it is (no async wrapper): on the hot path each wrapper is
-// one more promise and one more turn of the microtask queue per statement.
+// These return the result at once inside a SQLite transaction, and otherwise the driver's promise as
+// it is (no async wrapper): on the hot path each wrapper is one more promise and one more turn of the
+// microtask queue per statement.
 
 /** Returns every row of a SELECT (or a statement with RETURNING). Placeholders are `?`. */
-export function queryRows<T>(h: DbHandle, sql: string, bindings: readonly unknown[] = []): Promise<T[]> {
+export function queryRows<T>(h: DbHandle, sql: string, bindings: readonly unknown[] = []): MaybePromise<T[]> {
   if (isSqlite(h)) return onSqlite(h, (conn) => sqliteRows<T>(conn, sql, bindings));
   return pgQuery(h as KnexHandle, sql, bindings).then((r) => r.rows as T[]);
 }
 
-export function queryFirst<T>(h: DbHandle, sql: string, bindings: readonly unknown[] = []): Promise<T | undefined> {
+export function queryFirst<T>(h: DbHandle, sql: string, bindings: readonly unknown[] = []): MaybePromise<T | undefined> {
   if (isSqlite(h)) return onSqlite(h, (conn) => sqliteRows<T>(conn, sql, bindings)[0]);
   return pgQuery(h as KnexHandle, sql, bindings).then((r) => r.rows[0] as T | undefined);
 }
@@ -145,12 +141,8 @@ export async function selectRows<T>(h: DbHandle, qb: Knex.QueryBuilder): Promise
   return h.conn.prepare(sql).all(...bindings.map(sqliteValue)) as T[];
 }
 
-/**
- * Runs a write and returns the number of rows it changed. Inside a SQLite transaction the count is
- * returned at once (and a failure thrown at once): a composite's writes need no promise at all.
- */
+/** Runs a write and returns the number of rows it changed. */
 export function execute(h: DbHandle, sql: string, bindings: readonly unknown[] = []): MaybePromise<number> {
-  if (h instanceof SqliteTransaction) return sqliteChanges(h.conn, sql, bindings);
   if (isSqlite(h)) return onSqlite(h, (conn) => sqliteChanges(conn, sql, bindings));
   return pgQuery(h as KnexHandle, sql, bindings).then((r) => r.rowCount ?? 0);
 }
