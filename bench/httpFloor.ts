@@ -5,7 +5,8 @@
 import http from 'node:http';
 import { fork } from 'node:child_process';
 import { connectDriver, type Driver } from './database';
-import { INSERT_ACTIVITY, INSERT_NOTE } from './workloads';
+import { stopChild } from './server';
+import { compositeRows } from './workloads';
 
 /** Ids this process writes stay apart from the floor's, the bulk load's and the server's. */
 const HTTP_FLOOR_ID_BASE = 3_000_000_000;
@@ -20,15 +21,15 @@ const created = (uri: string, data: unknown) => ({ body: { data }, headers: { 'G
 /** The answer to one composite of the bench's shape, after its rows are written. */
 function compositeHandler(driver: Driver, authorId: number): (text: string) => Promise<string> {
   let nextId = HTTP_FLOOR_ID_BASE;
-  const falsy = driver.kind === 'sqlite' ? 0 : false;
   const author = { id: `xc:${authorId}`, displayName: 'bench', type: 'User', uri: `/admin/v1/users/xc:${authorId}` };
   return async (text) => {
     const sent = JSON.parse(text) as SentComposite;
-    const now = new Date().toISOString();
-    const activityId = ++nextId;
+    const activityId = nextId + 1;
+    nextId += sent.requests.length;
     const activity = sent.requests[0].body.data.attributes;
     const priority = (activity.priority as { code: string }).code;
-    const statements: Array<readonly [string, readonly unknown[]]> = [[INSERT_ACTIVITY, [0, now, activityId, priority, 'open', activity.subject, now]]];
+    const notes = sent.requests.slice(1).map((r) => r.body.data.attributes.body);
+    const statements = compositeRows(driver.kind, authorId, activityId, { subject: activity.subject, priority }, notes);
     const activityUri = `/common/v1/activities/xc:${activityId}`;
     const responses: unknown[] = [created(activityUri, {
       attributes: { id: `xc:${activityId}`, subject: activity.subject, priority: { code: priority, name: 'High' }, status: { code: 'open', name: 'Open' } },
@@ -36,13 +37,11 @@ function compositeHandler(driver: Driver, authorId: number): (text: string) => P
       links: { self: link(activityUri, ['get', 'patch', 'delete']), assign: link(`${activityUri}/assign`, ['post']), complete: link(`${activityUri}/complete`, ['post']), notes: link(`${activityUri}/notes`, ['get', 'post']) },
     })];
     const relatedTo = { id: `xc:${activityId}`, type: 'Activity', uri: activityUri };
-    for (let i = 1; i < sent.requests.length; i++) {
-      const id = ++nextId;
-      const body = sent.requests[i].body.data.attributes.body;
-      statements.push([INSERT_NOTE, [activityId, authorId, body, 0, falsy, now, id, now]]);
+    notes.forEach((body, i) => {
+      const id = activityId + 1 + i;
       const uri = `/common/v1/notes/xc:${id}`;
       responses.push(created(uri, { attributes: { id: `xc:${id}`, body, confidential: false, relatedTo, author }, checksum: '0', links: { self: link(uri, ['get', 'patch', 'delete']) } }));
-    }
+    });
     await driver.writeAll(statements);
     return JSON.stringify({ responses });
   };
@@ -85,15 +84,7 @@ export async function startHttpFloor(databaseUrl: string, authorId: number): Pro
     child.once('message', (m) => resolve(Number(m)));
     child.once('exit', (code) => reject(new Error(`the HTTP floor exited with code ${code}`)));
   });
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  return { origin: `http://127.0.0.1:${port}`, stop: () => stopChild(child) };
 }
 
 if (require.main === module && process.argv[2] === 'serve') {

@@ -34,8 +34,10 @@ const ratio = (name: string, value: number, op: '≤' | '≥', limit: number): R
   name, value, target: `${op} ${limit}`, met: op === '≤' ? value <= limit : value >= limit,
 });
 
+const medianOf = (r: Pick<Results, 'latency'>) => (k: string) => r.latency[k].medianMs;
+
 export function references(r: Pick<Results, 'latency'>): Results['references'] {
-  const m = (k: string) => r.latency[k].medianMs;
+  const m = medianOf(r);
   return [
     { name: 'http-floor(100) / floor(100)', value: m('http-floor(100)') / m('floor(100)'), meaning: 'what one HTTP round trip with these bodies and their JSON adds to the rows alone' },
     { name: 'composite(100) / http-floor(100)', value: m('composite(100)') / m('http-floor(100)'), meaning: 'what this server adds to a bare handler writing the same rows' },
@@ -43,7 +45,7 @@ export function references(r: Pick<Results, 'latency'>): Results['references'] {
 }
 
 export function ratios(r: Omit<Results, 'ratios' | 'references'>): Ratio[] {
-  const m = (k: string) => r.latency[k].medianMs;
+  const m = medianOf(r);
   return [
     ratio('composite(100) / floor(100)', m('composite(100)') / m('floor(100)'), '≤', 3),
     ratio('separate(100) / composite(100)', m('separate(100)') / m('composite(100)'), '≥', 20),

@@ -13,22 +13,30 @@ import type { Driver } from './database';
 const FLOOR_ID_BASE = 1_000_000_000;
 const BULK_ID_BASE = 2_000_000_000;
 
-export const INSERT_ACTIVITY = 'INSERT INTO activities (checksum, create_time, id, priority, status, subject, update_time) VALUES (?, ?, ?, ?, ?, ?, ?)';
-export const INSERT_NOTE = 'INSERT INTO notes (activity_id, author_id, body, checksum, confidential, create_time, id, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
+const INSERT_ACTIVITY = 'INSERT INTO activities (checksum, create_time, id, priority, status, subject, update_time) VALUES (?, ?, ?, ?, ?, ?, ?)';
+const INSERT_NOTE = 'INSERT INTO notes (activity_id, author_id, body, checksum, confidential, create_time, id, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
+
+/**
+ * The statements of one composite's rows: its activity, then a note per text, with the columns the
+ * server writes. The notes' ids run on from the activity's.
+ */
+export function compositeRows(
+  kind: Driver['kind'], authorId: number, activityId: number, activity: { subject: unknown; priority: string }, notes: readonly unknown[],
+): Array<readonly [string, readonly unknown[]]> {
+  const now = new Date().toISOString();
+  const falsy = kind === 'sqlite' ? 0 : false;
+  const statements: Array<readonly [string, readonly unknown[]]> = [[INSERT_ACTIVITY, [0, now, activityId, activity.priority, 'open', activity.subject, now]]];
+  for (let i = 0; i < notes.length; i++) statements.push([INSERT_NOTE, [activityId, authorId, notes[i], 0, falsy, now, activityId + 1 + i, now]]);
+  return statements;
+}
 
 /** The rows of one composite of N (1 activity + N−1 notes), written by prepared statements in one transaction. */
 export function floorWriter(driver: Driver, authorId: number): (n: number) => Promise<void> {
   let nextId = FLOOR_ID_BASE;
-  const falsy = driver.kind === 'sqlite' ? 0 : false;
   return (n) => {
-    const now = new Date().toISOString();
-    const activityId = ++nextId;
-    const statements: Array<readonly [string, readonly unknown[]]> = [
-      [INSERT_ACTIVITY, [0, now, activityId, 'high', 'open', ACTIVITY_SUBJECT, now]],
-    ];
-    for (let i = 1; i < n; i++) {
-      statements.push([INSERT_NOTE, [activityId, authorId, noteText(i), 0, falsy, now, ++nextId, now]]);
-    }
+    const notes = Array.from({ length: n - 1 }, (_, i) => noteText(i + 1));
+    const statements = compositeRows(driver.kind, authorId, nextId + 1, { subject: ACTIVITY_SUBJECT, priority: 'high' }, notes);
+    nextId += n;
     return driver.writeAll(statements);
   };
 }
