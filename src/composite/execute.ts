@@ -3,11 +3,12 @@
 import type { Knex } from 'knex';
 import { invoke, type RawInput } from '../api/dispatch';
 import type { Caller, OpContext, OpResult, Services } from '../api/operation';
-import { compileOnce, execute, queryFirst, type DbHandle } from '../db/exec';
+import { compileOnce, execute, flushWrites, queryFirst, writeBehind, type DbHandle } from '../db/exec';
 import { nowIso } from '../db/dialect';
-import { dbErrorCode } from '../db/errors';
+import { dbErrorCode, mapDbError } from '../db/errors';
 import { IdReservations } from '../db/ids';
 import { inTransaction } from '../db/transaction';
+import { QueuedWriteFailed } from '../db/sqliteTransaction';
 import { ApiError, errors } from '../errors';
 import type { CompositePlan, PlannedCall } from './plan';
 import { readVarPath, type Vars } from './vars';
@@ -40,6 +41,26 @@ class SubrequestFailed extends Error {
   constructor(readonly index: number, readonly error: ApiError) {
     super(error.message);
   }
+}
+
+/**
+ * What a failure inside the transaction means for the client. An insert an earlier subrequest queued
+ * (write-behind) ran before this subrequest's failure would have, so it is run now and, if it fails,
+ * that earlier subrequest is the one that failed. A 4xx is its subrequest's failure; anything else
+ * (a 5xx, a driver failure) fails the whole composite.
+ */
+function failureOf(trx: DbHandle, index: number, err: unknown): unknown {
+  if (!(err instanceof QueuedWriteFailed)) {
+    if (!(err instanceof ApiError) || err.status >= 500) return err;
+    try {
+      flushWrites(trx);
+    } catch (earlier) {
+      return failureOf(trx, index, earlier);
+    }
+    return new SubrequestFailed(index, err);
+  }
+  const mapped = mapDbError(err.cause);
+  return mapped instanceof ApiError && mapped.status < 500 ? new SubrequestFailed(err.owner, mapped) : mapped;
 }
 
 /** Milliseconds since `start` (a `performance.now()`): a double, no BigInt allocated per subrequest. */
@@ -132,18 +153,25 @@ export async function executeComposite(plan: CompositePlan, x: ExecuteContext): 
         const ctx: OpContext = { db: trx, caller: x.caller, services: x.services, reservations, inComposite: true, requestId: x.requestId };
         for (const call of plan.requests) {
           const start = performance.now();
+          writeBehind(trx, call.index);
           try {
             let result = invoke(call.compiled, ctx, rawInput(call, vars));
             if (result instanceof Promise) result = await result;
             responses.push(afterRequest(call, result, vars));
           } catch (err) {
-            // A 4xx is this subrequest's failure; a 5xx (database unavailable) fails the whole composite.
-            if (err instanceof ApiError && err.status < 500) throw new SubrequestFailed(call.index, err);
-            throw err;
+            throw failureOf(trx, call.index, err);
           } finally {
             timings.push({ name: call.timingName, desc: call.timingDesc, ms: since(start) });
           }
         }
+        const writesStart = performance.now();
+        try {
+          flushWrites(trx);
+        } catch (err) {
+          // Only a queued insert can fail here, and it names its own subrequest.
+          throw failureOf(trx, plan.requests.length, err);
+        }
+        timings.push({ name: 'writes', desc: 'Queued inserts', ms: since(writesStart) });
         // The commit happens when this function returns.
         commitStart = performance.now();
       }, {
@@ -155,7 +183,9 @@ export async function executeComposite(plan: CompositePlan, x: ExecuteContext): 
       timings.push({ name: 'commit', desc: 'Commit', ms: since(commitStart) });
     } catch (err) {
       if (!(err instanceof SubrequestFailed)) throw err;
-      const failed: SubResponse[] = [...responses, { requestError: err.error.toBody() }];
+      // An insert that ran late fails an earlier subrequest than the last one processed.
+      timings.length = Math.min(timings.length, err.index + 1);
+      const failed: SubResponse[] = [...responses.slice(0, err.index), { requestError: err.error.toBody() }];
       for (let i = failed.length; i < plan.requests.length; i++) failed.push({ skipped: true });
       return { ok: false, failedAt: err.index, responses: failed, selections: plan.selections.map(() => ({ skipped: true })), timings };
     }

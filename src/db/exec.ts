@@ -112,7 +112,10 @@ function sqliteChanges(conn: Database, sql: string, bindings: readonly unknown[]
  * statements on one connection) pays no acquire and no promise at all.
  */
 function onSqlite<T>(h: DbHandle, fn: (conn: Database) => T): MaybePromise<T> {
-  return h instanceof SqliteTransaction ? fn(h.conn) : withConnection<Database, T>(h, fn);
+  if (!(h instanceof SqliteTransaction)) return withConnection<Database, T>(h, fn);
+  // Inserts queued by write-behind run first: every statement sees them.
+  h.flush();
+  return fn(h.conn);
 }
 
 // These return the result at once inside a SQLite transaction, and otherwise the driver's promise as
@@ -138,6 +141,7 @@ export function queryFirst<T>(h: DbHandle, sql: string, bindings: readonly unkno
 export async function selectRows<T>(h: DbHandle, qb: Knex.QueryBuilder): Promise<T[]> {
   if (!(h instanceof SqliteTransaction)) return (await qb) as T[];
   const { sql, bindings } = qb.toSQL();
+  h.flush();
   return h.conn.prepare(sql).all(...bindings.map(sqliteValue)) as T[];
 }
 
@@ -145,6 +149,29 @@ export async function selectRows<T>(h: DbHandle, qb: Knex.QueryBuilder): Promise
 export function execute(h: DbHandle, sql: string, bindings: readonly unknown[] = []): MaybePromise<number> {
   if (isSqlite(h)) return onSqlite(h, (conn) => sqliteChanges(conn, sql, bindings));
   return pgQuery(h as KnexHandle, sql, bindings).then((r) => r.rowCount ?? 0);
+}
+
+/**
+ * Runs an INSERT, or queues it when `h` is a SQLite transaction writing behind (see `writeBehind`).
+ * Only for inserts whose ids are known ahead: nothing is read back.
+ */
+export function insert(h: DbHandle, sql: string, bindings: readonly unknown[]): MaybePromise<void> {
+  if (h instanceof SqliteTransaction && h.queueInsert(sql, bindings.map(sqliteValue))) return;
+  const changed = execute(h, sql, bindings);
+  return changed instanceof Promise ? changed.then(() => undefined) : undefined;
+}
+
+/**
+ * From now on, inserts through `insert` on `h` may wait and run together, attributed to `owner`
+ * when one fails (`QueuedWriteFailed`): on a SQLite transaction; elsewhere they run at once.
+ */
+export function writeBehind(h: DbHandle, owner: number): void {
+  if (h instanceof SqliteTransaction) h.writeBehind(owner);
+}
+
+/** Runs what write-behind queued on `h` (throws `QueuedWriteFailed` for the first that fails). */
+export function flushWrites(h: DbHandle): void {
+  if (h instanceof SqliteTransaction) h.flush();
 }
 
 /** Dialect → key → SQL text. */

@@ -4,9 +4,35 @@
 // connection's cache of prepared statements.
 import type { Knex } from 'knex';
 import type { Database, Statement } from 'better-sqlite3';
+import { isRetryable } from './errors';
 
-/** The handle of a SQLite transaction: its one connection, and the knex that writes its SQL. */
+/** An insert queued by write-behind (see `SqliteTransaction.writeBehind`) failed when it ran. */
+export class QueuedWriteFailed extends Error {
+  override name = 'QueuedWriteFailed';
+  constructor(
+    /** The owner the insert was queued under: which unit of work it belongs to. */
+    readonly owner: number,
+    override readonly cause: unknown,
+  ) {
+    super('a queued insert failed');
+  }
+}
+
+interface QueuedInsert {
+  stmt: Statement;
+  args: unknown[];
+  owner: number;
+}
+
+/**
+ * The handle of a SQLite transaction: its one connection, the knex that writes its SQL, and its
+ * write-behind queue.
+ */
 export class SqliteTransaction {
+  /** While set, inserts queue under this owner instead of running at once. */
+  private owner: number | undefined;
+  private queue: QueuedInsert[] = [];
+
   constructor(
     /** The knex instance of the database: used to compile SQL, never to run it. */
     readonly knex: Knex,
@@ -15,6 +41,42 @@ export class SqliteTransaction {
 
   get client(): Knex['client'] {
     return this.knex.client;
+  }
+
+  /**
+   * From now on, inserts queue under `owner` and run together, in the order they were queued, just
+   * before the next other statement on this transaction (so every read sees them) or at `flush`.
+   * Run back to back, SQLite's code and pages stay in the CPU's caches: a composite's hundred
+   * inserts, each between the JavaScript of its subrequest, cost about a fifth more than in a row.
+   * The rows' ids are reserved ahead, so nothing waits on an insert to know its result.
+   */
+  writeBehind(owner: number): void {
+    this.owner = owner;
+  }
+
+  /** Queues an insert if write-behind is on; false when it is off (then the caller runs it). */
+  queueInsert(sql: string, args: unknown[]): boolean {
+    if (this.owner === undefined) return false;
+    this.queue.push({ stmt: prepared(this.conn, sql), args, owner: this.owner });
+    return true;
+  }
+
+  /**
+   * Runs the queued inserts. The first that fails ends the flush with `QueuedWriteFailed` naming its
+   * owner (the rest are dropped: the transaction is to roll back); a failure that calls for trying
+   * the whole transaction again is thrown as it is.
+   */
+  flush(): void {
+    if (this.queue.length === 0) return;
+    const queue = this.queue;
+    this.queue = [];
+    for (const q of queue) {
+      try {
+        q.stmt.run(...q.args);
+      } catch (err) {
+        throw isRetryable(err) ? err : new QueuedWriteFailed(q.owner, err);
+      }
+    }
   }
 }
 
@@ -80,6 +142,7 @@ export async function runSqliteTransaction<T>(
         ran = true;
       }
       const result = await fn(trx);
+      trx.flush();
       control(conn, 'commit');
       return result;
     } catch (err) {

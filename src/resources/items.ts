@@ -2,7 +2,7 @@
 // update and delete — each statement compiled once and run as a prepared statement.
 import { errors } from '../errors';
 import { RetryableTransactionError } from '../db/errors';
-import { compileOnce, execute, queryFirst, type DbHandle } from '../db/exec';
+import { compileOnce, execute, insert, queryFirst, type DbHandle } from '../db/exec';
 import { nowIso } from '../db/dialect';
 import type { OpContext, OpResult } from '../api/operation';
 import { thenOrNow, type MaybePromise } from '../api/maybePromise';
@@ -89,8 +89,9 @@ function insertShape(res: ResourceDef, values: Row): InsertShape {
 }
 
 /**
- * Inserts a row with a reserved id; returns exactly the columns it wrote (a new object). Ready at
- * once when the id was reserved ahead and the write is synchronous (a SQLite composite).
+ * Inserts a row with a reserved id (or queues it, in a transaction that writes behind); returns
+ * exactly the columns it writes (a new object). Ready at once when the id was reserved ahead and the
+ * write is synchronous or queued (a SQLite composite).
  */
 export function insertRow(ctx: OpContext, res: ResourceDef, columns: Row): MaybePromise<Row> {
   const id = ctx.reservations.take(res.sequence);
@@ -108,7 +109,7 @@ function writeRow(ctx: OpContext, res: ResourceDef, columns: Row, id: number): M
   const sql = compileOnce(ctx.db, key, (k) => k(res.table).insert(Object.fromEntries(names.map((n) => [n, 0]))));
   const bindings: unknown[] = new Array(names.length);
   for (let i = 0; i < names.length; i++) bindings[i] = values[names[i]];
-  return thenOrNow(execute(ctx.db, sql, bindings), () => {
+  return thenOrNow(insert(ctx.db, sql, bindings), () => {
     ctx.reservations.markInserted(res.sequence, id);
     return values;
   });

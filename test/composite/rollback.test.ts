@@ -114,3 +114,42 @@ test('a parent created and then deleted in the same composite is gone for a late
   expect(res.body.responses[1].status).toBe(201);
   expect(res.body.responses[2].status).toBe(204);
 });
+
+describe('inserts written behind (SQLite runs a composite\'s inserts together, before the next read and before the commit)', () => {
+  const newUser = (username: string) => ({ method: 'post', uri: '/admin/v1/users', body: { data: { attributes: { username, password: 'password123' } } } });
+  beforeAll(async () => {
+    const res = await composite(t, { requests: [newUser('taken')] }, 'admin');
+    expect(res.status).toBe(200);
+  });
+
+  test('an earlier insert that fails is the failure reported, even when a later subrequest fails first in JavaScript', async () => {
+    const res = await expectRolledBack({
+      requests: [newUser('taken'), { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'x', colour: 'red' } } } }, newActivity('never')],
+    }, 0, 409, 'admin');
+    expect(res.body.responses[1]).toEqual({ skipped: true });
+    expect(res.headers['server-timing']).not.toContain('req.1;');
+  });
+
+  test('an earlier insert that fails when a later subrequest reads is reported at its own subrequest', async () => {
+    await expectRolledBack({
+      requests: [newActivity('first'), newUser('taken'), { method: 'patch', uri: `/common/v1/activities/${activityId}`, body: { data: { attributes: { subject: 'changed' } } } }, newActivity('never')],
+    }, 1, 409, 'admin');
+    expect((await t.knex('activities').where({ id: Number(activityId.split(':')[1]) }).first()).subject).toBe('Existing');
+  });
+
+  test('a later subrequest reads what earlier ones wrote; the queued inserts have their own Server-Timing entry', async () => {
+    const res = await composite(t, {
+      requests: [
+        { ...newActivity('written behind'), vars: [{ name: 'a', path: '$.data.attributes.id' }, { name: 'sum', path: '$.data.checksum' }] },
+        { method: 'post', uri: '/common/v1/activities/${a}/notes', body: { data: { attributes: { body: 'queued' } } } },
+        { method: 'patch', uri: '/common/v1/activities/${a}', body: { data: { attributes: { subject: 'read back' }, checksum: '${sum}' } } },
+        { method: 'post', uri: '/common/v1/activities/${a}/notes', body: { data: { attributes: { body: 'after the read' } } } },
+      ],
+      selections: [{ uri: '/common/v1/activities/${a}/notes' }],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.responses[2].body.data.attributes.subject).toBe('read back');
+    expect(res.body.selections[0].body.data.map((n: { attributes: { body: string } }) => n.attributes.body).sort()).toEqual(['after the read', 'queued']);
+    expect(res.headers['server-timing']).toMatch(/req\.3;dur=[\d.]+;desc="[^"]*", writes;dur=[\d.]+;desc="Queued inserts", commit;dur=/);
+  });
+});
