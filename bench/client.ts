@@ -59,6 +59,8 @@ export interface CompositeSplit {
   client: number;
   handler: number;
   subrequests: number;
+  /** The inserts the subrequests queued, run together before the commit (write-behind, SQLite). */
+  writes: number;
   commit: number;
   responseBytes: number;
 }
@@ -73,6 +75,7 @@ export async function splitComposite(c: BenchClient, body: string): Promise<Comp
     client,
     handler: sum((n) => n === 'total'),
     subrequests: sum((n) => n.startsWith('req.')),
+    writes: sum((n) => n === 'writes'),
     commit: sum((n) => n === 'commit'),
     responseBytes: Buffer.byteLength(res.text),
   };

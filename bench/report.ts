@@ -72,7 +72,7 @@ export function printTable(r: Results): void {
   const c = r.composite100Split;
   lines.push('');
   lines.push(`where composite(100) goes (medians, Server-Timing): client sees ${fmt(c.client)} ms; handler ${fmt(c.handler)} ms = ` +
-    `subrequests ${fmt(c.subrequests)} + commit ${fmt(c.commit)} + parse/plan/respond ${fmt(c.handler - c.subrequests - c.commit)}; ` +
+    `subrequests ${fmt(c.subrequests)} + queued inserts ${fmt(c.writes)} + commit ${fmt(c.commit)} + parse/plan/respond ${fmt(c.handler - c.subrequests - c.writes - c.commit)}; ` +
     `HTTP, auth, body parse and JSON out ${fmt(c.client - c.handler)} ms; response ${c.responseBytes} bytes`);
   lines.push('');
   const t = r.throughput;

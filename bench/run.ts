@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < settings.runs; i++) splits.push(await splitComposite(client, body100));
     const median = (k: keyof CompositeSplit) => splits.map((x) => x[k]).sort((a, b) => a - b)[splits.length >> 1];
     const httpFloorBytes = Buffer.byteLength((await bare.request('POST', '/', body100)).text);
-    const split = { client: median('client'), handler: median('handler'), subrequests: median('subrequests'), commit: median('commit'), responseBytes: median('responseBytes') };
+    const split = { client: median('client'), handler: median('handler'), subrequests: median('subrequests'), writes: median('writes'), commit: median('commit'), responseBytes: median('responseBytes') };
 
     log(`throughput: ${settings.connections} clients for ${settings.throughputSeconds}s`);
     const throughput = await runThroughput(server.origin, authorization, { connections: settings.connections, durationS: settings.throughputSeconds, n: 10 });
