@@ -16,7 +16,7 @@ import { securityMiddleware } from './http/security';
 import { rawBody } from './http/body';
 import { errorHandler } from './http/errorHandler';
 import { requestLog } from './http/requestLog';
-import { mountOperations, notFoundOrMethodNotAllowed } from './http/routes';
+import { notFound, operationRouter } from './http/routes';
 import { errors } from './errors';
 
 export interface AppOptions {
@@ -69,9 +69,8 @@ export function createApp(opts: AppOptions): App {
     res.json(openapi(api));
   });
 
-  app.use('/rest', auth, rawBody(opts.config.bodyLimitBytes, opts.config.requestTimeoutMs));
-  mountOperations(app, compiled, services);
-  app.use(notFoundOrMethodNotAllowed(compiled));
+  app.use('/rest', auth, rawBody(opts.config.bodyLimitBytes, opts.config.requestTimeoutMs), operationRouter(compiled, services));
+  app.use(notFound);
   app.use(errorHandler(opts.logger, opts.config.bodyLimitBytes));
   return { app, services, operations: compiled };
 }

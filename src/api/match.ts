@@ -1,5 +1,5 @@
-// Owns matching a path against the route table by segments — used by the composite planner, the
-// 405 handler, and anything else that must agree with Express on which operation a path is.
+// Owns matching a path against the route table by segments — the one rule for which operation a path
+// is, used alike by the HTTP router (and its 404/405) and the composite planner.
 import type { Operation } from './operation';
 
 type Segment = { literal: string } | { param: string };

@@ -102,8 +102,3 @@ export interface Operation {
   /** Answers at once when nothing had to wait (a SQLite composite's writes), else a promise. */
   handler(ctx: OpContext, input: OpInput): MaybePromise<OpResult>;
 }
-
-/** `/rest/common/v1` + operation path, Express style (`:activityId`). */
-export function expressPath(op: Operation): string {
-  return `/rest/${op.api}/v1${op.path.replace(/\{(\w+)\}/g, ':$1')}`;
-}

@@ -12,11 +12,13 @@ declare module 'express-serve-static-core' {
 export function requestLog(logger: Logger) {
   return (req: Request, res: Response, next: NextFunction) => {
     const start = process.hrtime.bigint();
+    // Taken now: inside a mounted router (/rest) Express shows the path without the mount point.
+    const path = req.path;
     req.id = randomUUID();
     res.setHeader('X-Request-Id', req.id);
     res.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - start) / 1e6;
-      logger.info({ reqId: req.id, method: req.method, path: req.path, status: res.statusCode, durationMs: Math.round(durationMs * 100) / 100, user: req.caller?.username }, 'request');
+      logger.info({ reqId: req.id, method: req.method, path, status: res.statusCode, durationMs: Math.round(durationMs * 100) / 100, user: req.caller?.username }, 'request');
     });
     next();
   };

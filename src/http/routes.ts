@@ -1,8 +1,8 @@
-// Owns mounting the route table on Express: one handler per operation, plus 404/405 for the rest.
-import type { Express, NextFunction, Request, Response } from 'express';
+// Owns routing requests to the route table's operations, plus 404/405 for the rest.
+import type { NextFunction, Request, Response } from 'express';
 import { invoke, type CompiledOp } from '../api/dispatch';
 import { PathMatcher } from '../api/match';
-import { expressPath, type OpContext, type OpResult, type Services } from '../api/operation';
+import type { OpContext, OpResult, Services } from '../api/operation';
 import { IdReservations } from '../db/ids';
 import { inTransaction } from '../db/transaction';
 import { errors } from '../errors';
@@ -38,17 +38,37 @@ function handlerFor(c: CompiledOp, services: Services) {
   };
 }
 
-export function mountOperations(app: Express, ops: CompiledOp[], services: Services): void {
-  for (const c of ops) app[c.op.method](expressPath(c.op), handlerFor(c, services));
+/**
+ * Routes requests under /rest to their operations with the matcher the composite planner uses, so a
+ * direct call and a subrequest agree on which operation a path is (exact segments, case-sensitive,
+ * no trailing-slash aliases). One walk over one table: Express would try a regular expression per
+ * route, every request, and a composite is the last of some forty. A known path with another
+ * method is 405 (with Allow); any other path is 404. HEAD is answered as GET.
+ */
+export function operationRouter(ops: CompiledOp[], services: Services) {
+  const matcher = new PathMatcher(ops);
+  const handlers = new Map(ops.map((c) => [c, handlerFor(c, services)] as const));
+  return (req: Request, res: Response, next: NextFunction) => {
+    const found = matcher.match(req.path);
+    const method = req.method === 'HEAD' ? 'get' : req.method.toLowerCase();
+    const hit = found.find((m) => m.entry.op.method === method);
+    if (!hit) {
+      const where = `${req.baseUrl}${req.path}`;
+      if (found.length === 0) return next(errors.notFound(`No resource at ${where}`));
+      return next(errors.methodNotAllowed(req.method, where, [...new Set(found.map((m) => m.entry.op.method.toUpperCase()))]));
+    }
+    const params: Record<string, string> = {};
+    try {
+      for (const name of Object.keys(hit.params)) params[name] = decodeURIComponent(hit.params[name]);
+    } catch {
+      return next(errors.badInput('The request path holds a malformed percent-encoding'));
+    }
+    req.params = params;
+    (handlers.get(hit.entry) as ReturnType<typeof handlerFor>)(req, res).catch(next);
+  };
 }
 
-/** After every route: a known path with another method is 405 (with Allow); anything else 404. */
-export function notFoundOrMethodNotAllowed(ops: CompiledOp[]) {
-  const matcher = new PathMatcher(ops);
-  return (req: Request, _res: Response, next: NextFunction) => {
-    const path = req.path.startsWith('/rest/') ? req.path.slice('/rest'.length) : undefined;
-    const allowed = path ? [...new Set(matcher.match(path).map((m) => m.entry.op.method.toUpperCase()))] : [];
-    if (allowed.length > 0) return next(errors.methodNotAllowed(req.method, req.path, allowed));
-    next(errors.notFound(`No resource at ${req.path}`));
-  };
+/** Outside /rest: nothing but the routes mounted before (health, OpenAPI) answers. */
+export function notFound(req: Request, _res: Response, next: NextFunction): void {
+  next(errors.notFound(`No resource at ${req.path}`));
 }
