@@ -17,6 +17,7 @@ import { rawBody } from './http/body';
 import { errorHandler } from './http/errorHandler';
 import { requestLog } from './http/requestLog';
 import { notFound, operationRouter } from './http/routes';
+import { sendJson } from './http/json';
 import { errors } from './errors';
 
 export interface AppOptions {
@@ -62,11 +63,11 @@ export function createApp(opts: AppOptions): App {
     if (!documents.has(key)) documents.set(key, buildOpenApi(ops, api));
     return documents.get(key);
   };
-  app.get('/openapi.json', auth, (_req, res) => void res.json(openapi()));
+  app.get('/openapi.json', auth, (_req, res) => sendJson(res, 200, openapi()));
   app.get('/rest/:api/v1/openapi.json', auth, (req, res, next) => {
     const api = req.params.api as ApiName;
     if (!APIS.includes(api)) return next(errors.notFound(`No API named ${api}`));
-    res.json(openapi(api));
+    sendJson(res, 200, openapi(api));
   });
 
   app.use('/rest', auth, rawBody(opts.config.bodyLimitBytes, opts.config.requestTimeoutMs), operationRouter(compiled, services));

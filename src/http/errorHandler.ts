@@ -4,6 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { ApiError, errors } from '../errors';
 import { dbErrorCode, mapDbError } from '../db/errors';
+import { sendJson } from './json';
 
 interface BodyParserError {
   type?: string;
@@ -24,7 +25,7 @@ function known(err: unknown, limit: number): ApiError | undefined {
 
 export function sendError(res: Response, err: ApiError): void {
   for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
-  res.status(err.status).json(err.toBody());
+  sendJson(res, err.status, err.toBody());
 }
 
 export function errorHandler(logger: Logger, bodyLimit: number) {

@@ -1,6 +1,7 @@
 // Owns GET /healthz: 200 once the database answers, 503 when it does not (or not within the time-out).
 import type { Request, Response } from 'express';
 import type { Knex } from 'knex';
+import { sendJson } from './json';
 
 /** A hung connection must not hang the health check: a load balancer needs an answer. */
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -17,9 +18,9 @@ export function healthCheck(knex: Knex, timeoutMs = DEFAULT_TIMEOUT_MS) {
   return async (_req: Request, res: Response) => {
     try {
       await withinTime(knex.raw('select 1'), timeoutMs);
-      res.json({ status: 'ok' });
+      sendJson(res, 200, { status: 'ok' });
     } catch {
-      res.status(503).json({ status: 'unavailable', database: 'unreachable' });
+      sendJson(res, 503, { status: 'unavailable', database: 'unreachable' });
     }
   };
 }

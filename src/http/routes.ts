@@ -7,16 +7,16 @@ import { IdReservations } from '../db/ids';
 import { inTransaction } from '../db/transaction';
 import { errors } from '../errors';
 import { bodyBuffer, jsonBody } from './body';
+import { sendJson } from './json';
 
 export function sendResult(res: Response, result: OpResult): void {
-  res.status(result.status);
   for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
   if (result.raw) {
-    res.type(result.raw.contentType).send(result.raw.body);
+    res.status(result.status).type(result.raw.contentType).send(result.raw.body);
   } else if (result.body === undefined || result.status === 204) {
-    res.end();
+    res.status(result.status).end();
   } else {
-    res.json(result.body);
+    sendJson(res, result.status, result.body);
   }
 }
 
