@@ -2,14 +2,15 @@
 import type { ServerResponse } from 'node:http';
 
 /**
- * Writes a JSON answer as one string with its length. Express's res.json copies the text into a
- * Buffer first, and Node then writes headers and body as two chunks; a string goes out in one:
- * composite(100) measured 7% faster end to end, composite(10) as much.
+ * Writes a JSON answer: the text as bytes with their length. Express's res.json reaches the same
+ * bytes through res.send (content-type lookup and charset rewrite, ETag and freshness checks);
+ * writing them directly measured 5-7% less time end to end for a composite of 100 (three servers
+ * side by side, order rotated). Bytes rather than a string: Node then writes them as they are.
  */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  const bytes = Buffer.from(JSON.stringify(body), 'utf8');
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.end(text);
+  res.setHeader('Content-Length', bytes.length);
+  res.end(bytes);
 }
