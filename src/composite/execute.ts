@@ -5,10 +5,9 @@ import { invoke, type RawInput } from '../api/dispatch';
 import type { Caller, OpContext, OpResult, Services } from '../api/operation';
 import { compileOnce, execute, flushWrites, queryFirst, writeBehind, type DbHandle } from '../db/exec';
 import { nowIso } from '../db/dialect';
-import { dbErrorCode, mapDbError } from '../db/errors';
+import { BatchedWriteFailed, dbErrorCode, mapDbError, QueuedWriteFailed } from '../db/errors';
 import { IdReservations } from '../db/ids';
 import { inTransaction } from '../db/transaction';
-import { QueuedWriteFailed } from '../db/sqliteTransaction';
 import { ApiError, errors } from '../errors';
 import type { CompositePlan, PlannedCall } from './plan';
 import { readVarPath, type Vars } from './vars';
@@ -47,20 +46,20 @@ class SubrequestFailed extends Error {
  * What a failure inside the transaction means for the client. An insert an earlier subrequest queued
  * (write-behind) ran before this subrequest's failure would have, so it is run now and, if it fails,
  * that earlier subrequest is the one that failed. A 4xx is its subrequest's failure; anything else
- * (a 5xx, a driver failure) fails the whole composite.
+ * (a 5xx, a driver failure, a batch of inserts that failed as a whole) fails this attempt as it is.
  */
-function failureOf(trx: DbHandle, index: number, err: unknown): unknown {
-  if (!(err instanceof QueuedWriteFailed)) {
-    if (!(err instanceof ApiError) || err.status >= 500) return err;
-    try {
-      flushWrites(trx);
-    } catch (earlier) {
-      return failureOf(trx, index, earlier);
-    }
-    return new SubrequestFailed(index, err);
+async function failureOf(trx: DbHandle, index: number, err: unknown): Promise<unknown> {
+  if (err instanceof QueuedWriteFailed) {
+    const mapped = mapDbError(err.cause);
+    return mapped instanceof ApiError && mapped.status < 500 ? new SubrequestFailed(err.owner, mapped) : mapped;
   }
-  const mapped = mapDbError(err.cause);
-  return mapped instanceof ApiError && mapped.status < 500 ? new SubrequestFailed(err.owner, mapped) : mapped;
+  if (!(err instanceof ApiError) || err.status >= 500) return err;
+  try {
+    await flushWrites(trx);
+  } catch (earlier) {
+    return failureOf(trx, index, earlier);
+  }
+  return new SubrequestFailed(index, err);
 }
 
 /** Milliseconds since `start` (a `performance.now()`): a double, no BigInt allocated per subrequest. */
@@ -133,63 +132,82 @@ async function runSelections(plan: CompositePlan, x: ExecuteContext, vars: Vars,
   return out;
 }
 
-export async function executeComposite(plan: CompositePlan, x: ExecuteContext): Promise<CompositeOutcome> {
-  const { knex, config } = x.services;
-  const timings: Timing[] = [];
-  const vars: Vars = new Map();
-  let responses: SubResponse[] = [];
+/** What the requests leave behind; a retried or repeated attempt starts it afresh. */
+interface RequestsState {
+  reservations: IdReservations;
+  responses: SubResponse[];
+  vars: Vars;
+  timings: Timing[];
+}
 
-  if (plan.requests.length > 0) {
-    const reservations = new IdReservations();
-    let commitStart = performance.now();
+/**
+ * Runs every request in order in ONE transaction and commits it (tried again whole on serialization
+ * failures and deadlocks). With `queueInserts`, inserts are written behind (see `writeBehind`).
+ */
+async function runRequests(plan: CompositePlan, x: ExecuteContext, s: RequestsState, queueInserts: boolean): Promise<void> {
+  const { knex, config } = x.services;
+  let commitStart = performance.now();
+  await inTransaction(knex, async (trx) => {
+    // An attempt starts clean and reuses the same reserved ids (an earlier attempt committed nothing).
+    s.reservations.rewind();
+    s.responses.length = 0;
+    s.vars.clear();
+    s.timings.length = 0;
+    if (x.transactionId !== undefined) await recordTransactionId(trx, x.transactionId);
+    const ctx: OpContext = { db: trx, caller: x.caller, services: x.services, reservations: s.reservations, inComposite: true, requestId: x.requestId };
+    for (const call of plan.requests) {
+      const start = performance.now();
+      if (queueInserts) writeBehind(trx, call.index);
+      try {
+        let result = invoke(call.compiled, ctx, rawInput(call, s.vars));
+        if (result instanceof Promise) result = await result;
+        s.responses.push(afterRequest(call, result, s.vars));
+      } catch (err) {
+        throw await failureOf(trx, call.index, err);
+      } finally {
+        s.timings.push({ name: call.timingName, desc: call.timingDesc, ms: since(start) });
+      }
+    }
+    const writesStart = performance.now();
     try {
-      await inTransaction(knex, async (trx) => {
-        // A retried attempt starts clean and reuses the same reserved ids (the first attempt committed nothing).
-        reservations.rewind();
-        responses = [];
-        vars.clear();
-        timings.length = 0;
-        if (x.transactionId !== undefined) await recordTransactionId(trx, x.transactionId);
-        const ctx: OpContext = { db: trx, caller: x.caller, services: x.services, reservations, inComposite: true, requestId: x.requestId };
-        for (const call of plan.requests) {
-          const start = performance.now();
-          writeBehind(trx, call.index);
-          try {
-            let result = invoke(call.compiled, ctx, rawInput(call, vars));
-            if (result instanceof Promise) result = await result;
-            responses.push(afterRequest(call, result, vars));
-          } catch (err) {
-            throw failureOf(trx, call.index, err);
-          } finally {
-            timings.push({ name: call.timingName, desc: call.timingDesc, ms: since(start) });
-          }
-        }
-        const writesStart = performance.now();
-        try {
-          flushWrites(trx);
-        } catch (err) {
-          // Only a queued insert can fail here, and it names its own subrequest.
-          throw failureOf(trx, plan.requests.length, err);
-        }
-        timings.push({ name: 'writes', desc: 'Queued inserts', ms: since(writesStart) });
-        // The commit happens when this function returns.
-        commitStart = performance.now();
-      }, {
-        retries: config.db.retryLimit,
-        isolationLevel: 'read committed',
-        // The ids the composite will show are reserved for good even if it fails: never reused.
-        durable: { run: (h) => reservations.reserve(h, plan.creates), keep: (h) => reservations.keep(h) },
-      });
-      timings.push({ name: 'commit', desc: 'Commit', ms: since(commitStart) });
+      await flushWrites(trx);
+    } catch (err) {
+      // A queued insert that fails names its own subrequest; the index here is never used.
+      throw await failureOf(trx, plan.requests.length, err);
+    }
+    s.timings.push({ name: 'writes', desc: 'Queued inserts', ms: since(writesStart) });
+    // The commit happens when this function returns.
+    commitStart = performance.now();
+  }, {
+    retries: config.db.retryLimit,
+    isolationLevel: 'read committed',
+    // The ids the composite will show are reserved for good even if it fails: never reused.
+    durable: { run: (h) => s.reservations.reserve(h, plan.creates), keep: (h) => s.reservations.keep(h) },
+  });
+  s.timings.push({ name: 'commit', desc: 'Commit', ms: since(commitStart) });
+}
+
+export async function executeComposite(plan: CompositePlan, x: ExecuteContext): Promise<CompositeOutcome> {
+  const s: RequestsState = { reservations: new IdReservations(), responses: [], vars: new Map(), timings: [] };
+  if (plan.requests.length > 0) {
+    try {
+      try {
+        await runRequests(plan, x, s, true);
+      } catch (err) {
+        // A multi-row insert failed without naming its row (PostgreSQL): nothing was committed, so
+        // the requests run again with every insert on its own, and the failure is found exactly.
+        if (!(err instanceof BatchedWriteFailed)) throw err;
+        await runRequests(plan, x, s, false);
+      }
     } catch (err) {
       if (!(err instanceof SubrequestFailed)) throw err;
       // An insert that ran late fails an earlier subrequest than the last one processed.
-      timings.length = Math.min(timings.length, err.index + 1);
-      const failed: SubResponse[] = [...responses.slice(0, err.index), { requestError: err.error.toBody() }];
+      s.timings.length = Math.min(s.timings.length, err.index + 1);
+      const failed: SubResponse[] = [...s.responses.slice(0, err.index), { requestError: err.error.toBody() }];
       for (let i = failed.length; i < plan.requests.length; i++) failed.push({ skipped: true });
-      return { ok: false, failedAt: err.index, responses: failed, selections: plan.selections.map(() => ({ skipped: true })), timings };
+      return { ok: false, failedAt: err.index, responses: failed, selections: plan.selections.map(() => ({ skipped: true })), timings: s.timings };
     }
   }
-  const selections = await runSelections(plan, x, vars, timings);
-  return { ok: true, responses, selections, timings };
+  const selections = await runSelections(plan, x, s.vars, s.timings);
+  return { ok: true, responses: s.responses, selections, timings: s.timings };
 }

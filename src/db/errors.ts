@@ -10,6 +10,29 @@ export class RetryableTransactionError extends Error {
   }
 }
 
+/** An insert queued by write-behind (see `writeBehind` in exec.ts) failed when it ran. */
+export class QueuedWriteFailed extends Error {
+  override name = 'QueuedWriteFailed';
+  constructor(
+    /** The owner the insert was queued under: which unit of work it belongs to. */
+    readonly owner: number,
+    override readonly cause: unknown,
+  ) {
+    super('a queued insert failed');
+  }
+}
+
+/**
+ * Queued inserts written as one multi-row statement (PostgreSQL) failed, and the statement cannot
+ * say which row did: the work is to be run again without write-behind to find out.
+ */
+export class BatchedWriteFailed extends Error {
+  override name = 'BatchedWriteFailed';
+  constructor(override readonly cause: unknown) {
+    super('a batch of queued inserts failed');
+  }
+}
+
 const CONSTRAINTS: Record<string, 'unique' | 'foreignKey' | 'notNull' | 'check'> = {
   SQLITE_CONSTRAINT_UNIQUE: 'unique',
   SQLITE_CONSTRAINT_PRIMARYKEY: 'unique',

@@ -8,6 +8,7 @@ import type { MaybePromise } from '../api/maybePromise';
 import { dbErrorCode } from './errors';
 import { isSqlite } from './knex';
 import { prepared, SqliteTransaction } from './sqliteTransaction';
+import { flushQueued, hasQueued, queueInsert, startWriteBehind } from './pgWriteBehind';
 
 /** A knex instance or a knex transaction: what writes SQL, and on PostgreSQL also what runs it. */
 export type KnexHandle = Knex | Knex.Transaction;
@@ -81,7 +82,17 @@ async function pgRun(conn: ClientBase, stmt: PgStatement, values: unknown[]): Pr
   }
 }
 
+/** Runs a statement on PostgreSQL, after the inserts write-behind queued on the transaction. */
 function pgQuery(h: KnexHandle, sql: string, bindings: readonly unknown[]): Promise<QueryResult> {
+  if (hasQueued(h)) return flushPg(h).then(() => pgQueryNow(h, sql, bindings));
+  return pgQueryNow(h, sql, bindings);
+}
+
+function flushPg(h: KnexHandle): Promise<void> {
+  return flushQueued(h, (sql, values) => pgQueryNow(h, sql, values));
+}
+
+function pgQueryNow(h: KnexHandle, sql: string, bindings: readonly unknown[]): Promise<QueryResult> {
   const stmt = pgStatement(sql);
   const values = bindings.map((v) => (v === undefined ? null : v));
   return withConnection<ClientBase, QueryResult>(h, async (conn) => {
@@ -139,7 +150,10 @@ export function queryFirst<T>(h: DbHandle, sql: string, bindings: readonly unkno
  * kept prepared, so arbitrary filter combinations cannot grow a statement cache without bound.
  */
 export async function selectRows<T>(h: DbHandle, qb: Knex.QueryBuilder): Promise<T[]> {
-  if (!(h instanceof SqliteTransaction)) return (await qb) as T[];
+  if (!(h instanceof SqliteTransaction)) {
+    await flushWrites(h);
+    return (await qb) as T[];
+  }
   const { sql, bindings } = qb.toSQL();
   h.flush();
   return h.conn.prepare(sql).all(...bindings.map(sqliteValue)) as T[];
@@ -152,26 +166,35 @@ export function execute(h: DbHandle, sql: string, bindings: readonly unknown[] =
 }
 
 /**
- * Runs an INSERT, or queues it when `h` is a SQLite transaction writing behind (see `writeBehind`).
- * Only for inserts whose ids are known ahead: nothing is read back.
+ * Runs an INSERT, or queues it when `h` is a transaction writing behind (see `writeBehind`). Only
+ * for single-row inserts whose ids are known ahead: nothing is read back.
  */
 export function insert(h: DbHandle, sql: string, bindings: readonly unknown[]): MaybePromise<void> {
-  if (h instanceof SqliteTransaction && h.queueInsert(sql, bindings.map(sqliteValue))) return;
+  if (h instanceof SqliteTransaction) {
+    if (h.queueInsert(sql, bindings.map(sqliteValue))) return;
+  } else if (queueInsert(h, sql, bindings.map((v) => (v === undefined ? null : v)))) {
+    return;
+  }
   const changed = execute(h, sql, bindings);
   return changed instanceof Promise ? changed.then(() => undefined) : undefined;
 }
 
 /**
- * From now on, inserts through `insert` on `h` may wait and run together, attributed to `owner`
- * when one fails (`QueuedWriteFailed`): on a SQLite transaction; elsewhere they run at once.
+ * From now on, inserts through `insert` on the transaction `h` wait and run together, just before
+ * its next other statement or at `flushWrites`; one that fails is attributed to `owner`
+ * (`QueuedWriteFailed`). On SQLite they run one by one, back to back (see
+ * `SqliteTransaction.writeBehind`); on PostgreSQL as multi-row INSERTs, whose failure names no row
+ * (`BatchedWriteFailed`: run the work again without write-behind). Outside a transaction, nothing.
  */
 export function writeBehind(h: DbHandle, owner: number): void {
   if (h instanceof SqliteTransaction) h.writeBehind(owner);
+  else if ((h as Knex.Transaction).isTransaction) startWriteBehind(h, owner);
 }
 
-/** Runs what write-behind queued on `h` (throws `QueuedWriteFailed` for the first that fails). */
-export function flushWrites(h: DbHandle): void {
-  if (h instanceof SqliteTransaction) h.flush();
+/** Runs what write-behind queued on `h`: at once on SQLite, a promise on PostgreSQL. */
+export function flushWrites(h: DbHandle): MaybePromise<void> {
+  if (h instanceof SqliteTransaction) return h.flush();
+  return hasQueued(h) ? flushPg(h) : undefined;
 }
 
 /** Dialect → key → SQL text. */

@@ -4,19 +4,7 @@
 // connection's cache of prepared statements.
 import type { Knex } from 'knex';
 import type { Database, Statement } from 'better-sqlite3';
-import { isRetryable } from './errors';
-
-/** An insert queued by write-behind (see `SqliteTransaction.writeBehind`) failed when it ran. */
-export class QueuedWriteFailed extends Error {
-  override name = 'QueuedWriteFailed';
-  constructor(
-    /** The owner the insert was queued under: which unit of work it belongs to. */
-    readonly owner: number,
-    override readonly cause: unknown,
-  ) {
-    super('a queued insert failed');
-  }
-}
+import { isRetryable, QueuedWriteFailed } from './errors';
 
 interface QueuedInsert {
   stmt: Statement;

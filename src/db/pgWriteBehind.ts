@@ -1,0 +1,84 @@
+// Owns write-behind on PostgreSQL: the inserts a transaction queues, written just before its next
+// other statement (or when the work asks) as multi-row INSERTs: a round trip per batch of rows
+// instead of one per row.
+import { BatchedWriteFailed, isRetryable, QueuedWriteFailed } from './errors';
+
+interface Queued {
+  sql: string;
+  values: unknown[];
+  owner: number;
+}
+
+interface State {
+  owner: number;
+  queue: Queued[];
+}
+
+/** Per knex transaction object: while it is there, inserts through `queueInsert` wait. */
+const states = new WeakMap<object, State>();
+
+/** Rows per statement, largest first: powers of two, so each insert shape has few texts to prepare. */
+const BATCH_SIZES = [256, 128, 64, 32, 16, 8, 4, 2, 1];
+
+/** From now on, inserts on `trx` queue under `owner`. */
+export function startWriteBehind(trx: object, owner: number): void {
+  const state = states.get(trx);
+  if (state) state.owner = owner;
+  else states.set(trx, { owner, queue: [] });
+}
+
+/** Queues an insert if write-behind is on for `trx`; false when it is off. */
+export function queueInsert(trx: object, sql: string, values: unknown[]): boolean {
+  const state = states.get(trx);
+  if (!state) return false;
+  state.queue.push({ sql, values, owner: state.owner });
+  return true;
+}
+
+export function hasQueued(trx: object): boolean {
+  return (states.get(trx)?.queue.length ?? 0) > 0;
+}
+
+const multiRowTexts = new Map<string, string>();
+
+/** A single-row INSERT as knex writes it (`insert into … values (?, ?)`) for `rows` rows. */
+function multiRowInsert(sql: string, rows: number): string {
+  if (rows === 1) return sql;
+  const key = `${rows}\u0000${sql}`;
+  let text = multiRowTexts.get(key);
+  if (text === undefined) {
+    const at = sql.lastIndexOf(' values (');
+    if (at < 0) throw new Error('write-behind queues only single-row inserts');
+    const head = sql.slice(0, at + ' values '.length);
+    text = head + new Array<string>(rows).fill(sql.slice(head.length)).join(', ');
+    multiRowTexts.set(key, text);
+  }
+  return text;
+}
+
+/**
+ * Writes the queued inserts in order: each run of the same statement as multi-row INSERTs. A
+ * single row that fails is `QueuedWriteFailed` naming its owner; a batch that fails cannot say which
+ * row did (`BatchedWriteFailed`); a failure worth retrying the whole transaction is thrown as it is.
+ */
+export async function flushQueued(trx: object, run: (sql: string, values: unknown[]) => Promise<unknown>): Promise<void> {
+  const state = states.get(trx);
+  if (!state || state.queue.length === 0) return;
+  const queue = state.queue;
+  state.queue = [];
+  for (let start = 0; start < queue.length;) {
+    let end = start + 1;
+    while (end < queue.length && queue[end].sql === queue[start].sql) end++;
+    while (start < end) {
+      const rows = BATCH_SIZES.find((size) => size <= end - start) as number;
+      const batch = queue.slice(start, start + rows);
+      try {
+        await run(multiRowInsert(batch[0].sql, rows), batch.length === 1 ? batch[0].values : batch.flatMap((q) => q.values));
+      } catch (err) {
+        if (isRetryable(err)) throw err;
+        throw rows === 1 ? new QueuedWriteFailed(batch[0].owner, err) : new BatchedWriteFailed(err);
+      }
+      start += rows;
+    }
+  }
+}
