@@ -21,7 +21,7 @@ function envInt(name: string, fallback: number): number {
 }
 
 const settings = {
-  runs: envInt('BENCH_RUNS', 60),
+  runs: envInt('BENCH_RUNS', 200),
   warmup: envInt('BENCH_WARMUP', 50),
   throughputSeconds: envInt('BENCH_DURATION', 10),
   connections: 16,
