@@ -50,6 +50,15 @@ export class SqliteTransaction {
   }
 
   /**
+   * Drops what is queued and stops queuing: the transaction is rolling back, and work that must
+   * hold after the rollback (`DurableWork.keep`) runs on this handle without those inserts.
+   */
+  discard(): void {
+    this.owner = undefined;
+    this.queue = [];
+  }
+
+  /**
    * Runs the queued inserts. The first that fails ends the flush with `QueuedWriteFailed` naming its
    * owner (the rest are dropped: the transaction is to roll back); a failure that calls for trying
    * the whole transaction again is thrown as it is.
@@ -134,6 +143,7 @@ export async function runSqliteTransaction<T>(
       control(conn, 'commit');
       return result;
     } catch (err) {
+      trx.discard();
       if (conn.inTransaction) control(conn, 'rollback');
       if (ran && durable) await keepAlone(conn, trx, durable);
       throw err;
