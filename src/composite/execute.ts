@@ -43,21 +43,27 @@ class SubrequestFailed extends Error {
 }
 
 /**
- * What a failure inside the transaction means for the client. An insert an earlier subrequest queued
- * (write-behind) ran before this subrequest's failure would have, so it is run now and, if it fails,
- * that earlier subrequest is the one that failed. A 4xx is its subrequest's failure; anything else
- * (a 5xx, a driver failure, a batch of inserts that failed as a whole) fails this attempt as it is.
+ * A queued insert that failed (write-behind) is the failure of the subrequest that queued it: a 4xx
+ * there, or the whole composite's failure. Any other error is returned as it is.
+ */
+function queuedFailure(err: unknown): unknown {
+  if (!(err instanceof QueuedWriteFailed)) return err;
+  const mapped = mapDbError(err.cause);
+  return mapped instanceof ApiError && mapped.status < 500 ? new SubrequestFailed(err.owner, mapped) : mapped;
+}
+
+/**
+ * What a failure of subrequest `index` means for the client. A 4xx is its failure — unless an insert
+ * an earlier subrequest queued fails, which would have run first: so the queue is written before it
+ * is decided. Anything else (a 5xx, a driver failure, a batch of inserts that failed as a whole)
+ * fails this attempt as it is.
  */
 async function failureOf(trx: DbHandle, index: number, err: unknown): Promise<unknown> {
-  if (err instanceof QueuedWriteFailed) {
-    const mapped = mapDbError(err.cause);
-    return mapped instanceof ApiError && mapped.status < 500 ? new SubrequestFailed(err.owner, mapped) : mapped;
-  }
-  if (!(err instanceof ApiError) || err.status >= 500) return err;
+  if (!(err instanceof ApiError) || err.status >= 500) return queuedFailure(err);
   try {
     await flushWrites(trx);
   } catch (earlier) {
-    return failureOf(trx, index, earlier);
+    return queuedFailure(earlier);
   }
   return new SubrequestFailed(index, err);
 }
@@ -172,8 +178,7 @@ async function runRequests(plan: CompositePlan, x: ExecuteContext, s: RequestsSt
     try {
       await flushWrites(trx);
     } catch (err) {
-      // A queued insert that fails names its own subrequest; the index here is never used.
-      throw await failureOf(trx, plan.requests.length, err);
+      throw queuedFailure(err);
     }
     s.timings.push({ name: 'writes', desc: 'Queued inserts', ms: since(writesStart) });
     // The commit happens when this function returns.

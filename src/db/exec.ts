@@ -20,7 +20,6 @@ export function knexOf(h: DbHandle): KnexHandle {
   return h instanceof SqliteTransaction ? h.knex : h;
 }
 
-
 function sqliteValue(value: unknown): unknown {
   if (value === undefined) return null;
   if (typeof value === 'boolean') return value ? 1 : 0;
@@ -167,14 +166,11 @@ export function execute(h: DbHandle, sql: string, bindings: readonly unknown[] =
 
 /**
  * Runs an INSERT, or queues it when `h` is a transaction writing behind (see `writeBehind`). Only
- * for single-row inserts whose ids are known ahead: nothing is read back.
+ * for single-row inserts whose ids are known ahead: nothing is read back. A queued insert keeps
+ * `bindings` (PostgreSQL converts them when the batch runs): the caller hands over a fresh array.
  */
 export function insert(h: DbHandle, sql: string, bindings: readonly unknown[]): MaybePromise<void> {
-  if (h instanceof SqliteTransaction) {
-    if (h.queueInsert(sql, bindings.map(sqliteValue))) return;
-  } else if (queueInsert(h, sql, bindings.map((v) => (v === undefined ? null : v)))) {
-    return;
-  }
+  if (h instanceof SqliteTransaction ? h.writes.push(sql, bindings.map(sqliteValue)) : queueInsert(h, sql, bindings)) return;
   const changed = execute(h, sql, bindings);
   return changed instanceof Promise ? changed.then(() => undefined) : undefined;
 }
@@ -183,11 +179,11 @@ export function insert(h: DbHandle, sql: string, bindings: readonly unknown[]): 
  * From now on, inserts through `insert` on the transaction `h` wait and run together, just before
  * its next other statement or at `flushWrites`; one that fails is attributed to `owner`
  * (`QueuedWriteFailed`). On SQLite they run one by one, back to back (see
- * `SqliteTransaction.writeBehind`); on PostgreSQL as multi-row INSERTs, whose failure names no row
+ * `SqliteTransaction.writes`); on PostgreSQL as multi-row INSERTs, whose failure names no row
  * (`BatchedWriteFailed`: run the work again without write-behind). Outside a transaction, nothing.
  */
 export function writeBehind(h: DbHandle, owner: number): void {
-  if (h instanceof SqliteTransaction) h.writeBehind(owner);
+  if (h instanceof SqliteTransaction) h.writes.start(owner);
   else if ((h as Knex.Transaction).isTransaction) startWriteBehind(h, owner);
 }
 

@@ -2,41 +2,28 @@
 // other statement (or when the work asks) as multi-row INSERTs: a round trip per batch of rows
 // instead of one per row.
 import { BatchedWriteFailed, isRetryable, QueuedWriteFailed } from './errors';
+import { InsertQueue } from './insertQueue';
 
-interface Queued {
-  sql: string;
-  values: unknown[];
-  owner: number;
-}
-
-interface State {
-  owner: number;
-  queue: Queued[];
-}
-
-/** Per knex transaction object: while it is there, inserts through `queueInsert` wait. */
-const states = new WeakMap<object, State>();
+/** Per knex transaction object: its queue, once write-behind was started on it. */
+const queues = new WeakMap<object, InsertQueue>();
 
 /** Rows per statement, largest first: powers of two, so each insert shape has few texts to prepare. */
 const BATCH_SIZES = [256, 128, 64, 32, 16, 8, 4, 2, 1];
 
 /** From now on, inserts on `trx` queue under `owner`. */
 export function startWriteBehind(trx: object, owner: number): void {
-  const state = states.get(trx);
-  if (state) state.owner = owner;
-  else states.set(trx, { owner, queue: [] });
+  let queue = queues.get(trx);
+  if (!queue) queues.set(trx, (queue = new InsertQueue()));
+  queue.start(owner);
 }
 
 /** Queues an insert if write-behind is on for `trx`; false when it is off. */
-export function queueInsert(trx: object, sql: string, values: unknown[]): boolean {
-  const state = states.get(trx);
-  if (!state) return false;
-  state.queue.push({ sql, values, owner: state.owner });
-  return true;
+export function queueInsert(trx: object, sql: string, values: readonly unknown[]): boolean {
+  return queues.get(trx)?.push(sql, values) ?? false;
 }
 
 export function hasQueued(trx: object): boolean {
-  return (states.get(trx)?.queue.length ?? 0) > 0;
+  return queues.get(trx)?.pending === true;
 }
 
 const multiRowTexts = new Map<string, string>();
@@ -61,11 +48,8 @@ function multiRowInsert(sql: string, rows: number): string {
  * single row that fails is `QueuedWriteFailed` naming its owner; a batch that fails cannot say which
  * row did (`BatchedWriteFailed`); a failure worth retrying the whole transaction is thrown as it is.
  */
-export async function flushQueued(trx: object, run: (sql: string, values: unknown[]) => Promise<unknown>): Promise<void> {
-  const state = states.get(trx);
-  if (!state || state.queue.length === 0) return;
-  const queue = state.queue;
-  state.queue = [];
+export async function flushQueued(trx: object, run: (sql: string, values: readonly unknown[]) => Promise<unknown>): Promise<void> {
+  const queue = queues.get(trx)?.take() ?? [];
   for (let start = 0; start < queue.length;) {
     let end = start + 1;
     while (end < queue.length && queue[end].sql === queue[start].sql) end++;
@@ -73,7 +57,7 @@ export async function flushQueued(trx: object, run: (sql: string, values: unknow
       const rows = BATCH_SIZES.find((size) => size <= end - start) as number;
       const batch = queue.slice(start, start + rows);
       try {
-        await run(multiRowInsert(batch[0].sql, rows), batch.length === 1 ? batch[0].values : batch.flatMap((q) => q.values));
+        await run(multiRowInsert(batch[0].sql, rows), batch.length === 1 ? batch[0].args : batch.flatMap((q) => q.args));
       } catch (err) {
         if (isRetryable(err)) throw err;
         throw rows === 1 ? new QueuedWriteFailed(batch[0].owner, err) : new BatchedWriteFailed(err);

@@ -5,21 +5,17 @@
 import type { Knex } from 'knex';
 import type { Database, Statement } from 'better-sqlite3';
 import { isRetryable, QueuedWriteFailed } from './errors';
+import { InsertQueue } from './insertQueue';
 
-interface QueuedInsert {
-  stmt: Statement;
-  args: unknown[];
-  owner: number;
-}
-
-/**
- * The handle of a SQLite transaction: its one connection, the knex that writes its SQL, and its
- * write-behind queue.
- */
+/** The handle of a SQLite transaction: its one connection, the knex that writes its SQL, and its write-behind queue. */
 export class SqliteTransaction {
-  /** While set, inserts queue under this owner instead of running at once. */
-  private owner: number | undefined;
-  private queue: QueuedInsert[] = [];
+  /**
+   * Inserts written behind (see `writeBehind` in exec.ts). Run back to back at `flush`, SQLite's code
+   * and pages stay in the CPU's caches: a composite's hundred inserts, each between the JavaScript of
+   * its subrequest, cost about a fifth more than in a row. Their ids are reserved ahead, so nothing
+   * waits on an insert to know its result.
+   */
+  readonly writes = new InsertQueue();
 
   constructor(
     /** The knex instance of the database: used to compile SQL, never to run it. */
@@ -32,44 +28,15 @@ export class SqliteTransaction {
   }
 
   /**
-   * From now on, inserts queue under `owner` and run together, in the order they were queued, just
-   * before the next other statement on this transaction (so every read sees them) or at `flush`.
-   * Run back to back, SQLite's code and pages stay in the CPU's caches: a composite's hundred
-   * inserts, each between the JavaScript of its subrequest, cost about a fifth more than in a row.
-   * The rows' ids are reserved ahead, so nothing waits on an insert to know its result.
-   */
-  writeBehind(owner: number): void {
-    this.owner = owner;
-  }
-
-  /** Queues an insert if write-behind is on; false when it is off (then the caller runs it). */
-  queueInsert(sql: string, args: unknown[]): boolean {
-    if (this.owner === undefined) return false;
-    this.queue.push({ stmt: prepared(this.conn, sql), args, owner: this.owner });
-    return true;
-  }
-
-  /**
-   * Drops what is queued and stops queuing: the transaction is rolling back, and work that must
-   * hold after the rollback (`DurableWork.keep`) runs on this handle without those inserts.
-   */
-  discard(): void {
-    this.owner = undefined;
-    this.queue = [];
-  }
-
-  /**
-   * Runs the queued inserts. The first that fails ends the flush with `QueuedWriteFailed` naming its
-   * owner (the rest are dropped: the transaction is to roll back); a failure that calls for trying
-   * the whole transaction again is thrown as it is.
+   * Runs the queued inserts, in order. The first that fails ends the flush with `QueuedWriteFailed`
+   * naming its owner (the rest are dropped: the transaction is to roll back); a failure that calls for
+   * trying the whole transaction again is thrown as it is.
    */
   flush(): void {
-    if (this.queue.length === 0) return;
-    const queue = this.queue;
-    this.queue = [];
-    for (const q of queue) {
+    if (!this.writes.pending) return;
+    for (const q of this.writes.take()) {
       try {
-        q.stmt.run(...q.args);
+        prepared(this.conn, q.sql).run(...q.args);
       } catch (err) {
         throw isRetryable(err) ? err : new QueuedWriteFailed(q.owner, err);
       }
@@ -143,7 +110,8 @@ export async function runSqliteTransaction<T>(
       control(conn, 'commit');
       return result;
     } catch (err) {
-      trx.discard();
+      // Work that must hold after the rollback (`DurableWork.keep`) runs on this handle: without these.
+      trx.writes.discard();
       if (conn.inTransaction) control(conn, 'rollback');
       if (ran && durable) await keepAlone(conn, trx, durable);
       throw err;

@@ -45,10 +45,10 @@ export function refNameKey(name: string): string {
   return `${name}__name`;
 }
 
-/** Parses `fields=…`; an unknown attribute is a 400 naming it. */
 const DEFAULT_SELECTION: FieldSelection = { mode: 'default' };
 const ALL_SELECTION: FieldSelection = { mode: 'all' };
 
+/** Parses `fields=…`; an unknown attribute is a 400 naming it. */
 export function parseFieldSelection(res: ResourceDef, fields: string | undefined): FieldSelection {
   if (fields === undefined || fields === '') return DEFAULT_SELECTION;
   const names = fields.split(',').map((s) => s.trim()).filter(Boolean);
