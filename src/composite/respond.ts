@@ -2,9 +2,13 @@
 import type { OpResult } from '../api/operation';
 import type { CompositeOutcome, Timing } from './execute';
 
-/** Descriptions are made safe for the header when the calls are planned (`PlannedCall.timingDesc`). */
+/**
+ * Descriptions are made safe for the header when the calls are planned (`PlannedCall.timingDesc`).
+ * Durations to the microsecond: a subrequest takes a few, and entries rounded to 0.01 ms summed to a
+ * fraction of their real total.
+ */
 function serverTiming(timings: Timing[], totalMs: number): string {
-  const entry = (t: Timing) => `${t.name};dur=${t.ms.toFixed(2)};desc="${t.desc}"`;
+  const entry = (t: Timing) => `${t.name};dur=${t.ms.toFixed(3)};desc="${t.desc}"`;
   return [...timings.map(entry), entry({ name: 'total', desc: 'Total', ms: totalMs })].join(', ');
 }
 
