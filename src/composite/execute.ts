@@ -18,10 +18,13 @@ export type SubResponse =
   | { requestError: unknown }
   | { skipped: true };
 
+/** One Server-Timing entry: a stage (`writes`, `commit`) with its description, or a subrequest's. */
 export interface Timing {
   name: string;
-  desc: string;
   ms: number;
+  desc?: string;
+  /** The subrequest timed (its entry is named `req.<i>` or `sel.<i>` and has no description). */
+  call?: PlannedCall;
 }
 
 export type CompositeOutcome =
@@ -133,7 +136,7 @@ async function runSelections(plan: CompositePlan, x: ExecuteContext, vars: Vars,
       if (!(err instanceof ApiError)) throw err;
       out.push({ body: err.toBody(), headers: {}, status: err.status });
     }
-    timings.push({ name: call.timingName, desc: call.timingDesc, ms: since(start) });
+    timings.push({ name: call.timingName, ms: since(start), call });
   }
   return out;
 }
@@ -171,7 +174,7 @@ async function runRequests(plan: CompositePlan, x: ExecuteContext, s: RequestsSt
       } catch (err) {
         throw await failureOf(trx, call.index, err);
       } finally {
-        s.timings.push({ name: call.timingName, desc: call.timingDesc, ms: since(start) });
+        s.timings.push({ name: call.timingName, ms: since(start), call });
       }
     }
     const writesStart = performance.now();

@@ -12,11 +12,8 @@ export interface PlannedCall {
   section: Section;
   index: number;
   method: string;
-  /** As the client wrote it (for timing descriptions and error details). */
-  uri: string;
-  /** Server-Timing name and description (`req.3`, `POST /common/v1/…`), made once. */
+  /** Its Server-Timing entry's name (`req.3`, `sel.0`), made once. */
   timingName: string;
-  timingDesc: string;
   compiled: CompiledOp;
   /** Path parameter name → literal value or renderer. */
   params: Array<[string, string | Renderer]>;
@@ -37,11 +34,6 @@ export interface CompositePlan {
   selections: PlannedCall[];
   /** Sequence name → ids the requests will create, reserved before the transaction. */
   creates: Map<string, number>;
-}
-
-/** A Server-Timing description: no quotes, backslashes or line breaks, at most 100 characters. */
-function timingDesc(text: string): string {
-  return text.replace(/["\\\r\n]/g, '').slice(0, 100);
 }
 
 function refuse(section: Section, index: number, message: string, extra: Record<string, unknown> = {}): ApiError {
@@ -82,11 +74,10 @@ export interface PlanContext {
   maxSubrequests: number;
 }
 
-/** Where a subrequest goes: the operation, its path parameters compiled, its Server-Timing description. */
+/** Where a subrequest goes: the operation and its path parameters compiled. */
 interface Target {
   compiled: CompiledOp;
   params: Array<[string, string | Renderer]>;
-  timingDesc: string;
 }
 
 const NOTHING: Readonly<Record<string, never>> = Object.freeze({});
@@ -123,7 +114,7 @@ function resolveTarget(state: PlanState, section: Section, index: number, method
   const params: Array<[string, string | Renderer]> = Object.entries(match.params).map(([name, seg]) => {
     return [name, compileSegment(seg, state.declared) ?? decodeURIComponent(seg)];
   });
-  return { compiled: match.entry, params, timingDesc: timingDesc(`${method.toUpperCase()} ${uri}`) };
+  return { compiled: match.entry, params };
 }
 
 function planCall(state: PlanState, section: Section, index: number, sub: SubRequest | SubSelection): PlannedCall {
@@ -134,7 +125,7 @@ function planCall(state: PlanState, section: Section, index: number, sub: SubReq
     throw refuse(section, index, `method ${sub.method} is not allowed in ${section} (only ${allowedMethods.join(', ')})`, { method: sub.method });
   }
   try {
-    const { compiled, params, timingDesc: desc } = targetOf(state, section, index, method, sub.uri);
+    const { compiled, params } = targetOf(state, section, index, method, sub.uri);
     const op = compiled.op;
     const parameters = sub.parameters ?? NOTHING;
     for (const name of Object.keys(parameters)) {
@@ -157,7 +148,7 @@ function planCall(state: PlanState, section: Section, index: number, sub: SubReq
       }
     });
     return {
-      section, index, method, uri: sub.uri, timingName: `${section === 'requests' ? 'req' : 'sel'}.${index}`, timingDesc: desc, compiled, params,
+      section, index, method, timingName: `${section === 'requests' ? 'req' : 'sel'}.${index}`, compiled, params,
       query: parameters, queryRenderer: compileValue(parameters, declared),
       body, bodyRenderer: compileValue(body, declared),
       headers, headersRenderer: compileValue(headers, declared),

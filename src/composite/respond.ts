@@ -1,15 +1,62 @@
 // Owns the respond stage: the composite response body (200, or 400 requestFailed) and Server-Timing.
 import type { OpResult } from '../api/operation';
 import type { CompositeOutcome, Timing } from './execute';
+import type { Section } from './plan';
 
 /**
- * Descriptions are made safe for the header when the calls are planned (`PlannedCall.timingDesc`).
- * Durations to the microsecond: a subrequest takes a few, and entries rounded to 0.01 ms summed to a
- * fraction of their real total.
+ * The most characters Server-Timing holds. With the answer's other headers that stays under 4 KiB,
+ * the smallest response-header buffer common in front of a server (nginx's default
+ * proxy_buffer_size), and far under the 16 KiB Node's HTTP clients accept: past those limits the
+ * client loses the answer to a composite that committed. At the default COMPOSITE_MAX_SUBREQUESTS
+ * (100) every subrequest has its entry.
+ */
+export const SERVER_TIMING_MAX_CHARS = 2560;
+/** Kept free for the entry that sums the subrequests left out (`req.more`, `sel.more`). */
+const SUMMARY_ROOM = 64;
+const SEPARATOR = ', ';
+const PREFIX: Record<Section, string> = { requests: 'req', selections: 'sel' };
+
+/** Durations to the microsecond: a subrequest takes a few, and entries rounded to 0.01 ms summed to far less than their total. */
+function entryText(name: string, ms: number, desc?: string): string {
+  return desc === undefined ? `${name};dur=${ms.toFixed(3)}` : `${name};dur=${ms.toFixed(3)};desc="${desc}"`;
+}
+
+/**
+ * An entry per stage (`writes`, `commit`, `total`) and per subrequest, in order, while they fit in
+ * SERVER_TIMING_MAX_CHARS; from the first subrequest that does not fit on, the rest of its section
+ * (and of any later section) is summed into one `req.more` / `sel.more` entry naming the range.
  */
 function serverTiming(timings: Timing[], totalMs: number): string {
-  const entry = (t: Timing) => `${t.name};dur=${t.ms.toFixed(3)};desc="${t.desc}"`;
-  return [...timings.map(entry), entry({ name: 'total', desc: 'Total', ms: totalMs })].join(', ');
+  const all: Timing[] = [...timings, { name: 'total', desc: 'Total', ms: totalMs }];
+  let room = SERVER_TIMING_MAX_CHARS - 2 * (SUMMARY_ROOM + SEPARATOR.length);
+  for (const t of all) if (!t.call) room -= entryText(t.name, t.ms, t.desc).length + SEPARATOR.length;
+  const out: string[] = [];
+  let summed: { section: Section; first: number; last: number; ms: number } | undefined;
+  const closeSum = () => {
+    if (!summed) return;
+    out.push(entryText(`${PREFIX[summed.section]}.more`, summed.ms, `${summed.section} ${summed.first} to ${summed.last}`));
+    summed = undefined;
+  };
+  for (const t of all) {
+    if (!t.call) {
+      closeSum();
+      out.push(entryText(t.name, t.ms, t.desc));
+      continue;
+    }
+    const text = entryText(t.name, t.ms);
+    if (text.length + SEPARATOR.length <= room) {
+      out.push(text);
+      room -= text.length + SEPARATOR.length;
+      continue;
+    }
+    room = 0;
+    if (summed && summed.section !== t.call.section) closeSum();
+    summed ??= { section: t.call.section, first: t.call.index, last: t.call.index, ms: 0 };
+    summed.last = t.call.index;
+    summed.ms += t.ms;
+  }
+  closeSum();
+  return out.join(SEPARATOR);
 }
 
 export function respond(outcome: CompositeOutcome, totalMs: number, hasSelections: boolean): OpResult {

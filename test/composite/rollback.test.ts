@@ -150,9 +150,9 @@ describe('inserts written behind (SQLite runs a composite\'s inserts together, b
     expect(res.status).toBe(200);
     expect(res.body.responses[2].body.data.attributes.subject).toBe('read back');
     expect(res.body.selections[0].body.data.map((n: { attributes: { body: string } }) => n.attributes.body).sort()).toEqual(['after the read', 'queued']);
-    expect(res.headers['server-timing']).toMatch(/req\.3;dur=[\d.]+;desc="[^"]*", writes;dur=[\d.]+;desc="Queued inserts", commit;dur=/);
+    expect(res.headers['server-timing']).toMatch(/req\.3;dur=[\d.]+, writes;dur=[\d.]+;desc="Queued inserts", commit;dur=/);
     // Microseconds: entries of a few µs each must not round to nothing when a client sums them.
-    const durations = [...res.headers['server-timing'].matchAll(/;dur=([^;]*);/g)].map((m) => m[1]);
+    const durations = [...res.headers['server-timing'].matchAll(/;dur=([^;,]*)/g)].map((m) => m[1]);
     expect(durations).toHaveLength(8); // req.0–3, writes, commit, sel.0, total
     for (const d of durations) expect(d).toMatch(/^\d+\.\d{3}$/);
   });
