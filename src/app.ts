@@ -50,6 +50,9 @@ export function createApp(opts: AppOptions): App {
   // Paths match exactly, as the composite planner matches them: /rest/Common/… is not /rest/common/….
   app.set('case sensitive routing', true);
   app.set('strict routing', true);
+  // req.ip, which the failed-authentication limit counts by: the socket's address unless the proxy in
+  // front is trusted to say who the client is (TRUST_PROXY).
+  if (opts.config.trustProxy !== undefined) app.set('trust proxy', opts.config.trustProxy);
   app.use(requestLog(opts.logger));
 
   app.use(securityMiddleware(opts.config));

@@ -1,5 +1,6 @@
 // Owns the server's configuration: read from the environment once, validated, and frozen.
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 
 export type DatabaseConfig =
   | { kind: 'sqlite'; filename: string }
@@ -22,6 +23,11 @@ export interface Config {
   connectorTimeoutMs: number;
   jwt: { jwksUrl: string; issuer: string | undefined; audience: string | undefined } | undefined;
   authFailureLimit: { max: number; windowMs: number };
+  /**
+   * Which proxies in front may say who the client is (X-Forwarded-For): their addresses and subnets,
+   * or how many hops to believe; undefined believes none (Express's 'trust proxy').
+   */
+  trustProxy: string[] | number | undefined;
   db: { poolMax: number; statementTimeoutMs: number; connectTimeoutMs: number; retryLimit: number };
 }
 
@@ -38,6 +44,39 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+/** Names Express (proxy-addr) knows for groups of addresses. */
+const PROXY_KEYWORDS = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An address written out in full (no `10.1` shorthand, which Express refuses at start) or a subnet of one. */
+function isAddressOrSubnet(item: string): boolean {
+  if (PROXY_KEYWORDS.includes(item)) return true;
+  const [address, bits, ...rest] = item.split('/');
+  if (rest.length > 0 || !(ipaddr.IPv4.isValidFourPartDecimal(address) || ipaddr.IPv6.isValid(address))) return false;
+  if (bits === undefined) return true;
+  try {
+    ipaddr.parseCIDR(item);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * TRUST_PROXY: a number of proxy hops (1–10), or a comma list of proxy addresses, subnets and the
+ * keywords loopback, linklocal, uniquelocal. Trusting every address is refused: any client could then
+ * name its own address and step around the failed-authentication limit.
+ */
+function trustProxy(raw: string | undefined): Config['trustProxy'] {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (/^\d+$/.test(raw.trim())) return integer({ TRUST_PROXY: raw.trim() }, 'TRUST_PROXY', 0, 1, 10);
+  const items = raw.split(',').map((i) => i.trim()).filter(Boolean);
+  const bad = items.find((i) => !isAddressOrSubnet(i));
+  if (bad !== undefined || items.length === 0) {
+    throw new ConfigError(`TRUST_PROXY must be a number of hops (1–10) or a comma list of proxy addresses, subnets, loopback, linklocal or uniquelocal, got "${bad ?? raw}"`);
+  }
+  return items;
 }
 
 /** Parses DATABASE_URL: `sqlite:<path>`, `sqlite::memory:` or `postgres://…`. */
@@ -105,6 +144,7 @@ export function loadConfig(env: Env = process.env): Config {
       max: integer(env, 'AUTH_FAILURE_LIMIT', 10, 1, 100000),
       windowMs: integer(env, 'AUTH_FAILURE_WINDOW_MS', 60000, 1000, 86400000),
     },
+    trustProxy: trustProxy(env.TRUST_PROXY),
     db: {
       poolMax: integer(env, 'DB_POOL_MAX', 10, 1, 1000),
       statementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 30000, 0, 3600000),

@@ -47,16 +47,18 @@ describe('loadConfig', () => {
       CONNECTOR_SECRETS_FILE: '/etc/secrets.json', CONNECTORS_ALLOWED_HOSTS: ' Localhost:8443, 127.0.0.1 ,,', CONNECTOR_TIMEOUT_MS: '250',
       JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ISSUER: 'iss', JWT_AUDIENCE: 'aud', LOG_LEVEL: 'warn', BODY_LIMIT_BYTES: '2048',
       REQUEST_TIMEOUT_MS: '1000', AUTH_FAILURE_LIMIT: '3', AUTH_FAILURE_WINDOW_MS: '5000', DB_POOL_MAX: '4', DB_STATEMENT_TIMEOUT_MS: '0',
-      DB_CONNECT_TIMEOUT_MS: '200', DB_RETRY_LIMIT: '0',
+      DB_CONNECT_TIMEOUT_MS: '200', DB_RETRY_LIMIT: '0', TRUST_PROXY: ' loopback, 10.0.0.0/8 ,fd00::1 ',
     });
     expect(c).toMatchObject({
       host: '0.0.0.0', port: 9090, database: { kind: 'postgres', url: 'postgres://u:p@db.example:5432/app' }, compositeMaxSubrequests: 7,
       adminUsername: 'root', adminPassword: 'long-password', idPrefix: 'ab_1', connectorsRegistry: '/etc/reg.json',
       connectorSecretsFile: '/etc/secrets.json', connectorsAllowedHosts: ['localhost:8443', '127.0.0.1'], connectorTimeoutMs: 250,
       jwt: { jwksUrl: 'https://idp.example/jwks', issuer: 'iss', audience: 'aud' }, logLevel: 'warn', bodyLimitBytes: 2048,
-      requestTimeoutMs: 1000, authFailureLimit: { max: 3, windowMs: 5000 },
+      requestTimeoutMs: 1000, authFailureLimit: { max: 3, windowMs: 5000 }, trustProxy: ['loopback', '10.0.0.0/8', 'fd00::1'],
       db: { poolMax: 4, statementTimeoutMs: 0, connectTimeoutMs: 200, retryLimit: 0 },
     });
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({}).trustProxy).toBeUndefined();
     expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).database).toEqual({ kind: 'sqlite', filename: ':memory:' });
     expect(loadConfig({ DATABASE_URL: 'postgresql://localhost/x' }).database.kind).toBe('postgres');
   });
@@ -86,6 +88,12 @@ describe('loadConfig', () => {
       [{ DB_STATEMENT_TIMEOUT_MS: 'x' }, /DB_STATEMENT_TIMEOUT_MS/],
       [{ DB_CONNECT_TIMEOUT_MS: '1' }, /DB_CONNECT_TIMEOUT_MS/],
       [{ DB_RETRY_LIMIT: '101' }, /DB_RETRY_LIMIT/],
+      // Trusting every address would let any client name its own; shorthand addresses Express refuses at start.
+      [{ TRUST_PROXY: 'true' }, /TRUST_PROXY must be a number of hops \(1–10\) or a comma list .*got "true"/],
+      [{ TRUST_PROXY: '*' }, /TRUST_PROXY/],
+      [{ TRUST_PROXY: '0' }, /TRUST_PROXY must be between 1 and 10/],
+      [{ TRUST_PROXY: 'loopback,10.1' }, /TRUST_PROXY .*got "10.1"/],
+      [{ TRUST_PROXY: '10.0.0.0/33' }, /TRUST_PROXY/],
     ];
     for (const [env, message] of bad) {
       let caught: unknown;

@@ -257,6 +257,29 @@ describe('brute force', () => {
     }
   });
 
+  it('counts by the client a trusted proxy names (TRUST_PROXY): one client guessing does not lock out the others', async () => {
+    const limited = await startTestApp({ AUTH_FAILURE_LIMIT: '2', AUTH_FAILURE_WINDOW_MS: '600000', TRUST_PROXY: 'loopback' });
+    try {
+      const from = (client: string, authorization: string) => limited.http.get(ACTIVITIES).set('X-Forwarded-For', client).set('Authorization', authorization);
+      for (const guess of ['guess-1', 'guess-2']) expectError(await from('203.0.113.7', basic('alice', guess)), 401, UNAUTHENTICATED);
+      expectError(await from('203.0.113.7', limited.auth('user')), 429, 'gw.api.rest.exception.TooManyRequestsException');
+      expect((await from('198.51.100.9', limited.auth('user'))).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('without TRUST_PROXY believes no X-Forwarded-For: a client cannot step around the limit by naming another address', async () => {
+    const limited = await startTestApp({ AUTH_FAILURE_LIMIT: '2', AUTH_FAILURE_WINDOW_MS: '600000' });
+    try {
+      const from = (client: string, authorization: string) => limited.http.get(ACTIVITIES).set('X-Forwarded-For', client).set('Authorization', authorization);
+      for (const guess of ['guess-1', 'guess-2']) expectError(await from('203.0.113.7', basic('alice', guess)), 401, UNAUTHENTICATED);
+      expectError(await from('198.51.100.9', limited.auth('user')), 429, 'gw.api.rest.exception.TooManyRequestsException');
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('does not count successful sign-ins', async () => {
     const limited = await startTestApp({ AUTH_FAILURE_LIMIT: '2', AUTH_FAILURE_WINDOW_MS: '600000' });
     try {
