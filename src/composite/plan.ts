@@ -8,6 +8,9 @@ import { compileSegment, compileValue, compileVarPath, TemplateError, type Rende
 
 export type Section = 'requests' | 'selections';
 
+/** The Server-Timing name of a section's entries: `req.<i>`, `sel.<i>` (and `req.more`, `sel.more`). */
+export const TIMING_PREFIX: Record<Section, string> = { requests: 'req', selections: 'sel' };
+
 export interface PlannedCall {
   section: Section;
   index: number;
@@ -148,7 +151,7 @@ function planCall(state: PlanState, section: Section, index: number, sub: SubReq
       }
     });
     return {
-      section, index, method, timingName: `${section === 'requests' ? 'req' : 'sel'}.${index}`, compiled, params,
+      section, index, method, timingName: `${TIMING_PREFIX[section]}.${index}`, compiled, params,
       query: parameters, queryRenderer: compileValue(parameters, declared),
       body, bodyRenderer: compileValue(body, declared),
       headers, headersRenderer: compileValue(headers, declared),

@@ -1,7 +1,7 @@
 // Owns the respond stage: the composite response body (200, or 400 requestFailed) and Server-Timing.
 import type { OpResult } from '../api/operation';
 import type { CompositeOutcome, Timing } from './execute';
-import type { Section } from './plan';
+import { TIMING_PREFIX, type Section } from './plan';
 
 /**
  * The most characters Server-Timing holds. With the answer's other headers that stays under 4 KiB,
@@ -14,7 +14,6 @@ export const SERVER_TIMING_MAX_CHARS = 2560;
 /** Kept free for the entry that sums the subrequests left out (`req.more`, `sel.more`). */
 const SUMMARY_ROOM = 64;
 const SEPARATOR = ', ';
-const PREFIX: Record<Section, string> = { requests: 'req', selections: 'sel' };
 
 /** Durations to the microsecond: a subrequest takes a few, and entries rounded to 0.01 ms summed to far less than their total. */
 function entryText(name: string, ms: number, desc?: string): string {
@@ -28,22 +27,25 @@ function entryText(name: string, ms: number, desc?: string): string {
  */
 function serverTiming(timings: Timing[], totalMs: number): string {
   const all: Timing[] = [...timings, { name: 'total', desc: 'Total', ms: totalMs }];
+  const texts = all.map((t) => entryText(t.name, t.ms, t.desc));
+  // The stages are always listed; the subrequests share what is left.
   let room = SERVER_TIMING_MAX_CHARS - 2 * (SUMMARY_ROOM + SEPARATOR.length);
-  for (const t of all) if (!t.call) room -= entryText(t.name, t.ms, t.desc).length + SEPARATOR.length;
+  for (let i = 0; i < all.length; i++) if (!all[i].call) room -= texts[i].length + SEPARATOR.length;
   const out: string[] = [];
   let summed: { section: Section; first: number; last: number; ms: number } | undefined;
   const closeSum = () => {
     if (!summed) return;
-    out.push(entryText(`${PREFIX[summed.section]}.more`, summed.ms, `${summed.section} ${summed.first} to ${summed.last}`));
+    out.push(entryText(`${TIMING_PREFIX[summed.section]}.more`, summed.ms, `${summed.section} ${summed.first} to ${summed.last}`));
     summed = undefined;
   };
-  for (const t of all) {
+  for (let i = 0; i < all.length; i++) {
+    const t = all[i];
+    const text = texts[i];
     if (!t.call) {
       closeSum();
-      out.push(entryText(t.name, t.ms, t.desc));
+      out.push(text);
       continue;
     }
-    const text = entryText(t.name, t.ms);
     if (text.length + SEPARATOR.length <= room) {
       out.push(text);
       room -= text.length + SEPARATOR.length;
