@@ -108,7 +108,8 @@ async function runReadme(steps: Step[], entry: string): Promise<string[]> {
           server.child.kill('SIGTERM');
           await server.exited;
         }
-        server = await startServer(entry, { ...env, DATABASE_URL: `sqlite:${path.join(dir, 'readme.db')}`, ADMIN_PASSWORD });
+        // DOTENV_CONFIG_PATH names no file, so a developer's .env cannot change what the README shows.
+        server = await startServer(entry, { ...env, DATABASE_URL: `sqlite:${path.join(dir, 'readme.db')}`, ADMIN_PASSWORD, DOTENV_CONFIG_PATH: path.join(dir, 'no.env') });
         if (server.child.exitCode !== null) throw new Error(`${where}: the server did not start: ${server.output()}`);
       } else if (step.kind === 'background') {
         const child = spawn('bash', ['-c', step.code], { cwd: ROOT, env: { ...process.env, EXAMPLE_UPSTREAM_PORT: String(upstreamPort) }, detached: true, stdio: 'ignore' });
@@ -164,11 +165,17 @@ describe('README.md', () => {
       '```sh readme-test', 'curl -si http://127.0.0.1:8080/healthz', '```',
       '```http expect', 'HTTP/1.1 200 OK', '', '{"status": "down"}', '```',
       '```sh readme-test', 'curl -s http://127.0.0.1:8080/healthz', '```',
+      '```json expect', '{"status": "ok"}', '```',
+      '```sh readme-test', 'curl -s http://127.0.0.1:8080/healthz', '```',
+      '```sh readme-test', 'curl -si http://127.0.0.1:8080/healthz', '```',
+      '```http expect', 'HTTP/1.1 503 Service Unavailable', 'Cache-Control: public', '```',
     ].join('\n');
     const problems = await runReadme(readmeSteps(doc), entry);
-    expect(problems).toHaveLength(2);
+    expect(problems).toHaveLength(3);
     expect(problems[0]).toContain('$.status: expected "down", got "ok"');
     expect(problems[1]).toContain('prints an answer the README does not show');
+    expect(problems[2]).toContain('status 200, the README shows 503');
+    expect(problems[2]).toContain('header cache-control is "no-store", the README shows "public"');
   }, 120000);
 
   test('answers are matched as a subset: members left out are not checked, arrays and values are', () => {
