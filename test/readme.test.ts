@@ -132,7 +132,10 @@ async function runReadme(steps: Step[], entry: string): Promise<string[]> {
     }
   } finally {
     bash.close();
-    for (const child of background) if (child.pid) process.kill(-child.pid, 'SIGTERM');
+    for (const child of background) {
+      // The whole process group: npm and the node process it started.
+      if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGTERM');
+    }
     if (server) {
       server.child.kill('SIGTERM');
       await server.exited;
