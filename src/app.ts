@@ -11,7 +11,7 @@ import { idCodec } from './resources/ids';
 import { compositeOperation } from './composite/operation';
 import { buildOpenApi } from './openapi/build';
 import { authenticate } from './http/authenticate';
-import { healthCheck } from './http/health';
+import { liveness, Readiness, readinessCheck } from './http/health';
 import { securityMiddleware } from './http/security';
 import { rawBody } from './http/body';
 import { errorHandler } from './http/errorHandler';
@@ -43,6 +43,7 @@ export function createApp(opts: AppOptions): App {
   ops.push(compositeOperation(() => compiled));
   compiled = compileOperations(ops);
 
+  const readiness = new Readiness(opts.knex, opts.config.database);
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -53,10 +54,11 @@ export function createApp(opts: AppOptions): App {
   // req.ip, which the failed-authentication limit counts by: the socket's address unless the proxy in
   // front is trusted to say who the client is (TRUST_PROXY).
   if (opts.config.trustProxy !== undefined) app.set('trust proxy', opts.config.trustProxy);
-  app.use(requestLog(opts.logger));
-
   app.use(securityMiddleware(opts.config));
-  app.get('/healthz', healthCheck(opts.knex));
+  // Probes come every few seconds from a balancer: mounted before the request log, never logged.
+  app.get('/healthz', liveness());
+  app.get('/readyz', readinessCheck(readiness));
+  app.use(requestLog(opts.logger));
 
   const auth = authenticate(credentialChecks(services), opts.config);
 
