@@ -19,6 +19,7 @@ import { requestLog } from './http/requestLog';
 import { notFound, operationRouter } from './http/routes';
 import { sendJson } from './http/json';
 import { errors } from './errors';
+import { attachObserver } from './observe';
 
 export interface AppOptions {
   config: Config;
@@ -44,6 +45,13 @@ export function createApp(opts: AppOptions): App {
   compiled = compileOperations(ops);
 
   const readiness = new Readiness(opts.knex, opts.config.database);
+  attachObserver(opts.knex, {
+    transaction: (_seconds, _retries, outcome) => outcome === 'committed' && readiness.wroteOk(),
+    storageFault: (code) => readiness.storageFault(code),
+    composite: () => undefined,
+    batch: () => undefined,
+    connectorStep: () => undefined,
+  });
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);

@@ -104,7 +104,9 @@ export class Readiness {
 
   /** A write committed: the storage takes writes again. */
   wroteOk(): void {
-    if (this.fault) this.fault = undefined;
+    if (!this.fault) return;
+    this.fault = undefined;
+    this.cached = undefined;
   }
 
   /** undefined when ready; otherwise why not. */
