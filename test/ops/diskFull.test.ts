@@ -7,24 +7,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { testDatabaseKind } from '../helpers/database';
+import { fill, mountTmpfs, STORAGE_MESSAGE, writeUntilRefused } from '../helpers/fullDisk';
 import { startTestApp, type TestApp } from '../helpers/testApp';
 
 const ACTIVITIES = '/rest/common/v1/activities';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function mountTmpfs(dir: string, size: string): boolean {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'composite-disk-'));
 // The file runs once, on SQLite; a PostgreSQL run has test/postgres/diskFull.test.ts.
-const mounted = testDatabaseKind() === 'sqlite' && mountTmpfs(dir, '3m');
-if (!mounted) console.warn(`diskFull.test.ts skipped: cannot mount a tmpfs at ${dir} (needs root)`);
+const onSqlite = testDatabaseKind() === 'sqlite';
+const mounted = onSqlite && mountTmpfs(dir, '3m');
+if (onSqlite && !mounted) console.warn(`diskFull.test.ts skipped: cannot mount a tmpfs at ${dir} (needs root)`);
+if (!mounted) fs.rmSync(dir, { recursive: true, force: true });
 const maybe = mounted ? describe : describe.skip;
 
 let t: TestApp;
@@ -41,28 +35,6 @@ afterAll(async () => {
   }
 });
 
-/** Writes a file until the file system refuses another byte. */
-function fill(file: string): void {
-  const fd = fs.openSync(file, 'w');
-  const chunk = Buffer.alloc(64 * 1024, 1);
-  try {
-    for (;;) fs.writeSync(fd, chunk);
-  } catch (err) {
-    expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
-  } finally {
-    fs.closeSync(fd);
-  }
-  // The last partial chunk may have left a few bytes: write them one small piece at a time.
-  const tail = fs.openSync(file, 'a');
-  try {
-    for (;;) fs.writeSync(tail, Buffer.alloc(512, 1));
-  } catch {
-    // full to the byte
-  } finally {
-    fs.closeSync(tail);
-  }
-}
-
 const create = (subject: string) => t.http.post(ACTIVITIES).set('Authorization', t.auth('user'))
   .send({ data: { attributes: { subject, description: 'x'.repeat(20000) } } });
 
@@ -73,18 +45,13 @@ maybe('SQLite on a full disk', () => {
     const filler = path.join(dir, 'filler');
     fill(filler);
 
-    // The database may still have room in pages it already holds; keep writing until it needs more.
-    let refused;
-    for (let i = 0; i < 200 && !refused; i++) {
-      const res = await create(`while full ${i}`);
-      if (res.status !== 201) refused = res;
-    }
+    const refused = await writeUntilRefused((i) => create(`while full ${i}`));
     expect(refused?.status).toBe(503);
     expect(refused?.headers['retry-after']).toBe('30');
     expect(refused?.body).toMatchObject({
       status: 503,
       errorCode: 'gw.api.rest.exception.ServiceUnavailableException',
-      userMessage: 'The database could not write: its storage is full or failing. Nothing was changed; try again later',
+      userMessage: STORAGE_MESSAGE,
     });
     expect(JSON.stringify(refused?.body)).not.toMatch(/SQLITE|insert|select/i);
 

@@ -9,19 +9,18 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { postgresUrl } from '../helpers/database';
+import { fill, mountTmpfs, STORAGE_MESSAGE, writeUntilRefused } from '../helpers/fullDisk';
 import { startTestApp, type TestApp } from '../helpers/testApp';
 
 const ACTIVITIES = '/rest/common/v1/activities';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'composite-pgdisk-'));
 const name = `composite_test_disk_${randomBytes(4).toString('hex')}`;
-let mounted = false;
-try {
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=12m', 'tmpfs', dir], { stdio: 'pipe' });
-  execFileSync('chown', ['postgres:postgres', dir]);
-  mounted = true;
-} catch {
+const mounted = mountTmpfs(dir, '12m');
+if (mounted) execFileSync('chown', ['postgres:postgres', dir]);
+else {
   console.warn(`postgres/diskFull.test.ts skipped: cannot mount a tmpfs for PostgreSQL at ${dir} (needs root and a local server)`);
 }
+if (!mounted) fs.rmSync(dir, { recursive: true, force: true });
 const maybe = mounted ? describe : describe.skip;
 
 let admin: Client;
@@ -56,23 +55,11 @@ maybe('PostgreSQL on a full disk', () => {
     const before = await create('before the disk filled');
     expect(before.status).toBe(201);
     const filler = path.join(dir, 'filler');
-    const fd = fs.openSync(filler, 'w');
-    try {
-      for (;;) fs.writeSync(fd, Buffer.alloc(8192, 1));
-    } catch (err) {
-      expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
-    } finally {
-      fs.closeSync(fd);
-    }
-
-    let refused;
-    for (let i = 0; i < 200 && !refused; i++) {
-      const res = await create(`while full ${i}`);
-      if (res.status !== 201) refused = res;
-    }
+    fill(filler);
+    const refused = await writeUntilRefused((i) => create(`while full ${i}`));
     expect(refused?.status).toBe(503);
     expect(refused?.headers['retry-after']).toBe('30');
-    expect(refused?.body.userMessage).toBe('The database could not write: its storage is full or failing. Nothing was changed; try again later');
+    expect(refused?.body.userMessage).toBe(STORAGE_MESSAGE);
     const ready = await t.http.get('/readyz');
     expect(ready.status).toBe(503);
     expect(ready.body.details[0].properties).toEqual({ check: 'storage', code: '53100' });
