@@ -16,6 +16,7 @@ import { securityMiddleware } from './http/security';
 import { rawBody } from './http/body';
 import { errorHandler } from './http/errorHandler';
 import { requestLog } from './http/requestLog';
+import { AppMetrics, countAs } from './http/metrics';
 import { notFound, operationRouter } from './http/routes';
 import { sendJson } from './http/json';
 import { errors } from './errors';
@@ -38,20 +39,16 @@ export interface App {
 const APIS: ApiName[] = ['common', 'admin', 'composite', 'connectors'];
 
 export function createApp(opts: AppOptions): App {
+  // First: the features built below find the observer by the database handle as they are built.
+  const readiness = new Readiness(opts.knex, opts.config.database);
+  const metrics = new AppMetrics(opts.knex, readiness);
+  attachObserver(opts.knex, metrics);
   const services: Services = { config: opts.config, knex: opts.knex, ids: idCodec(opts.config.idPrefix), logger: opts.logger };
   const ops: Operation[] = [...resourceOperations, ...(opts.extraOperations ? opts.extraOperations(services) : [])];
   let compiled: CompiledOp[] = [];
   ops.push(compositeOperation(() => compiled));
   compiled = compileOperations(ops);
 
-  const readiness = new Readiness(opts.knex, opts.config.database);
-  attachObserver(opts.knex, {
-    transaction: (_seconds, _retries, outcome) => outcome === 'committed' && readiness.wroteOk(),
-    storageFault: (code) => readiness.storageFault(code),
-    composite: () => undefined,
-    batch: () => undefined,
-    connectorStep: () => undefined,
-  });
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -67,8 +64,10 @@ export function createApp(opts: AppOptions): App {
   app.get('/healthz', liveness());
   app.get('/readyz', readinessCheck(readiness));
   app.use(requestLog(opts.logger));
+  app.use(metrics.middleware());
 
   const auth = authenticate(credentialChecks(services), opts.config);
+  app.get('/metrics', ...metrics.endpoint(auth, opts.config.metricsPublic));
 
   const documents = new Map<string, unknown>();
   const openapi = (api?: ApiName) => {
@@ -76,8 +75,8 @@ export function createApp(opts: AppOptions): App {
     if (!documents.has(key)) documents.set(key, buildOpenApi(ops, api));
     return documents.get(key);
   };
-  app.get('/openapi.json', auth, (_req, res) => sendJson(res, 200, openapi()));
-  app.get('/rest/:api/v1/openapi.json', auth, (req, res, next) => {
+  app.get('/openapi.json', countAs('openapi'), auth, (_req, res) => sendJson(res, 200, openapi()));
+  app.get('/rest/:api/v1/openapi.json', countAs('openapi'), auth, (req, res, next) => {
     const api = req.params.api as ApiName;
     if (!APIS.includes(api)) return next(errors.notFound(`No API named ${api}`));
     sendJson(res, 200, openapi(api));

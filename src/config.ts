@@ -29,6 +29,8 @@ export interface Config {
    */
   trustProxy: string[] | number | undefined;
   db: { poolMax: number; statementTimeoutMs: number; connectTimeoutMs: number; retryLimit: number };
+  /** GET /metrics without authentication (METRICS_PUBLIC=true); otherwise admins only. */
+  metricsPublic: boolean;
 }
 
 export class ConfigError extends Error {
@@ -44,6 +46,13 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+  return raw === 'true';
 }
 
 /** Names Express (proxy-addr) knows for groups of addresses. */
@@ -151,5 +160,6 @@ export function loadConfig(env: Env = process.env): Config {
       connectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 5000, 100, 600000),
       retryLimit: integer(env, 'DB_RETRY_LIMIT', 5, 0, 100),
     },
+    metricsPublic: boolean(env, 'METRICS_PUBLIC', false),
   });
 }

@@ -145,6 +145,15 @@ describe('processes', () => {
   });
 });
 
+describe('loadConfig: metrics and CORS', () => {
+  it('METRICS_PUBLIC is false unless set to true, and refuses anything but true or false', () => {
+    expect(loadConfig({}).metricsPublic).toBe(false);
+    expect(loadConfig({ METRICS_PUBLIC: 'true' }).metricsPublic).toBe(true);
+    expect(loadConfig({ METRICS_PUBLIC: 'false' }).metricsPublic).toBe(false);
+    for (const bad of ['yes', '1', 'TRUE']) expect(() => loadConfig({ METRICS_PUBLIC: bad })).toThrow(`METRICS_PUBLIC must be true or false, got "${bad}"`);
+  });
+});
+
 describe('GET /healthz', () => {
   it('answers 200 {"status":"ok"} without credentials once migrations are done', async () => {
     const t = await startTestApp();
