@@ -17,6 +17,7 @@ import { rawBody } from './http/body';
 import { errorHandler } from './http/errorHandler';
 import { requestLog } from './http/requestLog';
 import { AppMetrics, countAs } from './http/metrics';
+import { corsPolicy } from './http/cors';
 import { notFound, operationRouter } from './http/routes';
 import { sendJson } from './http/json';
 import { errors } from './errors';
@@ -65,6 +66,7 @@ export function createApp(opts: AppOptions): App {
   app.get('/readyz', readinessCheck(readiness));
   app.use(requestLog(opts.logger));
   app.use(metrics.middleware());
+  app.use(corsPolicy(opts.config.corsOrigins));
 
   const auth = authenticate(credentialChecks(services), opts.config);
   app.get('/metrics', ...metrics.endpoint(auth, opts.config.metricsPublic));
