@@ -11,14 +11,17 @@ import { idCodec } from './resources/ids';
 import { compositeOperation } from './composite/operation';
 import { buildOpenApi } from './openapi/build';
 import { authenticate } from './http/authenticate';
-import { healthCheck } from './http/health';
+import { liveness, Readiness, readinessCheck } from './http/health';
 import { securityMiddleware } from './http/security';
 import { rawBody } from './http/body';
 import { errorHandler } from './http/errorHandler';
 import { requestLog } from './http/requestLog';
+import { AppMetrics, countAs } from './http/metrics';
+import { corsPolicy } from './http/cors';
 import { notFound, operationRouter } from './http/routes';
 import { sendJson } from './http/json';
 import { errors } from './errors';
+import { attachObserver } from './observe';
 
 export interface AppOptions {
   config: Config;
@@ -37,6 +40,10 @@ export interface App {
 const APIS: ApiName[] = ['common', 'admin', 'composite', 'connectors'];
 
 export function createApp(opts: AppOptions): App {
+  // First: the features built below find the observer by the database handle as they are built.
+  const readiness = new Readiness(opts.knex, opts.config.database);
+  const metrics = new AppMetrics(opts.knex, readiness);
+  attachObserver(opts.knex, metrics);
   const services: Services = { config: opts.config, knex: opts.knex, ids: idCodec(opts.config.idPrefix), logger: opts.logger };
   const ops: Operation[] = [...resourceOperations, ...(opts.extraOperations ? opts.extraOperations(services) : [])];
   let compiled: CompiledOp[] = [];
@@ -53,12 +60,16 @@ export function createApp(opts: AppOptions): App {
   // req.ip, which the failed-authentication limit counts by: the socket's address unless the proxy in
   // front is trusted to say who the client is (TRUST_PROXY).
   if (opts.config.trustProxy !== undefined) app.set('trust proxy', opts.config.trustProxy);
-  app.use(requestLog(opts.logger));
-
   app.use(securityMiddleware(opts.config));
-  app.get('/healthz', healthCheck(opts.knex));
+  // Probes come every few seconds from a balancer: mounted before the request log, never logged.
+  app.get('/healthz', liveness());
+  app.get('/readyz', readinessCheck(readiness));
+  app.use(requestLog(opts.logger));
+  app.use(metrics.middleware());
+  app.use(corsPolicy(opts.config.corsOrigins));
 
   const auth = authenticate(credentialChecks(services), opts.config);
+  app.get('/metrics', ...metrics.endpoint(auth, opts.config.metricsPublic));
 
   const documents = new Map<string, unknown>();
   const openapi = (api?: ApiName) => {
@@ -66,8 +77,8 @@ export function createApp(opts: AppOptions): App {
     if (!documents.has(key)) documents.set(key, buildOpenApi(ops, api));
     return documents.get(key);
   };
-  app.get('/openapi.json', auth, (_req, res) => sendJson(res, 200, openapi()));
-  app.get('/rest/:api/v1/openapi.json', auth, (req, res, next) => {
+  app.get('/openapi.json', countAs('openapi'), auth, (_req, res) => sendJson(res, 200, openapi()));
+  app.get('/rest/:api/v1/openapi.json', countAs('openapi'), auth, (req, res, next) => {
     const api = req.params.api as ApiName;
     if (!APIS.includes(api)) return next(errors.notFound(`No API named ${api}`));
     sendJson(res, 200, openapi(api));

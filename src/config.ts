@@ -29,6 +29,10 @@ export interface Config {
    */
   trustProxy: string[] | number | undefined;
   db: { poolMax: number; statementTimeoutMs: number; connectTimeoutMs: number; retryLimit: number };
+  /** GET /metrics without authentication (METRICS_PUBLIC=true); otherwise admins only. */
+  metricsPublic: boolean;
+  /** Browser origins allowed to call the API (CORS_ORIGINS), exactly as a browser sends them. */
+  corsOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -44,6 +48,35 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+  return raw === 'true';
+}
+
+/**
+ * CORS_ORIGINS: a comma list of origins as browsers send them (`https://app.example.com`, a port
+ * when not the default). Anything else would never match a browser's Origin header, so it is refused
+ * at start rather than silently never matching; `*` and `null` are refused too.
+ */
+function corsOrigins(raw: string | undefined): string[] {
+  const items = (raw ?? '').split(',').map((i) => i.trim()).filter(Boolean);
+  for (const item of items) {
+    let origin: string | undefined;
+    try {
+      const url = new URL(item);
+      if (url.protocol === 'http:' || url.protocol === 'https:') origin = url.origin;
+    } catch {
+      // reported below
+    }
+    if (origin !== item) {
+      throw new ConfigError(`CORS_ORIGINS must be a comma list of origins like https://app.example.com (scheme, host and port only), got "${item}"`);
+    }
+  }
+  return items;
 }
 
 /** Names Express (proxy-addr) knows for groups of addresses. */
@@ -151,5 +184,7 @@ export function loadConfig(env: Env = process.env): Config {
       connectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 5000, 100, 600000),
       retryLimit: integer(env, 'DB_RETRY_LIMIT', 5, 0, 100),
     },
+    metricsPublic: boolean(env, 'METRICS_PUBLIC', false),
+    corsOrigins: corsOrigins(env.CORS_ORIGINS),
   });
 }

@@ -145,6 +145,26 @@ describe('processes', () => {
   });
 });
 
+describe('loadConfig: metrics and CORS', () => {
+  it('METRICS_PUBLIC is false unless set to true, and refuses anything but true or false', () => {
+    expect(loadConfig({}).metricsPublic).toBe(false);
+    expect(loadConfig({ METRICS_PUBLIC: 'true' }).metricsPublic).toBe(true);
+    expect(loadConfig({ METRICS_PUBLIC: 'false' }).metricsPublic).toBe(false);
+    for (const bad of ['yes', '1', 'TRUE']) expect(() => loadConfig({ METRICS_PUBLIC: bad })).toThrow(`METRICS_PUBLIC must be true or false, got "${bad}"`);
+  });
+
+  it('CORS_ORIGINS is none by default and takes a comma list of origins', () => {
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: ' https://app.example.com, http://localhost:5173 ,' }).corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+  });
+
+  it('CORS_ORIGINS refuses what a browser would never send as its Origin, naming it', () => {
+    for (const bad of ['*', 'null', 'app.example.com', 'https://app.example.com/', 'https://app.example.com/path', 'https://APP.example.com', 'https://app.example.com:443', 'ftp://app.example.com']) {
+      expect(() => loadConfig({ CORS_ORIGINS: `https://ok.example.com,${bad}` })).toThrow(`CORS_ORIGINS must be a comma list of origins like https://app.example.com (scheme, host and port only), got "${bad}"`);
+    }
+  });
+});
+
 describe('GET /healthz', () => {
   it('answers 200 {"status":"ok"} without credentials once migrations are done', async () => {
     const t = await startTestApp();

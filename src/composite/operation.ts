@@ -4,6 +4,7 @@ import type { CompiledOp } from '../api/dispatch';
 import { PathMatcher } from '../api/match';
 import { READERS, type Operation } from '../api/operation';
 import { errors } from '../errors';
+import { observerOf } from '../observe';
 import { alreadyExecuted, executeComposite } from './execute';
 import { CompositeBody } from './parse';
 import { planComposite } from './plan';
@@ -40,6 +41,7 @@ export function compositeOperation(routeTable: () => CompiledOp[]): Operation {
       }
       const body = input.body as CompositeBody;
       const plan = planComposite({ matcher, maxSubrequests: ctx.services.config.compositeMaxSubrequests }, body);
+      observerOf(ctx.services.knex).composite(plan.requests.length, plan.selections.length);
       if (transactionId !== undefined && (await alreadyExecuted(ctx.services.knex, transactionId))) throw errors.alreadyExecuted(transactionId);
       const outcome = await executeComposite(plan, { services: ctx.services, caller: ctx.caller, requestId: ctx.requestId, transactionId });
       return respond(outcome, Number(process.hrtime.bigint() - start) / 1e6, body.selections !== undefined);

@@ -6,6 +6,7 @@ import { connectorOperations } from './operations';
 import { Outbound } from './outbound';
 import { ConnectorRegistry } from './registry';
 import { ConnectorRunner } from './run';
+import { observerOf } from '../observe';
 
 export interface Connectors {
   operations: Operation[];
@@ -17,7 +18,7 @@ export function createConnectors(services: Services, env: Record<string, string 
   const { config, knex, logger } = services;
   const registry = new ConnectorRegistry({ knex, logger, file: config.connectorsRegistry, secretsFile: config.connectorSecretsFile, env });
   const outbound = new Outbound(config.connectorsAllowedHosts, config.connectorTimeoutMs);
-  const runner = new ConnectorRunner(outbound, new TokenCache(outbound), () => registry.secrets, logger);
+  const runner = new ConnectorRunner(outbound, new TokenCache(outbound), () => registry.secrets, logger, observerOf(knex));
   return {
     operations: connectorOperations(registry, runner),
     start: () => registry.start(),

@@ -7,6 +7,7 @@ import type { CompiledComposite, CompiledSimple, CompiledStep } from './compile'
 import { ConnectorFailure, type FailureSite } from './failure';
 import type { ClientCredentials, TokenCache, Token } from './oauth';
 import { OutboundNetworkError, OutboundRuleError, type Outbound } from './outbound';
+import type { Observer } from '../observe';
 import type { SecretStore } from './secrets';
 import { describeRenderError, type CompiledTemplate } from './template';
 
@@ -80,6 +81,7 @@ export class ConnectorRunner {
     private readonly tokens: TokenCache,
     private readonly secrets: () => SecretStore,
     private readonly logger: Logger,
+    private readonly observer?: Observer,
   ) {}
 
   runComposite(connector: CompiledComposite, client: ClientData): Promise<RunOutcome> {
@@ -114,6 +116,7 @@ export class ConnectorRunner {
     let last: { result: StepResult; body: Buffer } | undefined;
     for (const [index, p] of plan.entries()) {
       const stepStart = process.hrtime.bigint();
+      const connector = p.site.kind === 'step' ? 'composite' : 'simple';
       const timing: StepTiming = { name: p.step.name, index, duration_ms: 0 };
       timings.push(timing);
       try {
@@ -132,10 +135,12 @@ export class ConnectorRunner {
       } catch (err) {
         timing.duration_ms = ms(stepStart);
         const failure = outboundFailure(err, p.site);
+        this.observer?.connectorStep(connector, timing.duration_ms / 1000, failure.kind);
         this.logger.info({ connector: permalink, step: p.step.name, index, code: failure.code, status: failure.status }, 'connector step failed');
         return { ok: false, failure, timings, totalMs: ms(start) };
       }
       timing.duration_ms = ms(stepStart);
+      this.observer?.connectorStep(connector, timing.duration_ms / 1000, undefined);
     }
     const done = last as { result: StepResult; body: Buffer };
     return { ok: true, status: done.result.status, contentType: done.result.headers['content-type'] ?? 'application/octet-stream', body: done.body, timings, totalMs: ms(start) };

@@ -63,6 +63,24 @@ function isUnavailable(err: unknown, code: string | undefined): boolean {
   return (err as { name?: unknown } | null)?.name === 'KnexTimeoutError';
 }
 
+/**
+ * The storage under the database is full or failing: SQLite's SQLITE_FULL, SQLITE_IOERR_* and
+ * SQLITE_READONLY_* (the file system went read-only), PostgreSQL's class 53 (insufficient resources:
+ * 53100 disk full, 53200 out of memory…) and 58030 (I/O error). Not the client's fault and not
+ * retried here: 503 with Retry-After, and readiness reports it (see src/http/health.ts).
+ */
+export function storageFaultCode(err: unknown): string | undefined {
+  // The driver's error may sit under a queued-write failure or under the 503 it was mapped to.
+  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = dbErrorCode(e);
+    if (code === undefined) continue;
+    if (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_READONLY')) return code;
+    if (/^53\d{3}$/.test(code) && code !== '53300') return code;
+    if (code === '58030') return code;
+  }
+  return undefined;
+}
+
 export function dbErrorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
@@ -89,6 +107,12 @@ export function mapDbError(err: unknown): unknown {
     default:
       if (code === '57014') return errors.serviceUnavailable('The database statement took too long', 1);
       if (isUnavailable(err, code)) return errors.serviceUnavailable('The database is not reachable at the moment; try again', 5);
+      if (storageFaultCode(err) !== undefined) {
+        const unavailable = errors.serviceUnavailable('The database could not write: its storage is full or failing. Nothing was changed; try again later', 30);
+        // Kept (never shown) so inTransaction can tell readiness which fault it was.
+        unavailable.cause = err;
+        return unavailable;
+      }
       return err;
   }
 }

@@ -3,7 +3,8 @@
 import type { Knex } from 'knex';
 import { errors } from '../errors';
 import type { DbHandle } from './exec';
-import { isRetryable } from './errors';
+import { observerOf, type Observer } from '../observe';
+import { isRetryable, storageFaultCode } from './errors';
 import { isSqlite } from './knex';
 import { runSqliteTransaction, type DurableWork } from './sqliteTransaction';
 
@@ -27,14 +28,26 @@ export async function inTransaction<T>(knex: Knex, fn: (trx: DbHandle) => Promis
     await durable.run(knex);
     durable = undefined;
   }
+  const observer = observerOf(knex);
+  const start = performance.now();
   for (let attempt = 0; ; attempt++) {
     try {
-      if (sqlite) return await runSqliteTransaction(knex, fn, durable);
-      return await knex.transaction(fn, opts.isolationLevel ? { isolationLevel: opts.isolationLevel } : undefined);
+      const result = sqlite
+        ? await runSqliteTransaction(knex, fn, durable)
+        : await knex.transaction(fn, opts.isolationLevel ? { isolationLevel: opts.isolationLevel } : undefined);
+      observer.transaction((performance.now() - start) / 1000, attempt, 'committed');
+      return result;
     } catch (err) {
+      if (!isRetryable(err) || attempt >= opts.retries) reportFailure(observer, start, attempt, err);
       if (!isRetryable(err)) throw err;
       if (attempt >= opts.retries) throw errors.serviceUnavailable('The database was too busy to complete the request; try again', 1);
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 10 * (attempt + 1))));
     }
   }
+}
+
+function reportFailure(observer: Observer, start: number, attempt: number, err: unknown): void {
+  observer.transaction((performance.now() - start) / 1000, attempt, 'rolled_back');
+  const storage = storageFaultCode(err);
+  if (storage !== undefined) observer.storageFault(storage);
 }

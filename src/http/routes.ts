@@ -62,6 +62,8 @@ export function operationRouter(ops: CompiledOp[], services: Services) {
       return next(errors.badInput('The request path holds a malformed percent-encoding'));
     }
     req.params = params;
+    // The request's label in the metrics: the operation id, never the path with its ids.
+    res.locals.operation = hit.entry.op.operationId;
     hit.entry.handle(req, res).catch(next);
   };
 }

@@ -1,5 +1,5 @@
-// When PostgreSQL goes away under a running server, /healthz says so with 503 and API calls answer 503
-// (not 500); when it comes back, both recover without a restart.
+// When PostgreSQL goes away under a running server, /readyz says so with 503 and API calls answer 503
+// (not 500) while /healthz (the process) stays 200; when it comes back, both recover without a restart.
 import { Client } from 'pg';
 import { startTestApp, type TestApp } from '../helpers/testApp';
 import { databaseUrl } from './helpers';
@@ -21,15 +21,18 @@ afterAll(async () => {
   await t.close();
 });
 
-test('healthz and the API answer 503 while the database refuses connections, and recover after', async () => {
-  expect((await t.http.get('/healthz')).status).toBe(200);
+test('readyz and the API answer 503 while the database refuses connections, and recover after', async () => {
+  expect((await t.http.get('/readyz')).status).toBe(200);
   // Refuse new connections and cut the app's existing ones: what a database restart or failover looks like.
   await admin.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS false`);
   await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [database]);
 
-  const health = await t.http.get('/healthz');
-  expect(health.status).toBe(503);
-  expect(health.body).toEqual({ status: 'unavailable', database: 'unreachable' });
+  await new Promise((r) => setTimeout(r, 1100)); // past the cached answer
+  const ready = await t.http.get('/readyz');
+  expect(ready.status).toBe(503);
+  expect(ready.headers['retry-after']).toBe('5');
+  expect(ready.body).toMatchObject({ status: 503, userMessage: 'Not ready: The database is not reachable', details: [{ properties: { check: 'database' } }] });
+  expect((await t.http.get('/healthz')).status).toBe(200);
   const api = await t.http.get('/rest/common/v1/activities').set('Authorization', t.auth('user'));
   expect(api.status).toBe(503);
   expect(api.body.errorCode).toBe('gw.api.rest.exception.ServiceUnavailableException');
@@ -37,6 +40,7 @@ test('healthz and the API answer 503 while the database refuses connections, and
   expect(JSON.stringify(api.body)).not.toMatch(/postgres|password|ALLOW_CONNECTIONS|select/i);
 
   await admin.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`);
-  expect((await t.http.get('/healthz')).status).toBe(200);
+  await new Promise((r) => setTimeout(r, 1100));
+  expect((await t.http.get('/readyz')).status).toBe(200);
   expect((await t.http.get('/rest/common/v1/activities').set('Authorization', t.auth('user'))).status).toBe(200);
 });
