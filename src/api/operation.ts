@@ -108,6 +108,8 @@ export interface Operation {
    * any other such operation refuses a dry run with 400.
    */
   dryRun?: 'readOnly' | 'handler';
+  /** Child types its body may carry in `included` (request inclusion, which a composite refuses). */
+  includedTypes?: readonly string[];
   /** Takes the optimistic-lock checksum from the `GW-Checksum` request header. */
   checksumHeader?: boolean;
   /** Answers at once when nothing had to wait (a SQLite composite's writes), else a promise. */

@@ -16,7 +16,18 @@ const lenientAjv = addFormats(new Ajv({ allErrors: true, strict: false, removeAd
 
 const MAX_DETAILS = 20;
 
+/** `included.Note[2]` for a fault inside an included child (request inclusion), else nothing. */
+function includedChild(instancePath: string): Record<string, string> {
+  const m = /^\/included\/([^/]+)\/(\d+)/.exec(instancePath);
+  return m ? { included: `included.${m[1]}[${m[2]}]` } : {};
+}
+
 function describe(error: ErrorObject, where: string): ErrorDetail {
+  const detail = describeFault(error, where);
+  return { ...detail, properties: { ...detail.properties, ...includedChild(error.instancePath) } };
+}
+
+function describeFault(error: ErrorObject, where: string): ErrorDetail {
   const path = `${where}${error.instancePath}`;
   if (error.keyword === 'additionalProperties') {
     const name = String((error.params as { additionalProperty: string }).additionalProperty);

@@ -139,6 +139,9 @@ function planCall(state: PlanState, section: Section, index: number, sub: SubReq
     }
     const body = (sub as SubRequest).body;
     if (body !== undefined && !op.body) throw refuse(section, index, `${method.toUpperCase()} ${sub.uri} takes no body`);
+    if (op.includedTypes && typeof body === 'object' && body !== null && 'included' in body) {
+      throw refuse(section, index, 'request inclusion (included) is not allowed inside a composite', { member: 'included' });
+    }
 
     const sent = (sub as SubRequest).headers;
     const headers = sent ? Object.fromEntries(Object.entries(sent).map(([k, v]) => [k.toLowerCase(), v as string])) : NOTHING;
