@@ -26,6 +26,7 @@ export function compositeOperation(routeTable: () => CompiledOp[]): Operation {
     queryParams: [],
     body: CompositeBody,
     transactional: false,
+    dryRun: 'handler',
     responses: [
       { status: 200, description: 'Every request committed; selections ran', schema: Type.Object({ responses: Type.Array(SubResponseSchema), selections: Type.Optional(Type.Array(SubResponseSchema)) }) },
       { status: 400, description: 'Refused before running, or a subrequest failed (requestFailed) and nothing was committed' },
@@ -41,7 +42,7 @@ export function compositeOperation(routeTable: () => CompiledOp[]): Operation {
       const body = input.body as CompositeBody;
       const plan = planComposite({ matcher, maxSubrequests: ctx.services.config.compositeMaxSubrequests }, body);
       if (transactionId !== undefined && (await alreadyExecuted(ctx.services.knex, transactionId))) throw errors.alreadyExecuted(transactionId);
-      const outcome = await executeComposite(plan, { services: ctx.services, caller: ctx.caller, requestId: ctx.requestId, transactionId });
+      const outcome = await executeComposite(plan, { services: ctx.services, caller: ctx.caller, requestId: ctx.requestId, transactionId, dryRun: ctx.dryRun, unknown: ctx.unknown });
       return respond(outcome, Number(process.hrtime.bigint() - start) / 1e6, body.selections !== undefined);
     },
   };
