@@ -40,7 +40,7 @@ export function compositeOperation(routeTable: () => CompiledOp[]): Operation {
         throw errors.badInput('GW-DBTransaction-ID must be 1 to 128 characters');
       }
       const body = input.body as CompositeBody;
-      const plan = planComposite({ matcher, maxSubrequests: ctx.services.config.compositeMaxSubrequests }, body);
+      const plan = planComposite({ matcher, maxSubrequests: ctx.services.config.compositeMaxSubrequests, unknown: ctx.unknown }, body);
       if (transactionId !== undefined && (await alreadyExecuted(ctx.services.knex, transactionId))) throw errors.alreadyExecuted(transactionId);
       const outcome = await executeComposite(plan, { services: ctx.services, caller: ctx.caller, requestId: ctx.requestId, transactionId, dryRun: ctx.dryRun, unknown: ctx.unknown });
       return respond(outcome, Number(process.hrtime.bigint() - start) / 1e6, body.selections !== undefined);
