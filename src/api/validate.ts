@@ -8,11 +8,11 @@ import { errors, type ErrorDetail } from '../errors';
 import type { Operation } from './operation';
 import { REJECT_UNKNOWN, type UnknownElements } from './requestOptions';
 
-const bodyAjv = addFormats(new Ajv({ allErrors: true, strict: false }));
+const bodyAjv = addFormats(new Ajv({ allErrors: true, strict: false, discriminator: true }));
 /** Query strings arrive as text: coerce to the schema's types and wrap a single value into an array. */
 const queryAjv = addFormats(new Ajv({ allErrors: true, strict: false, coerceTypes: 'array' }));
 /** The same body schemas, removing members where `additionalProperties: false` would refuse them. */
-const lenientAjv = addFormats(new Ajv({ allErrors: true, strict: false, removeAdditional: true }));
+const lenientAjv = addFormats(new Ajv({ allErrors: true, strict: false, discriminator: true, removeAdditional: true }));
 
 const MAX_DETAILS = 20;
 

@@ -50,7 +50,10 @@ function childSchema(child: IncludableChild, method: RootMethod): TSchema {
 export function includedRequestSchema(children: readonly IncludableChild[], rootMethod: RootMethod): TSchema {
   const props: Record<string, TSchema> = {};
   for (const child of children) {
-    const item = rootMethod === 'post' ? childSchema(child, 'post') : Type.Union([childSchema(child, 'post'), childSchema(child, 'patch')]);
+    // oneOf with a discriminator: a validator looks only at the branch `method` names, so dropping
+    // unknown members (GW-UnknownPropertyHandling) never strips a member the other branch lacks.
+    const item = rootMethod === 'post' ? childSchema(child, 'post')
+      : Type.Unsafe<ChildRequest>({ oneOf: [childSchema(child, 'post'), childSchema(child, 'patch')], discriminator: { propertyName: 'method' } });
     props[child.type] = Type.Optional(Type.Array(item, { maxItems: MAX_CHILDREN }));
   }
   return Type.Object(props, { additionalProperties: false, description: 'Related children written in the same transaction; "this" in a uri stands for the root\'s id' });

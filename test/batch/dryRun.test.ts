@@ -46,6 +46,15 @@ test('a single POST, PATCH and DELETE answer as usual, echo the header, and chan
   expect(await t.knex('activities').where({ subject: 'Committed' })).toHaveLength(1);
 });
 
+test('an operation that cannot roll back refuses a dry run; a read runs and echoes it', async () => {
+  const sync = await unchangedBy(() => t.http.post('/rest/admin/v1/connectors/sync').set('Authorization', t.auth('admin')).set(DRY));
+  expectError(sync, 400);
+  expect(sync.body.details[0].properties).toEqual({ header: 'GW-DoNotCommit', operationId: 'syncConnectors' });
+  const read = await t.http.get(ACTIVITIES).set('Authorization', t.auth('reader')).set(DRY);
+  expect(read.status).toBe(200);
+  expect(read.headers['gw-donotcommit']).toBe('true');
+});
+
 test('a bad GW-DoNotCommit value is a 400 naming the header', async () => {
   const res = await unchangedBy(() => t.http.post(ACTIVITIES).set('Authorization', t.auth('user')).set('GW-DoNotCommit', 'yes').send({ data: { attributes: { subject: 'x' } } }));
   expectError(res, 400);
