@@ -9,6 +9,7 @@ import { credentialChecks } from './auth/checks';
 import { resourceOperations } from './resources';
 import { idCodec } from './resources/ids';
 import { compositeOperation } from './composite/operation';
+import { batchOperations } from './batch/operation';
 import { buildOpenApi } from './openapi/build';
 import { authenticate } from './http/authenticate';
 import { liveness, Readiness, readinessCheck } from './http/health';
@@ -47,7 +48,7 @@ export function createApp(opts: AppOptions): App {
   const services: Services = { config: opts.config, knex: opts.knex, ids: idCodec(opts.config.idPrefix), logger: opts.logger };
   const ops: Operation[] = [...resourceOperations, ...(opts.extraOperations ? opts.extraOperations(services) : [])];
   let compiled: CompiledOp[] = [];
-  ops.push(compositeOperation(() => compiled));
+  ops.push(compositeOperation(() => compiled), ...batchOperations(() => compiled));
   compiled = compileOperations(ops);
 
   const app = express();

@@ -11,6 +11,7 @@ export interface Config {
   port: number;
   database: DatabaseConfig;
   compositeMaxSubrequests: number;
+  batchMaxSubrequests: number;
   adminUsername: string;
   adminPassword: string | undefined;
   idPrefix: string;
@@ -159,6 +160,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, 'PORT', 8080, 0, 65535),
     database: parseDatabaseUrl(env.DATABASE_URL || 'sqlite:./data/composite.db'),
     compositeMaxSubrequests: integer(env, 'COMPOSITE_MAX_SUBREQUESTS', 100, 1, 10000),
+    batchMaxSubrequests: integer(env, 'BATCH_MAX_SUBREQUESTS', 100, 1, 10000),
     adminUsername,
     adminPassword,
     idPrefix,

@@ -5,6 +5,7 @@ import { mapDbError } from '../db/errors';
 import { checkBody, checkQuery, compileValidators, type Validators } from './validate';
 import type { Caller, Operation, OpContext, OpInput, OpResult } from './operation';
 import type { MaybePromise } from './maybePromise';
+import type { UnknownElements } from './requestOptions';
 
 export interface CompiledOp {
   op: Operation;
@@ -40,16 +41,19 @@ export interface RawInput {
 }
 
 /** Validates the raw input of an already-authorised call. The query object is coerced in place. */
-export function validateInput(c: CompiledOp, raw: RawInput): OpInput {
-  const query = checkQuery(c.validators, raw.query);
-  const body = c.op.rawBody ? undefined : checkBody(c.op, c.validators, raw.body);
+export function validateInput(c: CompiledOp, raw: RawInput, unknown?: UnknownElements): OpInput {
+  for (const name of Object.keys(raw.params)) {
+    if (raw.params[name] === 'this') throw errors.badInput('"this" stands for the root\'s id only in the uri of an included child', [{ message: '"this" outside request inclusion', properties: { parameter: name } }]);
+  }
+  const query = checkQuery(c.validators, raw.query, unknown);
+  const body = c.op.rawBody ? undefined : checkBody(c.op, c.validators, raw.body, unknown);
   return { params: raw.params, query, body, headers: raw.headers, rawBody: raw.rawBody };
 }
 
 /** The handler's result: at once when it had nothing to wait for, else a promise. */
 export function invoke(c: CompiledOp, ctx: OpContext, raw: RawInput): MaybePromise<OpResult> {
   authorize(c.op, ctx.caller);
-  const input = validateInput(c, raw);
+  const input = validateInput(c, raw, ctx.unknown);
   let result: MaybePromise<OpResult>;
   try {
     result = c.op.handler(ctx, input);

@@ -7,6 +7,7 @@ import type { Config } from '../config';
 import type { DbHandle } from '../db/exec';
 import type { IdReservations } from '../db/ids';
 import type { MaybePromise } from './maybePromise';
+import type { UnknownElements } from './requestOptions';
 import type { IdCodec } from '../resources/ids';
 
 export type Role = 'admin' | 'user' | 'reader';
@@ -60,6 +61,10 @@ export interface OpContext {
   /** True inside a composite's `requests`: fields set at commit are left out of the response. */
   inComposite: boolean;
   requestId: string;
+  /** GW-DoNotCommit: an operation that honours it itself (composite, batch) rolls its work back. */
+  dryRun?: boolean;
+  /** How unknown body members and query parameters are treated (default: refused). */
+  unknown?: UnknownElements;
 }
 
 export interface OpResult {
@@ -97,6 +102,14 @@ export interface Operation {
   transactional: boolean;
   /** Sequence of the resource this operation creates; composites reserve such ids before their transaction. */
   creates?: string;
+  /**
+   * How an operation that is not `transactional` honours GW-DoNotCommit: `readOnly` (it changes
+   * nothing) or `handler` (it rolls back its own work, reading `OpContext.dryRun`). GETs are readOnly;
+   * any other such operation refuses a dry run with 400.
+   */
+  dryRun?: 'readOnly' | 'handler';
+  /** Child types its body may carry in `included` (request inclusion, which a composite refuses). */
+  includedTypes?: readonly string[];
   /** Takes the optimistic-lock checksum from the `GW-Checksum` request header. */
   checksumHeader?: boolean;
   /** Answers at once when nothing had to wait (a SQLite composite's writes), else a promise. */

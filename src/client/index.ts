@@ -1,8 +1,10 @@
-// Owns the TypeScript client of the server: connectors (simple and composite) and the composite API,
-// over the standard fetch API so it runs in Node 18+ and in browsers alike.
+// Owns the TypeScript client of the server: connectors (simple and composite), the composite API and
+// batch requests, over the standard fetch API so it runs in Node 18+ and in browsers alike.
 import { ConnectorBoundaryError, errorFor } from './errors';
 // Type-only imports: erased from the compiled client, so it stays free of server code.
 import type { CompositeBody, SubRequest, SubSelection } from '../composite/parse';
+import type { BatchBody, BatchEntry, BatchSubRequest } from '../batch/schema';
+import type { UnknownMode } from '../api/requestOptions';
 import type { ActivityAttributes } from '../resources/activities/schema';
 import type { NoteAttributes } from '../resources/notes/schema';
 import type { UserAttributes } from '../resources/users/schema';
@@ -42,6 +44,39 @@ export type { ActivityAttributes, NoteAttributes, UserAttributes };
 export interface CompositeResponse {
   responses: unknown[];
   selections?: unknown[];
+}
+
+/** The batch body and answer, typed from the same schemas the server validates and documents. */
+export type BatchRequest = BatchBody;
+export type BatchSubrequest = BatchSubRequest;
+export interface BatchResponse {
+  responses: BatchEntry[];
+}
+export type { UnknownMode };
+
+/** Request headers that change how a call is handled (SPEC §8). */
+export interface HandlingOptions {
+  /** GW-DoNotCommit: run and answer as usual, then roll back. */
+  dryRun?: boolean;
+  /** GW-UnknownPropertyHandling (default reject). */
+  unknownProperties?: UnknownMode;
+  /** GW-UnknownQueryParamHandling (default reject). */
+  unknownQueryParams?: UnknownMode;
+}
+
+export interface BatchRunOptions extends HandlingOptions {
+  /** Which API's batch endpoint: `common` (default) or `admin`; subrequest paths are relative to it. */
+  api?: 'common' | 'admin';
+  /** Which response headers each entry shows: `all` (default), `none`, or these names. */
+  includeResponseHeaders?: 'all' | 'none' | readonly string[];
+}
+
+function handlingHeaders(opts: HandlingOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (opts.dryRun !== undefined) headers['GW-DoNotCommit'] = String(opts.dryRun);
+  if (opts.unknownProperties) headers['GW-UnknownPropertyHandling'] = opts.unknownProperties;
+  if (opts.unknownQueryParams) headers['GW-UnknownQueryParamHandling'] = opts.unknownQueryParams;
+  return headers;
 }
 
 function base64(text: string): string {
@@ -105,9 +140,21 @@ export class CompositeApiClient {
 
   readonly composite = {
     /** POST /rest/composite/v1/composite; a failed composite (400 requestFailed) rejects with the body on the error. */
-    run: (request: CompositeRequest, opts: { transactionId?: string } = {}): Promise<CompositeResponse> => {
+    run: (request: CompositeRequest, opts: { transactionId?: string } & HandlingOptions = {}): Promise<CompositeResponse> => {
       const headers: Record<string, string> = opts.transactionId ? { 'GW-DBTransaction-ID': opts.transactionId } : {};
-      return this.send('POST', '/rest/composite/v1/composite', request, headers) as Promise<CompositeResponse>;
+      return this.send('POST', '/rest/composite/v1/composite', request, { ...headers, ...handlingHeaders(opts) }) as Promise<CompositeResponse>;
+    },
+  };
+
+  readonly batch = {
+    /**
+     * POST /rest/<api>/v1/batch: the subrequests run one after another, each as if sent alone; a
+     * failed one is an entry with its own status (the promise rejects only when the batch is refused).
+     */
+    run: (request: BatchRequest, opts: BatchRunOptions = {}): Promise<BatchResponse> => {
+      const shown = opts.includeResponseHeaders;
+      const query = shown === undefined ? undefined : { includeResponseHeaders: typeof shown === 'string' ? shown : shown.join(',') };
+      return this.send('POST', `/rest/${opts.api ?? 'common'}/v1/batch${queryString(query)}`, request, handlingHeaders(opts)) as Promise<BatchResponse>;
     },
   };
 

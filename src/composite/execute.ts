@@ -3,6 +3,7 @@
 import type { Knex } from 'knex';
 import { invoke, type RawInput } from '../api/dispatch';
 import type { Caller, OpContext, OpResult, Services } from '../api/operation';
+import type { UnknownElements } from '../api/requestOptions';
 import { compileOnce, execute, flushWrites, queryFirst, writeBehind, type DbHandle } from '../db/exec';
 import { nowIso } from '../db/dialect';
 import { BatchedWriteFailed, dbErrorCode, mapDbError, QueuedWriteFailed } from '../db/errors';
@@ -36,6 +37,17 @@ export interface ExecuteContext {
   caller: Caller;
   requestId: string;
   transactionId?: string;
+  /** GW-DoNotCommit: the requests run, then the selections inside the same transaction, then it rolls back. */
+  dryRun?: boolean;
+  /** The composite request's handling of unknown members and parameters, for every subrequest. */
+  unknown?: UnknownElements;
+}
+
+/** Thrown out of a dry run's transaction, after its selections ran, to roll it back. */
+class DryRunDone extends Error {
+  constructor(readonly selections: SubResponse[]) {
+    super('dry run rolled back');
+  }
 }
 
 /** Raised inside the transaction to roll it back while keeping what the client must be told. */
@@ -125,8 +137,9 @@ export async function alreadyExecuted(knex: Knex, id: string): Promise<boolean> 
   return (await queryFirst(knex, sql, [id])) !== undefined;
 }
 
-async function runSelections(plan: CompositePlan, x: ExecuteContext, vars: Vars, timings: Timing[]): Promise<SubResponse[]> {
-  const ctx: OpContext = { db: x.services.knex, caller: x.caller, services: x.services, reservations: new IdReservations(), inComposite: false, requestId: x.requestId };
+/** The selections, against committed data (`db` is the pool) or, in a dry run, the transaction's. */
+async function runSelections(plan: CompositePlan, x: ExecuteContext, vars: Vars, timings: Timing[], db: DbHandle = x.services.knex): Promise<SubResponse[]> {
+  const ctx: OpContext = { db, caller: x.caller, services: x.services, reservations: new IdReservations(), inComposite: false, requestId: x.requestId, unknown: x.unknown };
   const out: SubResponse[] = [];
   for (const call of plan.selections) {
     const start = performance.now();
@@ -163,7 +176,7 @@ async function runRequests(plan: CompositePlan, x: ExecuteContext, s: RequestsSt
     s.vars.clear();
     s.timings.length = 0;
     if (x.transactionId !== undefined) await recordTransactionId(trx, x.transactionId);
-    const ctx: OpContext = { db: trx, caller: x.caller, services: x.services, reservations: s.reservations, inComposite: true, requestId: x.requestId };
+    const ctx: OpContext = { db: trx, caller: x.caller, services: x.services, reservations: s.reservations, inComposite: true, requestId: x.requestId, unknown: x.unknown };
     for (const call of plan.requests) {
       const start = performance.now();
       if (queueInserts) writeBehind(trx, call.index);
@@ -184,13 +197,16 @@ async function runRequests(plan: CompositePlan, x: ExecuteContext, s: RequestsSt
       throw queuedFailure(err);
     }
     s.timings.push({ name: 'writes', desc: 'Queued inserts', ms: since(writesStart) });
+    if (x.dryRun) throw new DryRunDone(await runSelections(plan, x, s.vars, s.timings, trx));
     // The commit happens when this function returns.
     commitStart = performance.now();
   }, {
     retries: config.db.retryLimit,
     isolationLevel: 'read committed',
     // The ids the composite will show are reserved for good even if it fails: never reused.
-    durable: { run: (h) => s.reservations.reserve(h, plan.creates), keep: (h) => s.reservations.keep(h) },
+    // A dry run keeps nothing: on SQLite the counter rolls back with the rest, so every table is as it
+    // was, and the ids its answer showed may be handed out again (nothing with them was committed).
+    durable: { run: (h) => s.reservations.reserve(h, plan.creates), keep: (h) => (x.dryRun ? Promise.resolve() : s.reservations.keep(h)) },
   });
   s.timings.push({ name: 'commit', desc: 'Commit', ms: since(commitStart) });
 }
@@ -208,6 +224,7 @@ export async function executeComposite(plan: CompositePlan, x: ExecuteContext): 
         await runRequests(plan, x, s, false);
       }
     } catch (err) {
+      if (err instanceof DryRunDone) return { ok: true, responses: s.responses, selections: err.selections, timings: s.timings };
       if (!(err instanceof SubrequestFailed)) throw err;
       // An insert that ran late fails an earlier subrequest than the last one processed.
       s.timings.length = Math.min(s.timings.length, err.index + 1);

@@ -27,6 +27,7 @@ export function compositeOperation(routeTable: () => CompiledOp[]): Operation {
     queryParams: [],
     body: CompositeBody,
     transactional: false,
+    dryRun: 'handler',
     responses: [
       { status: 200, description: 'Every request committed; selections ran', schema: Type.Object({ responses: Type.Array(SubResponseSchema), selections: Type.Optional(Type.Array(SubResponseSchema)) }) },
       { status: 400, description: 'Refused before running, or a subrequest failed (requestFailed) and nothing was committed' },
@@ -40,10 +41,10 @@ export function compositeOperation(routeTable: () => CompiledOp[]): Operation {
         throw errors.badInput('GW-DBTransaction-ID must be 1 to 128 characters');
       }
       const body = input.body as CompositeBody;
-      const plan = planComposite({ matcher, maxSubrequests: ctx.services.config.compositeMaxSubrequests }, body);
+      const plan = planComposite({ matcher, maxSubrequests: ctx.services.config.compositeMaxSubrequests, unknown: ctx.unknown }, body);
       observerOf(ctx.services.knex).composite(plan.requests.length, plan.selections.length);
       if (transactionId !== undefined && (await alreadyExecuted(ctx.services.knex, transactionId))) throw errors.alreadyExecuted(transactionId);
-      const outcome = await executeComposite(plan, { services: ctx.services, caller: ctx.caller, requestId: ctx.requestId, transactionId });
+      const outcome = await executeComposite(plan, { services: ctx.services, caller: ctx.caller, requestId: ctx.requestId, transactionId, dryRun: ctx.dryRun, unknown: ctx.unknown });
       return respond(outcome, Number(process.hrtime.bigint() - start) / 1e6, body.selections !== undefined);
     },
   };

@@ -2,6 +2,8 @@
 // any transaction begins. Pure: it reads the route table and the parsed body, and returns a plan or a 400.
 import type { CompiledOp } from '../api/dispatch';
 import type { PathMatch, PathMatcher } from '../api/match';
+import type { Operation } from '../api/operation';
+import type { UnknownElements } from '../api/requestOptions';
 import { errors, type ApiError } from '../errors';
 import type { CompositeBody, SubRequest, SubSelection } from './parse';
 import { compileSegment, compileValue, compileVarPath, TemplateError, type Renderer } from './vars';
@@ -75,6 +77,8 @@ function lookupUri(matcher: PathMatcher<CompiledOp>, uri: string): UriLookup {
 export interface PlanContext {
   matcher: PathMatcher<CompiledOp>;
   maxSubrequests: number;
+  /** The composite request's GW-UnknownQueryParamHandling: parameters no operation defines may be dropped. */
+  unknown?: UnknownElements;
 }
 
 /** Where a subrequest goes: the operation and its path parameters compiled. */
@@ -95,6 +99,7 @@ interface PlanState {
    * uses stay declared from then on. */
   targets: Map<string, Target>;
   declared: (name: string) => boolean;
+  unknown?: UnknownElements;
 }
 
 function targetOf(state: PlanState, section: Section, index: number, method: string, uri: string): Target {
@@ -120,6 +125,19 @@ function resolveTarget(state: PlanState, section: Section, index: number, method
   return { compiled: match.entry, params };
 }
 
+/**
+ * The parameters without those the operation does not define at all, when the composite request
+ * asks to drop them (GW-UnknownQueryParamHandling: log or ignore). A defined parameter that is not
+ * allowed here is still refused.
+ */
+function withoutUnknownParams(state: PlanState, op: Operation, parameters: Record<string, unknown>): Record<string, unknown> {
+  if (!state.unknown || state.unknown.queryParams === 'reject' || op.anyQueryParams) return parameters;
+  const unknown = Object.keys(parameters).filter((name) => !op.queryParams.some((p) => p.name === name));
+  if (unknown.length === 0) return parameters;
+  state.unknown.drop('queryParams', unknown);
+  return Object.fromEntries(Object.entries(parameters).filter(([name]) => !unknown.includes(name)));
+}
+
 function planCall(state: PlanState, section: Section, index: number, sub: SubRequest | SubSelection): PlannedCall {
   const declared = state.declared;
   const method = (sub.method ?? 'get').toLowerCase();
@@ -130,7 +148,7 @@ function planCall(state: PlanState, section: Section, index: number, sub: SubReq
   try {
     const { compiled, params } = targetOf(state, section, index, method, sub.uri);
     const op = compiled.op;
-    const parameters = sub.parameters ?? NOTHING;
+    const parameters = withoutUnknownParams(state, op, sub.parameters ?? NOTHING);
     for (const name of Object.keys(parameters)) {
       const def = op.queryParams.find((p) => p.name === name);
       if (!def || !def.allowForComposite || (section === 'requests' && name !== 'fields')) {
@@ -139,6 +157,9 @@ function planCall(state: PlanState, section: Section, index: number, sub: SubReq
     }
     const body = (sub as SubRequest).body;
     if (body !== undefined && !op.body) throw refuse(section, index, `${method.toUpperCase()} ${sub.uri} takes no body`);
+    if (op.includedTypes && typeof body === 'object' && body !== null && 'included' in body) {
+      throw refuse(section, index, 'request inclusion (included) is not allowed inside a composite', { member: 'included' });
+    }
 
     const sent = (sub as SubRequest).headers;
     const headers = sent ? Object.fromEntries(Object.entries(sent).map(([k, v]) => [k.toLowerCase(), v as string])) : NOTHING;
@@ -173,7 +194,7 @@ export function planComposite(ctx: PlanContext, body: CompositeBody): CompositeP
     ]);
   }
   const declared = new Set<string>();
-  const state: PlanState = { matcher: ctx.matcher, targets: new Map(), declared: (name) => declared.has(name) };
+  const state: PlanState = { matcher: ctx.matcher, targets: new Map(), declared: (name) => declared.has(name), unknown: ctx.unknown };
   const plan: CompositePlan = { requests: [], selections: [], creates: new Map() };
   requests.forEach((sub, i) => {
     const call = planCall(state, 'requests', i, sub);

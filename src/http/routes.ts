@@ -1,11 +1,12 @@
 // Owns routing requests to the route table's operations, plus 404/405 for the rest.
 import type { NextFunction, Request, Response } from 'express';
-import { invoke, type CompiledOp } from '../api/dispatch';
+import type { CompiledOp } from '../api/dispatch';
 import { PathMatcher } from '../api/match';
-import type { OpContext, OpResult, Services } from '../api/operation';
-import { IdReservations } from '../db/ids';
-import { inTransaction } from '../db/transaction';
+import type { OpResult, Services } from '../api/operation';
+import { requestOptions } from '../api/requestOptions';
+import { runAlone } from '../api/runAlone';
 import { errors } from '../errors';
+import { resolveOperation, type Resolved } from '../api/resolve';
 import { bodyBuffer, jsonBody } from './body';
 import { sendJson } from './json';
 
@@ -30,11 +31,12 @@ function handlerFor(c: CompiledOp, services: Services) {
       headers: req.headers as Record<string, string | undefined>,
       rawBody: c.op.rawBody ? bodyBuffer(req) ?? Buffer.alloc(0) : undefined,
     };
-    const ctx = (db: OpContext['db']): OpContext => ({ db, caller, services, reservations: new IdReservations(), inComposite: false, requestId: req.id });
-    const result = c.op.transactional
-      ? await inTransaction(services.knex, async (trx) => invoke(c, ctx(trx), raw), { retries: services.config.db.retryLimit })
-      : await invoke(c, ctx(services.knex), raw);
-    sendResult(res, result);
+    const { dryRun, unknown } = requestOptions(req.headers);
+    try {
+      sendResult(res, await runAlone(c, services, caller, raw, req.id, { dryRun, unknown }));
+    } finally {
+      unknown.flush(services.logger, req.id);
+    }
   };
 }
 
@@ -47,21 +49,13 @@ function handlerFor(c: CompiledOp, services: Services) {
 export function operationRouter(ops: CompiledOp[], services: Services) {
   const matcher = new PathMatcher(ops.map((c) => ({ op: c.op, handle: handlerFor(c, services) })));
   return (req: Request, res: Response, next: NextFunction) => {
-    const found = matcher.match(req.path);
-    const method = req.method === 'HEAD' ? 'get' : req.method.toLowerCase();
-    const hit = found.find((m) => m.entry.op.method === method);
-    if (!hit) {
-      const where = `${req.baseUrl}${req.path}`;
-      if (found.length === 0) return next(errors.notFound(`No resource at ${where}`));
-      return next(errors.methodNotAllowed(req.method, where, [...new Set(found.map((m) => m.entry.op.method.toUpperCase()))]));
-    }
-    const params: Record<string, string> = {};
+    let hit: Resolved<{ op: CompiledOp['op']; handle: ReturnType<typeof handlerFor> }>;
     try {
-      for (const name of Object.keys(hit.params)) params[name] = decodeURIComponent(hit.params[name]);
-    } catch {
-      return next(errors.badInput('The request path holds a malformed percent-encoding'));
+      hit = resolveOperation(matcher, req.method, req.path, `${req.baseUrl}${req.path}`);
+    } catch (err) {
+      return next(err);
     }
-    req.params = params;
+    req.params = hit.params;
     // The request's label in the metrics: the operation id, never the path with its ids.
     res.locals.operation = hit.entry.op.operationId;
     hit.entry.handle(req, res).catch(next);

@@ -15,6 +15,30 @@ function plain<T>(schema: T): T {
   return JSON.parse(JSON.stringify(schema)) as T;
 }
 
+/** The request headers that change how a call is handled (SPEC §8), defined once and referred to. */
+const HANDLING_HEADERS: Record<string, ParameterObject> = {
+  DoNotCommit: {
+    name: 'GW-DoNotCommit', in: 'header', required: false, schema: { type: 'string', enum: ['true', 'false'] },
+    description: 'Dry run: run everything and answer as usual, then roll back; the answer echoes the header',
+  },
+  UnknownPropertyHandling: {
+    name: 'GW-UnknownPropertyHandling', in: 'header', required: false, schema: { type: 'string', enum: ['reject', 'log', 'ignore'] },
+    description: 'Body members the schema does not define: refused with 400 (reject, the default), dropped and logged (log), or dropped (ignore)',
+  },
+  UnknownQueryParamHandling: {
+    name: 'GW-UnknownQueryParamHandling', in: 'header', required: false, schema: { type: 'string', enum: ['reject', 'log', 'ignore'] },
+    description: 'Query parameters the operation does not define: refused with 400 (reject, the default), dropped and logged (log), or dropped (ignore)',
+  },
+};
+
+function handlingHeaders(op: Operation): Array<{ $ref: string }> {
+  const names: string[] = [];
+  if (op.transactional || op.dryRun === 'handler') names.push('DoNotCommit');
+  if (op.body) names.push('UnknownPropertyHandling');
+  if (!op.anyQueryParams) names.push('UnknownQueryParamHandling');
+  return names.map((name) => ({ $ref: `#/components/parameters/${name}` }));
+}
+
 function operationObject(op: Operation): OperationObject {
   const pathParams: ParameterObject[] = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
     name: m[1], in: 'path', required: true, schema: { type: 'string' }, description: `Public id (${m[1]})`,
@@ -38,7 +62,7 @@ function operationObject(op: Operation): OperationObject {
     operationId: op.operationId,
     summary: op.summary,
     tags: [op.tag],
-    parameters: [...pathParams, ...queryParams, ...headerParams],
+    parameters: [...pathParams, ...queryParams, ...headerParams, ...handlingHeaders(op)],
     ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: plain(op.body) } } } } : {}),
     ...(op.rawBody ? { requestBody: { required: false, content: { '*/*': { schema: {} } } } } : {}),
     responses,
@@ -66,6 +90,9 @@ export function buildOpenApi(ops: Operation[], api?: ApiName): OpenAPIObject {
     .addVersion('1.0.0')
     .addDescription('Operations flagged `x-gw-allowForCompositeApi: true` (and query parameters flagged the same way) may be used inside POST /rest/composite/v1/composite.')
     .addSchema('Error', ERROR_SCHEMA)
+    .addParameter('DoNotCommit', HANDLING_HEADERS.DoNotCommit)
+    .addParameter('UnknownPropertyHandling', HANDLING_HEADERS.UnknownPropertyHandling)
+    .addParameter('UnknownQueryParamHandling', HANDLING_HEADERS.UnknownQueryParamHandling)
     .addSecurityScheme('basic', { type: 'http', scheme: 'basic' })
     .addSecurityScheme('bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   const doc = builder.getSpec();

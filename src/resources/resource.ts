@@ -140,13 +140,14 @@ export function attributesSchema(res: ResourceDef, mode: 'create' | 'update'): T
 }
 
 /** The request envelope `{"data": {"attributes": {…}, "checksum"?: "…"}}`. */
-export function envelopeSchema(attributes: TObject, name: string): TObject {
+export function envelopeSchema(attributes: TObject, name: string, extra: Record<string, TSchema> = {}): TObject {
   return Type.Object(
     {
       data: Type.Object(
         { attributes, checksum: Type.Optional(Type.String({ maxLength: 32 })) },
         { additionalProperties: false },
       ),
+      ...extra,
     },
     { additionalProperties: false, title: name },
   );
@@ -166,8 +167,8 @@ export function readSchema(res: ResourceDef): TObject {
   });
 }
 
-export function singleResponseSchema(res: ResourceDef): TObject {
-  return Type.Object({ data: readSchema(res) });
+export function singleResponseSchema(res: ResourceDef, extra: Record<string, TSchema> = {}): TObject {
+  return Type.Object({ data: readSchema(res), ...extra });
 }
 
 export function collectionResponseSchema(res: ResourceDef): TObject {

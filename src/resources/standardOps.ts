@@ -11,6 +11,7 @@ import {
   attributesSchema, collectionResponseSchema, envelopeSchema, parseFieldSelection, singleResponseSchema,
   type FieldSelection, type ResourceDef, type Row,
 } from './resource';
+import { inclusionParts, withIncluded, type IncludableChild, type Included } from './inclusion';
 import { attributeColumns, checkChecksum, createdResult, deleteRow, insertRow, itemResult, requireRow, rowResult, updateRow } from './items';
 
 interface Common {
@@ -30,6 +31,7 @@ const ERRORS_4XX = [
 
 export interface Envelope {
   data: { attributes: Record<string, unknown>; checksum?: string };
+  included?: Included;
 }
 
 /** The `fields` selection of a single-item call; a bad one is a 400 before anything is written. */
@@ -68,23 +70,29 @@ export function createOp(o: Common & {
   /** Column values used when the client does not send the attribute. */
   defaults?: Record<string, unknown>;
   body?: TObject;
+  /** Children the body may carry in `included`, written in the same transaction. */
+  includes?: readonly IncludableChild[];
 }): Operation {
+  const inclusion = inclusionParts(o.includes, 'post');
   return {
     ...o, method: 'post', allowForComposite: true, queryParams: [{ ...SINGLE_PARAMS[0] }], transactional: true,
-    creates: o.res.sequence,
-    body: o.body ?? envelopeSchema(attributesSchema(o.res, 'create'), `${o.res.type}Create`),
-    responses: [{ status: 201, description: `The new ${o.res.type}`, schema: singleResponseSchema(o.res) }, ...ERRORS_4XX],
+    creates: o.res.sequence, includedTypes: inclusion.types,
+    body: o.body ?? envelopeSchema(attributesSchema(o.res, 'create'), `${o.res.type}Create`, inclusion.request),
+    responses: [{ status: 201, description: `The new ${o.res.type}`, schema: singleResponseSchema(o.res, inclusion.response) }, ...ERRORS_4XX],
     // Nothing here waits unless it must (a reference to look up, a password to hash, PostgreSQL):
     // on SQLite a composite's creates run from first to last without a turn of the event loop.
     handler(ctx, input) {
       const selection = selectionOf(o.res, input);
-      const { attributes } = (input.body as Envelope).data;
+      const { data: { attributes }, included } = input.body as Envelope;
       return thenOrNow(attributeColumns(ctx, o.res, attributes), (fromAttributes) =>
         thenOrNow(o.columns?.(ctx, attributes, input), (own) => {
           // Defaults, then the attributes sent, then the resource's own columns: later ones win. (Object
           // spread here cost about a tenth of a composite's time on Node 20; Object.assign does not.)
           const columns: Row = Object.assign({}, o.defaults, fromAttributes, own);
-          return thenOrNow(insertRow(ctx, o.res, columns), (inserted) => createdResult(ctx, o.res, inserted, selection));
+          return thenOrNow(insertRow(ctx, o.res, columns), (inserted) => {
+            const created = createdResult(ctx, o.res, inserted, selection);
+            return included && o.includes ? withIncluded(ctx, o.includes, included, Number(inserted.id), created) : created;
+          });
         }));
     },
   };
@@ -94,23 +102,30 @@ export function patchOp(o: Common & {
   path: string;
   idParam: string;
   columns?: (ctx: OpContext, attributes: Record<string, unknown>, row: Row) => MaybePromise<Record<string, unknown>>;
+  /** Children the body may carry in `included` (new ones, or changes to the root's own). */
+  includes?: readonly IncludableChild[];
 }): Operation {
+  const inclusion = inclusionParts(o.includes, 'patch');
   return {
     // The checksum may come in the body or, like DELETE and the actions, in the GW-Checksum header.
     ...o, method: 'patch', allowForComposite: true, queryParams: SINGLE_PARAMS, transactional: true, checksumHeader: true,
-    body: envelopeSchema(attributesSchema(o.res, 'update'), `${o.res.type}Update`),
-    responses: [{ status: 200, description: `The updated ${o.res.type}`, schema: singleResponseSchema(o.res) }, ...ERRORS_4XX,
+    includedTypes: inclusion.types,
+    body: envelopeSchema(attributesSchema(o.res, 'update'), `${o.res.type}Update`, inclusion.request),
+    responses: [{ status: 200, description: `The updated ${o.res.type}`, schema: singleResponseSchema(o.res, inclusion.response) }, ...ERRORS_4XX,
       { status: 404, description: 'Not found' }, { status: 409, description: 'Checksum mismatch' }],
     async handler(ctx, input) {
       const selection = selectionOf(o.res, input);
       const row = await requireRow(ctx, o.res, input.params[o.idParam]);
-      const { attributes, checksum } = (input.body as Envelope).data;
+      const { data: { attributes, checksum }, included } = input.body as Envelope;
       const supplied = checksum ?? input.headers['gw-checksum'];
       checkChecksum(ctx, o.res, row, supplied);
       const columns = { ...(await attributeColumns(ctx, o.res, attributes)), ...(o.columns ? await o.columns(ctx, attributes, row) : {}) };
-      if (Object.keys(columns).length === 0) throw errors.badInput('The update changes no attribute');
-      await updateRow(ctx, o.res, row, columns, supplied);
-      return itemResult(ctx, o.res, Number(row.id), 200, selection);
+      const withChildren = included !== undefined && o.includes !== undefined;
+      // A PATCH that only writes children leaves the root as it is.
+      if (Object.keys(columns).length === 0 && !withChildren) throw errors.badInput('The update changes no attribute');
+      if (Object.keys(columns).length > 0) await updateRow(ctx, o.res, row, columns, supplied);
+      const updated = itemResult(ctx, o.res, Number(row.id), 200, selection);
+      return withChildren ? withIncluded(ctx, o.includes ?? [], included, Number(row.id), updated) : updated;
     },
   };
 }

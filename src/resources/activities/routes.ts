@@ -9,9 +9,17 @@ import { ID_PATTERN } from '../fields';
 import { attributeColumns, checkChecksum, itemResult, requireRow, updateRow } from '../items';
 import { collectionResponseSchema, envelopeSchema, singleResponseSchema } from '../resource';
 import { createOp, deleteOp, getOp, listOp, patchOp, selectionOf, type Envelope } from '../standardOps';
+import type { IncludableChild } from '../inclusion';
+import { createNote, updateNote } from '../notes/routes';
+import { noteResource } from '../notes/schema';
 import { activityResource as res } from './schema';
 
 const common = { res, api: 'common' as const, tag: 'Activities' };
+
+/** Request inclusion: an activity's POST and PATCH may carry its notes in `included.Note`. */
+const includes: IncludableChild[] = [
+  { type: 'Note', resource: noteResource, create: createNote, rootParam: 'activityId', update: updateNote, rootColumn: 'activity_id' },
+];
 const itemPath = '/activities/{activityId}';
 
 /** Whoever sets `assignedUser` becomes `assignedByUser`. */
@@ -46,10 +54,10 @@ const searchBody = envelopeSchema(
 export const activityOperations: Operation[] = [
   listOp({ ...common, operationId: 'listActivities', summary: 'List activities', path: '/activities', roles: READERS }),
   createOp({ ...common, operationId: 'createActivity', summary: 'Create an activity', path: '/activities', roles: WRITERS,
-    defaults: { status: 'open', priority: 'normal' }, columns: assignedBy }),
+    defaults: { status: 'open', priority: 'normal' }, columns: assignedBy, includes }),
   getOp({ ...common, operationId: 'getActivity', summary: 'Get an activity', path: itemPath, idParam: 'activityId', roles: READERS }),
   patchOp({ ...common, operationId: 'updateActivity', summary: 'Update an activity', path: itemPath, idParam: 'activityId', roles: WRITERS,
-    columns: assignedBy }),
+    columns: assignedBy, includes }),
   deleteOp({ ...common, operationId: 'deleteActivity', summary: 'Delete an activity and its notes', path: itemPath, idParam: 'activityId', roles: WRITERS }),
   {
     ...common, operationId: 'assignActivity', summary: 'Assign an activity to a user', method: 'post', path: `${itemPath}/assign`,
@@ -82,7 +90,7 @@ export const activityOperations: Operation[] = [
   },
   {
     ...common, operationId: 'searchActivities', summary: 'Search activities with filters in the body', method: 'post',
-    path: '/search/activities', roles: READERS, allowForComposite: false, queryParams: SEARCH_PARAMS, transactional: false,
+    path: '/search/activities', roles: READERS, allowForComposite: false, queryParams: SEARCH_PARAMS, transactional: false, dryRun: 'readOnly',
     body: searchBody,
     responses: [{ status: 200, description: 'A page of matching activities', schema: collectionResponseSchema(res) }, { status: 400, description: 'Bad input' }],
     async handler(ctx, input) {
