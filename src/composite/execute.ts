@@ -10,7 +10,7 @@ import { IdReservations } from '../db/ids';
 import { inTransaction } from '../db/transaction';
 import { ApiError, errors } from '../errors';
 import type { CompositePlan, PlannedCall } from './plan';
-import { readVarPath, type Vars } from './vars';
+import { ExpansionError, readVarPath, RenderBudget, type Vars } from './vars';
 
 export type SubResponse =
   | { body?: unknown; headers: Record<string, string>; status: number }
@@ -76,13 +76,25 @@ function since(start: number): number {
   return performance.now() - start;
 }
 
-function rawInput(call: PlannedCall, vars: Vars): RawInput {
-  const params: Record<string, string> = {};
-  for (const [name, value] of call.params) params[name] = typeof value === 'string' ? value : (value(vars) as string);
-  // A copy: validation coerces the query in place, and the plan's own object must stay as written.
-  const query = Object.assign({}, (call.queryRenderer ? call.queryRenderer(vars) : call.query) as Record<string, unknown>);
-  const body = call.bodyRenderer ? call.bodyRenderer(vars) : call.body;
-  return { params, query, body, headers: call.headersRenderer ? renderedHeaders(call.headersRenderer(vars) as Record<string, unknown>) : call.headers };
+function rawInput(call: PlannedCall, vars: Vars, budget: RenderBudget): RawInput {
+  try {
+    const params: Record<string, string> = {};
+    for (const [name, value] of call.params) params[name] = typeof value === 'string' ? value : (value(vars, budget) as string);
+    // A copy: validation coerces the query in place, and the plan's own object must stay as written.
+    const query = Object.assign({}, (call.queryRenderer ? call.queryRenderer(vars, budget) : call.query) as Record<string, unknown>);
+    const body = call.bodyRenderer ? call.bodyRenderer(vars, budget) : call.body;
+    return { params, query, body, headers: call.headersRenderer ? renderedHeaders(call.headersRenderer(vars, budget) as Record<string, unknown>) : call.headers };
+  } catch (err) {
+    if (!(err instanceof ExpansionError)) throw err;
+    throw errors.badInput(`${call.section}[${call.index}]: ${err.message}`, [
+      { message: 'Variable expansion too large', properties: { section: call.section, index: call.index, ...err.properties } },
+    ]);
+  }
+}
+
+function renderBudget(plan: CompositePlan, x: ExecuteContext): RenderBudget {
+  const { config } = x.services;
+  return RenderBudget.forBody(plan.bodySize, config.compositeMaxExpansion, config.bodyLimitBytes);
 }
 
 /** Header values as text (a whole-value variable keeps its JSON type until here). */
@@ -125,13 +137,13 @@ export async function alreadyExecuted(knex: Knex, id: string): Promise<boolean> 
   return (await queryFirst(knex, sql, [id])) !== undefined;
 }
 
-async function runSelections(plan: CompositePlan, x: ExecuteContext, vars: Vars, timings: Timing[]): Promise<SubResponse[]> {
+async function runSelections(plan: CompositePlan, x: ExecuteContext, vars: Vars, budget: RenderBudget, timings: Timing[]): Promise<SubResponse[]> {
   const ctx: OpContext = { db: x.services.knex, caller: x.caller, services: x.services, reservations: new IdReservations(), inComposite: false, requestId: x.requestId };
   const out: SubResponse[] = [];
   for (const call of plan.selections) {
     const start = performance.now();
     try {
-      out.push(entry(await invoke(call.compiled, ctx, rawInput(call, vars))));
+      out.push(entry(await invoke(call.compiled, ctx, rawInput(call, vars, budget))));
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       out.push({ body: err.toBody(), headers: {}, status: err.status });
@@ -146,6 +158,7 @@ interface RequestsState {
   reservations: IdReservations;
   responses: SubResponse[];
   vars: Vars;
+  budget: RenderBudget;
   timings: Timing[];
 }
 
@@ -161,6 +174,7 @@ async function runRequests(plan: CompositePlan, x: ExecuteContext, s: RequestsSt
     s.reservations.rewind();
     s.responses.length = 0;
     s.vars.clear();
+    s.budget.reset();
     s.timings.length = 0;
     if (x.transactionId !== undefined) await recordTransactionId(trx, x.transactionId);
     const ctx: OpContext = { db: trx, caller: x.caller, services: x.services, reservations: s.reservations, inComposite: true, requestId: x.requestId };
@@ -168,7 +182,7 @@ async function runRequests(plan: CompositePlan, x: ExecuteContext, s: RequestsSt
       const start = performance.now();
       if (queueInserts) writeBehind(trx, call.index);
       try {
-        let result = invoke(call.compiled, ctx, rawInput(call, s.vars));
+        let result = invoke(call.compiled, ctx, rawInput(call, s.vars, s.budget));
         if (result instanceof Promise) result = await result;
         s.responses.push(afterRequest(call, result, s.vars));
       } catch (err) {
@@ -196,7 +210,7 @@ async function runRequests(plan: CompositePlan, x: ExecuteContext, s: RequestsSt
 }
 
 export async function executeComposite(plan: CompositePlan, x: ExecuteContext): Promise<CompositeOutcome> {
-  const s: RequestsState = { reservations: new IdReservations(), responses: [], vars: new Map(), timings: [] };
+  const s: RequestsState = { reservations: new IdReservations(), responses: [], vars: new Map(), budget: renderBudget(plan, x), timings: [] };
   if (plan.requests.length > 0) {
     try {
       try {
@@ -216,6 +230,6 @@ export async function executeComposite(plan: CompositePlan, x: ExecuteContext): 
       return { ok: false, failedAt: err.index, responses: failed, selections: plan.selections.map(() => ({ skipped: true })), timings: s.timings };
     }
   }
-  const selections = await runSelections(plan, x, s.vars, s.timings);
+  const selections = await runSelections(plan, x, s.vars, s.budget, s.timings);
   return { ok: true, responses: s.responses, selections, timings: s.timings };
 }

@@ -39,7 +39,9 @@ export function compositeOperation(routeTable: () => CompiledOp[]): Operation {
         throw errors.badInput('GW-DBTransaction-ID must be 1 to 128 characters');
       }
       const body = input.body as CompositeBody;
-      const plan = planComposite({ matcher, maxSubrequests: ctx.services.config.compositeMaxSubrequests }, body);
+      const length = Number(input.headers['content-length']);
+      const bodySize = Number.isSafeInteger(length) && length > 0 ? length : undefined;
+      const plan = planComposite({ matcher, maxSubrequests: ctx.services.config.compositeMaxSubrequests, bodySize }, body);
       if (transactionId !== undefined && (await alreadyExecuted(ctx.services.knex, transactionId))) throw errors.alreadyExecuted(transactionId);
       const outcome = await executeComposite(plan, { services: ctx.services, caller: ctx.caller, requestId: ctx.requestId, transactionId });
       return respond(outcome, Number(process.hrtime.bigint() - start) / 1e6, body.selections !== undefined);
