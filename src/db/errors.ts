@@ -63,6 +63,15 @@ function isUnavailable(err: unknown, code: string | undefined): boolean {
   return (err as { name?: unknown } | null)?.name === 'KnexTimeoutError';
 }
 
+/**
+ * PostgreSQL's class 22, data exception (22021 a character not valid in the encoding such as U+0000,
+ * 22003 numeric value out of range, 22P02 invalid text representation…): a value the client sent
+ * that the column cannot hold. The edge refuses such values first; this keeps any it missed a 400.
+ */
+function isDataException(code: string): boolean {
+  return code.length === 5 && code.startsWith('22');
+}
+
 export function dbErrorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
@@ -87,6 +96,7 @@ export function mapDbError(err: unknown): unknown {
     case 'check':
       return errors.badInput('The change breaks a rule on the stored data');
     default:
+      if (code !== undefined && isDataException(code)) return errors.badInput('A value cannot be stored: it is not valid for its type (for example text holding U+0000, or a number out of range)');
       if (code === '57014') return errors.serviceUnavailable('The database statement took too long', 1);
       if (isUnavailable(err, code)) return errors.serviceUnavailable('The database is not reachable at the moment; try again', 5);
       return err;

@@ -3,6 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { invoke, type CompiledOp } from '../api/dispatch';
 import { PathMatcher } from '../api/match';
 import type { OpContext, OpResult, Services } from '../api/operation';
+import { refuseNul } from '../api/nul';
 import { IdReservations } from '../db/ids';
 import { inTransaction } from '../db/transaction';
 import { errors } from '../errors';
@@ -60,6 +61,12 @@ export function operationRouter(ops: CompiledOp[], services: Services) {
       for (const name of Object.keys(hit.params)) params[name] = decodeURIComponent(hit.params[name]);
     } catch {
       return next(errors.badInput('The request path holds a malformed percent-encoding'));
+    }
+    try {
+      refuseNul(params, 'path');
+      refuseNul(req.query, 'query');
+    } catch (err) {
+      return next(err);
     }
     req.params = params;
     hit.entry.handle(req, res).catch(next);
