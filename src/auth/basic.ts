@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { compileOnce, queryFirst } from '../db/exec';
+import { onceMoreIfConnectionLost } from '../db/transaction';
 import type { Caller, Role } from '../api/operation';
 import { NUL, nulRefused } from '../api/nul';
 import { verifyPassword } from './passwords';
@@ -33,7 +34,7 @@ export function callerFromRow(row: Pick<UserRow, 'id' | 'username' | 'display_na
 
 export async function findUserByUsername(knex: Knex, username: string): Promise<UserRow | undefined> {
   const sql = compileOnce(knex, 'auth:userByName', (k) => k('users').select('id', 'username', 'display_name', 'roles', 'active', 'password_hash').where('username', ''));
-  return queryFirst<UserRow>(knex, sql, [username]);
+  return onceMoreIfConnectionLost(() => queryFirst<UserRow>(knex, sql, [username]));
 }
 
 export class BasicAuthenticator {

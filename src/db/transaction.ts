@@ -3,7 +3,7 @@
 import type { Knex } from 'knex';
 import { errors } from '../errors';
 import type { DbHandle } from './exec';
-import { isRetryable } from './errors';
+import { isConnectionLost, isRetryable, mapDbError } from './errors';
 import { isSqlite } from './knex';
 import { runSqliteTransaction, type DurableWork } from './sqliteTransaction';
 
@@ -20,6 +20,19 @@ export interface TransactionOptions {
   durable?: DurableWork<DbHandle>;
 }
 
+/**
+ * Read-only work, run once more when the connection it used was lost (the pool then hands out a
+ * fresh one); its error otherwise, as it is.
+ */
+export async function onceMoreIfConnectionLost<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (!isConnectionLost(err)) throw err;
+    return work();
+  }
+}
+
 export async function inTransaction<T>(knex: Knex, fn: (trx: DbHandle) => Promise<T>, opts: TransactionOptions): Promise<T> {
   const sqlite = isSqlite(knex);
   let durable = opts.durable;
@@ -27,11 +40,27 @@ export async function inTransaction<T>(knex: Knex, fn: (trx: DbHandle) => Promis
     await durable.run(knex);
     durable = undefined;
   }
+  let reconnected = false;
   for (let attempt = 0; ; attempt++) {
+    let reachedCommit = false;
     try {
       if (sqlite) return await runSqliteTransaction(knex, fn, durable);
-      return await knex.transaction(fn, opts.isolationLevel ? { isolationLevel: opts.isolationLevel } : undefined);
+      const work = async (trx: DbHandle) => {
+        const result = await fn(trx);
+        reachedCommit = true;
+        return result;
+      };
+      return await knex.transaction(work, opts.isolationLevel ? { isolationLevel: opts.isolationLevel } : undefined);
     } catch (err) {
+      if (!sqlite && isConnectionLost(err)) {
+        // Work that never reached COMMIT committed nothing: run once more, on a fresh connection
+        // (the pool drops the broken one). After COMMIT was sent nobody knows; the 503 says so.
+        if (!reachedCommit && !reconnected) {
+          reconnected = true;
+          continue;
+        }
+        throw mapDbError(err);
+      }
       if (!isRetryable(err)) throw err;
       if (attempt >= opts.retries) throw errors.serviceUnavailable('The database was too busy to complete the request; try again', 1);
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 10 * (attempt + 1))));

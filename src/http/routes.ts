@@ -5,7 +5,7 @@ import { PathMatcher } from '../api/match';
 import type { OpContext, OpResult, Services } from '../api/operation';
 import { refuseNul } from '../api/nul';
 import { IdReservations } from '../db/ids';
-import { inTransaction } from '../db/transaction';
+import { inTransaction, onceMoreIfConnectionLost } from '../db/transaction';
 import { errors } from '../errors';
 import { bodyBuffer, jsonBody } from './body';
 import { sendJson } from './json';
@@ -34,7 +34,7 @@ function handlerFor(c: CompiledOp, services: Services) {
     const ctx = (db: OpContext['db']): OpContext => ({ db, caller, services, reservations: new IdReservations(), inComposite: false, requestId: req.id });
     const result = c.op.transactional
       ? await inTransaction(services.knex, async (trx) => invoke(c, ctx(trx), raw), { retries: services.config.db.retryLimit })
-      : await invoke(c, ctx(services.knex), raw);
+      : c.op.method === 'get' ? await onceMoreIfConnectionLost(() => invoke(c, ctx(services.knex), raw)) : await invoke(c, ctx(services.knex), raw);
     sendResult(res, result);
   };
 }
