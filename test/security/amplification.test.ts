@@ -70,10 +70,10 @@ test('the amplification composite (${b} 9,000 times) answers 400 within 100 ms w
   // The first round warms the code paths (the refusal is the same every time).
   await send();
   const before = await snapshot(t);
-  // Up to three rounds, for a machine that other work shares: before the bound one round took
+  // Up to five rounds, for a machine that other work shares: before the bound one round took
   // seconds (or answered 500), so a pass still needs the server to answer within the limits.
   let round: Array<{ status: number; ms: number; body: unknown }> = [];
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 5; i++) {
     round = await Promise.all([send(), new Promise((r) => setImmediate(r)).then(() => timed('/healthz'))]);
     expect(round[0].status).toBe(400);
     expect(round[1].status).toBe(200);
