@@ -1,7 +1,7 @@
 // Owns the execute stage: ids reserved ahead, every request in order inside ONE transaction with the
 // idempotency record, variables set from each subresponse, then the selections against committed data.
 import type { Knex } from 'knex';
-import { invoke, type RawInput } from '../api/dispatch';
+import { invoke } from '../api/dispatch';
 import type { Caller, OpContext, OpResult, Services } from '../api/operation';
 import { compileOnce, execute, flushWrites, queryFirst, writeBehind, type DbHandle } from '../db/exec';
 import { nowIso } from '../db/dialect';
@@ -10,7 +10,8 @@ import { IdReservations } from '../db/ids';
 import { inTransaction } from '../db/transaction';
 import { ApiError, errors } from '../errors';
 import type { CompositePlan, PlannedCall } from './plan';
-import { ExpansionError, readVarPath, RenderBudget, type Vars } from './vars';
+import { rawInput, renderBudget } from './render';
+import { readVarPath, type RenderBudget, type Vars } from './vars';
 
 export type SubResponse =
   | { body?: unknown; headers: Record<string, string>; status: number }
@@ -74,34 +75,6 @@ async function failureOf(trx: DbHandle, index: number, err: unknown): Promise<un
 /** Milliseconds since `start` (a `performance.now()`): a double, no BigInt allocated per subrequest. */
 function since(start: number): number {
   return performance.now() - start;
-}
-
-function rawInput(call: PlannedCall, vars: Vars, budget: RenderBudget): RawInput {
-  try {
-    const params: Record<string, string> = {};
-    for (const [name, value] of call.params) params[name] = typeof value === 'string' ? value : (value(vars, budget) as string);
-    // A copy: validation coerces the query in place, and the plan's own object must stay as written.
-    const query = Object.assign({}, (call.queryRenderer ? call.queryRenderer(vars, budget) : call.query) as Record<string, unknown>);
-    const body = call.bodyRenderer ? call.bodyRenderer(vars, budget) : call.body;
-    return { params, query, body, headers: call.headersRenderer ? renderedHeaders(call.headersRenderer(vars, budget) as Record<string, unknown>) : call.headers };
-  } catch (err) {
-    if (!(err instanceof ExpansionError)) throw err;
-    throw errors.badInput(`${call.section}[${call.index}]: ${err.message}`, [
-      { message: 'Variable expansion too large', properties: { section: call.section, index: call.index, ...err.properties } },
-    ]);
-  }
-}
-
-function renderBudget(plan: CompositePlan, x: ExecuteContext): RenderBudget {
-  const { config } = x.services;
-  return RenderBudget.forBody(plan.bodySize, config.compositeMaxExpansion, config.bodyLimitBytes);
-}
-
-/** Header values as text (a whole-value variable keeps its JSON type until here). */
-function renderedHeaders(rendered: Record<string, unknown>): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const k of Object.keys(rendered)) headers[k] = String(rendered[k]);
-  return headers;
 }
 
 function entry(result: OpResult): SubResponse {
@@ -210,7 +183,7 @@ async function runRequests(plan: CompositePlan, x: ExecuteContext, s: RequestsSt
 }
 
 export async function executeComposite(plan: CompositePlan, x: ExecuteContext): Promise<CompositeOutcome> {
-  const s: RequestsState = { reservations: new IdReservations(), responses: [], vars: new Map(), budget: renderBudget(plan, x), timings: [] };
+  const s: RequestsState = { reservations: new IdReservations(), responses: [], vars: new Map(), budget: renderBudget(plan, x.services.config), timings: [] };
   if (plan.requests.length > 0) {
     try {
       try {
