@@ -12,6 +12,8 @@ export interface Config {
   database: DatabaseConfig;
   compositeMaxSubrequests: number;
   batchMaxSubrequests: number;
+  /** How many times its own size a composite may build by rendering its variables (at least 64 KiB × this). */
+  compositeMaxExpansion: number;
   adminUsername: string;
   adminPassword: string | undefined;
   idPrefix: string;
@@ -161,6 +163,7 @@ export function loadConfig(env: Env = process.env): Config {
     database: parseDatabaseUrl(env.DATABASE_URL || 'sqlite:./data/composite.db'),
     compositeMaxSubrequests: integer(env, 'COMPOSITE_MAX_SUBREQUESTS', 100, 1, 10000),
     batchMaxSubrequests: integer(env, 'BATCH_MAX_SUBREQUESTS', 100, 1, 10000),
+    compositeMaxExpansion: integer(env, 'COMPOSITE_MAX_EXPANSION', 16, 1, 1000),
     adminUsername,
     adminPassword,
     idPrefix,

@@ -31,7 +31,7 @@ describe('loadConfig', () => {
   it('has the SPEC §1 defaults', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({
-      host: '127.0.0.1', port: 8080, compositeMaxSubrequests: 100, adminUsername: 'admin', adminPassword: undefined, idPrefix: 'xc',
+      host: '127.0.0.1', port: 8080, compositeMaxSubrequests: 100, compositeMaxExpansion: 16, adminUsername: 'admin', adminPassword: undefined, idPrefix: 'xc',
       logLevel: 'info', connectorsRegistry: undefined, connectorsAllowedHosts: [], connectorTimeoutMs: 15000, jwt: undefined,
       bodyLimitBytes: 1048576, requestTimeoutMs: 30000, authFailureLimit: { max: 10, windowMs: 60000 },
       db: { poolMax: 10, statementTimeoutMs: 30000, connectTimeoutMs: 5000, retryLimit: 5 },
@@ -42,7 +42,7 @@ describe('loadConfig', () => {
 
   it('reads every variable', () => {
     const c = loadConfig({
-      PORT: '9090', HOST: '0.0.0.0', DATABASE_URL: 'postgres://u:p@db.example:5432/app', COMPOSITE_MAX_SUBREQUESTS: '7',
+      PORT: '9090', HOST: '0.0.0.0', DATABASE_URL: 'postgres://u:p@db.example:5432/app', COMPOSITE_MAX_SUBREQUESTS: '7', COMPOSITE_MAX_EXPANSION: '40',
       ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'long-password', ID_PREFIX: 'ab_1', CONNECTORS_REGISTRY: '/etc/reg.json',
       CONNECTOR_SECRETS_FILE: '/etc/secrets.json', CONNECTORS_ALLOWED_HOSTS: ' Localhost:8443, 127.0.0.1 ,,', CONNECTOR_TIMEOUT_MS: '250',
       JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ISSUER: 'iss', JWT_AUDIENCE: 'aud', LOG_LEVEL: 'warn', BODY_LIMIT_BYTES: '2048',
@@ -50,7 +50,7 @@ describe('loadConfig', () => {
       DB_CONNECT_TIMEOUT_MS: '200', DB_RETRY_LIMIT: '0', TRUST_PROXY: ' loopback, 10.0.0.0/8 ,fd00::1 ',
     });
     expect(c).toMatchObject({
-      host: '0.0.0.0', port: 9090, database: { kind: 'postgres', url: 'postgres://u:p@db.example:5432/app' }, compositeMaxSubrequests: 7,
+      host: '0.0.0.0', port: 9090, database: { kind: 'postgres', url: 'postgres://u:p@db.example:5432/app' }, compositeMaxSubrequests: 7, compositeMaxExpansion: 40,
       adminUsername: 'root', adminPassword: 'long-password', idPrefix: 'ab_1', connectorsRegistry: '/etc/reg.json',
       connectorSecretsFile: '/etc/secrets.json', connectorsAllowedHosts: ['localhost:8443', '127.0.0.1'], connectorTimeoutMs: 250,
       jwt: { jwksUrl: 'https://idp.example/jwks', issuer: 'iss', audience: 'aud' }, logLevel: 'warn', bodyLimitBytes: 2048,
@@ -68,6 +68,7 @@ describe('loadConfig', () => {
       [{ PORT: 'eighty' }, /PORT must be a whole number, got "eighty"/],
       [{ PORT: '70000' }, /PORT must be between 0 and 65535, got 70000/],
       [{ PORT: '-1' }, /PORT/],
+      [{ COMPOSITE_MAX_EXPANSION: '0' }, /COMPOSITE_MAX_EXPANSION must be between 1 and 1000, got 0/],
       [{ DATABASE_URL: 'mysql://localhost/db' }, /DATABASE_URL must start with sqlite: or postgres:\/\//],
       [{ DATABASE_URL: 'sqlite:' }, /DATABASE_URL sqlite:<path> needs a path/],
       [{ DATABASE_URL: 'postgres://user:pa ss@[bad' }, /DATABASE_URL is not a valid postgres:\/\/ URL/],

@@ -3,7 +3,7 @@
 // queued asynchronous request all go through — and a dry run's rollback (GW-DoNotCommit).
 import type { DbHandle } from '../db/exec';
 import { IdReservations } from '../db/ids';
-import { inTransaction } from '../db/transaction';
+import { inTransaction, onceMoreIfConnectionLost } from '../db/transaction';
 import { errors } from '../errors';
 import { invoke, type CompiledOp, type RawInput } from './dispatch';
 import type { Caller, OpContext, OpResult, Services } from './operation';
@@ -38,7 +38,8 @@ export async function runAlone(c: CompiledOp, services: Services, caller: Caller
     if (dryRun && c.op.method !== 'get' && c.op.dryRun === undefined) {
       throw errors.badInput(`${c.op.operationId} cannot be rolled back, so ${DRY_RUN_HEADER} is refused`, [{ message: 'Dry run not supported', properties: { header: DRY_RUN_HEADER, operationId: c.op.operationId } }]);
     }
-    const result = await invoke(c, ctx(services.knex), raw);
+    // A read that lost its connection changed nothing: it runs once more on a fresh one.
+    const result = c.op.method === 'get' ? await onceMoreIfConnectionLost(() => invoke(c, ctx(services.knex), raw)) : await invoke(c, ctx(services.knex), raw);
     return dryRun ? echoDryRun(result) : result;
   }
   try {

@@ -3,7 +3,9 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { compileOnce, queryFirst } from '../db/exec';
+import { onceMoreIfConnectionLost } from '../db/transaction';
 import type { Caller, Role } from '../api/operation';
+import { NUL, nulRefused } from '../api/nul';
 import { verifyPassword } from './passwords';
 
 interface UserRow {
@@ -32,7 +34,7 @@ export function callerFromRow(row: Pick<UserRow, 'id' | 'username' | 'display_na
 
 export async function findUserByUsername(knex: Knex, username: string): Promise<UserRow | undefined> {
   const sql = compileOnce(knex, 'auth:userByName', (k) => k('users').select('id', 'username', 'display_name', 'roles', 'active', 'password_hash').where('username', ''));
-  return queryFirst<UserRow>(knex, sql, [username]);
+  return onceMoreIfConnectionLost(() => queryFirst<UserRow>(knex, sql, [username]));
 }
 
 export class BasicAuthenticator {
@@ -45,6 +47,8 @@ export class BasicAuthenticator {
   async authenticate(header: string): Promise<Caller | undefined> {
     const creds = parseBasic(header);
     if (!creds || creds.username.length > 64 || creds.password.length > 256) return undefined;
+    // Never a valid account (no stored text holds U+0000): refused before the database is asked.
+    if (creds.username.includes(NUL) || creds.password.includes(NUL)) throw nulRefused('The Basic credentials');
     const row = await findUserByUsername(this.knex, creds.username);
     if (!row || !row.active) return undefined;
     const key = `${creds.username}\u0000${createHash('sha256').update(creds.password).digest('base64')}`;

@@ -1,7 +1,7 @@
 // Owns the execute stage: ids reserved ahead, every request in order inside ONE transaction with the
 // idempotency record, variables set from each subresponse, then the selections against committed data.
 import type { Knex } from 'knex';
-import { invoke, type RawInput } from '../api/dispatch';
+import { invoke } from '../api/dispatch';
 import type { Caller, OpContext, OpResult, Services } from '../api/operation';
 import type { UnknownElements } from '../api/requestOptions';
 import { compileOnce, execute, flushWrites, queryFirst, writeBehind, type DbHandle } from '../db/exec';
@@ -11,7 +11,8 @@ import { IdReservations } from '../db/ids';
 import { inTransaction } from '../db/transaction';
 import { ApiError, errors } from '../errors';
 import type { CompositePlan, PlannedCall } from './plan';
-import { readVarPath, type Vars } from './vars';
+import { rawInput, renderBudget } from './render';
+import { readVarPath, type RenderBudget, type Vars } from './vars';
 
 export type SubResponse =
   | { body?: unknown; headers: Record<string, string>; status: number }
@@ -88,22 +89,6 @@ function since(start: number): number {
   return performance.now() - start;
 }
 
-function rawInput(call: PlannedCall, vars: Vars): RawInput {
-  const params: Record<string, string> = {};
-  for (const [name, value] of call.params) params[name] = typeof value === 'string' ? value : (value(vars) as string);
-  // A copy: validation coerces the query in place, and the plan's own object must stay as written.
-  const query = Object.assign({}, (call.queryRenderer ? call.queryRenderer(vars) : call.query) as Record<string, unknown>);
-  const body = call.bodyRenderer ? call.bodyRenderer(vars) : call.body;
-  return { params, query, body, headers: call.headersRenderer ? renderedHeaders(call.headersRenderer(vars) as Record<string, unknown>) : call.headers };
-}
-
-/** Header values as text (a whole-value variable keeps its JSON type until here). */
-function renderedHeaders(rendered: Record<string, unknown>): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const k of Object.keys(rendered)) headers[k] = String(rendered[k]);
-  return headers;
-}
-
 function entry(result: OpResult): SubResponse {
   return result.body === undefined ? { headers: result.headers ?? {}, status: result.status } : { body: result.body, headers: result.headers ?? {}, status: result.status };
 }
@@ -138,13 +123,13 @@ export async function alreadyExecuted(knex: Knex, id: string): Promise<boolean> 
 }
 
 /** The selections, against committed data (`db` is the pool) or, in a dry run, the transaction's. */
-async function runSelections(plan: CompositePlan, x: ExecuteContext, vars: Vars, timings: Timing[], db: DbHandle = x.services.knex): Promise<SubResponse[]> {
+async function runSelections(plan: CompositePlan, x: ExecuteContext, vars: Vars, budget: RenderBudget, timings: Timing[], db: DbHandle = x.services.knex): Promise<SubResponse[]> {
   const ctx: OpContext = { db, caller: x.caller, services: x.services, reservations: new IdReservations(), inComposite: false, requestId: x.requestId, unknown: x.unknown };
   const out: SubResponse[] = [];
   for (const call of plan.selections) {
     const start = performance.now();
     try {
-      out.push(entry(await invoke(call.compiled, ctx, rawInput(call, vars))));
+      out.push(entry(await invoke(call.compiled, ctx, rawInput(call, vars, budget))));
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       out.push({ body: err.toBody(), headers: {}, status: err.status });
@@ -159,6 +144,7 @@ interface RequestsState {
   reservations: IdReservations;
   responses: SubResponse[];
   vars: Vars;
+  budget: RenderBudget;
   timings: Timing[];
 }
 
@@ -174,6 +160,7 @@ async function runRequests(plan: CompositePlan, x: ExecuteContext, s: RequestsSt
     s.reservations.rewind();
     s.responses.length = 0;
     s.vars.clear();
+    s.budget.reset();
     s.timings.length = 0;
     if (x.transactionId !== undefined) await recordTransactionId(trx, x.transactionId);
     const ctx: OpContext = { db: trx, caller: x.caller, services: x.services, reservations: s.reservations, inComposite: true, requestId: x.requestId, unknown: x.unknown };
@@ -181,7 +168,7 @@ async function runRequests(plan: CompositePlan, x: ExecuteContext, s: RequestsSt
       const start = performance.now();
       if (queueInserts) writeBehind(trx, call.index);
       try {
-        let result = invoke(call.compiled, ctx, rawInput(call, s.vars));
+        let result = invoke(call.compiled, ctx, rawInput(call, s.vars, s.budget));
         if (result instanceof Promise) result = await result;
         s.responses.push(afterRequest(call, result, s.vars));
       } catch (err) {
@@ -197,7 +184,7 @@ async function runRequests(plan: CompositePlan, x: ExecuteContext, s: RequestsSt
       throw queuedFailure(err);
     }
     s.timings.push({ name: 'writes', desc: 'Queued inserts', ms: since(writesStart) });
-    if (x.dryRun) throw new DryRunDone(await runSelections(plan, x, s.vars, s.timings, trx));
+    if (x.dryRun) throw new DryRunDone(await runSelections(plan, x, s.vars, s.budget, s.timings, trx));
     // The commit happens when this function returns.
     commitStart = performance.now();
   }, {
@@ -212,7 +199,7 @@ async function runRequests(plan: CompositePlan, x: ExecuteContext, s: RequestsSt
 }
 
 export async function executeComposite(plan: CompositePlan, x: ExecuteContext): Promise<CompositeOutcome> {
-  const s: RequestsState = { reservations: new IdReservations(), responses: [], vars: new Map(), timings: [] };
+  const s: RequestsState = { reservations: new IdReservations(), responses: [], vars: new Map(), budget: renderBudget(plan, x.services.config), timings: [] };
   if (plan.requests.length > 0) {
     try {
       try {
@@ -233,6 +220,6 @@ export async function executeComposite(plan: CompositePlan, x: ExecuteContext): 
       return { ok: false, failedAt: err.index, responses: failed, selections: plan.selections.map(() => ({ skipped: true })), timings: s.timings };
     }
   }
-  const selections = await runSelections(plan, x, s.vars, s.timings);
+  const selections = await runSelections(plan, x, s.vars, s.budget, s.timings);
   return { ok: true, responses: s.responses, selections, timings: s.timings };
 }

@@ -41,7 +41,9 @@ export function compositeOperation(routeTable: () => CompiledOp[]): Operation {
         throw errors.badInput('GW-DBTransaction-ID must be 1 to 128 characters');
       }
       const body = input.body as CompositeBody;
-      const plan = planComposite({ matcher, maxSubrequests: ctx.services.config.compositeMaxSubrequests, unknown: ctx.unknown }, body);
+      const length = Number(input.headers['content-length']);
+      const bodySize = Number.isSafeInteger(length) && length > 0 ? length : undefined;
+      const plan = planComposite({ matcher, maxSubrequests: ctx.services.config.compositeMaxSubrequests, unknown: ctx.unknown, bodySize }, body);
       observerOf(ctx.services.knex).composite(plan.requests.length, plan.selections.length);
       if (transactionId !== undefined && (await alreadyExecuted(ctx.services.knex, transactionId))) throw errors.alreadyExecuted(transactionId);
       const outcome = await executeComposite(plan, { services: ctx.services, caller: ctx.caller, requestId: ctx.requestId, transactionId, dryRun: ctx.dryRun, unknown: ctx.unknown });

@@ -39,6 +39,8 @@ export interface CompositePlan {
   selections: PlannedCall[];
   /** Sequence name → ids the requests will create, reserved before the transaction. */
   creates: Map<string, number>;
+  /** The composite's own size in characters, which bounds what rendering its variables may build. */
+  bodySize: number;
 }
 
 function refuse(section: Section, index: number, message: string, extra: Record<string, unknown> = {}): ApiError {
@@ -79,6 +81,8 @@ export interface PlanContext {
   maxSubrequests: number;
   /** The composite request's GW-UnknownQueryParamHandling: parameters no operation defines may be dropped. */
   unknown?: UnknownElements;
+  /** The body's size as received (Content-Length); measured from the parsed body when not known. */
+  bodySize?: number;
 }
 
 /** Where a subrequest goes: the operation and its path parameters compiled. */
@@ -195,7 +199,7 @@ export function planComposite(ctx: PlanContext, body: CompositeBody): CompositeP
   }
   const declared = new Set<string>();
   const state: PlanState = { matcher: ctx.matcher, targets: new Map(), declared: (name) => declared.has(name), unknown: ctx.unknown };
-  const plan: CompositePlan = { requests: [], selections: [], creates: new Map() };
+  const plan: CompositePlan = { requests: [], selections: [], creates: new Map(), bodySize: ctx.bodySize ?? JSON.stringify(body).length };
   requests.forEach((sub, i) => {
     const call = planCall(state, 'requests', i, sub);
     for (const v of call.vars) {

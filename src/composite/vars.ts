@@ -1,10 +1,11 @@
 // Owns composite variables: `${name}` templates compiled once at plan time into renderers, and the
 // JSONPath that sets a variable — restricted to member and index steps, parsed at plan time into
-// member names and followed through own properties: a path is data, never code.
+// member names and followed through own properties: a path is data, never code. Rendering is
+// charged to a budget before anything is built, so a composite cannot amplify itself.
 
 export type Vars = Map<string, unknown>;
-/** Renders a compiled template against the variables known so far. */
-export type Renderer = (vars: Vars) => unknown;
+/** Renders a compiled template against the variables known so far, charging what it builds to `budget`. */
+export type Renderer = (vars: Vars, budget: RenderBudget) => unknown;
 
 const REF = /\$\{([^}]*)\}/g;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -27,13 +28,75 @@ function valueText(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
+/** Below this body size a composite may still render as much as a body of this size could. */
+export const EXPANSION_FLOOR_CHARS = 64 * 1024;
+
+/** A rendered value would pass a bound of its RenderBudget. */
+export class ExpansionError extends Error {
+  override name = 'ExpansionError';
+  constructor(message: string, readonly properties: Record<string, number>) {
+    super(message);
+  }
+}
+
+/**
+ * What rendering may build for one composite: each rendered value at most `perValue` characters,
+ * all of them together at most `total`. A value's size is worked out from the sizes of its parts
+ * BEFORE it is built, so `${b}` repeated thousands of times is refused without building anything.
+ * A whole-value reference (`"${name}"`) copies nothing here but is charged too: what it adds to a
+ * body is serialized, validated and stored later.
+ */
+export class RenderBudget {
+  private spent = 0;
+  /** Variable name → its value as text: a non-string value is serialized once per attempt. */
+  private readonly texts = new Map<string, string>();
+
+  constructor(readonly perValue: number, readonly total: number) {}
+
+  /** `multiple` × the composite's own size (at least the floor), each value at most `perValue`. */
+  static forBody(bodySize: number, multiple: number, perValue: number): RenderBudget {
+    return new RenderBudget(perValue, multiple * Math.max(bodySize, EXPANSION_FLOOR_CHARS));
+  }
+
+  /** A fresh attempt of the same composite renders afresh (its variables are set again). */
+  reset(): void {
+    this.spent = 0;
+    this.texts.clear();
+  }
+
+  text(name: string, vars: Vars): string {
+    let text = this.texts.get(name);
+    if (text === undefined) this.texts.set(name, (text = valueText(vars.get(name))));
+    return text;
+  }
+
+  /** Charges a value of `size` characters about to be built; throws ExpansionError past a bound. */
+  charge(size: number): void {
+    if (size > this.perValue) {
+      throw new ExpansionError(`a rendered value would be ${size} characters, more than the limit of ${this.perValue} for one value`, { size, limit: this.perValue });
+    }
+    if (this.spent + size > this.total) {
+      throw new ExpansionError(`rendering variables would build more than ${this.total} characters for this composite (COMPOSITE_MAX_EXPANSION times its size)`, { size: this.spent + size, limit: this.total });
+    }
+    this.spent += size;
+  }
+}
+
+/** A whole-value reference: the value as it is, its size charged. */
+function wholeValue(name: string): Renderer {
+  return (vars, budget) => {
+    budget.charge(budget.text(name, vars).length);
+    return vars.get(name);
+  };
+}
+
 /** A string template; a string that is exactly `${name}` keeps the value's JSON type. */
 export function compileString(text: string, declared: (name: string) => boolean): Renderer | undefined {
   const names = referencedNames(text);
   if (names.length === 0) return undefined;
   checkDeclared(names, declared);
   const whole = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(text);
-  if (whole) return (vars) => vars.get(whole[1]);
+  if (whole) return wholeValue(whole[1]);
   return interpolate(text.split(REF));
 }
 
@@ -52,7 +115,14 @@ export function compileSegment(segment: string, declared: (name: string) => bool
   } catch {
     throw new TemplateError('uri holds a malformed percent-encoding');
   }
-  if (parts.length === 3 && parts[0] === '' && parts[2] === '') return (vars) => valueText(vars.get(parts[1]));
+  if (parts.length === 3 && parts[0] === '' && parts[2] === '') {
+    const name = parts[1];
+    return (vars, budget) => {
+      const text = budget.text(name, vars);
+      budget.charge(text.length);
+      return text;
+    };
+  }
   return interpolate(parts);
 }
 
@@ -62,9 +132,15 @@ function checkDeclared(names: string[], declared: (name: string) => boolean): vo
 
 /** `parts` alternates literal text and variable names: literal, name, literal, …, literal. */
 function interpolate(parts: string[]): Renderer {
-  return (vars) => {
+  let literal = 0;
+  for (let i = 0; i < parts.length; i += 2) literal += parts[i].length;
+  return (vars, budget) => {
+    // The whole size first, from the parts' sizes: nothing is built for a value past a bound.
+    let size = literal;
+    for (let i = 1; i < parts.length; i += 2) size += budget.text(parts[i], vars).length;
+    budget.charge(size);
     let out = parts[0];
-    for (let i = 1; i < parts.length; i += 2) out += valueText(vars.get(parts[i])) + parts[i + 1];
+    for (let i = 1; i < parts.length; i += 2) out += budget.text(parts[i], vars) + parts[i + 1];
     return out;
   };
 }
@@ -85,7 +161,7 @@ export function compileValue(value: unknown, declared: (name: string) => boolean
     }
     if (!items) return undefined;
     const renderers = items;
-    return (vars) => value.map((v, i) => (renderers[i] ? (renderers[i] as Renderer)(vars) : v));
+    return (vars, budget) => value.map((v, i) => (renderers[i] ? (renderers[i] as Renderer)(vars, budget) : v));
   }
   const record = value as Record<string, unknown>;
   let renderers: Map<string, Renderer> | undefined;
@@ -96,11 +172,11 @@ export function compileValue(value: unknown, declared: (name: string) => boolean
   if (!renderers) return undefined;
   const keys = Object.keys(record);
   const found = renderers;
-  return (vars) => {
+  return (vars, budget) => {
     const out: Record<string, unknown> = {};
     for (const k of keys) {
       const r = found.get(k);
-      out[k] = r ? r(vars) : record[k];
+      out[k] = r ? r(vars, budget) : record[k];
     }
     return out;
   };

@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import type { Config, DatabaseConfig } from '../config';
 import { dbErrorCode } from './errors';
 import { createKnex } from './knex';
+import { lockSqliteFile } from './sqliteLock';
 
 export class DatabaseUnreachableError extends Error {
   override name = 'DatabaseUnreachableError';
@@ -28,7 +29,10 @@ function reason(err: unknown): string {
   return code !== undefined && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
-/** Opens the pool and runs `select 1`; rejects with DatabaseUnreachableError (the pool closed) if that fails. */
+/**
+ * Opens the pool and runs `select 1`; rejects with DatabaseUnreachableError (the pool closed) if that
+ * fails. A SQLite file is locked for this process first (DatabaseLockedError when another holds it).
+ */
 export async function connectDatabase(config: Pick<Config, 'database' | 'db'>): Promise<Knex> {
   const where = describeDatabase(config.database);
   if (config.database.kind === 'sqlite' && config.database.filename !== ':memory:') {
@@ -37,6 +41,8 @@ export async function connectDatabase(config: Pick<Config, 'database' | 'db'>): 
     } catch (err) {
       throw new DatabaseUnreachableError(`cannot open the database at ${where}: ${reason(err)}`);
     }
+    // Before the file is opened: a second process must not touch it at all.
+    lockSqliteFile(config.database.filename);
   }
   const knex = createKnex(config.database, config.db);
   try {

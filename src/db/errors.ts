@@ -50,12 +50,45 @@ const RETRYABLE = new Set(['40001', '40P01', '0A000', 'SQLITE_BUSY', 'SQLITE_BUS
 
 /**
  * The database is down, restarting, refusing connections or gone: the server's trouble, reported as
- * 503 so clients and load balancers try again later. Never retried here: after a lost connection a
- * COMMIT may or may not have happened, and only the client (with GW-DBTransaction-ID) can retry safely.
+ * 503 so clients and load balancers try again later. Not retried here; a lost connection is retried
+ * once by the transaction runner, only when COMMIT was not sent (see isConnectionLost).
  */
 // 57P0x shutdown/restart, 53300 too many connections, 3D000 database gone, 55000 not accepting
 // connections (ALLOW_CONNECTIONS false, maintenance), then the socket-level failures.
 const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', '3D000', '55000', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+/**
+ * The connection in use was lost: the backend was terminated (57P01 admin shutdown, 57P02 crash
+ * shutdown), a connection exception (class 08), or the socket broke. Whatever ran on it did not
+ * commit unless COMMIT itself was sent; a fresh connection may well work at once.
+ */
+const LOST_CODES = new Set(['57P01', '57P02', 'ECONNRESET', 'EPIPE']);
+
+/**
+ * pg raises these when a connection breaks between or under statements, with no SQLSTATE and no
+ * error code (pg/lib/client.js): the message is the only signal the driver gives, so this is the one
+ * place that reads message text. knex puts the statement before it (`ROLLBACK - Connection …`).
+ */
+const LOST_CONNECTION_MESSAGES = [
+  'Connection terminated unexpectedly',
+  'Connection terminated',
+  'Client has encountered a connection error and is not queryable',
+  'Client was closed and is not queryable',
+];
+
+function isLostConnectionMessage(err: unknown): boolean {
+  if (!(err instanceof Error) || dbErrorCode(err) !== undefined) return false;
+  const message = err.message;
+  return LOST_CONNECTION_MESSAGES.some((m) => message === m || message.endsWith(` - ${m}`));
+}
+
+/** Whether `err` (a driver error, or the 503 it was mapped to) says the connection was lost. */
+export function isConnectionLost(err: unknown): boolean {
+  const raw = err instanceof ApiError ? err.cause : err;
+  const code = dbErrorCode(raw);
+  if (code !== undefined) return LOST_CODES.has(code) || code.startsWith('08');
+  return isLostConnectionMessage(raw);
+}
 
 function isUnavailable(err: unknown, code: string | undefined): boolean {
   if (code !== undefined && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
@@ -79,6 +112,15 @@ export function storageFaultCode(err: unknown): string | undefined {
     if (code === '58030') return code;
   }
   return undefined;
+}
+
+/**
+ * PostgreSQL's class 22, data exception (22021 a character not valid in the encoding such as U+0000,
+ * 22003 numeric value out of range, 22P02 invalid text representation…): a value the client sent
+ * that the column cannot hold. The edge refuses such values first; this keeps any it missed a 400.
+ */
+function isDataException(code: string): boolean {
+  return code.length === 5 && code.startsWith('22');
 }
 
 export function dbErrorCode(err: unknown): string | undefined {
@@ -105,7 +147,10 @@ export function mapDbError(err: unknown): unknown {
     case 'check':
       return errors.badInput('The change breaks a rule on the stored data');
     default:
+      if (code !== undefined && isDataException(code)) return errors.badInput('A value cannot be stored: it is not valid for its type (for example text holding U+0000, or a number out of range)');
       if (code === '57014') return errors.serviceUnavailable('The database statement took too long', 1);
+      // Kept as the cause so a transaction that never reached COMMIT can tell, and run once more.
+      if (isConnectionLost(err)) return Object.assign(errors.serviceUnavailable('The connection to the database was lost; try again', 1), { cause: err });
       if (isUnavailable(err, code)) return errors.serviceUnavailable('The database is not reachable at the moment; try again', 5);
       if (storageFaultCode(err) !== undefined) {
         const unavailable = errors.serviceUnavailable('The database could not write: its storage is full or failing. Nothing was changed; try again later', 30);

@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import { errors } from '../errors';
 import type { DbHandle } from './exec';
 import { observerOf, type Observer } from '../observe';
-import { isRetryable, storageFaultCode } from './errors';
+import { isConnectionLost, isRetryable, mapDbError, storageFaultCode } from './errors';
 import { isSqlite } from './knex';
 import { runSqliteTransaction, type DurableWork } from './sqliteTransaction';
 
@@ -21,6 +21,19 @@ export interface TransactionOptions {
   durable?: DurableWork<DbHandle>;
 }
 
+/**
+ * Read-only work, run once more when the connection it used was lost (the pool then hands out a
+ * fresh one); its error otherwise, as it is.
+ */
+export async function onceMoreIfConnectionLost<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (!isConnectionLost(err)) throw err;
+    return work();
+  }
+}
+
 export async function inTransaction<T>(knex: Knex, fn: (trx: DbHandle) => Promise<T>, opts: TransactionOptions): Promise<T> {
   const sqlite = isSqlite(knex);
   let durable = opts.durable;
@@ -30,14 +43,31 @@ export async function inTransaction<T>(knex: Knex, fn: (trx: DbHandle) => Promis
   }
   const observer = observerOf(knex);
   const start = performance.now();
+  let reconnected = false;
   for (let attempt = 0; ; attempt++) {
+    let reachedCommit = false;
     try {
+      const work = async (trx: DbHandle) => {
+        const result = await fn(trx);
+        reachedCommit = true;
+        return result;
+      };
       const result = sqlite
         ? await runSqliteTransaction(knex, fn, durable)
-        : await knex.transaction(fn, opts.isolationLevel ? { isolationLevel: opts.isolationLevel } : undefined);
+        : await knex.transaction(work, opts.isolationLevel ? { isolationLevel: opts.isolationLevel } : undefined);
       observer.transaction((performance.now() - start) / 1000, attempt, 'committed');
       return result;
     } catch (err) {
+      if (!sqlite && isConnectionLost(err)) {
+        // Work that never reached COMMIT committed nothing: run once more, on a fresh connection
+        // (the pool drops the broken one). After COMMIT was sent nobody knows; the 503 says so.
+        if (!reachedCommit && !reconnected) {
+          reconnected = true;
+          continue;
+        }
+        reportFailure(observer, start, attempt, err);
+        throw mapDbError(err);
+      }
       if (!isRetryable(err) || attempt >= opts.retries) reportFailure(observer, start, attempt, err);
       if (!isRetryable(err)) throw err;
       if (attempt >= opts.retries) throw errors.serviceUnavailable('The database was too busy to complete the request; try again', 1);

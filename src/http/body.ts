@@ -1,6 +1,7 @@
 // Owns reading request bodies: size limit (413), a time limit on receiving them (503), content type
 // (415), and safe JSON parsing — nesting depth bounded and prototype-poisoning members refused, in one walk.
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { refuseNul } from '../api/nul';
 import { errors } from '../errors';
 import { sendError } from './errorHandler';
 
@@ -8,6 +9,8 @@ import { sendError } from './errorHandler';
 export const MAX_JSON_DEPTH = 32;
 /** Members that reach an object's prototype when code copies or merges parsed JSON. */
 const FORBIDDEN_MEMBERS = new Set(['__proto__', 'constructor', 'prototype']);
+/** The only way JSON text can hold U+0000 (a raw one is a syntax error). */
+const NUL_ESCAPE = Buffer.from('\\u0000');
 
 /**
  * Reads the body as bytes (any content type, up to `limitBytes`). When `timeoutMs` is given, a client
@@ -87,6 +90,8 @@ export function jsonBody(req: Request): unknown {
     ]);
   }
   if (problem) throw refusedMember(problem.forbidden);
+  // JSON can only carry U+0000 escaped, so a body without that escape needs no walk.
+  if (buf.includes(NUL_ESCAPE)) refuseNul(parsed, 'body');
   return parsed;
 }
 

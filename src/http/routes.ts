@@ -3,6 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { CompiledOp } from '../api/dispatch';
 import { PathMatcher } from '../api/match';
 import type { OpResult, Services } from '../api/operation';
+import { refuseNul } from '../api/nul';
 import { requestOptions } from '../api/requestOptions';
 import { runAlone } from '../api/runAlone';
 import { errors } from '../errors';
@@ -52,6 +53,12 @@ export function operationRouter(ops: CompiledOp[], services: Services) {
     let hit: Resolved<{ op: CompiledOp['op']; handle: ReturnType<typeof handlerFor> }>;
     try {
       hit = resolveOperation(matcher, req.method, req.path, `${req.baseUrl}${req.path}`);
+    } catch (err) {
+      return next(err);
+    }
+    try {
+      refuseNul(hit.params, 'path');
+      refuseNul(req.query, 'query');
     } catch (err) {
       return next(err);
     }

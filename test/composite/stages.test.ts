@@ -4,11 +4,12 @@ import { PathMatcher } from '../../src/api/match';
 import { compositeOperation } from '../../src/composite/operation';
 import { planComposite } from '../../src/composite/plan';
 import { JSONPath } from 'jsonpath-plus';
-import { checkVarPath, compileSegment, compileString, compileValue, compileVarPath, readVarPath, referencedNames } from '../../src/composite/vars';
+import { checkVarPath, compileSegment, compileString, compileValue, compileVarPath, ExpansionError, readVarPath, referencedNames, RenderBudget, type Renderer } from '../../src/composite/vars';
 import { resourceOperations } from '../../src/resources';
 import { ApiError } from '../../src/errors';
 
 const declared = (name: string) => ['a', 'b', 'n'].includes(name);
+const roomy = () => new RenderBudget(1e6, 1e6);
 
 describe('vars', () => {
   test('referencedNames finds identifiers and refuses anything else', () => {
@@ -20,18 +21,18 @@ describe('vars', () => {
 
   test('a whole-string reference keeps the type; text otherwise', () => {
     const vars = new Map<string, unknown>([['a', 7], ['b', 'x/y z'], ['n', { k: 1 }]]);
-    expect(compileString('${a}', declared)?.(vars)).toBe(7);
-    expect(compileString('#${a}#', declared)?.(vars)).toBe('#7#');
-    expect(compileString('${n}-', declared)?.(vars)).toBe('{"k":1}-');
+    expect(compileString('${a}', declared)?.(vars, roomy())).toBe(7);
+    expect(compileString('#${a}#', declared)?.(vars, roomy())).toBe('#7#');
+    expect(compileString('${n}-', declared)?.(vars, roomy())).toBe('{"k":1}-');
     expect(compileString('plain', declared)).toBeUndefined();
     expect(() => compileString('${zzz}', declared)).toThrow(/not declared/);
   });
 
   test('a uri segment renders decoded: literal text decoded once, values inserted as they are', () => {
     const vars = new Map<string, unknown>([['a', 7], ['b', 'x/y z%2F']]);
-    expect(compileSegment('${b}', declared)?.(vars)).toBe('x/y z%2F');
-    expect(compileSegment('${a}', declared)?.(vars)).toBe('7');
-    expect(compileSegment('xc%3A${a}-${b}', declared)?.(vars)).toBe('xc:7-x/y z%2F');
+    expect(compileSegment('${b}', declared)?.(vars, roomy())).toBe('x/y z%2F');
+    expect(compileSegment('${a}', declared)?.(vars, roomy())).toBe('7');
+    expect(compileSegment('xc%3A${a}-${b}', declared)?.(vars, roomy())).toBe('xc:7-x/y z%2F');
     expect(compileSegment('xc:12', declared)).toBeUndefined();
     expect(() => compileSegment('%E0%A4${a}', declared)).toThrow(/malformed percent-encoding/);
     expect(() => compileSegment('${zzz}', declared)).toThrow(/not declared/);
@@ -41,10 +42,25 @@ describe('vars', () => {
     const shared = { deep: { list: [1, 2, 3] } };
     const value = { keep: shared, change: ['${a}', 'k'] };
     const render = compileValue(value, declared);
-    const out = render?.(new Map([['a', true]])) as typeof value & { change: unknown[] };
+    const out = render?.(new Map([['a', true]]), roomy()) as typeof value & { change: unknown[] };
     expect(out.change).toEqual([true, 'k']);
     expect(out.keep).toBe(shared);
     expect(compileValue({ x: [1, 'no vars'] }, declared)).toBeUndefined();
+  });
+
+  test('rendering is charged before it builds: past either bound it throws, and a reset starts afresh', () => {
+    const vars = new Map<string, unknown>([['a', 'x'.repeat(100)], ['n', { k: 'y'.repeat(50) }]]);
+    const repeated = compileString('${a}'.repeat(11), declared);
+    expect(() => repeated?.(vars, new RenderBudget(1000, 1e6))).toThrow(ExpansionError);
+    expect(() => repeated?.(vars, new RenderBudget(1000, 1e6))).toThrow(/1100 characters, more than the limit of 1000 for one value/);
+    const budget = new RenderBudget(1e6, 250);
+    const whole = compileValue(['${n}', '${a}', '-${a}'], declared);
+    expect(() => whole?.(vars, budget)).toThrow(/more than 250 characters for this composite/);
+    budget.reset();
+    expect(compileString('${a}${a}', declared)?.(vars, budget)).toHaveLength(200);
+    expect(() => compileSegment('${a}', declared)?.(vars, budget)).toThrow(ExpansionError);
+    expect(RenderBudget.forBody(10, 16, 1000).total).toBe(16 * 64 * 1024);
+    expect(RenderBudget.forBody(1e6, 16, 1000).total).toBe(16e6);
   });
 
   test('checkVarPath allows member and index steps only', () => {
@@ -92,8 +108,8 @@ describe('plan', () => {
     expect(plan.selections[0].compiled.op.operationId).toBe('getActivity');
     expect([...plan.creates]).toEqual([['activities', 1], ['notes', 1]]);
     expect(plan.requests[2].params).toEqual([['noteId', 'xc:5']]);
-    const render = plan.requests[1].params[0][1] as (v: Map<string, unknown>) => string;
-    expect(render(new Map([['a', 'xc:9']]))).toBe('xc:9');
+    const render = plan.requests[1].params[0][1] as Renderer;
+    expect(render(new Map([['a', 'xc:9']]), roomy())).toBe('xc:9');
   });
 
   test('refusals carry the section and index', () => {
