@@ -8,6 +8,7 @@ import type { DbHandle } from '../db/exec';
 import type { IdReservations } from '../db/ids';
 import type { MaybePromise } from './maybePromise';
 import type { IdCodec } from '../resources/ids';
+import type { HeaderDef, ResponseHeaderName } from './headers';
 
 export type Role = 'admin' | 'user' | 'reader';
 export const ROLES: readonly Role[] = ['admin', 'user', 'reader'];
@@ -74,6 +75,8 @@ export interface OpResponse {
   status: number;
   description: string;
   schema?: TSchema;
+  /** Response headers it carries (declared in OpenAPI from RESPONSE_HEADERS). */
+  headers?: readonly ResponseHeaderName[];
 }
 
 export interface Operation {
@@ -83,6 +86,8 @@ export interface Operation {
   /** Path inside the API, OpenAPI style: `/activities/{activityId}/notes`. */
   path: string;
   summary: string;
+  /** What it does, for OpenAPI; without one the document says it from the summary, roles and composite flag. */
+  description?: string;
   tag: string;
   roles: readonly Role[];
   allowForComposite: boolean;
@@ -99,6 +104,8 @@ export interface Operation {
   creates?: string;
   /** Takes the optimistic-lock checksum from the `GW-Checksum` request header. */
   checksumHeader?: boolean;
+  /** Request headers the handler reads, beyond those SHARED_REQUEST_HEADERS declares (src/api/headers.ts). */
+  headers?: readonly HeaderDef[];
   /** Answers at once when nothing had to wait (a SQLite composite's writes), else a promise. */
   handler(ctx: OpContext, input: OpInput): MaybePromise<OpResult>;
 }
