@@ -1,35 +1,24 @@
 // The served /openapi.json lints with no error and no warning under Redocly (recommended rules, redocly.yaml)
 // and Spectral (spectral:oas, .spectral.yaml), each run as the CLI a developer would run. A document with
 // the faults the issue found (no servers, undefined tags, no descriptions) is refused by both, so this can fail.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startTestApp, type TestApp } from '../helpers/testApp';
+import { ROOT, runBin } from '../helpers/cli';
 
-const ROOT = path.resolve(__dirname, '../..');
-const bin = (name: string) => path.join(ROOT, 'node_modules/.bin', name);
 // Neither tool may phone home from a test run.
 const ENV = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', SCARF_ANALYTICS: 'false', NO_COLOR: '1' };
 
-interface Run { code: number; stdout: string; stderr: string }
-function run(file: string, args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(file, args, { cwd: ROOT, env: ENV, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
 async function redocly(doc: string): Promise<{ code: number; errors: number; warnings: number }> {
-  const r = await run(bin('redocly'), ['lint', doc, '--config', path.join(ROOT, 'redocly.yaml'), '--format', 'json']);
+  const r = await runBin('redocly', ['lint', doc, '--config', path.join(ROOT, 'redocly.yaml'), '--format', 'json'], ENV);
   const totals = (JSON.parse(r.stdout) as { totals: { errors: number; warnings: number } }).totals;
   return { code: r.code, errors: totals.errors, warnings: totals.warnings };
 }
 
 async function spectral(doc: string): Promise<{ code: number; problems: Array<{ code: string; path: string[] }> }> {
   // --fail-severity hint: a warning (or less) fails the run too.
-  const r = await run(bin('spectral'), ['lint', doc, '--ruleset', path.join(ROOT, '.spectral.yaml'), '--format', 'json', '--fail-severity', 'hint', '--quiet']);
+  const r = await runBin('spectral', ['lint', doc, '--ruleset', path.join(ROOT, '.spectral.yaml'), '--format', 'json', '--fail-severity', 'hint', '--quiet'], ENV);
   return { code: r.code, problems: JSON.parse(r.stdout || '[]') as Array<{ code: string; path: string[] }> };
 }
 
