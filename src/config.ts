@@ -29,6 +29,8 @@ export interface Config {
    */
   trustProxy: string[] | number | undefined;
   db: { poolMax: number; statementTimeoutMs: number; connectTimeoutMs: number; retryLimit: number };
+  /** /docs (the API reference) without credentials; otherwise it needs them as /openapi.json does. */
+  docsPublic: boolean;
 }
 
 export class ConfigError extends Error {
@@ -36,6 +38,13 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+function flag(env: Env, name: string): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -151,5 +160,6 @@ export function loadConfig(env: Env = process.env): Config {
       connectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 5000, 100, 600000),
       retryLimit: integer(env, 'DB_RETRY_LIMIT', 5, 0, 100),
     },
+    docsPublic: flag(env, 'DOCS_PUBLIC'),
   });
 }
