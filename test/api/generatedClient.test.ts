@@ -4,27 +4,25 @@
 // compiled client runs as a child process against this server listening on a loopback port.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import path from 'node:path';
 import { startTestApp, type TestApp } from '../helpers/testApp';
 import { ROOT, compile, outputDir, runBin } from '../helpers/cli';
+import { listen, type Listening } from '../helpers/listen';
 
 const SOURCES = path.join(ROOT, 'test/generated-client');
 
 let t: TestApp;
-let server: Server;
+let server: Listening;
 let baseUrl: string;
 let dir: string;
 beforeAll(async () => {
   t = await startTestApp();
-  server = t.app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await listen(t.app);
+  baseUrl = server.origin;
   dir = outputDir('generated-client');
 });
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await server.close();
   await t.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -28,7 +28,7 @@ export async function compile(dir: string, files: string[], emit: boolean): Prom
   const config = {
     compilerOptions: {
       target: 'ES2022', module: 'commonjs', moduleResolution: 'node', lib: ['ES2022', 'DOM'], strict: true,
-      esModuleInterop: true, skipLibCheck: true, noEmit: !emit, outDir: 'out', rootDir: '.',
+      esModuleInterop: true, skipLibCheck: true, ...(emit ? { outDir: 'out', rootDir: '.' } : { noEmit: true }),
     },
     files,
   };

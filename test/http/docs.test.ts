@@ -4,13 +4,12 @@
 // Content-Security-Policy (which applies to /docs only) refuses nothing it needs. Over HTTP: the same
 // authentication as /openapi.json, or none with DOCS_PUBLIC=true. A screenshot goes to test-output/.
 import fs from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import puppeteer from 'puppeteer-core';
 import { startTestApp, type TestApp } from '../helpers/testApp';
 import { ROOT } from '../helpers/cli';
+import { listen } from '../helpers/listen';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = fs.existsSync(CHROMIUM);
@@ -55,9 +54,8 @@ test('only the page\'s own files are served, and its CSP applies to /docs alone'
 });
 
 (haveChromium ? test : test.skip)('headless Chromium renders the composite operation and its x-gw-allowForCompositeApi flag', async () => {
-  const server: Server = t.app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await listen(t.app);
+  const origin = server.origin;
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'docs-chromium-'));
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM, headless: true, userDataDir: profile,
@@ -90,7 +88,7 @@ test('only the page\'s own files are served, and its CSP applies to /docs alone'
     expect(problems).toEqual([]);
   } finally {
     await browser.close();
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
     fs.rmSync(profile, { recursive: true, force: true });
   }
 }, 120_000);
