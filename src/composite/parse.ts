@@ -52,6 +52,21 @@ export const SubSelection = named('CompositeSelection', Type.Object(
   { additionalProperties: false, description: 'A GET: runs after the commit' },
 ));
 
+/** The example the API reference shows: an activity, a note on it through a var, and two selections (SPEC §4). */
+const EXAMPLE = {
+  requests: [
+    {
+      method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'Call the insured' } } },
+      vars: [{ name: 'activityId', path: '$.data.attributes.id' }], parameters: { fields: 'id,subject' },
+    },
+    { method: 'post', uri: '/common/v1/activities/${activityId}/notes', body: { data: { attributes: { body: 'First call made' } } }, includeResponse: false },
+  ],
+  selections: [
+    { uri: '/common/v1/activities/${activityId}' },
+    { uri: '/common/v1/activities', parameters: { filter: ['priority:in:high,urgent'], sort: ['-dueDate'], pageSize: 5, includeTotal: true, fields: 'subject,dueDate' } },
+  ],
+};
+
 /**
  * The composite body. Arrays are bounded far above COMPOSITE_MAX_SUBREQUESTS only as a parser
  * guard; the configured limit is checked by the planner with a clearer message.
@@ -61,7 +76,7 @@ export const CompositeBody = named('CompositeRequest', Type.Object(
     requests: Type.Optional(Type.Array(SubRequest, { maxItems: 10000 })),
     selections: Type.Optional(Type.Array(SubSelection, { maxItems: 10000 })),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, examples: [EXAMPLE] },
 ));
 
 export type SubRequest = Static<typeof SubRequest>;

@@ -81,6 +81,14 @@ test('subrequest methods are enums; the composite declares GW-DBTransaction-ID a
   expect(Object.keys(c.responses['400'].headers!)).toEqual(['Server-Timing']);
 });
 
+test('the composite example the reference shows runs as written', async () => {
+  const example = (doc.components.schemas.CompositeRequest.examples as unknown[])[0];
+  const res = await composite(t, example);
+  expect(res.status).toBe(200);
+  expect(res.body.responses[1]).toEqual({ responseIncluded: false });
+  expect(res.body.selections[0].body.data.attributes.subject).toBe('Call the insured');
+});
+
 test('response headers are declared where the server sends them', async () => {
   expect(Object.keys(op('createActivity').responses['201'].headers!).sort()).toEqual(['GW-Checksum', 'Location']);
   for (const id of ['getActivity', 'updateActivity', 'completeActivity', 'getNote', 'updateUser']) {
