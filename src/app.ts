@@ -14,6 +14,7 @@ import { buildOpenApi } from './openapi/build';
 import { authenticate } from './http/authenticate';
 import { liveness, Readiness, readinessCheck } from './http/health';
 import { securityMiddleware } from './http/security';
+import { docsRouter } from './http/docs';
 import { rawBody } from './http/body';
 import { errorHandler } from './http/errorHandler';
 import { requestLog } from './http/requestLog';
@@ -84,6 +85,8 @@ export function createApp(opts: AppOptions): App {
     if (!APIS.includes(api)) return next(errors.notFound(`No API named ${api}`));
     sendJson(res, 200, openapi(api));
   });
+
+  app.use('/docs', docsRouter(opts.config, auth, () => openapi()));
 
   app.use('/rest', auth, rawBody(opts.config.bodyLimitBytes, opts.config.requestTimeoutMs), operationRouter(compiled, services));
   app.use(notFound);

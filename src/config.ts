@@ -36,6 +36,8 @@ export interface Config {
   metricsPublic: boolean;
   /** Browser origins allowed to call the API (CORS_ORIGINS), exactly as a browser sends them. */
   corsOrigins: string[];
+  /** /docs (the API reference) without credentials; otherwise it needs them as /openapi.json does. */
+  docsPublic: boolean;
 }
 
 export class ConfigError extends Error {
@@ -43,6 +45,13 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+function flag(env: Env, name: string): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -191,5 +200,6 @@ export function loadConfig(env: Env = process.env): Config {
     },
     metricsPublic: boolean(env, 'METRICS_PUBLIC', false),
     corsOrigins: corsOrigins(env.CORS_ORIGINS),
+    docsPublic: flag(env, 'DOCS_PUBLIC'),
   });
 }

@@ -34,7 +34,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1', port: 8080, compositeMaxSubrequests: 100, compositeMaxExpansion: 16, adminUsername: 'admin', adminPassword: undefined, idPrefix: 'xc',
       logLevel: 'info', connectorsRegistry: undefined, connectorsAllowedHosts: [], connectorTimeoutMs: 15000, jwt: undefined,
       bodyLimitBytes: 1048576, requestTimeoutMs: 30000, authFailureLimit: { max: 10, windowMs: 60000 },
-      db: { poolMax: 10, statementTimeoutMs: 30000, connectTimeoutMs: 5000, retryLimit: 5 },
+      db: { poolMax: 10, statementTimeoutMs: 30000, connectTimeoutMs: 5000, retryLimit: 5 }, docsPublic: false,
     });
     expect(c.database).toEqual({ kind: 'sqlite', filename: path.resolve('./data/composite.db') });
     expect(Object.isFrozen(c)).toBe(true);
@@ -47,7 +47,7 @@ describe('loadConfig', () => {
       CONNECTOR_SECRETS_FILE: '/etc/secrets.json', CONNECTORS_ALLOWED_HOSTS: ' Localhost:8443, 127.0.0.1 ,,', CONNECTOR_TIMEOUT_MS: '250',
       JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ISSUER: 'iss', JWT_AUDIENCE: 'aud', LOG_LEVEL: 'warn', BODY_LIMIT_BYTES: '2048',
       REQUEST_TIMEOUT_MS: '1000', AUTH_FAILURE_LIMIT: '3', AUTH_FAILURE_WINDOW_MS: '5000', DB_POOL_MAX: '4', DB_STATEMENT_TIMEOUT_MS: '0',
-      DB_CONNECT_TIMEOUT_MS: '200', DB_RETRY_LIMIT: '0', TRUST_PROXY: ' loopback, 10.0.0.0/8 ,fd00::1 ',
+      DB_CONNECT_TIMEOUT_MS: '200', DB_RETRY_LIMIT: '0', TRUST_PROXY: ' loopback, 10.0.0.0/8 ,fd00::1 ', DOCS_PUBLIC: 'true',
     });
     expect(c).toMatchObject({
       host: '0.0.0.0', port: 9090, database: { kind: 'postgres', url: 'postgres://u:p@db.example:5432/app' }, compositeMaxSubrequests: 7, compositeMaxExpansion: 40,
@@ -55,8 +55,9 @@ describe('loadConfig', () => {
       connectorSecretsFile: '/etc/secrets.json', connectorsAllowedHosts: ['localhost:8443', '127.0.0.1'], connectorTimeoutMs: 250,
       jwt: { jwksUrl: 'https://idp.example/jwks', issuer: 'iss', audience: 'aud' }, logLevel: 'warn', bodyLimitBytes: 2048,
       requestTimeoutMs: 1000, authFailureLimit: { max: 3, windowMs: 5000 }, trustProxy: ['loopback', '10.0.0.0/8', 'fd00::1'],
-      db: { poolMax: 4, statementTimeoutMs: 0, connectTimeoutMs: 200, retryLimit: 0 },
+      db: { poolMax: 4, statementTimeoutMs: 0, connectTimeoutMs: 200, retryLimit: 0 }, docsPublic: true,
     });
+    expect([loadConfig({ DOCS_PUBLIC: 'false' }).docsPublic, loadConfig({ DOCS_PUBLIC: ' TRUE ' }).docsPublic]).toEqual([false, true]);
     expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(loadConfig({}).trustProxy).toBeUndefined();
     expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).database).toEqual({ kind: 'sqlite', filename: ':memory:' });
@@ -92,6 +93,7 @@ describe('loadConfig', () => {
       // Trusting every address would let any client name its own; shorthand addresses Express refuses at start.
       [{ TRUST_PROXY: 'true' }, /TRUST_PROXY must be a number of hops \(1–10\) or a comma list .*got "true"/],
       [{ TRUST_PROXY: '*' }, /TRUST_PROXY/],
+      [{ DOCS_PUBLIC: 'yes' }, /DOCS_PUBLIC must be true or false, got "yes"/],
       [{ TRUST_PROXY: '0' }, /TRUST_PROXY must be between 1 and 10/],
       [{ TRUST_PROXY: 'loopback,10.1' }, /TRUST_PROXY .*got "10.1"/],
       [{ TRUST_PROXY: '10.0.0.0/33' }, /TRUST_PROXY/],

@@ -9,6 +9,7 @@ import type { IdReservations } from '../db/ids';
 import type { MaybePromise } from './maybePromise';
 import type { UnknownElements } from './requestOptions';
 import type { IdCodec } from '../resources/ids';
+import type { HeaderDef, ResponseHeaderName } from './headers';
 
 export type Role = 'admin' | 'user' | 'reader';
 export const ROLES: readonly Role[] = ['admin', 'user', 'reader'];
@@ -79,6 +80,8 @@ export interface OpResponse {
   status: number;
   description: string;
   schema?: TSchema;
+  /** Response headers it carries (declared in OpenAPI from RESPONSE_HEADERS). */
+  headers?: readonly ResponseHeaderName[];
 }
 
 export interface Operation {
@@ -88,6 +91,8 @@ export interface Operation {
   /** Path inside the API, OpenAPI style: `/activities/{activityId}/notes`. */
   path: string;
   summary: string;
+  /** What it does, for OpenAPI; without one the document says it from the summary, roles and composite flag. */
+  description?: string;
   tag: string;
   roles: readonly Role[];
   allowForComposite: boolean;
@@ -112,6 +117,8 @@ export interface Operation {
   includedTypes?: readonly string[];
   /** Takes the optimistic-lock checksum from the `GW-Checksum` request header. */
   checksumHeader?: boolean;
+  /** Request headers the handler reads, beyond those SHARED_REQUEST_HEADERS declares (src/api/headers.ts). */
+  headers?: readonly HeaderDef[];
   /** Answers at once when nothing had to wait (a SQLite composite's writes), else a promise. */
   handler(ctx: OpContext, input: OpInput): MaybePromise<OpResult>;
 }

@@ -37,6 +37,10 @@ function describeFault(error: ErrorObject, where: string): ErrorDetail {
     const name = String((error.params as { missingProperty: string }).missingProperty);
     return { message: `Missing required member "${name}" at ${path || where}`, properties: { path, member: name } };
   }
+  if (error.keyword === 'enum') {
+    const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
+    return { message: `${path} must be one of: ${allowed.join(', ')}`, properties: { path, keyword: error.keyword, allowedValues: allowed } };
+  }
   return { message: `${path || where} ${error.message ?? 'is invalid'}`, properties: { path, keyword: error.keyword, ...error.params } };
 }
 

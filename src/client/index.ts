@@ -1,6 +1,7 @@
 // Owns the TypeScript client of the server: connectors (simple and composite), the composite API and
 // batch requests, over the standard fetch API so it runs in Node 18+ and in browsers alike.
 import { ConnectorBoundaryError, errorFor } from './errors';
+import { CompositeBuilder } from './composite';
 // Type-only imports: erased from the compiled client, so it stays free of server code.
 import type { CompositeBody, SubRequest, SubSelection } from '../composite/parse';
 import type { BatchBody, BatchEntry, BatchSubRequest } from '../batch/schema';
@@ -10,6 +11,8 @@ import type { NoteAttributes } from '../resources/notes/schema';
 import type { UserAttributes } from '../resources/users/schema';
 
 export { ApiRequestError, ConnectorBoundaryError, ConnectorExecutionError } from './errors';
+export { CompositeBuilder, ref } from './composite';
+export type { CompositeResult, FailedEntry, Item, Collection, Ran, NotIncluded, Selection } from './compositeTypes';
 
 export type Credentials = { username: string; password: string } | { bearer: string };
 
@@ -138,13 +141,23 @@ export class CompositeApiClient {
     },
   };
 
-  readonly composite = {
-    /** POST /rest/composite/v1/composite; a failed composite (400 requestFailed) rejects with the body on the error. */
-    run: (request: CompositeRequest, opts: { transactionId?: string } & HandlingOptions = {}): Promise<CompositeResponse> => {
-      const headers: Record<string, string> = opts.transactionId ? { 'GW-DBTransaction-ID': opts.transactionId } : {};
-      return this.send('POST', '/rest/composite/v1/composite', request, { ...headers, ...handlingHeaders(opts) }) as Promise<CompositeResponse>;
+  /**
+   * `client.composite()` starts a typed composite builder (see ./composite.ts);
+   * `client.composite.run(body)` sends a body as it is.
+   */
+  readonly composite = Object.assign(
+    () => new CompositeBuilder(async (body, headers) => {
+      const answer = await this.exchange('POST', '/rest/composite/v1/composite', body, headers);
+      return { status: answer.status, body: answer.data, serverTiming: answer.headers.get('server-timing') ?? '' };
+    }),
+    {
+      /** POST /rest/composite/v1/composite; a failed composite (400 requestFailed) rejects with the body on the error. */
+      run: (request: CompositeRequest, opts: { transactionId?: string } & HandlingOptions = {}): Promise<CompositeResponse> => {
+        const headers: Record<string, string> = opts.transactionId ? { 'GW-DBTransaction-ID': opts.transactionId } : {};
+        return this.send('POST', '/rest/composite/v1/composite', request, { ...headers, ...handlingHeaders(opts) }) as Promise<CompositeResponse>;
+      },
     },
-  };
+  );
 
   readonly batch = {
     /**
@@ -165,6 +178,13 @@ export class CompositeApiClient {
   }
 
   private async send(method: string, path: string, payload?: unknown, extra: Record<string, string> = {}): Promise<unknown> {
+    const answer = await this.exchange(method, path, payload, extra);
+    if (answer.status < 200 || answer.status > 299) throw errorFor(answer.status, answer.data);
+    return answer.data;
+  }
+
+  /** One request; the answer whatever its status, its body parsed when it is JSON. */
+  private async exchange(method: string, path: string, payload?: unknown, extra: Record<string, string> = {}): Promise<{ status: number; headers: Headers; data: unknown }> {
     const { body, contentType } = encodePayload(payload);
     const headers: Record<string, string> = { Accept: 'application/json, */*', ...this.options.headers, ...this.authorization(), ...extra };
     if (contentType) headers['Content-Type'] = contentType;
@@ -179,8 +199,7 @@ export class CompositeApiClient {
         // Not JSON after all: the text stands.
       }
     }
-    if (!res.ok) throw errorFor(res.status, data);
-    return data;
+    return { status: res.status, headers: res.headers, data };
   }
 }
 

@@ -1,6 +1,6 @@
 // Owns POST /rest/composite/v1/composite as an operation of the route table: parse → plan → execute → respond.
-import { Type } from '@sinclair/typebox';
 import type { CompiledOp } from '../api/dispatch';
+import { REQUEST_HEADERS } from '../api/headers';
 import { PathMatcher } from '../api/match';
 import { READERS, type Operation } from '../api/operation';
 import { errors } from '../errors';
@@ -9,8 +9,7 @@ import { alreadyExecuted, executeComposite } from './execute';
 import { CompositeBody } from './parse';
 import { planComposite } from './plan';
 import { respond } from './respond';
-
-const SubResponseSchema = Type.Object({}, { additionalProperties: true });
+import { CompositeBadRequestSchema, CompositeResponseSchema } from './schemas';
 
 export function compositeOperation(routeTable: () => CompiledOp[]): Operation {
   let matcher: PathMatcher<CompiledOp> | undefined;
@@ -20,6 +19,10 @@ export function compositeOperation(routeTable: () => CompiledOp[]): Operation {
     method: 'post',
     path: '/composite',
     summary: 'Run writes in one transaction, then selections against the committed data',
+    description: 'Runs `requests` (post, patch, delete) in order inside one database transaction, passing values between them through '
+      + '`vars` (JSONPath into a response) and `${name}` references; commits only if every one succeeds. Then runs `selections` (GETs) '
+      + 'against the committed data. Only operations and query parameters flagged `x-gw-allowForCompositeApi: true` may appear; '
+      + 'each subrequest is authorised as the caller, as if sent alone. Not allowed inside a composite itself.',
     tag: 'Composite',
     // Every subrequest is authorised on its own, as the caller; a reader may run selections.
     roles: READERS,
@@ -28,10 +31,10 @@ export function compositeOperation(routeTable: () => CompiledOp[]): Operation {
     body: CompositeBody,
     transactional: false,
     dryRun: 'handler',
+    headers: [REQUEST_HEADERS.transactionId],
     responses: [
-      { status: 200, description: 'Every request committed; selections ran', schema: Type.Object({ responses: Type.Array(SubResponseSchema), selections: Type.Optional(Type.Array(SubResponseSchema)) }) },
-      { status: 400, description: 'Refused before running, or a subrequest failed (requestFailed) and nothing was committed' },
-      { status: 401, description: 'Not authenticated' },
+      { status: 200, description: 'Every request committed; selections ran', schema: CompositeResponseSchema, headers: ['Server-Timing'] },
+      { status: 400, description: 'Refused before running (a plain error body naming the subrequest), or a request failed (requestFailed) and nothing was committed', schema: CompositeBadRequestSchema, headers: ['Server-Timing'] },
     ],
     async handler(ctx, input) {
       const start = process.hrtime.bigint();

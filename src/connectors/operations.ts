@@ -4,12 +4,16 @@
 import { Type } from '@sinclair/typebox';
 import sjson from 'secure-json-parse';
 import { ADMINS, READERS, WRITERS, type OpInput, type OpResult, type Operation } from '../api/operation';
+import { REQUEST_HEADERS, type ResponseHeaderName } from '../api/headers';
 import { errors } from '../errors';
 import type { CompiledComposite, CompiledSimple, CompiledStep } from './compile';
 import { ConnectorFailure, type FailureSite } from './failure';
 import type { ConnectorRegistry } from './registry';
 import type { ClientData, ConnectorRunner, RunOutcome } from './run';
 import { timingHeaders } from './timing';
+
+/** A connector run's answer carries its timing (src/connectors/timing.ts), whatever its outcome. */
+const RUN_HEADERS: readonly ResponseHeaderName[] = ['Server-Timing', 'X-Connector-Timing'];
 
 const PATH_PARAM_VALUE = /^[A-Za-z0-9._~-]{1,200}$/;
 /** Client headers templates never see: the caller's own credentials. */
@@ -153,13 +157,13 @@ export function connectorOperations(registry: ConnectorRegistry, runner: Connect
     {
       ...base, operationId: 'executeConnector', api: 'connectors', method: 'post', path: '/connectors/{permalink}/execute', tag: 'Connectors',
       summary: 'Run a simple connector: body = payload, query string = query parameters, X-Path-Params = path parameters', roles: WRITERS,
-      rawBody: true, anyQueryParams: true,
+      rawBody: true, anyQueryParams: true, headers: [REQUEST_HEADERS.pathParams],
       responses: [
-        { status: 200, description: "The upstream response (status, content type and body pass through)" },
+        { status: 200, description: "The upstream response (status, content type and body pass through)", headers: RUN_HEADERS },
         { status: 400, description: 'Missing or invalid X-Path-Params' },
         { status: 404, description: 'Unknown permalink' },
-        { status: 422, description: 'A template could not be rendered' },
-        { status: 502, description: 'The upstream answered 4xx/5xx, failed, timed out, or broke the outbound rule' },
+        { status: 422, description: 'A template could not be rendered', headers: RUN_HEADERS },
+        { status: 502, description: 'The upstream answered 4xx/5xx, failed, timed out, or broke the outbound rule', headers: RUN_HEADERS },
       ],
       handler: async (ctx, input) => {
         const permalink = input.params.permalink;
@@ -179,11 +183,11 @@ export function connectorOperations(registry: ConnectorRegistry, runner: Connect
       summary: 'Run a composite connector: body = payload, query string = query parameters', roles: WRITERS,
       rawBody: true, anyQueryParams: true,
       responses: [
-        { status: 200, description: "The last step's response (status, content type and body)" },
+        { status: 200, description: "The last step's response (status, content type and body)", headers: RUN_HEADERS },
         { status: 400, description: 'X-Path-Params sent (path parameters are a simple-connector concept)' },
         { status: 404, description: 'Unknown permalink' },
-        { status: 422, description: 'A template could not be rendered' },
-        { status: 502, description: 'A step answered 4xx/5xx, failed, timed out, or broke the outbound rule' },
+        { status: 422, description: 'A template could not be rendered', headers: RUN_HEADERS },
+        { status: 502, description: 'A step answered 4xx/5xx, failed, timed out, or broke the outbound rule', headers: RUN_HEADERS },
       ],
       handler: async (ctx, input) => {
         const permalink = input.params.permalink;

@@ -1,7 +1,10 @@
 // Owns the OpenAPI 3.1 documents, built from the route table — the same operations, schemas and
 // composite flags that routing, validation and the composite dispatcher use.
-import { OpenApiBuilder, type OpenAPIObject, type OperationObject, type ParameterObject, type SchemaObject } from 'openapi3-ts/oas31';
-import type { ApiName, Operation } from '../api/operation';
+import type { OpenAPIObject, OperationObject, ParameterObject, ResponseObject, SchemaObject } from 'openapi3-ts/oas31';
+import { RESPONSE_HEADERS, type HeaderDef } from '../api/headers';
+import type { ApiName, OpResponse, Operation } from '../api/operation';
+import { ErrorBodySchema, hoistComponents } from './components';
+import { allResponses, operationDescription, requestHeaders, tagDescription } from './derived';
 
 const TITLES: Record<ApiName, string> = {
   common: 'Common API — activities, notes, search',
@@ -10,98 +13,81 @@ const TITLES: Record<ApiName, string> = {
   connectors: 'Connectors API — declarative outbound HTTP chains',
 };
 
-/** TypeBox schemas carry symbol keys; a JSON round trip leaves plain JSON Schema. */
-function plain<T>(schema: T): T {
-  return JSON.parse(JSON.stringify(schema)) as T;
+/** Paths are written relative to the server `/rest`, as composite `uri`s are. */
+const SERVER = { url: '/rest', description: 'This server (paths are relative to /rest, like the uris inside a composite)' };
+
+/** A schema as published: named parts hoisted into `components`. */
+function published(schema: unknown, components: Record<string, unknown>): SchemaObject {
+  return hoistComponents(schema, components) as SchemaObject;
 }
 
-/** The request headers that change how a call is handled (SPEC §8), defined once and referred to. */
-const HANDLING_HEADERS: Record<string, ParameterObject> = {
-  DoNotCommit: {
-    name: 'GW-DoNotCommit', in: 'header', required: false, schema: { type: 'string', enum: ['true', 'false'] },
-    description: 'Dry run: run everything and answer as usual, then roll back; the answer echoes the header',
-  },
-  UnknownPropertyHandling: {
-    name: 'GW-UnknownPropertyHandling', in: 'header', required: false, schema: { type: 'string', enum: ['reject', 'log', 'ignore'] },
-    description: 'Body members the schema does not define: refused with 400 (reject, the default), dropped and logged (log), or dropped (ignore)',
-  },
-  UnknownQueryParamHandling: {
-    name: 'GW-UnknownQueryParamHandling', in: 'header', required: false, schema: { type: 'string', enum: ['reject', 'log', 'ignore'] },
-    description: 'Query parameters the operation does not define: refused with 400 (reject, the default), dropped and logged (log), or dropped (ignore)',
-  },
-};
-
-function handlingHeaders(op: Operation): Array<{ $ref: string }> {
-  const names: string[] = [];
-  if (op.transactional || op.dryRun === 'handler') names.push('DoNotCommit');
-  if (op.body) names.push('UnknownPropertyHandling');
-  if (!op.anyQueryParams) names.push('UnknownQueryParamHandling');
-  return names.map((name) => ({ $ref: `#/components/parameters/${name}` }));
+function headerObject(h: HeaderDef) {
+  return { description: h.description, schema: { ...h.schema } };
 }
 
-function operationObject(op: Operation): OperationObject {
+function responseObject(r: OpResponse, components: Record<string, unknown>): ResponseObject {
+  const schema = r.schema ?? (r.status >= 400 ? ErrorBodySchema : undefined);
+  return {
+    description: r.description,
+    ...(r.headers?.length ? { headers: Object.fromEntries(r.headers.map((name) => [name, headerObject(RESPONSE_HEADERS[name])])) } : {}),
+    ...(schema ? { content: { 'application/json': { schema: published(schema, components) } } } : {}),
+  };
+}
+
+function operationObject(op: Operation, components: Record<string, unknown>): OperationObject {
   const pathParams: ParameterObject[] = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
     name: m[1], in: 'path', required: true, schema: { type: 'string' }, description: `Public id (${m[1]})`,
   }));
   const queryParams: ParameterObject[] = op.queryParams.map((p) => ({
     name: p.name, in: 'query', required: false, description: p.description,
-    schema: plain(p.schema), ...(p.schema.type === 'array' ? { style: 'form', explode: true } : {}),
+    schema: published(p.schema, components), ...(p.schema.type === 'array' ? { style: 'form', explode: true } : {}),
     'x-gw-allowForCompositeApi': p.allowForComposite,
   }));
-  const headerParams: ParameterObject[] = op.checksumHeader
-    ? [{ name: 'GW-Checksum', in: 'header', required: false, schema: { type: 'string' }, description: 'Refuse with 409 unless this is the current checksum' }]
-    : [];
-  const responses: OperationObject['responses'] = {};
-  for (const r of op.responses) {
-    responses[String(r.status)] = r.schema
-      ? { description: r.description, content: { 'application/json': { schema: plain(r.schema) } } }
-      : { description: r.description, content: r.status >= 400 ? { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } : undefined };
-    if (!responses[String(r.status)].content) delete responses[String(r.status)].content;
-  }
+  const headerParams: ParameterObject[] = requestHeaders(op).map((h) => ({ name: h.name, in: 'header', required: false, ...headerObject(h) }));
+  const responses = Object.fromEntries(allResponses(op).map((r) => [String(r.status), responseObject(r, components)]));
   return {
     operationId: op.operationId,
     summary: op.summary,
+    description: operationDescription(op),
     tags: [op.tag],
-    parameters: [...pathParams, ...queryParams, ...headerParams, ...handlingHeaders(op)],
-    ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: plain(op.body) } } } } : {}),
-    ...(op.rawBody ? { requestBody: { required: false, content: { '*/*': { schema: {} } } } } : {}),
+    parameters: [...pathParams, ...queryParams, ...headerParams],
+    ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: published(op.body, components) } } } } : {}),
+    ...(op.rawBody ? { requestBody: { required: false, description: 'Any content type; passed on as received', content: { '*/*': { schema: {} } } } } : {}),
     responses,
     'x-gw-allowForCompositeApi': op.allowForComposite,
     'x-gw-roles': [...op.roles],
   };
 }
 
-const ERROR_SCHEMA: SchemaObject = {
-  type: 'object',
-  required: ['status', 'errorCode', 'userMessage', 'developerMessage', 'details'],
-  properties: {
-    status: { type: 'integer' },
-    errorCode: { type: 'string' },
-    userMessage: { type: 'string' },
-    developerMessage: { type: 'string' },
-    details: { type: 'array', items: { type: 'object', properties: { message: { type: 'string' }, properties: { type: 'object' } } } },
-  },
-};
-
 export function buildOpenApi(ops: Operation[], api?: ApiName): OpenAPIObject {
-  const builder = OpenApiBuilder.create()
-    .addOpenApiVersion('3.1.0')
-    .addTitle(api ? TITLES[api] : 'Composite API server')
-    .addVersion('1.0.0')
-    .addDescription('Operations flagged `x-gw-allowForCompositeApi: true` (and query parameters flagged the same way) may be used inside POST /rest/composite/v1/composite.')
-    .addSchema('Error', ERROR_SCHEMA)
-    .addParameter('DoNotCommit', HANDLING_HEADERS.DoNotCommit)
-    .addParameter('UnknownPropertyHandling', HANDLING_HEADERS.UnknownPropertyHandling)
-    .addParameter('UnknownQueryParamHandling', HANDLING_HEADERS.UnknownQueryParamHandling)
-    .addSecurityScheme('basic', { type: 'http', scheme: 'basic' })
-    .addSecurityScheme('bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
-  const doc = builder.getSpec();
-  doc.security = [{ basic: [] }, { bearer: [] }];
-  doc.paths = {};
+  const components: Record<string, unknown> = {};
+  const paths: OpenAPIObject['paths'] = {};
+  const tags = new Set<string>();
   for (const op of ops) {
     if (api && op.api !== api) continue;
-    const path = `/rest/${op.api}/v1${op.path}`;
-    doc.paths[path] = { ...(doc.paths[path] ?? {}), [op.method]: operationObject(op) };
+    const path = `/${op.api}/v1${op.path}`;
+    paths[path] = { ...(paths[path] ?? {}), [op.method]: operationObject(op, components) };
+    tags.add(op.tag);
   }
-  return doc;
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: api ? TITLES[api] : 'Composite API server',
+      version: '1.0.0',
+      description: 'Operations flagged `x-gw-allowForCompositeApi: true` (and query parameters flagged the same way) may be used inside POST /rest/composite/v1/composite. Every operation needs HTTP Basic credentials or a Bearer JWT.',
+      license: { name: 'MIT', identifier: 'MIT' },
+      contact: { name: 'Composite API server maintainers' },
+    },
+    servers: [SERVER],
+    security: [{ basic: [] }, { bearer: [] }],
+    tags: [...tags].sort().map((name) => ({ name, description: tagDescription(name) })),
+    paths,
+    components: {
+      schemas: Object.fromEntries(Object.entries(components).sort(([a], [b]) => a.localeCompare(b))) as Record<string, SchemaObject>,
+      securitySchemes: {
+        basic: { type: 'http', scheme: 'basic', description: 'A user of /rest/admin/v1/users' },
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'When JWT_JWKS_URL is set: subject = username, claim roles = roles' },
+      },
+    },
+  };
 }

@@ -1,8 +1,8 @@
 // Owns the operations every resource has (list, get, create, update, delete), built from its definition
 // plus small hooks for what is particular to it — so no resource repeats the CRUD plumbing.
 import type { Knex } from 'knex';
-import type { TObject } from '@sinclair/typebox';
-import type { ApiName, Operation, OpContext, OpInput, QueryParamDef, Role } from '../api/operation';
+import type { TObject, TSchema } from '@sinclair/typebox';
+import type { ApiName, Operation, OpContext, OpInput, OpResponse, QueryParamDef, Role } from '../api/operation';
 import { thenOrNow, type MaybePromise } from '../api/maybePromise';
 import { COLLECTION_PARAMS, SINGLE_PARAMS, type CollectionQuery } from '../query/params';
 import { listCollection } from '../query/collection';
@@ -23,11 +23,10 @@ interface Common {
   roles: readonly Role[];
 }
 
-const ERRORS_4XX = [
-  { status: 400, description: 'Bad input' },
-  { status: 401, description: 'Not authenticated' },
-  { status: 403, description: 'Not allowed for this role' },
-];
+/** A one-item answer: it carries the item's GW-Checksum, and a 201 its Location. (401/403/404… are derived in OpenAPI.) */
+export function itemResponse(res: ResourceDef, status: 200 | 201, description: string, extra?: Record<string, TSchema>): OpResponse {
+  return { status, description, schema: singleResponseSchema(res, extra), headers: status === 201 ? ['GW-Checksum', 'Location'] : ['GW-Checksum'] };
+}
 
 export interface Envelope {
   data: { attributes: Record<string, unknown>; checksum?: string };
@@ -42,7 +41,7 @@ export function selectionOf(res: ResourceDef, input: OpInput): FieldSelection {
 export function listOp(o: Common & { path: string; scope?: (ctx: OpContext, input: OpInput) => Promise<(qb: Knex.QueryBuilder) => void> }): Operation {
   return {
     ...o, method: 'get', path: o.path, allowForComposite: true, queryParams: COLLECTION_PARAMS, transactional: false,
-    responses: [{ status: 200, description: `A page of ${o.res.type}`, schema: collectionResponseSchema(o.res) }, ...ERRORS_4XX],
+    responses: [{ status: 200, description: `A page of ${o.res.type}`, schema: collectionResponseSchema(o.res) }],
     async handler(ctx, input) {
       const scope = o.scope ? await o.scope(ctx, input) : undefined;
       const linkPath = `/${o.api}/v1${o.path.replace(/\{(\w+)\}/g, (_, p: string) => encodeURIComponent(input.params[p]).replace(/%3A/gi, ':'))}`;
@@ -55,7 +54,7 @@ export function listOp(o: Common & { path: string; scope?: (ctx: OpContext, inpu
 export function getOp(o: Common & { path: string; idParam: string }): Operation {
   return {
     ...o, method: 'get', allowForComposite: true, queryParams: SINGLE_PARAMS, transactional: false,
-    responses: [{ status: 200, description: `One ${o.res.type}`, schema: singleResponseSchema(o.res) }, ...ERRORS_4XX, { status: 404, description: 'Not found' }],
+    responses: [itemResponse(o.res, 200, `One ${o.res.type}`)],
     async handler(ctx, input) {
       const row = await requireRow(ctx, o.res, input.params[o.idParam]);
       return rowResult(ctx, o.res, row, selectionOf(o.res, input));
@@ -78,7 +77,7 @@ export function createOp(o: Common & {
     ...o, method: 'post', allowForComposite: true, queryParams: [{ ...SINGLE_PARAMS[0] }], transactional: true,
     creates: o.res.sequence, includedTypes: inclusion.types,
     body: o.body ?? envelopeSchema(attributesSchema(o.res, 'create'), `${o.res.type}Create`, inclusion.request),
-    responses: [{ status: 201, description: `The new ${o.res.type}`, schema: singleResponseSchema(o.res, inclusion.response) }, ...ERRORS_4XX],
+    responses: [itemResponse(o.res, 201, `The new ${o.res.type}`, inclusion.response)],
     // Nothing here waits unless it must (a reference to look up, a password to hash, PostgreSQL):
     // on SQLite a composite's creates run from first to last without a turn of the event loop.
     handler(ctx, input) {
@@ -111,8 +110,7 @@ export function patchOp(o: Common & {
     ...o, method: 'patch', allowForComposite: true, queryParams: SINGLE_PARAMS, transactional: true, checksumHeader: true,
     includedTypes: inclusion.types,
     body: envelopeSchema(attributesSchema(o.res, 'update'), `${o.res.type}Update`, inclusion.request),
-    responses: [{ status: 200, description: `The updated ${o.res.type}`, schema: singleResponseSchema(o.res, inclusion.response) }, ...ERRORS_4XX,
-      { status: 404, description: 'Not found' }, { status: 409, description: 'Checksum mismatch' }],
+    responses: [itemResponse(o.res, 200, `The updated ${o.res.type}`, inclusion.response)],
     async handler(ctx, input) {
       const selection = selectionOf(o.res, input);
       const row = await requireRow(ctx, o.res, input.params[o.idParam]);
@@ -133,7 +131,7 @@ export function patchOp(o: Common & {
 export function deleteOp(o: Common & { path: string; idParam: string }): Operation {
   return {
     ...o, method: 'delete', allowForComposite: true, queryParams: [] as QueryParamDef[], transactional: true, checksumHeader: true,
-    responses: [{ status: 204, description: 'Deleted' }, ...ERRORS_4XX, { status: 404, description: 'Not found' }, { status: 409, description: 'Checksum mismatch or still referenced' }],
+    responses: [{ status: 204, description: 'Deleted' }, { status: 409, description: 'Checksum mismatch or still referenced' }],
     async handler(ctx, input) {
       const row = await requireRow(ctx, o.res, input.params[o.idParam]);
       const supplied = input.headers['gw-checksum'];

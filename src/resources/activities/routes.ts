@@ -7,8 +7,8 @@ import { parseFilter } from '../../query/filter';
 import { SEARCH_PARAMS, SINGLE_PARAMS, MAX_FILTERS, type CollectionQuery } from '../../query/params';
 import { ID_PATTERN } from '../fields';
 import { attributeColumns, checkChecksum, itemResult, requireRow, updateRow } from '../items';
-import { collectionResponseSchema, envelopeSchema, singleResponseSchema } from '../resource';
-import { createOp, deleteOp, getOp, listOp, patchOp, selectionOf, type Envelope } from '../standardOps';
+import { collectionResponseSchema, envelopeSchema } from '../resource';
+import { createOp, deleteOp, getOp, itemResponse, listOp, patchOp, selectionOf, type Envelope } from '../standardOps';
 import type { IncludableChild } from '../inclusion';
 import { createNote, updateNote } from '../notes/routes';
 import { noteResource } from '../notes/schema';
@@ -27,11 +27,7 @@ function assignedBy(ctx: OpContext, attributes: Record<string, unknown>): Record
   return attributes.assignedUser !== undefined ? { assigned_by_user_id: attributes.assignedUser === null ? null : ctx.caller.id ?? null } : {};
 }
 
-const actionResponses = [
-  { status: 200, description: 'The updated Activity', schema: singleResponseSchema(res) },
-  { status: 400, description: 'Bad input or the activity is closed' }, { status: 404, description: 'Not found' },
-  { status: 409, description: 'Checksum mismatch' },
-];
+const actionResponses = [itemResponse(res, 200, 'The updated Activity'), { status: 400, description: 'Bad input or the activity is closed' }];
 
 const assignBody = envelopeSchema(
   Type.Object({ assignedUser: Type.Object({ id: Type.String({ pattern: ID_PATTERN, maxLength: 40 }) }, { additionalProperties: false }) },
