@@ -130,7 +130,7 @@ test('a batch inside a composite is refused (x-gw-allowForCompositeApi: false)',
   expect(res.body.userMessage).toMatch(/not allowed in a composite/);
   const doc = await t.http.get('/openapi.json').set('Authorization', t.auth('user'));
   for (const api of ['common', 'admin']) {
-    const op = doc.body.paths[`/rest/${api}/v1/batch`].post;
+    const op = doc.body.paths[`/${api}/v1/batch`].post;
     expect(op['x-gw-allowForCompositeApi']).toBe(false);
     expect(Object.keys(op.responses).sort()).toEqual(['200', '400', '401', '403']);
     expect(op.requestBody.content['application/json'].schema.properties.requests.items.properties.onFail).toBeDefined();

@@ -108,11 +108,11 @@ test('inclusion inside a composite is refused with 400 before the transaction be
 
 test('OpenAPI shows the included member on the request and the answer', async () => {
   const doc = await t.http.get('/openapi.json').set('Authorization', t.auth('user'));
-  const post = doc.body.paths['/rest/common/v1/activities'].post;
+  const post = doc.body.paths['/common/v1/activities'].post;
   const note0 = post.requestBody.content['application/json'].schema.properties.included.properties.Note;
   expect(note0.items.properties.method.const).toBe('post');
   expect(note0.items.properties.attributes.required).toEqual(['body']);
   expect(post.responses['201'].content['application/json'].schema.properties.included).toBeDefined();
-  const patch = doc.body.paths['/rest/common/v1/activities/{activityId}'].patch;
+  const patch = doc.body.paths['/common/v1/activities/{activityId}'].patch;
   expect(patch.requestBody.content['application/json'].schema.properties.included.properties.Note.items.oneOf).toHaveLength(2);
 });
