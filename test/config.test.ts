@@ -36,7 +36,7 @@ describe('loadConfig', () => {
       bodyLimitBytes: 1048576, requestTimeoutMs: 30000, authFailureLimit: { max: 10, windowMs: 60000 },
       db: { poolMax: 10, statementTimeoutMs: 30000, connectTimeoutMs: 5000, retryLimit: 5 },
     });
-    expect(c.database).toEqual({ kind: 'sqlite', filename: path.resolve('./data/composite.db') });
+    expect(c.database).toEqual({ kind: 'sqlite', filename: path.resolve('./data/composite.db'), createFolder: true });
     expect(Object.isFrozen(c)).toBe(true);
   });
 
