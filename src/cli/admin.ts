@@ -50,10 +50,13 @@ function parseArgs(argv: string[]): Command {
   return command;
 }
 
-/** Piped in (a pipe or a file), not a terminal or /dev/null: then the password comes from stdin. */
+/**
+ * Piped in (a shell's pipe, a file, or a socket pair as Node's child processes get), not a terminal
+ * or /dev/null: then the password comes from stdin.
+ */
 function stdinIsPiped(): boolean {
   const stat = fs.fstatSync(0);
-  return stat.isFIFO() || stat.isFile();
+  return stat.isFIFO() || stat.isFile() || stat.isSocket();
 }
 
 async function readStdinPassword(): Promise<string> {
