@@ -85,7 +85,9 @@ async function main(): Promise<void> {
   }, app);
   answerClientErrors(server, logger);
 
-  const shutdown = createShutdown({ server, logger, timeoutMs: config.shutdownTimeoutMs });
+  // pino writes asynchronously: its last lines ("shutting down", "stopped") reach stdout, in order, before the exit.
+  const exit = (code: number) => logger.flush(() => process.exit(code));
+  const shutdown = createShutdown({ server, logger, timeoutMs: config.shutdownTimeoutMs, exit });
   // In this order after the requests in flight: whatever takes work (an async worker goes here,
   // before the database), then the database last.
   shutdown.onStop('connectors', () => extensions.stop());
