@@ -60,6 +60,16 @@ test('a folder as the SQLite file: one line, no stack trace', async () => {
   expect(lines).toEqual([`cannot start: cannot open the database at sqlite:${dir}: that is a folder; name a file in it`]);
 });
 
+test('an unreachable PostgreSQL: one line naming where (without the password), exit 3', async () => {
+  const closed = net.createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const { port } = closed.address() as net.AddressInfo;
+  await new Promise((resolve) => closed.close(resolve));
+  const { code, lines } = await failedStart({ DATABASE_URL: `postgres://ops:hunter22-secret@127.0.0.1:${port}/app`, DB_CONNECT_TIMEOUT_MS: '2000' });
+  expect(code).toBe(3);
+  expect(lines).toEqual([`cannot start: cannot reach the database at postgres://127.0.0.1:${port}/app: connect ECONNREFUSED 127.0.0.1:${port}`]);
+});
+
 test('an unreadable SQLite file: one line from the driver, no stack trace', async () => {
   const file = path.join(dir, 'garbage.db');
   fs.writeFileSync(file, 'this is not a SQLite database, just text long enough to have a header '.repeat(20));
