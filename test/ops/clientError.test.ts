@@ -67,6 +67,8 @@ test('headers that never finish: 408 in the error body, at REQUEST_TIMEOUT_MS (1
 
 test('the server keeps serving after the refusals, and logs each one with its errorCode', async () => {
   expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  // The log is written asynchronously: wait for each line rather than read what is there so far.
+  for (const status of [400, 408, 431]) await server.line(new RegExp(`"status":${status},.*"msg":"request refused by the HTTP parser"`));
   const refused = server.output().split('\n').filter((l) => l.includes('refused by the HTTP parser')).map((l) => JSON.parse(l));
   expect(refused.map((l) => l.status).sort()).toEqual([400, 408, 431]);
   for (const line of refused) expect(line.errorCode).toMatch(/^gw\.api\.rest\.exception\./);
