@@ -40,6 +40,27 @@ test('a port in use: one line naming the address, exit 4, and no claim to listen
   }
 });
 
+/**
+ * EACCES needs a process without the privilege to bind port 80: this one, or, when the tests run as
+ * root, the server started as nobody (setpriv). Where unprivileged processes may bind it, nothing can.
+ */
+function unprivileged(): { command: string; prefix: string[] } | undefined {
+  const start = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'));
+  if (!(start > 80)) return undefined;
+  if (process.getuid?.() !== 0) return { command: process.execPath, prefix: [] };
+  return fs.existsSync('/usr/bin/setpriv') ? { command: '/usr/bin/setpriv', prefix: ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath] } : undefined;
+}
+const asUnprivileged = unprivileged();
+
+(asUnprivileged ? test : test.skip)('no permission for the port (EACCES): one line, exit 4', async () => {
+  const { command, prefix } = asUnprivileged as NonNullable<typeof asUnprivileged>;
+  fs.chmodSync(dir, 0o777); // the SQLite file, for nobody
+  const proc = spawnProc(command, [...prefix, 'dist/src/server.js'], { HOST: '127.0.0.1', PORT: '80', DATABASE_URL: `sqlite:${path.join(dir, 'x.db')}`, ADMIN_PASSWORD: 'first-admin-pw' });
+  procs.push(proc);
+  expect((await proc.exited).code).toBe(4);
+  expect(proc.output().trim().split('\n')).toEqual(['cannot start: cannot listen on 127.0.0.1:80: permission denied (ports below 1024 need privileges; set PORT)']);
+});
+
 test('an unknown host: one line, exit 4', async () => {
   const { code, lines } = await failedStart({ HOST: 'not a host' });
   expect(code).toBe(4);
