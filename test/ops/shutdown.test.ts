@@ -110,6 +110,15 @@ test('`npm start`, then SIGTERM to the npm process: node (its direct child) stop
   expect(await portClosed(server.port)).toBe(true);
 });
 
+test('SIGINT to the npm process alone: npm passes it on, node stops cleanly', async () => {
+  server = await start({}, 'npm');
+  const nodePid = childOf(server.child.pid as number);
+  process.kill(server.child.pid as number, 'SIGINT');
+  expect((await server.exited).code).toBe(0);
+  expect(server.output()).toMatch(/"signal":"SIGINT".*"msg":"shutting down"/);
+  expect(alive(nodePid)).toBe(false);
+});
+
 test('Ctrl-C on `npm start` (SIGINT to npm and node together): one clean stop, not a second-signal exit', async () => {
   server = await startDistServer({ DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}`, ADMIN_PASSWORD: ADMIN.password }, 'npm');
   const nodePid = childOf(server.child.pid as number);
