@@ -3,7 +3,7 @@ import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 
 export type DatabaseConfig =
-  | { kind: 'sqlite'; filename: string }
+  | { kind: 'sqlite'; filename: string; /** Only the default location's folder (./data) is created at start. */ createFolder?: boolean }
   | { kind: 'postgres'; url: string };
 
 export interface Config {
@@ -20,6 +20,10 @@ export interface Config {
   bodyLimitBytes: number;
   requestTimeoutMs: number;
   logLevel: string;
+  /** `json` (one JSON object a line) or `pretty` (pino-pretty, for a person at a terminal). */
+  logFormat: 'json' | 'pretty';
+  /** How long a stop (SIGTERM, SIGINT) waits for requests in flight before closing their connections. */
+  shutdownTimeoutMs: number;
   connectorsRegistry: string | undefined;
   connectorSecretsFile: string | undefined;
   connectorsAllowedHosts: string[];
@@ -143,6 +147,8 @@ export function parseDatabaseUrl(raw: string): DatabaseConfig {
   throw new ConfigError('DATABASE_URL must start with sqlite: or postgres://');
 }
 
+const DEFAULT_DATABASE = 'sqlite:./data/composite.db';
+const LOG_FORMATS = ['json', 'pretty'] as const;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -153,6 +159,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const logLevel = env.LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const logFormat = (env.LOG_FORMAT || 'json') as Config['logFormat'];
+  if (!LOG_FORMATS.includes(logFormat)) throw new ConfigError(`LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}, got "${logFormat}"`);
   const adminUsername = env.ADMIN_USERNAME || 'admin';
   if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(adminUsername)) throw new ConfigError('ADMIN_USERNAME must be 1–64 of A-Z a-z 0-9 _ . @ -');
   const adminPassword = env.ADMIN_PASSWORD || undefined;
@@ -169,7 +177,7 @@ export function loadConfig(env: Env = process.env): Config {
   return Object.freeze({
     host,
     port: integer(env, 'PORT', 8080, 0, 65535),
-    database: parseDatabaseUrl(env.DATABASE_URL || 'sqlite:./data/composite.db'),
+    database: env.DATABASE_URL ? parseDatabaseUrl(env.DATABASE_URL) : { ...parseDatabaseUrl(DEFAULT_DATABASE), createFolder: true },
     compositeMaxSubrequests: integer(env, 'COMPOSITE_MAX_SUBREQUESTS', 100, 1, 10000),
     batchMaxSubrequests: integer(env, 'BATCH_MAX_SUBREQUESTS', 100, 1, 10000),
     compositeMaxExpansion: integer(env, 'COMPOSITE_MAX_EXPANSION', 16, 1, 1000),
@@ -179,6 +187,8 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30000, 100, 600000),
     logLevel,
+    logFormat,
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     connectorsRegistry: env.CONNECTORS_REGISTRY || undefined,
     connectorSecretsFile: env.CONNECTOR_SECRETS_FILE || undefined,
     connectorsAllowedHosts: (env.CONNECTORS_ALLOWED_HOSTS || '')

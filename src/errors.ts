@@ -72,6 +72,11 @@ export const errors = {
     ]),
   serviceUnavailable: (message: string, retryAfterSeconds: number) =>
     new ApiError(503, `${REST}ServiceUnavailableException`, message, [], undefined, { 'Retry-After': String(retryAfterSeconds) }),
+  /** Node's HTTP parser refused the request before any route saw it (src/http/clientError.ts). */
+  malformedHttp: (code: string) =>
+    new ApiError(400, `${REST}BadInputException`, 'The request is not valid HTTP', [{ message: 'Refused by the HTTP parser', properties: { code } }]),
+  headersTooLarge: () => new ApiError(431, `${REST}RequestHeaderFieldsTooLargeException`, 'The request headers are larger than the server accepts'),
+  headersTimeout: () => new ApiError(408, `${REST}RequestTimeoutException`, 'The request was not received in time'),
   requestTimeout: () => new ApiError(503, `${REST}ServiceUnavailableException`, 'The request took too long and was stopped'),
   internal: (requestId: string) =>
     new ApiError(500, `${REST}InternalServerErrorException`, 'Something unexpected happened', [

@@ -1,5 +1,6 @@
-// Owns the pino logger: JSON lines, with credentials redacted wherever they appear — by key at any
-// depth, and by shape (Basic/Bearer credentials, JWTs) inside any string, the message included.
+// Owns the pino logger: JSON lines with ISO-8601 times (or pino-pretty's text for a terminal), with
+// credentials redacted wherever they appear — by key at any depth, and by shape (Basic/Bearer
+// credentials, JWTs) inside any string, the message included.
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 const CENSOR = '[redacted]';
@@ -31,10 +32,21 @@ export function redact(value: unknown, depth = 0): unknown {
   return out;
 }
 
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+/**
+ * pino-pretty as an in-process stream (no worker thread), loaded only when asked for: production
+ * logs stay plain JSON and never pay for it.
+ */
+function prettyStream(): DestinationStream {
+  const pretty = require('pino-pretty') as (options: { colorize: boolean; sync: boolean }) => DestinationStream;
+  return pretty({ colorize: process.stdout.isTTY === true, sync: true });
+}
+
+/** `format` pretty writes pino-pretty's text to stdout; `destination` (tests) takes the JSON lines instead. */
+export function createLogger(level: string, destination?: DestinationStream, format: 'json' | 'pretty' = 'json'): Logger {
   return pino({
     level,
     base: undefined,
+    timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { log: (obj) => redact(obj) as Record<string, unknown> },
     hooks: {
       logMethod(args, method) {
@@ -43,5 +55,5 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
         return method.apply(this, scrubbed);
       },
     },
-  }, destination);
+  }, destination ?? (format === 'pretty' ? prettyStream() : undefined));
 }

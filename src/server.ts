@@ -1,49 +1,108 @@
-// Owns the process: read config, connect, migrate, create the first admin, listen, shut down gracefully.
+// Owns the process: read config, connect, migrate, create the first admin, listen (and prove it), and
+// stop cleanly on SIGTERM / SIGINT. Anything that stops the start is one line on stderr and a non-zero exit.
 import 'dotenv/config';
+import http from 'node:http';
 import type { Knex } from 'knex';
 import { loadConfig, type Config } from './config';
 import { createApp } from './app';
 import { connectDatabase } from './db/connect';
+import { dbErrorCode } from './db/errors';
 import { migrateLatest } from './db/migrate';
 import { ensureAdmin } from './auth/bootstrap';
 import { createLogger } from './logger';
 import { createExtensions } from './extensions';
+import { answerClientErrors } from './http/clientError';
+import { listen } from './process/listen';
+import { createShutdown } from './process/shutdown';
 
-async function main(): Promise<void> {
-  let config: Config;
+/** Exit codes of a failed start, so a supervisor can tell them apart. */
+const EXIT = { config: 2, database: 3, listen: 4 } as const;
+
+function fail(line: string, code: number): never {
+  process.stderr.write(`cannot start: ${line}\n`);
+  process.exit(code);
+}
+
+/** The first line of what went wrong, with the driver's code: never a stack, and no bound values. */
+function why(err: unknown): string {
+  const code = dbErrorCode(err);
+  const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  return code !== undefined && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
+function readConfig(): Config {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (err) {
     process.stderr.write(`configuration error: ${(err as Error).message}\n`);
-    process.exit(2);
+    process.exit(EXIT.config);
   }
-  const logger = createLogger(config.logLevel);
+}
+
+async function openDatabase(config: Config): Promise<Knex> {
   let knex: Knex;
   try {
     knex = await connectDatabase(config);
   } catch (err) {
-    logger.fatal({ reason: (err as Error).message }, 'cannot start');
-    process.stderr.write(`cannot start: ${(err as Error).message}\n`);
-    process.exit(3);
+    fail((err as Error).message, EXIT.database);
   }
-  await migrateLatest(knex);
-  const admin = await ensureAdmin(knex, config.adminUsername, config.adminPassword);
+  try {
+    await migrateLatest(knex);
+    return knex;
+  } catch (err) {
+    await knex.destroy().catch(() => undefined);
+    fail(`the database migrations failed: ${why(err)}`, EXIT.database);
+  }
+}
+
+/** http://host:port for the log, with an IPv6 address in brackets. */
+function urlOf(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger(config.logLevel, undefined, config.logFormat);
+  const knex = await openDatabase(config);
+  const admin = await ensureAdmin(knex, config.adminUsername, config.adminPassword).catch((err: unknown) => fail(`cannot create the first admin: ${why(err)}`, EXIT.database));
   if (admin.generatedPassword) {
     // Printed once, on the console only (not through the log pipeline), so the operator can sign in.
     process.stdout.write(`\nCreated admin user "${config.adminUsername}" with generated password: ${admin.generatedPassword}\nStore it now; it is not shown again.\n\n`);
   }
+  if (admin.passwordNotUsed) {
+    logger.warn('ADMIN_PASSWORD was not used: the database already has users. To set a password: npm run admin -- reset-password <username>');
+  }
+
   const extensions = createExtensions();
   const { app } = createApp({ config, knex, logger, extraOperations: extensions.extraOperations });
   await extensions.start();
-  const server = app.listen(config.port, config.host, () => logger.info({ host: config.host, port: config.port, database: config.database.kind }, 'listening'));
-  server.requestTimeout = config.requestTimeoutMs;
-  const shutdown = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    server.close(() => void extensions.stop().then(() => knex.destroy()).then(() => process.exit(0)));
-    setTimeout(() => process.exit(1), 10000).unref();
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  const server = http.createServer({
+    // Node's own limits agree with REQUEST_TIMEOUT_MS; it checks them on this interval (30 s by
+    // default, which let slow headers run to 52 s under a 30 s limit).
+    requestTimeout: config.requestTimeoutMs,
+    headersTimeout: config.requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs),
+  }, app);
+  answerClientErrors(server, logger);
+
+  // pino writes asynchronously: its last lines ("shutting down", "stopped") reach stdout, in order, before the exit.
+  const exit = (code: number) => logger.flush(() => process.exit(code));
+  const shutdown = createShutdown({ server, logger, timeoutMs: config.shutdownTimeoutMs, exit });
+  // In this order after the requests in flight: whatever takes work (an async worker goes here,
+  // before the database), then the database last.
+  shutdown.onStop('connectors', () => extensions.stop());
+  shutdown.onStop('database', () => knex.destroy());
+  process.on('SIGTERM', () => void shutdown.begin('SIGTERM'));
+  process.on('SIGINT', () => void shutdown.begin('SIGINT'));
+
+  try {
+    const address = await listen(server, config.host, config.port);
+    logger.info({ url: urlOf(config.host, address.port), database: config.database.kind }, 'listening');
+  } catch (err) {
+    await extensions.stop().catch(() => undefined);
+    await knex.destroy().catch(() => undefined);
+    fail((err as Error).message, EXIT.listen);
+  }
 }
 
 void main();

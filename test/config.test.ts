@@ -32,11 +32,11 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({
       host: '127.0.0.1', port: 8080, compositeMaxSubrequests: 100, compositeMaxExpansion: 16, adminUsername: 'admin', adminPassword: undefined, idPrefix: 'xc',
-      logLevel: 'info', connectorsRegistry: undefined, connectorsAllowedHosts: [], connectorTimeoutMs: 15000, jwt: undefined,
+      logLevel: 'info', logFormat: 'json', shutdownTimeoutMs: 10000, connectorsRegistry: undefined, connectorsAllowedHosts: [], connectorTimeoutMs: 15000, jwt: undefined,
       bodyLimitBytes: 1048576, requestTimeoutMs: 30000, authFailureLimit: { max: 10, windowMs: 60000 },
       db: { poolMax: 10, statementTimeoutMs: 30000, connectTimeoutMs: 5000, retryLimit: 5 }, docsPublic: false,
     });
-    expect(c.database).toEqual({ kind: 'sqlite', filename: path.resolve('./data/composite.db') });
+    expect(c.database).toEqual({ kind: 'sqlite', filename: path.resolve('./data/composite.db'), createFolder: true });
     expect(Object.isFrozen(c)).toBe(true);
   });
 
@@ -47,13 +47,14 @@ describe('loadConfig', () => {
       CONNECTOR_SECRETS_FILE: '/etc/secrets.json', CONNECTORS_ALLOWED_HOSTS: ' Localhost:8443, 127.0.0.1 ,,', CONNECTOR_TIMEOUT_MS: '250',
       JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ISSUER: 'iss', JWT_AUDIENCE: 'aud', LOG_LEVEL: 'warn', BODY_LIMIT_BYTES: '2048',
       REQUEST_TIMEOUT_MS: '1000', AUTH_FAILURE_LIMIT: '3', AUTH_FAILURE_WINDOW_MS: '5000', DB_POOL_MAX: '4', DB_STATEMENT_TIMEOUT_MS: '0',
-      DB_CONNECT_TIMEOUT_MS: '200', DB_RETRY_LIMIT: '0', TRUST_PROXY: ' loopback, 10.0.0.0/8 ,fd00::1 ', DOCS_PUBLIC: 'true',
+      DB_CONNECT_TIMEOUT_MS: '200', DB_RETRY_LIMIT: '0', TRUST_PROXY: ' loopback, 10.0.0.0/8 ,fd00::1 ', DOCS_PUBLIC: 'true', LOG_FORMAT: 'pretty',
+      SHUTDOWN_TIMEOUT_MS: '0',
     });
     expect(c).toMatchObject({
       host: '0.0.0.0', port: 9090, database: { kind: 'postgres', url: 'postgres://u:p@db.example:5432/app' }, compositeMaxSubrequests: 7, compositeMaxExpansion: 40,
       adminUsername: 'root', adminPassword: 'long-password', idPrefix: 'ab_1', connectorsRegistry: '/etc/reg.json',
       connectorSecretsFile: '/etc/secrets.json', connectorsAllowedHosts: ['localhost:8443', '127.0.0.1'], connectorTimeoutMs: 250,
-      jwt: { jwksUrl: 'https://idp.example/jwks', issuer: 'iss', audience: 'aud' }, logLevel: 'warn', bodyLimitBytes: 2048,
+      jwt: { jwksUrl: 'https://idp.example/jwks', issuer: 'iss', audience: 'aud' }, logLevel: 'warn', logFormat: 'pretty', shutdownTimeoutMs: 0, bodyLimitBytes: 2048,
       requestTimeoutMs: 1000, authFailureLimit: { max: 3, windowMs: 5000 }, trustProxy: ['loopback', '10.0.0.0/8', 'fd00::1'],
       db: { poolMax: 4, statementTimeoutMs: 0, connectTimeoutMs: 200, retryLimit: 0 }, docsPublic: true,
     });
@@ -78,6 +79,9 @@ describe('loadConfig', () => {
       [{ ID_PREFIX: 'XC' }, /ID_PREFIX/],
       [{ ID_PREFIX: 'x:c' }, /ID_PREFIX/],
       [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
+      [{ LOG_FORMAT: 'xml' }, /LOG_FORMAT must be one of json, pretty, got "xml"/],
+      [{ SHUTDOWN_TIMEOUT_MS: 'later' }, /SHUTDOWN_TIMEOUT_MS must be a whole number/],
+      [{ SHUTDOWN_TIMEOUT_MS: '600001' }, /SHUTDOWN_TIMEOUT_MS must be between 0 and 600000/],
       [{ ADMIN_USERNAME: 'has space' }, /ADMIN_USERNAME/],
       [{ ADMIN_PASSWORD: 'short' }, /ADMIN_PASSWORD must be at least 8 characters/],
       [{ JWT_JWKS_URL: 'not a url' }, /JWT_JWKS_URL is not a valid URL/],

@@ -30,19 +30,41 @@ function reason(err: unknown): string {
 }
 
 /**
- * Opens the pool and runs `select 1`; rejects with DatabaseUnreachableError (the pool closed) if that
- * fails. A SQLite file is locked for this process first (DatabaseLockedError when another holds it).
+/**
+ * The default location's folder (./data) is created; a folder named in DATABASE_URL must exist, so a
+ * typo never silently makes a new, empty database somewhere else. A folder in place of the file is
+ * refused here, in words, instead of by the driver.
  */
-export async function connectDatabase(config: Pick<Config, 'database' | 'db'>): Promise<Knex> {
+function checkSqlitePath(database: { filename: string; createFolder?: boolean }, where: string): void {
+  const folder = path.dirname(database.filename);
+  try {
+    if (database.createFolder) fs.mkdirSync(folder, { recursive: true });
+    else {
+      const stat = fs.statSync(folder, { throwIfNoEntry: false });
+      if (!stat) throw new DatabaseUnreachableError(`cannot open the database at ${where}: the folder ${folder} does not exist (create it, or fix DATABASE_URL)`);
+      if (!stat.isDirectory()) throw new DatabaseUnreachableError(`cannot open the database at ${where}: ${folder} is not a folder`);
+    }
+    if (fs.statSync(database.filename, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new DatabaseUnreachableError(`cannot open the database at ${where}: that is a folder; name a file in it`);
+    }
+  } catch (err) {
+    if (err instanceof DatabaseUnreachableError) throw err;
+    throw new DatabaseUnreachableError(`cannot open the database at ${where}: ${reason(err)}`);
+  }
+}
+
+/**
+ * Opens the pool and runs `select 1`; rejects with DatabaseUnreachableError (the pool closed) if that
+ * fails. A SQLite file is locked for this process first (DatabaseLockedError when another holds it),
+ * unless `lock` is false: a short-lived command that changes a row or two in its own transaction (the
+ * admin CLI) may run beside the server that holds the lock.
+ */
+export async function connectDatabase(config: Pick<Config, 'database' | 'db'>, opts: { lock?: boolean } = {}): Promise<Knex> {
   const where = describeDatabase(config.database);
   if (config.database.kind === 'sqlite' && config.database.filename !== ':memory:') {
-    try {
-      fs.mkdirSync(path.dirname(config.database.filename), { recursive: true });
-    } catch (err) {
-      throw new DatabaseUnreachableError(`cannot open the database at ${where}: ${reason(err)}`);
-    }
+    checkSqlitePath(config.database, where);
     // Before the file is opened: a second process must not touch it at all.
-    lockSqliteFile(config.database.filename);
+    if (opts.lock !== false) lockSqliteFile(config.database.filename);
   }
   const knex = createKnex(config.database, config.db);
   try {

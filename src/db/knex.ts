@@ -28,6 +28,7 @@ export function knexConfig(database: DatabaseConfig, options: Partial<DbOptions>
       useNullAsDefault: true,
       // Never put bound values into an error message (they could be secrets).
       compileSqlOnError: false,
+      log: QUIET_LOG,
       // One connection: SQLite allows one writer; queuing in the pool replaces SQLITE_BUSY, and
       // the acquire time-out is generous so a burst of composites waits instead of failing.
       pool: {

@@ -24,6 +24,8 @@ function known(err: unknown, limit: number): ApiError | undefined {
 }
 
 export function sendError(res: Response, err: ApiError): void {
+  // For the request's log line (src/http/requestLog.ts).
+  res.locals.errorCode = err.errorCode;
   for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
   sendJson(res, err.status, err.toBody());
 }

@@ -1,4 +1,5 @@
-// Owns the request id and the one structured log line per request (never headers, query strings or bodies).
+// Owns the request id and the one structured log line per request, with the error code of a 4xx or 5xx
+// answer (never headers, query strings or bodies).
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
@@ -18,7 +19,9 @@ export function requestLog(logger: Logger) {
     res.setHeader('X-Request-Id', req.id);
     res.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - start) / 1e6;
-      logger.info({ reqId: req.id, method: req.method, path, status: res.statusCode, durationMs: Math.round(durationMs * 100) / 100, user: req.caller?.username }, 'request');
+      // The error's code only (set by sendError), never its messages: they can name the caller's values.
+      const errorCode = res.statusCode >= 400 ? (res.locals.errorCode as string | undefined) : undefined;
+      logger.info({ reqId: req.id, method: req.method, path, status: res.statusCode, errorCode, durationMs: Math.round(durationMs * 100) / 100, user: req.caller?.username }, 'request');
     });
     next();
   };

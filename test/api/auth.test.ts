@@ -118,7 +118,7 @@ describe('bootstrap admin (ensureAdmin)', () => {
       expect(rows[0].password_hash).not.toContain(first.generatedPassword as string);
       expect(await verifyPassword(first.generatedPassword as string, rows[0].password_hash)).toBe(true);
       const second = await ensureAdmin(knex, 'root', undefined);
-      expect(second).toEqual({ created: false });
+      expect(second).toEqual({ created: false, passwordNotUsed: false });
       expect(await knex('users').count({ n: '*' })).toEqual([{ n: 1 }]);
     } finally {
       await knex.destroy();
@@ -132,7 +132,7 @@ describe('bootstrap admin (ensureAdmin)', () => {
       expect(made).toEqual({ created: true, generatedPassword: undefined });
       const row = await knex('users').where({ username: 'boss' }).first();
       expect(await verifyPassword('boss-password-1', row.password_hash)).toBe(true);
-      expect(await ensureAdmin(knex, 'other', 'other-password-1')).toEqual({ created: false });
+      expect(await ensureAdmin(knex, 'other', 'other-password-1')).toEqual({ created: false, passwordNotUsed: true });
       expect(await knex('users').where({ username: 'other' }).first()).toBeUndefined();
     } finally {
       await knex.destroy();

@@ -132,6 +132,8 @@ describe('unexpected failures and the request log', () => {
     const log = lines.join('');
     expect(log).toContain(requestId);
     expect(log).not.toMatch(/secret-value|select \*|password_hash|\.ts:\d+/);
+    const requestLine = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.msg === 'request' && e.reqId === requestId);
+    expect(requestLine).toMatchObject({ status: 500, errorCode: 'gw.api.rest.exception.InternalServerErrorException' });
   });
 
   it('writes one JSON line per request with method, path, status, durationMs and reqId, and no credential', async () => {

@@ -26,16 +26,38 @@ test('nothing listening on the PostgreSQL port: refused, naming host and port an
   expect(err.message).not.toMatch(/hunter22|ops/);
 });
 
-test('a SQLite path that cannot be created: refused, naming the path', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'composite-connect-'));
-  fs.writeFileSync(path.join(dir, 'a-file'), '');
-  try {
+describe('SQLite paths', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'composite-connect-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('a file where the folder should be: refused, naming the path', async () => {
+    fs.writeFileSync(path.join(dir, 'a-file'), '');
     const err = await refusal({ DATABASE_URL: `sqlite:${path.join(dir, 'a-file', 'db.sqlite')}` });
     expect(err).toBeInstanceOf(DatabaseUnreachableError);
-    expect(err.message).toMatch(/^cannot open the database at sqlite:.*a-file\/db\.sqlite: .*(EEXIST|ENOTDIR)/);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+    expect(err.message).toBe(`cannot open the database at sqlite:${path.join(dir, 'a-file', 'db.sqlite')}: ${path.join(dir, 'a-file')} is not a folder`);
+  });
+
+  test('a folder named in DATABASE_URL that does not exist: refused, and not created', async () => {
+    const missing = path.join(dir, 'missing', 'deeper');
+    const err = await refusal({ DATABASE_URL: `sqlite:${path.join(missing, 'x.db')}` });
+    expect(err).toBeInstanceOf(DatabaseUnreachableError);
+    expect(err.message).toBe(`cannot open the database at sqlite:${path.join(missing, 'x.db')}: the folder ${missing} does not exist (create it, or fix DATABASE_URL)`);
+    expect(fs.existsSync(path.join(dir, 'missing'))).toBe(false);
+  });
+
+  test('a folder in place of the database file: refused in words', async () => {
+    const err = await refusal({ DATABASE_URL: `sqlite:${dir}` });
+    expect(err.message).toBe(`cannot open the database at sqlite:${dir}: that is a folder; name a file in it`);
+  });
+
+  test('the default location creates its folder', async () => {
+    const knex = await connectDatabase({ database: { kind: 'sqlite', filename: path.join(dir, 'data', 'composite.db'), createFolder: true }, db: loadConfig({}).db });
+    await knex.destroy();
+    expect(fs.statSync(path.join(dir, 'data')).isDirectory()).toBe(true);
+  });
 });
 
 test('the test database (SQLite or PostgreSQL) is reachable: connectDatabase hands back a working pool', async () => {
