@@ -16,6 +16,8 @@ function readmeTable(): Map<string, string> {
   for (const row of section.split('\n').filter((l) => /^\| `[A-Z]/.test(l))) {
     const cells = row.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
     const names = [...cells[0].matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+    // A family of variables (`CONNECTOR_SECRET_<NAME>`) has no single default to list.
+    if (names.length === 1 && /^[A-Z_]+<[A-Z]+>$/.test(names[0])) continue;
     if (names.length === 0 || !names.every((n) => NAME.test(n))) throw new Error(`README configuration row names no variable: ${row}`);
     // "`8080`, `127.0.0.1`" pairs with two names; one default ("off", "none: …") serves every name of its row.
     const parts = cells[cells.length - 1].split(/,\s+/);
