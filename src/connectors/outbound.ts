@@ -5,8 +5,8 @@
 // exempt from the rule (development and tests).
 import dns, { type LookupAddress } from 'node:dns';
 import net from 'node:net';
-import ipaddr from 'ipaddr.js';
 import { Agent, request, type Dispatcher } from 'undici';
+import { classifyAddress, describeAddressClass } from './addressRange';
 
 export const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 const MAX_REDIRECTS = 5;
@@ -29,16 +29,9 @@ export class OutboundNetworkError extends Error {
   }
 }
 
-/** The ipaddr.js range of an address: only 'unicast' (public) may be reached. IPv4-mapped IPv6 counts as IPv4. */
-export function addressRange(address: string): string {
-  if (!ipaddr.isValid(address)) return 'invalid';
-  let ip = ipaddr.parse(address);
-  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
-  return ip.range();
-}
-
+/** Only 'unicast' addresses are public; an IPv6 address embedding IPv4 is judged by its IPv4 address. */
 export function isPublicAddress(address: string): boolean {
-  return addressRange(address) === 'unicast';
+  return classifyAddress(address).range === 'unicast';
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
@@ -49,7 +42,7 @@ function guardedLookup(hostname: string, options: dns.LookupOptions, callback: L
     if (err) return callback(err, '');
     const bad = addresses.find((a) => !isPublicAddress(a.address));
     if (bad) {
-      return callback(new OutboundRuleError('public-address-only', `${hostname} resolves to a ${addressRange(bad.address)} address; connectors may only reach public addresses`), '');
+      return callback(new OutboundRuleError('public-address-only', `${hostname} resolves to ${describeAddressClass(classifyAddress(bad.address))}; connectors may only reach public addresses`), '');
     }
     if (options.all) callback(null, addresses);
     else callback(null, addresses[0].address, addresses[0].family);
@@ -113,7 +106,7 @@ export class Outbound {
     if (url.username || url.password) throw new OutboundRuleError('scheme', 'URLs with embedded credentials are not allowed; use authentication');
     const literal = url.hostname.replace(/^\[|\]$/g, '');
     if (net.isIP(literal) && !isPublicAddress(literal)) {
-      throw new OutboundRuleError('public-address-only', `${url.hostname} is a ${addressRange(literal)} address; connectors may only reach public addresses`);
+      throw new OutboundRuleError('public-address-only', `${url.hostname} is ${describeAddressClass(classifyAddress(literal))}; connectors may only reach public addresses`);
     }
     return this.guarded;
   }
