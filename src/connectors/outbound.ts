@@ -1,8 +1,9 @@
 // Owns every outbound connector request: the https-only and public-address-only rule (checked on the
 // URL, and again on the address DNS actually returned, at connect time, so DNS tricks cannot reach
 // loopback, private ranges or 169.254.169.254), redirects re-checked hop by hop, a time-out covering
-// connect, headers and body, and a cap on the response size. Hosts in CONNECTORS_ALLOWED_HOSTS are
-// exempt from the rule (development and tests).
+// connect, headers and body, and a cap on the response size. Redirects follow the request's policy
+// (none, same-origin, any); on a cross-origin hop every header that carries a credential is dropped.
+// Hosts in CONNECTORS_ALLOWED_HOSTS are exempt from the rule (development and tests).
 import dns, { type LookupAddress } from 'node:dns';
 import net from 'node:net';
 import { Agent, request, type Dispatcher } from 'undici';
@@ -11,7 +12,14 @@ import { classifyAddress, describeAddressClass } from './addressRange';
 export const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 const MAX_REDIRECTS = 5;
 
-export type OutboundRule = 'https-only' | 'public-address-only' | 'scheme';
+export type OutboundRule = 'https-only' | 'public-address-only' | 'scheme' | 'redirect';
+
+/** Which redirects a request follows: none (the 3xx is the answer), same-origin only, or any (secrets dropped). */
+export const REDIRECT_POLICIES = ['none', 'same-origin', 'any'] as const;
+export type RedirectPolicy = (typeof REDIRECT_POLICIES)[number];
+
+/** Headers that always carry credentials, whoever set them. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
 /** A request refused by the outbound rule; nothing was sent. */
 export class OutboundRuleError extends Error {
@@ -71,6 +79,10 @@ export interface OutboundRequest {
   url: URL;
   headers: Record<string, string>;
   body?: string | Buffer;
+  /** Lower-case names of headers that authentication or get_secret() produced: never sent to another origin. */
+  secretHeaders?: ReadonlySet<string>;
+  /** Default 'same-origin'. */
+  redirects?: RedirectPolicy;
 }
 
 export interface OutboundResponse {
@@ -111,7 +123,7 @@ export class Outbound {
     return this.guarded;
   }
 
-  /** Sends one request, following redirects only while each hop passes the rule. */
+  /** Sends one request, following redirects as its policy allows and only while each hop passes the rule. */
   async send(req: OutboundRequest): Promise<OutboundResponse> {
     const controller = new AbortController();
     let timedOut = false;
@@ -127,10 +139,16 @@ export class Outbound {
           dispatcher, method: current.method as Dispatcher.HttpMethod, headers: current.headers, body: current.body, signal: controller.signal,
         });
         const location = res.headers.location;
-        if (res.statusCode >= 300 && res.statusCode < 400 && res.statusCode !== 304 && typeof location === 'string') {
+        const policy = current.redirects ?? 'same-origin';
+        if (res.statusCode >= 300 && res.statusCode < 400 && res.statusCode !== 304 && typeof location === 'string' && policy !== 'none') {
           await res.body.dump();
           if (hop >= MAX_REDIRECTS) throw new OutboundNetworkError('TOO_MANY_REDIRECTS', `more than ${MAX_REDIRECTS} redirects`);
           current = redirected(current, res.statusCode, location);
+          // The address rule first: its refusal says more than the redirect policy's.
+          this.check(current.url);
+          if (policy === 'same-origin' && current.url.origin !== req.url.origin) {
+            throw new OutboundRuleError('redirect', `the answer (HTTP ${res.statusCode}) redirects to another origin; this request follows same-origin redirects only (a step may set "follow_redirects": "any")`);
+          }
           continue;
         }
         return { status: res.statusCode, headers: flatHeaders(res.headers), body: await readCapped(res.body) };
@@ -156,8 +174,11 @@ function redirected(req: OutboundRequest, status: number, location: string): Out
   }
   const headers = { ...req.headers };
   if (url.origin !== req.url.origin) {
-    // Credentials are for the origin they were written for.
-    for (const name of Object.keys(headers)) if (/^(authorization|cookie|proxy-authorization)$/i.test(name)) delete headers[name];
+    // Credentials are for the origin they were written for; once dropped they stay dropped, even on a hop back.
+    for (const name of Object.keys(headers)) {
+      const lower = name.toLowerCase();
+      if (CREDENTIAL_HEADERS.has(lower) || req.secretHeaders?.has(lower)) delete headers[name];
+    }
   }
   const keepsMethod = status === 307 || status === 308 || (req.method === 'GET' || req.method === 'HEAD');
   if (keepsMethod) return { ...req, url, headers };

@@ -153,7 +153,10 @@ export class ConnectorRunner {
     const { step, site } = p;
     const context = p.context();
     const secrets = this.secrets();
-    const withSecrets = { ...context, get_secret: (name: unknown) => secrets.get(name) };
+    // Which rendered values read a secret: their headers never follow a cross-origin redirect.
+    let readSecret = false;
+    const withSecrets = { ...context, get_secret: (name: unknown) => ((readSecret = true), secrets.get(name)) };
+    const secretHeaders = new Set<string>();
     const rendered = this.render(step.url, context, 'url', site).trim();
     let url: URL;
     try {
@@ -163,7 +166,11 @@ export class ConnectorRunner {
     }
     for (const q of step.query) url.searchParams.append(q.key, this.render(q.value, withSecrets, `query_parameters.${q.key}`, site));
     const headers: Record<string, string> = {};
-    for (const h of step.headers) headers[h.key.toLowerCase()] = this.headerValue(h.value, withSecrets, `headers.${h.key}`, site);
+    for (const h of step.headers) {
+      readSecret = false;
+      headers[h.key.toLowerCase()] = this.headerValue(h.value, withSecrets, `headers.${h.key}`, site);
+      if (readSecret) secretHeaders.add(h.key.toLowerCase());
+    }
     let body: string | Buffer | undefined;
     if (step.requestBody) body = this.render(step.requestBody, context, 'request_body', site);
     else if (p.passThrough) {
@@ -176,11 +183,15 @@ export class ConnectorRunner {
     if (auth.type === 'api_key') {
       const value = this.headerValue(auth.value, withSecrets, 'authentication.config.value', site);
       if (auth.in === 'query') url.searchParams.set(auth.key, value);
-      else headers[auth.key.toLowerCase()] = value;
+      else {
+        headers[auth.key.toLowerCase()] = value;
+        secretHeaders.add(auth.key.toLowerCase());
+      }
     }
     // The rule is checked before any token request, so a refused URL sends nothing at all.
     this.outbound.check(url);
-    if (auth.type !== 'oauth_client_credentials') return this.outbound.send({ method: step.method, url, headers, body });
+    const send = () => this.outbound.send({ method: step.method, url, headers, body, secretHeaders, redirects: step.followRedirects });
+    if (auth.type !== 'oauth_client_credentials') return send();
 
     const creds: ClientCredentials = {
       tokenUrl: this.headerValue(auth.tokenUrl, withSecrets, 'authentication.config.token_url', site).trim(),
@@ -194,11 +205,12 @@ export class ConnectorRunner {
     // A step addressed to the token URL itself is the token request: its body is the token response.
     if (sameUrl(url, creds.tokenUrl)) return token.response;
     headers.authorization = `Bearer ${token.accessToken}`;
-    const first = await this.outbound.send({ method: step.method, url, headers, body });
+    secretHeaders.add('authorization');
+    const first = await send();
     if (first.status !== 401) return first;
     const fresh = await this.token(creds, timing, token);
     headers.authorization = `Bearer ${fresh.accessToken}`;
-    return this.outbound.send({ method: step.method, url, headers, body });
+    return send();
   }
 
   private async token(creds: ClientCredentials, timing: StepTiming, stale?: Token): Promise<Token> {

@@ -32,7 +32,8 @@ beforeAll(async () => {
   const registry = path.join(dir, 'connectors_registry.json');
   writeJson(registry, {
     connectors: [
-      { name: 'Fetch anything', permalink: 'fetch', url: '{{ query_parameters.target }}' },
+      // Follows redirects to any origin, so every hop meets the address rule (the default would stop at the origin).
+      { name: 'Fetch anything', permalink: 'fetch', url: '{{ query_parameters.target }}', follow_redirects: 'any' },
       {
         name: 'Token from a private address', permalink: 'private-token', url: `${api.url}/ok`,
         authentication: { type: 'oauth_client_credentials', config: { token_url: 'https://10.1.2.3/token', client_id: 'a', client_secret: 'b' } },
