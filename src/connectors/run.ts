@@ -7,8 +7,7 @@ import type { CompiledComposite, CompiledSimple, CompiledStep } from './compile'
 import { ConnectorFailure, type FailureSite } from './failure';
 import type { ClientCredentials, TokenCache, Token } from './oauth';
 import { OutboundNetworkError, OutboundRuleError, type Outbound } from './outbound';
-import type { SecretStore } from './secrets';
-import { describeRenderError, type CompiledTemplate } from './template';
+import type { StepRenderer } from './stepRequest';
 
 /** What the client sent, as templates see it. */
 export interface ClientData {
@@ -40,15 +39,8 @@ interface StepResult {
   body: Buffer;
 }
 
-const BODYLESS = new Set(['GET', 'HEAD']);
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-
 function ms(start: bigint): number {
   return Math.round(Number(process.hrtime.bigint() - start) / 1e4) / 100;
-}
-
-function templateFailure(field: string, why: string, site: FailureSite): ConnectorFailure {
-  return new ConnectorFailure('template', 'TEMPLATE_RENDERING_ERROR', `${field}: ${why}`, site, { field });
 }
 
 /** What the client sent, as templates see it. */
@@ -78,7 +70,7 @@ export class ConnectorRunner {
   constructor(
     private readonly outbound: Outbound,
     private readonly tokens: TokenCache,
-    private readonly secrets: () => SecretStore,
+    private readonly renderer: StepRenderer,
     private readonly logger: Logger,
   ) {}
 
@@ -125,7 +117,8 @@ export class ConnectorRunner {
         let body = result.body;
         if (p.step.responseBody) {
           const response = { body: result.body.toString('utf8'), status_code: result.status, headers: result.headers };
-          body = Buffer.from(this.render(p.step.responseBody, { ...p.context(), response }, 'response_body', p.site), 'utf8');
+          const [rendered] = await this.renderer.render([{ field: 'response_body', template: p.step.responseBody }], { ...p.context(), response }, p.site);
+          body = Buffer.from(rendered.value, 'utf8');
         }
         p.record(result, body.toString('utf8'));
         last = { result, body };
@@ -141,66 +134,13 @@ export class ConnectorRunner {
     return { ok: true, status: done.result.status, contentType: done.result.headers['content-type'] ?? 'application/octet-stream', body: done.body, timings, totalMs: ms(start) };
   }
 
-  private render(t: CompiledTemplate, context: Record<string, unknown>, field: string, site: FailureSite): string {
-    try {
-      return t.render(context);
-    } catch (err) {
-      throw templateFailure(field, describeRenderError(err), site);
-    }
-  }
-
   private async step(p: PlannedStep, timing: StepTiming): Promise<StepResult> {
     const { step, site } = p;
-    const context = p.context();
-    const secrets = this.secrets();
-    // Which rendered values read a secret: their headers never follow a cross-origin redirect.
-    let readSecret = false;
-    const withSecrets = { ...context, get_secret: (name: unknown) => ((readSecret = true), secrets.get(name)) };
-    const secretHeaders = new Set<string>();
-    const rendered = this.render(step.url, context, 'url', site).trim();
-    let url: URL;
-    try {
-      url = new URL(rendered);
-    } catch {
-      throw templateFailure('url', 'did not render to an absolute URL', site);
-    }
-    for (const q of step.query) url.searchParams.append(q.key, this.render(q.value, withSecrets, `query_parameters.${q.key}`, site));
-    const headers: Record<string, string> = {};
-    for (const h of step.headers) {
-      readSecret = false;
-      headers[h.key.toLowerCase()] = this.headerValue(h.value, withSecrets, `headers.${h.key}`, site);
-      if (readSecret) secretHeaders.add(h.key.toLowerCase());
-    }
-    let body: string | Buffer | undefined;
-    if (step.requestBody) body = this.render(step.requestBody, context, 'request_body', site);
-    else if (p.passThrough) {
-      body = p.passThrough.body;
-      if (p.passThrough.contentType && !headers['content-type']) headers['content-type'] = p.passThrough.contentType;
-    }
-    if (BODYLESS.has(step.method)) body = undefined;
-
-    const auth = step.auth;
-    if (auth.type === 'api_key') {
-      const value = this.headerValue(auth.value, withSecrets, 'authentication.config.value', site);
-      if (auth.in === 'query') url.searchParams.set(auth.key, value);
-      else {
-        headers[auth.key.toLowerCase()] = value;
-        secretHeaders.add(auth.key.toLowerCase());
-      }
-    }
+    const { url, headers, body, secretHeaders, creds } = await this.renderer.request(step, p.context(), site, p.passThrough);
     // The rule is checked before any token request, so a refused URL sends nothing at all.
     this.outbound.check(url);
     const send = () => this.outbound.send({ method: step.method, url, headers, body, secretHeaders, redirects: step.followRedirects });
-    if (auth.type !== 'oauth_client_credentials') return send();
-
-    const creds: ClientCredentials = {
-      tokenUrl: this.headerValue(auth.tokenUrl, withSecrets, 'authentication.config.token_url', site).trim(),
-      clientId: this.headerValue(auth.clientId, withSecrets, 'authentication.config.client_id', site),
-      clientSecret: this.headerValue(auth.clientSecret, withSecrets, 'authentication.config.client_secret', site),
-      scope: auth.scope ? this.headerValue(auth.scope, withSecrets, 'authentication.config.scope', site) || undefined : undefined,
-      audience: auth.audience ? this.headerValue(auth.audience, withSecrets, 'authentication.config.audience', site) || undefined : undefined,
-      clientAuth: auth.clientAuth,
-    };
+    if (!creds) return send();
     const token = await this.token(creds, timing);
     // A step addressed to the token URL itself is the token request: its body is the token response.
     if (sameUrl(url, creds.tokenUrl)) return token.response;
@@ -220,14 +160,6 @@ export class ConnectorRunner {
     } finally {
       timing.token_ms = Math.round(((timing.token_ms ?? 0) + ms(start)) * 100) / 100;
     }
-  }
-
-  private headerValue(t: CompiledTemplate, context: Record<string, unknown>, field: string, site: FailureSite): string {
-    const value = this.render(t, context, field, site);
-    if (!HEADER_VALUE.test(value)) {
-      throw templateFailure(field, 'rendered a value with control characters', site);
-    }
-    return value;
   }
 }
 

@@ -3,8 +3,12 @@
 // with a runtime whose member and name lookups only reach own data properties, never a function's
 // members, and never `constructor`, `prototype` or `__*__` names. Autoescaping is off: the output is
 // URLs, headers and JSON, not HTML. Client data only ever enters as context, never as template text.
+// Sizes are bounded by templateLimits.ts; time by rendering in a worker (renderPool.ts).
 import nunjucks from 'nunjucks';
 import sjson from 'secure-json-parse';
+import {
+  DEFAULT_MAX_CHARS, TemplateLimitError, beginRender, boundedRange, checkFilterArguments, checkLength, checkResult, checkStringMethod, countPrinted,
+} from './templateLimits';
 
 /** An error a filter raises on bad data; its message is fixed text and safe to show. */
 export class TemplateDataError extends Error {
@@ -44,10 +48,18 @@ export function safeLookup(obj: unknown, key: unknown): unknown {
   if (typeof obj === 'string' || obj instanceof baseRuntime.SafeString) {
     const text = String(obj);
     if (name === 'length' || /^\d+$/.test(name)) return (text as unknown as Record<string, unknown>)[name];
-    return STRING_METHODS.has(name) ? boundMethod(text, (String.prototype as unknown as Record<string, (...a: unknown[]) => unknown>)[name]) : undefined;
+    if (!STRING_METHODS.has(name)) return undefined;
+    const method = (String.prototype as unknown as Record<string, (...a: unknown[]) => unknown>)[name];
+    return boundMethod(text, (...args: unknown[]) => {
+      checkStringMethod(text, name, args);
+      return checkResult(method.apply(text, args), `${name}()`);
+    });
   }
   if (typeof obj !== 'object') return undefined;
-  if (Array.isArray(obj) && ARRAY_METHODS.has(name)) return boundMethod(obj, (Array.prototype as unknown as Record<string, (...a: unknown[]) => unknown>)[name]);
+  if (Array.isArray(obj) && ARRAY_METHODS.has(name)) {
+    const method = (Array.prototype as unknown as Record<string, (...a: unknown[]) => unknown>)[name];
+    return boundMethod(obj, (...args: unknown[]) => checkResult(method.apply(obj, args), `${name}()`));
+  }
   if (!Object.prototype.hasOwnProperty.call(obj, name)) return undefined;
   const value = (obj as Record<string, unknown>)[name];
   // Own functions (a cycler's `next`) stay callable with their object, as nunjucks does.
@@ -65,7 +77,11 @@ interface FrameLike {
 const safeRuntime: NunjucksRuntime = Object.assign(Object.create(null), baseRuntime, {
   memberLookup: safeLookup,
   // A function printed would show its source; it renders as nothing.
-  suppressValue: (val: unknown, autoescape: boolean) => (typeof val === 'function' ? '' : baseRuntime.suppressValue(val, autoescape)),
+  suppressValue: (val: unknown, autoescape: boolean) => {
+    if (typeof val === 'function') return '';
+    countPrinted(typeof val === 'string' || val instanceof baseRuntime.SafeString ? String(val) : undefined);
+    return baseRuntime.suppressValue(val, autoescape);
+  },
   contextOrFrameLookup(context: ContextLike, frame: FrameLike, name: string): unknown {
     if (isBlockedName(name)) return undefined;
     const local = frame.lookup(name);
@@ -111,7 +127,8 @@ function createEnvironment(): nunjucks.Environment {
   // Built-in filters such as `sort(attribute=…)` read attributes directly; none may hand back a function.
   for (const [name, filter] of Object.entries(filters)) {
     env.addFilter(name, function (this: unknown, ...args: unknown[]) {
-      const result = filter.apply(this, args);
+      checkFilterArguments(name, args.slice(1));
+      const result = checkResult(filter.apply(this, args), `the ${name} filter's result`);
       return typeof result === 'function' ? undefined : result;
     });
   }
@@ -121,6 +138,8 @@ function createEnvironment(): nunjucks.Environment {
     env.addGlobal(name, fn);
   }
   env.addFilter('attr', (obj: unknown, name: unknown) => safeLookup(obj, name));
+  const globals = (env as unknown as { globals: Record<string, (...args: unknown[]) => unknown[]> }).globals;
+  env.addGlobal('range', boundedRange(globals.range));
   return env;
 }
 
@@ -158,10 +177,16 @@ export class CompiledTemplate {
     /** `pathParams.<key>` names the template reads, for the simple-connector path-parameter check. */
     readonly pathParams: ReadonlySet<string>,
     readonly source: string,
+    /** May it call get_secret()? */
+    readonly secrets: boolean,
   ) {}
 
-  render(context: Record<string, unknown>): string {
-    return this.template.render(context);
+  /** Renders synchronously, in this thread: only ever inside a render worker, or for small trusted input. */
+  render(context: Record<string, unknown>, maxChars = DEFAULT_MAX_CHARS): string {
+    beginRender(maxChars);
+    const out = this.template.render(context);
+    checkLength(out.length, 'the rendered value');
+    return out;
   }
 }
 
@@ -194,7 +219,7 @@ export function compileTemplate(source: string, opts: CompileOptions): CompiledT
   const compiled = template as unknown as { rootRenderFunc: (env: unknown, ctx: unknown, frame: unknown, runtime: unknown, cb: unknown) => void };
   const root = compiled.rootRenderFunc;
   compiled.rootRenderFunc = (env, ctx, frame, _runtime, cb) => root(env, ctx, frame, safeRuntime, cb);
-  return new CompiledTemplate(template, pathParams, source);
+  return new CompiledTemplate(template, pathParams, source, opts.secrets);
 }
 
 function cleanMessage(message: string): string {
@@ -213,7 +238,7 @@ export function describeRenderError(err: unknown): string {
   // nunjucks wraps an error once per template level; the innermost one is what happened.
   while (cause && typeof cause === 'object' && (cause as { cause?: unknown }).cause) cause = (cause as { cause: unknown }).cause;
   let what = 'the template could not be rendered';
-  if (cause instanceof TemplateDataError) what = cause.message;
+  if (cause instanceof TemplateDataError || cause instanceof TemplateLimitError) what = cause.message;
   else if (cause instanceof Error && SAFE_RUNTIME_MESSAGE.test(cause.message)) what = cause.message;
   else if (cause instanceof Error) what = `the template raised ${cause.name === 'Error' ? 'an error' : cause.name}`;
   const where = e?.lineno ? ` (line ${e.lineno}${e.colno ? `, column ${e.colno}` : ''})` : '';

@@ -1,0 +1,78 @@
+// Owns the size limits of one template render: how long a rendered value may be, how many items
+// range() may make, and how big a string a string method or filter may build. Sizes are checked
+// before the string is built where the size is known in advance (padStart, padEnd, repeat, range,
+// center, indent), and on every printed value and every method or filter result otherwise. Time is
+// bounded elsewhere: templates render in a worker that is terminated at CONNECTOR_TIMEOUT_MS.
+
+/** range() makes at most this many items; a loop over more is refused before it starts. */
+export const MAX_RANGE_ITEMS = 100_000;
+/** Default for CONNECTOR_TEMPLATE_MAX_CHARS: above the 10 MiB response cap, so response_body can pass a body on. */
+export const DEFAULT_MAX_CHARS = 16 * 1024 * 1024;
+
+/** A render stopped at a limit; the message is fixed text with numbers only, safe to show. */
+export class TemplateLimitError extends Error {
+  override name = 'TemplateLimitError';
+}
+
+/** The limits of the render in progress (renders are synchronous, so one at a time per thread). */
+const current = { maxChars: DEFAULT_MAX_CHARS, printed: 0 };
+
+export function beginRender(maxChars: number): void {
+  current.maxChars = maxChars;
+  current.printed = 0;
+}
+
+function tooLong(what: string): TemplateLimitError {
+  return new TemplateLimitError(`${what} would be longer than ${current.maxChars} characters (CONNECTOR_TEMPLATE_MAX_CHARS)`);
+}
+
+/** A finished value, or a string about to be built of `length` characters. */
+export function checkLength(length: number, what: string): void {
+  if (length > current.maxChars) throw tooLong(what);
+}
+
+/** Every `{{ … }}` output counts towards the rendered value's size, so the output is bounded while it grows. */
+export function countPrinted(value: unknown): void {
+  if (typeof value === 'string') {
+    current.printed += value.length;
+    if (current.printed > current.maxChars) throw tooLong('the rendered value');
+  }
+}
+
+/** A string or filter result: refused when longer than the limit. */
+export function checkResult<T>(value: T, what: string): T {
+  if (typeof value === 'string') checkLength(value.length, what);
+  return value;
+}
+
+/** String methods whose result size an argument chooses: the size is checked before the call. */
+export function checkStringMethod(text: string, name: string, args: unknown[]): void {
+  if (name === 'padStart' || name === 'padEnd') checkLength(Math.max(text.length, Number(args[0]) || 0), `${name}()`);
+  if (name === 'repeat') checkLength(text.length * (Number(args[0]) || 0), 'repeat()');
+}
+
+/** nunjucks's range(), refusing more than MAX_RANGE_ITEMS items before making any. */
+export function boundedRange(original: (...args: unknown[]) => unknown[]) {
+  return (...args: unknown[]): unknown[] => {
+    const [start, stop, step] = args.length < 2 ? [0, Number(args[0]), 1] : [Number(args[0]), Number(args[1]), Number(args[2]) || 1];
+    const items = step > 0 ? (stop - start) / step : (start - stop) / -step;
+    if (items > MAX_RANGE_ITEMS) throw new TemplateLimitError(`range() may make at most ${MAX_RANGE_ITEMS} items`);
+    return original(...args);
+  };
+}
+
+/** Built-in filters with a size argument (its position after the input): counts and widths are bounded first. */
+const SIZE_ARGUMENTS: Record<string, { index: number; counts: boolean }> = {
+  center: { index: 0, counts: false },
+  indent: { index: 0, counts: false },
+  batch: { index: 0, counts: true },
+  slice: { index: 0, counts: true },
+};
+
+export function checkFilterArguments(name: string, args: unknown[]): void {
+  const size = SIZE_ARGUMENTS[name];
+  if (!size) return;
+  const n = Number(args[size.index]) || 0;
+  if (size.counts && n > MAX_RANGE_ITEMS) throw new TemplateLimitError(`the ${name} filter may make at most ${MAX_RANGE_ITEMS} groups`);
+  if (!size.counts) checkLength(n, `the ${name} filter's width`);
+}
