@@ -9,8 +9,14 @@ import { TemplateLimitError } from './templateLimits';
 
 /** Two threads: enough to keep one hostile template from queueing every other render behind it. */
 const POOL_SIZE = 2;
-/** A worker's heap: well above a 10 MiB response handled a few times over, far below the server's. */
-const WORKER_HEAP_MB = 256;
+/**
+ * A worker's heap. No single allocation may come near it: V8 aborts the whole process, not just the
+ * worker, when one allocation overshoots the limit. With every string at most maxChars, the largest
+ * (an escaping filter's result, two-byte) is about 16 bytes a character, so the heap is twice that.
+ */
+function workerHeapMb(maxChars: number): number {
+  return Math.max(256, Math.ceil((maxChars * 32) / 2 ** 20));
+}
 
 export interface RenderBatch {
   templates: RenderJob['templates'];
@@ -31,10 +37,10 @@ interface Pending {
 }
 
 /** Under ts-jest the sources are TypeScript: the worker then transpiles them as it requires them. */
-function startWorker(): Worker {
+function startWorker(heapMb: number): Worker {
   const ext = path.extname(__filename);
   const entry = path.join(__dirname, `renderWorker${ext}`);
-  const resourceLimits = { maxOldGenerationSizeMb: WORKER_HEAP_MB };
+  const resourceLimits = { maxOldGenerationSizeMb: heapMb };
   if (ext !== '.ts') return new Worker(entry, { resourceLimits });
   const code = `
     const fs = require('fs');
@@ -54,7 +60,11 @@ export class RenderPool {
   private nextId = 1;
   private closed = false;
 
-  constructor(private readonly maxChars: number) {}
+  private readonly heapMb: number;
+
+  constructor(private readonly maxChars: number) {
+    this.heapMb = workerHeapMb(maxChars);
+  }
 
   /** Renders a batch, given timeoutMs once a worker has it; resolves with the values or the first failure. */
   render(batch: RenderBatch, timeoutMs: number): Promise<RenderResult> {
@@ -90,7 +100,7 @@ export class RenderPool {
   }
 
   private spawn(): void {
-    const worker = startWorker();
+    const worker = startWorker(this.heapMb);
     this.starting.add(worker);
     // An idle worker must not keep the process alive.
     worker.unref();
@@ -110,7 +120,7 @@ export class RenderPool {
     });
     // Out of heap, or any other death: the batch it ran fails; the next render starts a fresh worker.
     worker.on('error', (err: NodeJS.ErrnoException) => {
-      const limit = err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `used more than its ${WORKER_HEAP_MB} MB of memory` : 'stopped unexpectedly';
+      const limit = err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `used more than its ${this.heapMb} MB of memory` : 'stopped unexpectedly';
       this.retire(worker, `rendering ${limit}`);
     });
     worker.on('exit', () => this.retire(worker, 'rendering stopped unexpectedly'));

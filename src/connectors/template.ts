@@ -6,8 +6,10 @@
 // Sizes are bounded by templateLimits.ts; time by rendering in a worker (renderPool.ts).
 import nunjucks from 'nunjucks';
 import sjson from 'secure-json-parse';
+import { compileToProps } from './templateCompiler';
 import {
-  DEFAULT_MAX_CHARS, TemplateLimitError, beginRender, boundedRange, checkFilterArguments, checkLength, checkResult, checkStringMethod, countPrinted,
+  DEFAULT_MAX_CHARS, TemplateLimitError, beginRender, boundedRange, checkArrayMethod, checkFilterArguments, checkLength, checkResult,
+  checkStringMethod, countPrinted, joinBounded,
 } from './templateLimits';
 
 /** An error a filter raises on bad data; its message is fixed text and safe to show. */
@@ -58,7 +60,10 @@ export function safeLookup(obj: unknown, key: unknown): unknown {
   if (typeof obj !== 'object') return undefined;
   if (Array.isArray(obj) && ARRAY_METHODS.has(name)) {
     const method = (Array.prototype as unknown as Record<string, (...a: unknown[]) => unknown>)[name];
-    return boundMethod(obj, (...args: unknown[]) => checkResult(method.apply(obj, args), `${name}()`));
+    return boundMethod(obj, (...args: unknown[]) => {
+      checkArrayMethod(obj, name, args);
+      return checkResult(method.apply(obj, args), `${name}()`);
+    });
   }
   if (!Object.prototype.hasOwnProperty.call(obj, name)) return undefined;
   const value = (obj as Record<string, unknown>)[name];
@@ -76,6 +81,7 @@ interface FrameLike {
 
 const safeRuntime: NunjucksRuntime = Object.assign(Object.create(null), baseRuntime, {
   memberLookup: safeLookup,
+  joinBounded,
   // A function printed would show its source; it renders as nothing.
   suppressValue: (val: unknown, autoescape: boolean) => {
     if (typeof val === 'function') return '';
@@ -127,7 +133,7 @@ function createEnvironment(): nunjucks.Environment {
   // Built-in filters such as `sort(attribute=…)` read attributes directly; none may hand back a function.
   for (const [name, filter] of Object.entries(filters)) {
     env.addFilter(name, function (this: unknown, ...args: unknown[]) {
-      checkFilterArguments(name, args.slice(1));
+      checkFilterArguments(name, args[0], args.slice(1));
       const result = checkResult(filter.apply(this, args), `the ${name} filter's result`);
       return typeof result === 'function' ? undefined : result;
     });
@@ -212,7 +218,7 @@ export function compileTemplate(source: string, opts: CompileOptions): CompiledT
   });
   let template: nunjucks.Template;
   try {
-    template = new nunjucks.Template(source, environment, undefined, true);
+    template = new nunjucks.Template({ type: 'code', obj: compileToProps(source) } as unknown as string, environment, undefined, true);
   } catch (err) {
     throw new Error(cleanMessage((err as Error).message));
   }

@@ -45,10 +45,47 @@ export function checkResult<T>(value: T, what: string): T {
   return value;
 }
 
+/** `~` and `+` in a template: JavaScript's `+`, refused when the joined string would be over the limit. */
+export function joinBounded(left: unknown, right: unknown, concat: boolean): unknown {
+  // Joining only links the two parts (V8 builds the flat string later), so checking afterwards costs nothing.
+  const joined = concat ? `${left}${right}` : (left as number) + (right as number);
+  if (typeof joined === 'string') checkLength(joined.length, 'joining strings');
+  return joined;
+}
+
+function occurrences(text: string, part: string): number {
+  if (part === '') return text.length + 1;
+  let count = 0;
+  for (let at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + part.length)) count++;
+  return count;
+}
+
+/** The longest result replacing `old` by `replacement` (at most `limit` times) in `text` can have: checked before replacing. */
+function checkReplace(text: unknown, old: unknown, replacement: unknown, limit: number, what: string): void {
+  if ((typeof text !== 'string' && !(text instanceof Object)) || (typeof old !== 'string' && typeof old !== 'number')) return;
+  const [t, o, r] = [String(text), String(old), String(replacement)];
+  // An empty search text is inserted between every character, whatever the limit.
+  const times = o === '' ? t.length + 1 : Math.min(limit, occurrences(t, o));
+  checkLength(t.length + times * Math.max(0, r.length - o.length), what);
+}
+
 /** String methods whose result size an argument chooses: the size is checked before the call. */
 export function checkStringMethod(text: string, name: string, args: unknown[]): void {
   if (name === 'padStart' || name === 'padEnd') checkLength(Math.max(text.length, Number(args[0]) || 0), `${name}()`);
   if (name === 'repeat') checkLength(text.length * (Number(args[0]) || 0), 'repeat()');
+  if (name === 'replace' || name === 'replaceAll') checkReplace(text, args[0], args[1], name === 'replaceAll' ? Infinity : 1, `${name}()`);
+}
+
+/** Joining a list allocates the whole result at once: its size is checked from the items first. */
+function checkJoin(items: unknown, separator: unknown, what: string): void {
+  if (!Array.isArray(items)) return;
+  let length = Math.max(0, items.length - 1) * (typeof separator === 'string' ? separator.length : 1);
+  for (const item of items) length += typeof item === 'string' ? item.length : 24;
+  checkLength(length, what);
+}
+
+export function checkArrayMethod(items: unknown[], name: string, args: unknown[]): void {
+  if (name === 'join') checkJoin(items, args[0] ?? ',', 'join()');
 }
 
 /** nunjucks's range(), refusing more than MAX_RANGE_ITEMS items before making any. */
@@ -69,7 +106,10 @@ const SIZE_ARGUMENTS: Record<string, { index: number; counts: boolean }> = {
   slice: { index: 0, counts: true },
 };
 
-export function checkFilterArguments(name: string, args: unknown[]): void {
+/** Checks a built-in filter's call before it runs; `args` are the filter's arguments after its input. */
+export function checkFilterArguments(name: string, input: unknown, args: unknown[]): void {
+  if (name === 'join') checkJoin(input, args[0] ?? '', 'the join filter');
+  if (name === 'replace') checkReplace(input, args[0], args[1], Number(args[2]) > 0 ? Number(args[2]) : Infinity, 'the replace filter');
   const size = SIZE_ARGUMENTS[name];
   if (!size) return;
   const n = Number(args[size.index]) || 0;
