@@ -9,7 +9,7 @@ import sjson from 'secure-json-parse';
 import { compileToProps } from './templateCompiler';
 import {
   DEFAULT_MAX_CHARS, TemplateLimitError, beginRender, boundedRange, checkArrayMethod, checkFilterArguments, checkLength, checkResult,
-  checkStringMethod, countPrinted, joinBounded,
+  boundedLiteral, checkStringMethod, countPrinted, joinBounded,
 } from './templateLimits';
 
 /** An error a filter raises on bad data; its message is fixed text and safe to show. */
@@ -82,10 +82,11 @@ interface FrameLike {
 const safeRuntime: NunjucksRuntime = Object.assign(Object.create(null), baseRuntime, {
   memberLookup: safeLookup,
   joinBounded,
+  boundedLiteral,
   // A function printed would show its source; it renders as nothing.
   suppressValue: (val: unknown, autoescape: boolean) => {
     if (typeof val === 'function') return '';
-    countPrinted(typeof val === 'string' || val instanceof baseRuntime.SafeString ? String(val) : undefined);
+    countPrinted(val);
     return baseRuntime.suppressValue(val, autoescape);
   },
   contextOrFrameLookup(context: ContextLike, frame: FrameLike, name: string): unknown {

@@ -1,8 +1,9 @@
-// Owns compiling template text to nunjucks's render functions, with one change to nunjucks's code
-// generation: `~` and `+` call the runtime's `joinBounded` instead of JavaScript's `+`. nunjucks
-// compiles them to plain `+`, which builds a lazy string of any length for free (doubling a string
-// 30 times takes 30 steps) that later operations would then have to allocate in one piece; with
-// every join checked, no string in a render ever exceeds the output limit.
+// Owns compiling template text to nunjucks's render functions, with two changes to nunjucks's code
+// generation: `~` and `+` call the runtime's `joinBounded` instead of JavaScript's `+`, and every
+// list and dict literal passes through `boundedLiteral`. nunjucks compiles them to plain `+` and
+// `[…]`, which build a lazy string, or a list of shared items, of any size for free (doubling a
+// string 30 times takes 30 steps) that printing or joining would then allocate in one piece; with
+// every join and literal checked, no text a render can make is far beyond the output limit.
 import nunjucks from 'nunjucks';
 
 // Not re-exported by nunjucks's index (and untyped); the same module nunjucks.compile uses.
@@ -20,6 +21,8 @@ interface NunjucksCompiler {
   _emit(code: string): void;
   compileAdd(node: AstNode, frame: unknown): void;
   compileConcat(node: AstNode, frame: unknown): void;
+  compileArray(node: unknown, frame: unknown): void;
+  compileDict(node: unknown, frame: unknown): void;
 }
 
 const internals = nunjucks as unknown as {
@@ -40,6 +43,14 @@ export function compileToProps(source: string): Record<string, unknown> {
   const compiler = new internals.compiler.Compiler(undefined, false);
   compiler.compileAdd = (node, frame) => emitJoin(compiler, node, frame, false);
   compiler.compileConcat = (node, frame) => emitJoin(compiler, node, frame, true);
+  for (const kind of ['compileArray', 'compileDict'] as const) {
+    const original = compiler[kind].bind(compiler);
+    compiler[kind] = (node, frame) => {
+      compiler._emit('runtime.boundedLiteral(');
+      original(node, frame);
+      compiler._emit(')');
+    };
+  }
   const ast = transformer.transform(internals.parser.parse(source, [], { autoescape: false }), []);
   compiler.compile(ast);
   // The same step nunjucks.Template takes with its own generated code: the text is nunjucks's, not the template's.

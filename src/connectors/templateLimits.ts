@@ -9,6 +9,8 @@ export const MAX_RANGE_ITEMS = 100_000;
 /** Default for CONNECTOR_TEMPLATE_MAX_CHARS: above the 10 MiB response cap, so response_body can pass a body on. */
 export const DEFAULT_MAX_CHARS = 16 * 1024 * 1024;
 
+import { textSize } from './templateSize';
+
 /** A render stopped at a limit; the message is fixed text with numbers only, safe to show. */
 export class TemplateLimitError extends Error {
   override name = 'TemplateLimitError';
@@ -31,12 +33,24 @@ export function checkLength(length: number, what: string): void {
   if (length > current.maxChars) throw tooLong(what);
 }
 
+/** The size of a value as text, refused past the limit before any of that text is built. */
+function checkText(value: unknown, what: string): number {
+  const size = textSize(value, current.maxChars + 1);
+  checkLength(size, what);
+  return size;
+}
+
 /** Every `{{ … }}` output counts towards the rendered value's size, so the output is bounded while it grows. */
 export function countPrinted(value: unknown): void {
-  if (typeof value === 'string') {
-    current.printed += value.length;
-    if (current.printed > current.maxChars) throw tooLong('the rendered value');
-  }
+  if (value === undefined || value === null || typeof value === 'function') return;
+  current.printed += typeof value === 'string' ? value.length : textSize(value, current.maxChars + 1);
+  if (current.printed > current.maxChars) throw tooLong('the rendered value');
+}
+
+/** Every list and dict a template writes (`[…]`, `{…}`): refused once its text would pass the limit. */
+export function boundedLiteral<T>(value: T): T {
+  checkText(value, 'a list or dict');
+  return value;
 }
 
 /** A string or filter result: refused when longer than the limit. */
@@ -47,10 +61,10 @@ export function checkResult<T>(value: T, what: string): T {
 
 /** `~` and `+` in a template: JavaScript's `+`, refused when the joined string would be over the limit. */
 export function joinBounded(left: unknown, right: unknown, concat: boolean): unknown {
-  // Joining only links the two parts (V8 builds the flat string later), so checking afterwards costs nothing.
-  const joined = concat ? `${left}${right}` : (left as number) + (right as number);
-  if (typeof joined === 'string') checkLength(joined.length, 'joining strings');
-  return joined;
+  if (concat || typeof left !== 'number' || typeof right !== 'number') {
+    checkLength(checkText(left, 'joining strings') + checkText(right, 'joining strings'), 'joining strings');
+  }
+  return concat ? `${left}${right}` : (left as number) + (right as number);
 }
 
 function occurrences(text: string, part: string): number {
@@ -71,6 +85,8 @@ function checkReplace(text: unknown, old: unknown, replacement: unknown, limit: 
 
 /** String methods whose result size an argument chooses: the size is checked before the call. */
 export function checkStringMethod(text: string, name: string, args: unknown[]): void {
+  // A list or dict given where text is expected is turned into text first.
+  for (const arg of args) if (arg !== null && typeof arg === 'object') checkText(arg, `${name}()'s argument`);
   if (name === 'padStart' || name === 'padEnd') checkLength(Math.max(text.length, Number(args[0]) || 0), `${name}()`);
   if (name === 'repeat') checkLength(text.length * (Number(args[0]) || 0), 'repeat()');
   if (name === 'replace' || name === 'replaceAll') checkReplace(text, args[0], args[1], name === 'replaceAll' ? Infinity : 1, `${name}()`);
@@ -80,8 +96,10 @@ export function checkStringMethod(text: string, name: string, args: unknown[]): 
 function checkJoin(items: unknown, separator: unknown, what: string): void {
   if (!Array.isArray(items)) return;
   let length = Math.max(0, items.length - 1) * (typeof separator === 'string' ? separator.length : 1);
-  for (const item of items) length += typeof item === 'string' ? item.length : 24;
-  checkLength(length, what);
+  for (const item of items) {
+    length += textSize(item, current.maxChars + 1);
+    checkLength(length, what);
+  }
 }
 
 export function checkArrayMethod(items: unknown[], name: string, args: unknown[]): void {

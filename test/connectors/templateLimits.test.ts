@@ -39,7 +39,8 @@ beforeAll(async () => {
       one('big-output', '{% for i in range(1000) %}{{ request.body_text }}{% endfor %}'),
       one('replace-empty', "{{ request.body_text | replace('', request.body_text) }}"),
       one('join', '{{ range(200) | join(request.body_text) }}'),
-      one('hoard', "{% set keep = [] %}{% for i in range(100000) %}{% set u = request.body_text %}{% set keep = [keep, u.toUpperCase(), u.toUpperCase(), u.toUpperCase(), u.toUpperCase()] %}{% endfor %}{{ keep | length }}"),
+      one('shared-lists', '{% set a = [request.body_text] %}{% for i in range(40) %}{% set a = [a, a, a] %}{% endfor %}{{ a | length }}'),
+      one('hoard', '{% macro hoard(n, s, t) %}{% if n > 0 %}{{ hoard(n - 1, s.toUpperCase(), t.toLowerCase()) | length }}{% endif %}{% endmacro %}{{ hoard(1500, request.body_text, request.body_text) }}'),
       {
         name: 'after data and a secret', permalink: 'after-data',
         steps: [
@@ -129,6 +130,7 @@ test.each([
   ['a string doubled 60 times', 'doubling', '', /^request_body: joining strings would be longer than 100000 characters/],
   ["replace('', text)", 'replace-empty', '', /^request_body: the replace filter would be longer than 100000 characters/],
   ['joining a list past the limit', 'join', '', /^request_body: the join filter would be longer than 100000 characters/],
+  ['a list of shared lists tripled 40 times', 'shared-lists', '', /^request_body: a list or dict would be longer than 100000 characters/],
 ])('%s is refused with 422 while /healthz keeps answering', async (_label, permalink, query, detail) => {
   const sent = api.requests.length;
   const { result, times } = await whileHealthz(run(permalink, 'a'.repeat(1000), query));
