@@ -5,17 +5,14 @@
 // URLs, headers and JSON, not HTML. Client data only ever enters as context, never as template text.
 // Sizes are bounded by templateLimits.ts; time by rendering in a worker (renderPool.ts).
 import nunjucks from 'nunjucks';
-import sjson from 'secure-json-parse';
 import { compileToProps } from './templateCompiler';
+import { JINJA_HELPERS, TemplateDataError } from './templateFilters';
 import {
   DEFAULT_MAX_CHARS, TemplateLimitError, beginRender, boundedRange, checkArrayMethod, checkFilterArguments, checkLength, checkResult,
   boundedLiteral, checkStringMethod, countPrinted, joinBounded,
 } from './templateLimits';
 
-/** An error a filter raises on bad data; its message is fixed text and safe to show. */
-export class TemplateDataError extends Error {
-  override name = 'TemplateDataError';
-}
+export { TemplateDataError };
 
 const BLOCKED_NAMES = new Set(['constructor', 'prototype', 'caller', 'callee', 'arguments', 'call', 'apply', 'bind']);
 
@@ -99,32 +96,6 @@ const safeRuntime: NunjucksRuntime = Object.assign(Object.create(null), baseRunt
   },
 });
 
-function fromJson(value: unknown): unknown {
-  if (typeof value !== 'string' && !(value instanceof baseRuntime.SafeString)) {
-    if (value !== null && typeof value === 'object') return value;
-    throw new TemplateDataError('from_json needs text, got nothing');
-  }
-  try {
-    return sjson.parse(String(value), undefined, { protoAction: 'remove', constructorAction: 'remove' });
-  } catch {
-    throw new TemplateDataError('from_json was given text that is not valid JSON');
-  }
-}
-
-function toJson(value: unknown): string {
-  return JSON.stringify(value instanceof baseRuntime.SafeString ? String(value) : value) ?? 'null';
-}
-
-function base64Encode(value: unknown): string {
-  return Buffer.from(value === undefined || value === null ? '' : String(value), 'utf8').toString('base64');
-}
-
-function base64Decode(value: unknown): string {
-  const text = value === undefined || value === null ? '' : String(value).trim();
-  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(text)) throw new TemplateDataError('base64_decode was given text that is not base64');
-  return Buffer.from(text, 'base64').toString('utf8');
-}
-
 function createEnvironment(): nunjucks.Environment {
   const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
   // 'dev' keeps the original error as `cause` (nunjucks otherwise flattens it to text), so
@@ -140,7 +111,7 @@ function createEnvironment(): nunjucks.Environment {
     });
   }
   // Ours, each usable as a filter and as a function; `attr` only as a filter.
-  for (const [name, fn] of Object.entries({ from_json: fromJson, tojson: toJson, base64_encode: base64Encode, base64_decode: base64Decode })) {
+  for (const [name, fn] of Object.entries(JINJA_HELPERS)) {
     env.addFilter(name, fn);
     env.addGlobal(name, fn);
   }
