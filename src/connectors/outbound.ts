@@ -81,6 +81,8 @@ export interface OutboundRequest {
   body?: string | Buffer;
   /** Lower-case names of headers that authentication or get_secret() produced: never sent to another origin. */
   secretHeaders?: ReadonlySet<string>;
+  /** The body holds a secret: never re-sent to another origin. */
+  secretBody?: boolean;
   /** Default 'same-origin'. */
   redirects?: RedirectPolicy;
 }
@@ -181,7 +183,12 @@ function redirected(req: OutboundRequest, status: number, location: string): Out
     }
   }
   const keepsMethod = status === 307 || status === 308 || (req.method === 'GET' || req.method === 'HEAD');
-  if (keepsMethod) return { ...req, url, headers };
+  if (keepsMethod) {
+    if (req.secretBody && req.body !== undefined && url.origin !== req.url.origin) {
+      throw new OutboundRuleError('redirect', `the answer (HTTP ${status}) redirects the request body, which holds a secret, to another origin; it is not sent again`);
+    }
+    return { ...req, url, headers };
+  }
   for (const name of Object.keys(headers)) if (/^content-(type|length)$/i.test(name)) delete headers[name];
   return { method: 'GET', url, headers };
 }

@@ -22,6 +22,7 @@ export interface RenderBatch {
   templates: RenderJob['templates'];
   context: Record<string, unknown>;
   secrets?: ReadonlyMap<string, string>;
+  secretSteps?: readonly string[];
 }
 
 /** A failure's index is the template that failed, or -1 for the batch (time, memory). */

@@ -12,6 +12,8 @@ export interface RenderJob {
   context: Record<string, unknown>;
   /** Present when a template of the batch may call get_secret(). */
   secrets?: ReadonlyMap<string, string>;
+  /** Steps in `context.steps` whose data is a secret (a token response): reading it counts as reading a secret. */
+  secretSteps?: readonly string[];
   maxChars: number;
 }
 
@@ -33,10 +35,21 @@ function compiledFor(source: string, secrets: boolean): CompiledTemplate {
   return t;
 }
 
+/** The same data, each member read through a getter that reports the read. */
+function reportingReads(data: Record<string, unknown>, onRead: () => void): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(data)) Object.defineProperty(out, key, { enumerable: true, get: () => (onRead(), value) });
+  return out;
+}
+
 export function renderBatch(job: RenderJob): RenderAnswer {
   const store = job.secrets ? SecretStore.fromSnapshot(job.secrets) : SecretStore.empty();
   let readSecret = false;
-  const context = { ...job.context, get_secret: (name: unknown) => ((readSecret = true), store.get(name)) };
+  const context: Record<string, unknown> = { ...job.context, get_secret: (name: unknown) => ((readSecret = true), store.get(name)) };
+  const steps = context.steps as Record<string, Record<string, unknown>> | undefined;
+  for (const name of job.secretSteps ?? []) {
+    if (steps?.[name]) steps[name] = reportingReads(steps[name], () => (readSecret = true));
+  }
   const values: string[] = [];
   const used: boolean[] = [];
   for (const [index, t] of job.templates.entries()) {

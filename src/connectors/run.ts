@@ -37,6 +37,8 @@ interface StepResult {
   status: number;
   headers: Record<string, string>;
   body: Buffer;
+  /** The token endpoint's answer: its data is a secret to every later template. */
+  fromToken?: boolean;
 }
 
 function ms(start: bigint): number {
@@ -77,12 +79,15 @@ export class ConnectorRunner {
   runComposite(connector: CompiledComposite, client: ClientData): Promise<RunOutcome> {
     const request = requestContext(client);
     const steps: Record<string, { body: string; status_code: number; headers: Record<string, string> }> = {};
+    const secretSteps: string[] = [];
     return this.run(connector.def.permalink, connector.steps.map((step, index) => ({
       step,
       site: { kind: 'step', name: step.name, index } as FailureSite,
       context: () => ({ request, steps }),
+      secretSteps,
       record: (r: StepResult, body: string) => {
         steps[step.name] = { body, status_code: r.status, headers: r.headers };
+        if (r.fromToken) secretSteps.push(step.name);
       },
     })));
   }
@@ -117,7 +122,7 @@ export class ConnectorRunner {
         let body = result.body;
         if (p.step.responseBody) {
           const response = { body: result.body.toString('utf8'), status_code: result.status, headers: result.headers };
-          const [rendered] = await this.renderer.render([{ field: 'response_body', template: p.step.responseBody }], { ...p.context(), response }, p.site);
+          const [rendered] = await this.renderer.render([{ field: 'response_body', template: p.step.responseBody }], { ...p.context(), response }, p.site, p.secretSteps);
           body = Buffer.from(rendered.value, 'utf8');
         }
         p.record(result, body.toString('utf8'));
@@ -136,14 +141,14 @@ export class ConnectorRunner {
 
   private async step(p: PlannedStep, timing: StepTiming): Promise<StepResult> {
     const { step, site } = p;
-    const { url, headers, body, secretHeaders, creds } = await this.renderer.request(step, p.context(), site, p.passThrough);
+    const { url, headers, body, secretHeaders, secretBody, creds } = await this.renderer.request(step, p.context(), site, p.secretSteps, p.passThrough);
     // The rule is checked before any token request, so a refused URL sends nothing at all.
     this.outbound.check(url);
-    const send = () => this.outbound.send({ method: step.method, url, headers, body, secretHeaders, redirects: step.followRedirects });
+    const send = () => this.outbound.send({ method: step.method, url, headers, body, secretHeaders, secretBody, redirects: step.followRedirects });
     if (!creds) return send();
     const token = await this.token(creds, timing);
     // A step addressed to the token URL itself is the token request: its body is the token response.
-    if (sameUrl(url, creds.tokenUrl)) return token.response;
+    if (sameUrl(url, creds.tokenUrl)) return { ...token.response, fromToken: true };
     headers.authorization = `Bearer ${token.accessToken}`;
     secretHeaders.add('authorization');
     const first = await send();
@@ -168,5 +173,7 @@ interface PlannedStep {
   site: FailureSite;
   context(): Record<string, unknown>;
   record(result: StepResult, body: string): void;
+  /** Earlier steps whose data is a token response. */
+  secretSteps?: readonly string[];
   passThrough?: { body: Buffer; contentType: string | undefined };
 }

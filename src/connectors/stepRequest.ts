@@ -1,7 +1,8 @@
 // Owns turning a step's templates into the request to send: one render batch in the worker pool (URL,
 // query values, headers, body, authentication values), the rendered values checked (an absolute URL,
 // header values without control characters), and which headers carry a secret — those rendered
-// with get_secret() and the one api_key authentication sets — so a redirect can drop them.
+// with get_secret() or from a token response, and the one api_key authentication sets — and whether
+// the body does, so a redirect to another origin can drop or refuse them.
 import type { CompiledStep } from './compile';
 import { ConnectorFailure, type FailureSite } from './failure';
 import type { ClientCredentials } from './oauth';
@@ -28,6 +29,8 @@ export interface StepRequest {
   headers: Record<string, string>;
   body?: string | Buffer;
   secretHeaders: Set<string>;
+  /** The request_body read a token response. */
+  secretBody: boolean;
   /** For oauth_client_credentials steps. */
   creds?: ClientCredentials;
 }
@@ -41,10 +44,10 @@ export class StepRenderer {
   ) {}
 
   /** Renders the slots in one batch; a failure names the field (or 'templates' for the batch's time or memory). */
-  async render(slots: Slot[], context: Record<string, unknown>, site: FailureSite): Promise<Array<{ value: string; readSecret: boolean }>> {
+  async render(slots: Slot[], context: Record<string, unknown>, site: FailureSite, secretSteps?: readonly string[]): Promise<Array<{ value: string; readSecret: boolean }>> {
     const secrets = slots.some((s) => s.template.secrets) ? this.secrets().snapshot() : undefined;
     const templates = slots.map((s) => ({ source: s.template.source, secrets: s.template.secrets }));
-    const result = await this.pool.render({ templates, context, secrets }, this.timeoutMs);
+    const result = await this.pool.render({ templates, context, secrets, secretSteps }, this.timeoutMs);
     if (!result.ok) throw templateFailure(result.index >= 0 ? slots[result.index].field : 'templates', result.message, site);
     return slots.map((s, i) => {
       const value = result.values[i];
@@ -53,7 +56,10 @@ export class StepRenderer {
     });
   }
 
-  async request(step: CompiledStep, context: Record<string, unknown>, site: FailureSite, passThrough?: { body: Buffer; contentType: string | undefined }): Promise<StepRequest> {
+  async request(
+    step: CompiledStep, context: Record<string, unknown>, site: FailureSite,
+    secretSteps?: readonly string[], passThrough?: { body: Buffer; contentType: string | undefined },
+  ): Promise<StepRequest> {
     const auth = step.auth;
     const slots: Slot[] = [
       { field: 'url', template: step.url },
@@ -68,7 +74,7 @@ export class StepRenderer {
         if (template) slots.push({ field: `${at}.${name}`, template, header: true });
       }
     }
-    const rendered = await this.render(slots, context, site);
+    const rendered = await this.render(slots, context, site, secretSteps);
     const take = () => rendered.shift() as { value: string; readSecret: boolean };
 
     let url: URL;
@@ -86,7 +92,8 @@ export class StepRenderer {
       if (readSecret) secretHeaders.add(h.key.toLowerCase());
     }
     let body: string | Buffer | undefined;
-    if (step.requestBody) body = take().value;
+    let secretBody = false;
+    if (step.requestBody) ({ value: body, readSecret: secretBody } = take());
     else if (passThrough) {
       body = passThrough.body;
       if (passThrough.contentType && !headers['content-type']) headers['content-type'] = passThrough.contentType;
@@ -101,13 +108,13 @@ export class StepRenderer {
         secretHeaders.add(auth.key.toLowerCase());
       }
     }
-    if (auth.type !== 'oauth_client_credentials') return { url, headers, body, secretHeaders };
+    if (auth.type !== 'oauth_client_credentials') return { url, headers, body, secretHeaders, secretBody };
     const creds: ClientCredentials = {
       tokenUrl: take().value.trim(), clientId: take().value, clientSecret: take().value,
       scope: auth.scope ? take().value || undefined : undefined,
       audience: auth.audience ? take().value || undefined : undefined,
       clientAuth: auth.clientAuth,
     };
-    return { url, headers, body, secretHeaders, creds };
+    return { url, headers, body, secretHeaders, secretBody, creds };
   }
 }

@@ -51,6 +51,18 @@ beforeAll(async () => {
       connector('oauth-any', { name: 'only', url: `${home.url}/to-elsewhere`, follow_redirects: 'any', authentication: oauth('/token', 'client_secret_post') }),
       connector('token-moved-post', { name: 'only', url: `${home.url}/api`, authentication: oauth('/token-moved', 'client_secret_post') }),
       connector('token-moved-basic', { name: 'only', url: `${home.url}/api`, authentication: oauth('/token-moved', 'client_secret_basic') }),
+      // The seed's pattern: a step addressed to token_url is the token request; later templates read the token from it.
+      ...(['GET', 'POST'] as const).map((method) => ({
+        name: `token data ${method}`, permalink: `token-data-${method.toLowerCase()}`,
+        steps: [
+          { name: 'auth', url: `${home.url}/token`, method: 'POST', authentication: oauth('/token', 'client_secret_post') },
+          {
+            name: 'use', url: `${home.url}/to-elsewhere`, method, follow_redirects: 'any',
+            headers: [{ key: 'X-Token', value: "{{ steps.auth.body | from_json | attr('access_token') }}" }, { key: 'X-Step', value: 'use' }],
+            ...(method === 'POST' ? { request_body: "{\"token\": \"{{ steps.auth.body | from_json | attr('access_token') }}\"}" } : {}),
+          },
+        ],
+      })),
     ],
   });
   t = await startTestApp({
@@ -132,4 +144,23 @@ test.each(['post', 'basic'])('a token endpoint answering 307 is a clear failure,
   expect(tokenCalls()).toBe(before + 1);
   expect(elsewhere.requests.length).toBe(elsewhereBefore);
   expect(JSON.stringify(res.body)).not.toContain(SECRETS.client_secret);
+});
+
+test('a header rendered from a token response is dropped on a cross-origin redirect', async () => {
+  const res = await run('token-data-get');
+  expect(res.status).toBe(200);
+  expect(res.body.headers).toMatchObject({ 'x-step': 'use' });
+  expect(res.body.headers).not.toHaveProperty('x-token');
+  expectNoSecretElsewhere();
+});
+
+test('a body rendered from a token response is not sent again to another origin', async () => {
+  const before = elsewhere.requests.length;
+  const res = await run('token-data-post');
+  expect(res.status).toBe(502);
+  expect(res.body.errors.code).toBe('OUTBOUND_RULE');
+  expect(res.body.errors.detail).toMatch(/redirects the request body, which holds a secret, to another origin; it is not sent again/);
+  expect(elsewhere.requests.length).toBe(before);
+  // The first origin got it, as written.
+  expect(home.requests.some((r) => r.url === '/to-elsewhere' && r.body.includes(ACCESS_TOKEN))).toBe(true);
 });
