@@ -5,7 +5,7 @@
 // URLs, headers and JSON, not HTML. Client data only ever enters as context, never as template text.
 // Sizes are bounded by templateLimits.ts; time by rendering in a worker (renderPool.ts).
 import nunjucks from 'nunjucks';
-import { compileToProps } from './templateCompiler';
+import { compileBounded } from './templateCompiler';
 import { JINJA_HELPERS, TemplateDataError } from './templateFilters';
 import {
   DEFAULT_MAX_CHARS, TemplateLimitError, beginRender, boundedRange, checkArrayMethod, checkFilterArguments, checkLength, checkResult,
@@ -190,7 +190,7 @@ export function compileTemplate(source: string, opts: CompileOptions): CompiledT
   });
   let template: nunjucks.Template;
   try {
-    template = new nunjucks.Template({ type: 'code', obj: compileToProps(source) } as unknown as string, environment, undefined, true);
+    template = compileBounded(source, environment);
   } catch (err) {
     throw new Error(cleanMessage((err as Error).message));
   }

@@ -6,29 +6,23 @@
 // every join and literal checked, no text a render can make is far beyond the output limit.
 import nunjucks from 'nunjucks';
 
-// Not re-exported by nunjucks's index (and untyped); the same module nunjucks.compile uses.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const transformer = require('nunjucks/src/transformer') as { transform(ast: unknown, asyncFilters: unknown[], name?: string): unknown };
-
 interface AstNode {
   left: unknown;
   right: unknown;
 }
 
+type CompileMethod = (this: NunjucksCompiler, node: never, frame: unknown) => void;
+
 interface NunjucksCompiler {
   compile(node: unknown, frame?: unknown): void;
-  getCode(): string;
   _emit(code: string): void;
-  compileAdd(node: AstNode, frame: unknown): void;
-  compileConcat(node: AstNode, frame: unknown): void;
-  compileArray(node: unknown, frame: unknown): void;
-  compileDict(node: unknown, frame: unknown): void;
+  compileAdd: CompileMethod;
+  compileConcat: CompileMethod;
+  compileArray: CompileMethod;
+  compileDict: CompileMethod;
 }
 
-const internals = nunjucks as unknown as {
-  compiler: { Compiler: new (name: string | undefined, throwOnUndefined: boolean) => NunjucksCompiler };
-  parser: { parse(src: string, extensions: unknown[], opts: unknown): unknown };
-};
+const compilerProto = (nunjucks as unknown as { compiler: { Compiler: { prototype: NunjucksCompiler } } }).compiler.Compiler.prototype;
 
 function emitJoin(c: NunjucksCompiler, node: AstNode, frame: unknown, concat: boolean): void {
   c._emit('runtime.joinBounded(');
@@ -38,21 +32,34 @@ function emitJoin(c: NunjucksCompiler, node: AstNode, frame: unknown, concat: bo
   c._emit(`, ${concat})`);
 }
 
-/** The render functions of a template (what nunjucks.Template accepts as `{type: 'code'}`). */
-export function compileToProps(source: string): Record<string, unknown> {
-  const compiler = new internals.compiler.Compiler(undefined, false);
-  compiler.compileAdd = (node, frame) => emitJoin(compiler, node, frame, false);
-  compiler.compileConcat = (node, frame) => emitJoin(compiler, node, frame, true);
-  for (const kind of ['compileArray', 'compileDict'] as const) {
-    const original = compiler[kind].bind(compiler);
-    compiler[kind] = (node, frame) => {
-      compiler._emit('runtime.boundedLiteral(');
-      original(node, frame);
-      compiler._emit(')');
-    };
+function wrapped(original: CompileMethod): CompileMethod {
+  return function (this: NunjucksCompiler, node, frame) {
+    this._emit('runtime.boundedLiteral(');
+    original.call(this, node, frame);
+    this._emit(')');
+  };
+}
+
+/**
+ * Compiles a template with the bounded code generation. nunjucks has no hook for it, so the four
+ * generator methods are swapped for the duration of this one synchronous compile and then restored:
+ * nothing else in the process ever sees them.
+ */
+export function compileBounded(source: string, env: nunjucks.Environment): nunjucks.Template {
+  const saved = { compileAdd: compilerProto.compileAdd, compileConcat: compilerProto.compileConcat, compileArray: compilerProto.compileArray, compileDict: compilerProto.compileDict };
+  Object.assign(compilerProto, {
+    compileAdd(this: NunjucksCompiler, node: AstNode, frame: unknown) {
+      emitJoin(this, node, frame, false);
+    },
+    compileConcat(this: NunjucksCompiler, node: AstNode, frame: unknown) {
+      emitJoin(this, node, frame, true);
+    },
+    compileArray: wrapped(saved.compileArray),
+    compileDict: wrapped(saved.compileDict),
+  });
+  try {
+    return new nunjucks.Template(source, env, undefined, true);
+  } finally {
+    Object.assign(compilerProto, saved);
   }
-  const ast = transformer.transform(internals.parser.parse(source, [], { autoescape: false }), []);
-  compiler.compile(ast);
-  // The same step nunjucks.Template takes with its own generated code: the text is nunjucks's, not the template's.
-  return new Function(compiler.getCode())() as Record<string, unknown>;
 }

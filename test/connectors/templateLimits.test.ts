@@ -95,9 +95,14 @@ async function whileHealthz<T>(work: Promise<T>): Promise<{ result: T; times: nu
   return { result: await result, times };
 }
 
-/** /healthz answered within 100 ms throughout; one straggler is allowed for a shared test machine, never past 500 ms. */
+/**
+ * /healthz answered within 100 ms throughout. The test machine is shared (other suites, the render
+ * workers themselves), so a few stragglers are allowed — one in ten, at least one — but none past
+ * 500 ms; a blocked server fails every call (before the worker pool: one call waited 52 s).
+ */
 function expectResponsive(times: number[]): void {
-  expect(times.filter((ms) => ms >= 100).length).toBeLessThanOrEqual(1);
+  const slow = times.filter((ms) => ms >= 100).length;
+  expect(slow).toBeLessThanOrEqual(Math.max(1, Math.floor(times.length / 10)));
   expect(Math.max(...times)).toBeLessThan(500);
 }
 
