@@ -18,6 +18,8 @@ function workerHeapMb(maxChars: number): number {
   return Math.max(256, Math.ceil((maxChars * 32) / 2 ** 20));
 }
 
+const SHUTTING_DOWN = 'the server is shutting down';
+
 export interface RenderBatch {
   templates: RenderJob['templates'];
   context: Record<string, unknown>;
@@ -70,6 +72,7 @@ export class RenderPool {
   /** Renders a batch, given timeoutMs once a worker has it; resolves with the values or the first failure. */
   render(batch: RenderBatch, timeoutMs: number): Promise<RenderResult> {
     return new Promise((resolve) => {
+      if (this.closed) return resolve({ ok: false, index: -1, message: SHUTTING_DOWN });
       const job: RenderJob = { id: this.nextId++, ...batch, maxChars: this.maxChars };
       this.queue.push({ job, resolve, timeoutMs });
       this.dispatch();
@@ -81,7 +84,7 @@ export class RenderPool {
     const workers = [...this.idle, ...this.starting, ...this.busy.keys()];
     this.starting.clear();
     this.idle.length = 0;
-    for (const p of [...this.queue, ...this.busy.values()]) this.finish(p, { ok: false, index: -1, message: 'the server is shutting down' });
+    for (const p of [...this.queue, ...this.busy.values()]) this.finish(p, { ok: false, index: -1, message: SHUTTING_DOWN });
     await Promise.all(workers.map((w) => w.terminate()));
   }
 
