@@ -1,7 +1,7 @@
 // Owns the size limits of one template render: how long a rendered value may be, how many items
 // range() may make, and how big a string a string method or filter may build. Sizes are checked
 // before the string is built where the size is known in advance (padStart, padEnd, repeat, range,
-// center, indent), and on every printed value and every method or filter result otherwise. Time is
+// center, indent, replace, join), and on every printed value and every method or filter result otherwise. Time is
 // bounded elsewhere: templates render in a worker that is terminated at CONNECTOR_TIMEOUT_MS.
 
 /** range() makes at most this many items; a loop over more is refused before it starts. */
@@ -119,7 +119,6 @@ export function boundedRange(original: (...args: unknown[]) => unknown[]) {
 /** Built-in filters with a size argument (its position after the input): counts and widths are bounded first. */
 const SIZE_ARGUMENTS: Record<string, { index: number; counts: boolean }> = {
   center: { index: 0, counts: false },
-  indent: { index: 0, counts: false },
   batch: { index: 0, counts: true },
   slice: { index: 0, counts: true },
 };
@@ -127,6 +126,8 @@ const SIZE_ARGUMENTS: Record<string, { index: number; counts: boolean }> = {
 /** Checks a built-in filter's call before it runs; `args` are the filter's arguments after its input. */
 export function checkFilterArguments(name: string, input: unknown, args: unknown[]): void {
   if (name === 'join') checkJoin(input, args[0] ?? '', 'the join filter');
+  // indent puts `width` spaces before every line: lines × width.
+  if (name === 'indent' && typeof input === 'string') checkLength(input.length + (occurrences(input, '\n') + 1) * (Number(args[0]) || 4), 'the indent filter');
   if (name === 'replace') checkReplace(input, args[0], args[1], Number(args[2]) > 0 ? Number(args[2]) : Infinity, 'the replace filter');
   const size = SIZE_ARGUMENTS[name];
   if (!size) return;
