@@ -1,8 +1,9 @@
 // Owns the size limits of one template render: how long a rendered value may be, how many items
 // range() may make, and how big a string a string method or filter may build. Sizes are checked
 // before the string is built where the size is known in advance (padStart, padEnd, repeat, range,
-// center, indent, replace, join), and on every printed value and every method or filter result otherwise. Time is
-// bounded elsewhere: templates render in a worker that is terminated at CONNECTOR_TIMEOUT_MS.
+// center, indent, replace, join, ~ and +, list and dict literals), and on every printed value and
+// every method or filter result otherwise. Time is bounded elsewhere: templates render in a worker
+// that is terminated at CONNECTOR_TIMEOUT_MS.
 
 /** range() makes at most this many items; a loop over more is refused before it starts. */
 export const MAX_RANGE_ITEMS = 100_000;
