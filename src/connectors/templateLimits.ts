@@ -86,6 +86,11 @@ function checkReplace(text: unknown, old: unknown, replacement: unknown, limit: 
 
 /** String methods whose result size an argument chooses: the size is checked before the call. */
 export function checkStringMethod(text: string, name: string, args: unknown[]): void {
+  // Client data may be longer than the limit (BODY_LIMIT_BYTES is separate); splitting such a text
+  // into one item per character would be one allocation of many times its size.
+  if (text.length > current.maxChars) {
+    throw new TemplateLimitError(`${name}() was called on a text longer than ${current.maxChars} characters (CONNECTOR_TEMPLATE_MAX_CHARS)`);
+  }
   // A list or dict given where text is expected is turned into text first.
   for (const arg of args) if (arg !== null && typeof arg === 'object') checkText(arg, `${name}()'s argument`);
   if (name === 'padStart' || name === 'padEnd') checkLength(Math.max(text.length, Number(args[0]) || 0), `${name}()`);

@@ -173,4 +173,6 @@ test('with every join checked, `+` still adds numbers and `~` and `+` still join
   const tpl = compileTemplate("{{ 1 + 2 }}|{{ 'a' ~ 1 }}|{{ 'a' + 'b' }}|{{ 2 ~ 3 }}|{{ [1, 2] | join('-') }}", { secrets: false });
   expect(tpl.render({})).toBe('3|a1|ab|23|1-2');
   expect(() => compileTemplate("{{ s ~ s }}", { secrets: false }).render({ s: 'x'.repeat(600) }, 1024)).toThrow(/joining strings would be longer than 1024 characters/);
+  expect(() => compileTemplate("{{ s.split('') | length }}", { secrets: false }).render({ s: 'x'.repeat(2000) }, 1024)).toThrow(/split\(\) was called on a text longer than 1024 characters/);
+  expect(compileTemplate('{{ s | length }}', { secrets: false }).render({ s: 'x'.repeat(2000) }, 1024)).toBe('2000');
 });
