@@ -99,7 +99,14 @@ export class RenderPool {
       pending.worker = worker;
       pending.timer = setTimeout(() => this.timedOut(pending), Math.max(1, pending.timeoutMs));
       this.busy.set(worker, pending);
-      worker.postMessage(pending.job);
+      try {
+        worker.postMessage(pending.job);
+      } catch {
+        // Data that cannot be copied to the worker (never expected: contexts are plain JSON-like data).
+        this.busy.delete(worker);
+        this.idle.push(worker);
+        this.finish(pending, { ok: false, index: -1, message: 'the template context could not be handed to the renderer' });
+      }
     }
   }
 
