@@ -28,6 +28,8 @@ export interface Config {
   connectorSecretsFile: string | undefined;
   connectorsAllowedHosts: string[];
   connectorTimeoutMs: number;
+  /** The longest value one connector template may render (characters). */
+  connectorTemplateMaxChars: number;
   jwt: { jwksUrl: string; issuer: string | undefined; audience: string | undefined } | undefined;
   authFailureLimit: { max: number; windowMs: number };
   /**
@@ -196,6 +198,8 @@ export function loadConfig(env: Env = process.env): Config {
       .map((h) => h.trim().toLowerCase())
       .filter(Boolean),
     connectorTimeoutMs: integer(env, 'CONNECTOR_TIMEOUT_MS', 15000, 1, 600000),
+    // Above the 10 MiB response cap, so a response_body template can pass a whole response on.
+    connectorTemplateMaxChars: integer(env, 'CONNECTOR_TEMPLATE_MAX_CHARS', 16 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     jwt,
     authFailureLimit: {
       max: integer(env, 'AUTH_FAILURE_LIMIT', 10, 1, 100000),

@@ -32,7 +32,7 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({
       host: '127.0.0.1', port: 8080, compositeMaxSubrequests: 100, compositeMaxExpansion: 16, adminUsername: 'admin', adminPassword: undefined, idPrefix: 'xc',
-      logLevel: 'info', logFormat: 'json', shutdownTimeoutMs: 10000, connectorsRegistry: undefined, connectorsAllowedHosts: [], connectorTimeoutMs: 15000, jwt: undefined,
+      logLevel: 'info', logFormat: 'json', shutdownTimeoutMs: 10000, connectorsRegistry: undefined, connectorsAllowedHosts: [], connectorTimeoutMs: 15000, connectorTemplateMaxChars: 16777216, jwt: undefined,
       bodyLimitBytes: 1048576, requestTimeoutMs: 30000, authFailureLimit: { max: 10, windowMs: 60000 },
       db: { poolMax: 10, statementTimeoutMs: 30000, connectTimeoutMs: 5000, retryLimit: 5 }, docsPublic: false,
     });
@@ -45,7 +45,7 @@ describe('loadConfig', () => {
       PORT: '9090', HOST: '0.0.0.0', DATABASE_URL: 'postgres://u:p@db.example:5432/app', COMPOSITE_MAX_SUBREQUESTS: '7', COMPOSITE_MAX_EXPANSION: '40',
       ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'long-password', ID_PREFIX: 'ab_1', CONNECTORS_REGISTRY: '/etc/reg.json',
       CONNECTOR_SECRETS_FILE: '/etc/secrets.json', CONNECTORS_ALLOWED_HOSTS: ' Localhost:8443, 127.0.0.1 ,,', CONNECTOR_TIMEOUT_MS: '250',
-      JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ISSUER: 'iss', JWT_AUDIENCE: 'aud', LOG_LEVEL: 'warn', BODY_LIMIT_BYTES: '2048',
+      CONNECTOR_TEMPLATE_MAX_CHARS: '65536', JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ISSUER: 'iss', JWT_AUDIENCE: 'aud', LOG_LEVEL: 'warn', BODY_LIMIT_BYTES: '2048',
       REQUEST_TIMEOUT_MS: '1000', AUTH_FAILURE_LIMIT: '3', AUTH_FAILURE_WINDOW_MS: '5000', DB_POOL_MAX: '4', DB_STATEMENT_TIMEOUT_MS: '0',
       DB_CONNECT_TIMEOUT_MS: '200', DB_RETRY_LIMIT: '0', TRUST_PROXY: ' loopback, 10.0.0.0/8 ,fd00::1 ', DOCS_PUBLIC: 'true', LOG_FORMAT: 'pretty',
       SHUTDOWN_TIMEOUT_MS: '0',
@@ -54,7 +54,7 @@ describe('loadConfig', () => {
       host: '0.0.0.0', port: 9090, database: { kind: 'postgres', url: 'postgres://u:p@db.example:5432/app' }, compositeMaxSubrequests: 7, compositeMaxExpansion: 40,
       adminUsername: 'root', adminPassword: 'long-password', idPrefix: 'ab_1', connectorsRegistry: '/etc/reg.json',
       connectorSecretsFile: '/etc/secrets.json', connectorsAllowedHosts: ['localhost:8443', '127.0.0.1'], connectorTimeoutMs: 250,
-      jwt: { jwksUrl: 'https://idp.example/jwks', issuer: 'iss', audience: 'aud' }, logLevel: 'warn', logFormat: 'pretty', shutdownTimeoutMs: 0, bodyLimitBytes: 2048,
+      connectorTemplateMaxChars: 65536, jwt: { jwksUrl: 'https://idp.example/jwks', issuer: 'iss', audience: 'aud' }, logLevel: 'warn', logFormat: 'pretty', shutdownTimeoutMs: 0, bodyLimitBytes: 2048,
       requestTimeoutMs: 1000, authFailureLimit: { max: 3, windowMs: 5000 }, trustProxy: ['loopback', '10.0.0.0/8', 'fd00::1'],
       db: { poolMax: 4, statementTimeoutMs: 0, connectTimeoutMs: 200, retryLimit: 0 }, docsPublic: true,
     });
@@ -86,6 +86,7 @@ describe('loadConfig', () => {
       [{ ADMIN_PASSWORD: 'short' }, /ADMIN_PASSWORD must be at least 8 characters/],
       [{ JWT_JWKS_URL: 'not a url' }, /JWT_JWKS_URL is not a valid URL/],
       [{ CONNECTOR_TIMEOUT_MS: '0' }, /CONNECTOR_TIMEOUT_MS/],
+      [{ CONNECTOR_TEMPLATE_MAX_CHARS: '100' }, /CONNECTOR_TEMPLATE_MAX_CHARS must be between 1024/],
       [{ BODY_LIMIT_BYTES: '10' }, /BODY_LIMIT_BYTES must be between 1024/],
       [{ REQUEST_TIMEOUT_MS: 'soon' }, /REQUEST_TIMEOUT_MS/],
       [{ AUTH_FAILURE_LIMIT: '0' }, /AUTH_FAILURE_LIMIT/],

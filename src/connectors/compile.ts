@@ -7,6 +7,7 @@ import {
   AuthConfigSchemas, CompositeConnectorDef, RegistryFile, type ApiKeyConfig, type AuthType, type OAuthConfig,
   type RegistryDocument, type SimpleConnectorDef, type StepDef, type StepMethod,
 } from './definitions';
+import type { RedirectPolicy } from './outbound';
 import { compileTemplate, type CompiledTemplate } from './template';
 
 export interface RegistryProblem {
@@ -41,6 +42,7 @@ export interface CompiledStep {
   requestBody?: CompiledTemplate;
   responseBody?: CompiledTemplate;
   auth: CompiledAuth;
+  followRedirects: RedirectPolicy;
 }
 
 export interface CompiledSimple {
@@ -141,6 +143,7 @@ class StepCompiler {
       requestBody: step.request_body === undefined ? undefined : this.template(step.request_body, `${path}.request_body`, false),
       responseBody: step.response_body === undefined ? undefined : this.template(step.response_body, `${path}.response_body`, false),
       auth: this.auth(step, path),
+      followRedirects: step.follow_redirects ?? 'same-origin',
     };
   }
 }

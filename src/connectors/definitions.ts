@@ -1,6 +1,7 @@
 // Owns the registry file's schema (`connectors_registry.json`) as TypeBox: JSON Schema for ajv and
 // the TypeScript types of a definition, from one source.
 import { Type, type Static } from '@sinclair/typebox';
+import { REDIRECT_POLICIES, type RedirectPolicy } from './outbound';
 
 export const SLUG = '^[a-z0-9]+(?:-[a-z0-9]+)*$';
 export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
@@ -62,6 +63,10 @@ const stepMembers = {
   request_body: Type.Optional(Template('request body')),
   response_body: Type.Optional(Template('replaces the response body')),
   authentication: Type.Optional(Authentication),
+  follow_redirects: Type.Optional(Type.Unsafe<RedirectPolicy>({
+    type: 'string', enum: [...REDIRECT_POLICIES],
+    description: 'same-origin (default): only same-origin redirects; any: also to other origins, without secret headers; none: the redirect is the answer',
+  })),
 };
 
 export const StepDef = Type.Object(

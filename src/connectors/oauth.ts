@@ -1,7 +1,7 @@
 // Owns OAuth 2.0 client credentials (RFC 6749 §4.4): the token request (form-encoded, client
-// credentials in the body or as HTTP Basic), and the token cache keyed by (token_url, client_id,
-// secret, scope), valid until shortly before expiry, shared by every step and execution, with
-// concurrent requests for the same key sharing one token request.
+// credentials in the body or as HTTP Basic; never redirected), and the token cache keyed by
+// (token_url, client_id, secret, scope), valid until shortly before expiry, shared by every step and
+// execution, with concurrent requests for the same key sharing one token request.
 import { createHash } from 'node:crypto';
 import sjson from 'secure-json-parse';
 import { ConnectorFailure, REQUEST_SITE } from './failure';
@@ -83,11 +83,15 @@ export class TokenCache {
     const obtainedAt = this.now();
     let res;
     try {
-      res = await this.outbound.send({ method: 'POST', url, headers, body: form.toString() });
+      // Never redirected: the body and the Basic header hold the client secret, meant for token_url alone.
+      res = await this.outbound.send({ method: 'POST', url, headers, body: form.toString(), redirects: 'none' });
     } catch (err) {
       if (err instanceof OutboundRuleError) throw new ConnectorFailure('outbound', 'OUTBOUND_RULE', `token request refused: ${err.message}`, REQUEST_SITE, { rule: err.rule });
       const code = err instanceof OutboundNetworkError ? err.code : 'ERROR';
       throw new ConnectorFailure('network', 'TOKEN_REQUEST_FAILED', `the token request failed: ${(err as Error).message}`, REQUEST_SITE, { networkCode: code });
+    }
+    if (res.status >= 300 && res.status < 400) {
+      throw new ConnectorFailure('http', 'TOKEN_REQUEST_REDIRECTED', `the token endpoint answered HTTP ${res.status} (a redirect); token requests never follow redirects, so the client credentials go to token_url only`, REQUEST_SITE, { upstreamStatus: res.status });
     }
     if (res.status >= 400) {
       throw new ConnectorFailure('http', 'TOKEN_REQUEST_REFUSED', `the token endpoint answered HTTP ${res.status}`, REQUEST_SITE, { upstreamStatus: res.status });

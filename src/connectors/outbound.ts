@@ -1,17 +1,25 @@
 // Owns every outbound connector request: the https-only and public-address-only rule (checked on the
 // URL, and again on the address DNS actually returned, at connect time, so DNS tricks cannot reach
 // loopback, private ranges or 169.254.169.254), redirects re-checked hop by hop, a time-out covering
-// connect, headers and body, and a cap on the response size. Hosts in CONNECTORS_ALLOWED_HOSTS are
-// exempt from the rule (development and tests).
+// connect, headers and body, and a cap on the response size. Redirects follow the request's policy
+// (none, same-origin, any); on a cross-origin hop every header that carries a credential is dropped.
+// Hosts in CONNECTORS_ALLOWED_HOSTS are exempt from the rule (development and tests).
 import dns, { type LookupAddress } from 'node:dns';
 import net from 'node:net';
-import ipaddr from 'ipaddr.js';
 import { Agent, request, type Dispatcher } from 'undici';
+import { classifyAddress, describeAddressClass } from './addressRange';
 
 export const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 const MAX_REDIRECTS = 5;
 
-export type OutboundRule = 'https-only' | 'public-address-only' | 'scheme';
+export type OutboundRule = 'https-only' | 'public-address-only' | 'scheme' | 'redirect';
+
+/** Which redirects a request follows: none (the 3xx is the answer), same-origin only, or any (secrets dropped). */
+export const REDIRECT_POLICIES = ['none', 'same-origin', 'any'] as const;
+export type RedirectPolicy = (typeof REDIRECT_POLICIES)[number];
+
+/** Headers that always carry credentials, whoever set them. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
 /** A request refused by the outbound rule; nothing was sent. */
 export class OutboundRuleError extends Error {
@@ -29,16 +37,9 @@ export class OutboundNetworkError extends Error {
   }
 }
 
-/** The ipaddr.js range of an address: only 'unicast' (public) may be reached. IPv4-mapped IPv6 counts as IPv4. */
-export function addressRange(address: string): string {
-  if (!ipaddr.isValid(address)) return 'invalid';
-  let ip = ipaddr.parse(address);
-  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
-  return ip.range();
-}
-
+/** Only 'unicast' addresses are public; an IPv6 address embedding IPv4 is judged by its IPv4 address. */
 export function isPublicAddress(address: string): boolean {
-  return addressRange(address) === 'unicast';
+  return classifyAddress(address).range === 'unicast';
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
@@ -49,7 +50,7 @@ function guardedLookup(hostname: string, options: dns.LookupOptions, callback: L
     if (err) return callback(err, '');
     const bad = addresses.find((a) => !isPublicAddress(a.address));
     if (bad) {
-      return callback(new OutboundRuleError('public-address-only', `${hostname} resolves to a ${addressRange(bad.address)} address; connectors may only reach public addresses`), '');
+      return callback(new OutboundRuleError('public-address-only', `${hostname} resolves to ${describeAddressClass(classifyAddress(bad.address))}; connectors may only reach public addresses`), '');
     }
     if (options.all) callback(null, addresses);
     else callback(null, addresses[0].address, addresses[0].family);
@@ -78,6 +79,12 @@ export interface OutboundRequest {
   url: URL;
   headers: Record<string, string>;
   body?: string | Buffer;
+  /** Lower-case names of headers that authentication or get_secret() produced: never sent to another origin. */
+  secretHeaders?: ReadonlySet<string>;
+  /** The body holds a secret: never re-sent to another origin. */
+  secretBody?: boolean;
+  /** Default 'same-origin'. */
+  redirects?: RedirectPolicy;
 }
 
 export interface OutboundResponse {
@@ -113,12 +120,12 @@ export class Outbound {
     if (url.username || url.password) throw new OutboundRuleError('scheme', 'URLs with embedded credentials are not allowed; use authentication');
     const literal = url.hostname.replace(/^\[|\]$/g, '');
     if (net.isIP(literal) && !isPublicAddress(literal)) {
-      throw new OutboundRuleError('public-address-only', `${url.hostname} is a ${addressRange(literal)} address; connectors may only reach public addresses`);
+      throw new OutboundRuleError('public-address-only', `${url.hostname} is ${describeAddressClass(classifyAddress(literal))}; connectors may only reach public addresses`);
     }
     return this.guarded;
   }
 
-  /** Sends one request, following redirects only while each hop passes the rule. */
+  /** Sends one request, following redirects as its policy allows and only while each hop passes the rule. */
   async send(req: OutboundRequest): Promise<OutboundResponse> {
     const controller = new AbortController();
     let timedOut = false;
@@ -134,10 +141,16 @@ export class Outbound {
           dispatcher, method: current.method as Dispatcher.HttpMethod, headers: current.headers, body: current.body, signal: controller.signal,
         });
         const location = res.headers.location;
-        if (res.statusCode >= 300 && res.statusCode < 400 && res.statusCode !== 304 && typeof location === 'string') {
+        const policy = current.redirects ?? 'same-origin';
+        if (res.statusCode >= 300 && res.statusCode < 400 && res.statusCode !== 304 && typeof location === 'string' && policy !== 'none') {
           await res.body.dump();
           if (hop >= MAX_REDIRECTS) throw new OutboundNetworkError('TOO_MANY_REDIRECTS', `more than ${MAX_REDIRECTS} redirects`);
           current = redirected(current, res.statusCode, location);
+          // The address rule first: its refusal says more than the redirect policy's.
+          this.check(current.url);
+          if (policy === 'same-origin' && current.url.origin !== req.url.origin) {
+            throw new OutboundRuleError('redirect', `the answer (HTTP ${res.statusCode}) redirects to another origin; this request follows same-origin redirects only (a step may set "follow_redirects": "any")`);
+          }
           continue;
         }
         return { status: res.statusCode, headers: flatHeaders(res.headers), body: await readCapped(res.body) };
@@ -163,11 +176,19 @@ function redirected(req: OutboundRequest, status: number, location: string): Out
   }
   const headers = { ...req.headers };
   if (url.origin !== req.url.origin) {
-    // Credentials are for the origin they were written for.
-    for (const name of Object.keys(headers)) if (/^(authorization|cookie|proxy-authorization)$/i.test(name)) delete headers[name];
+    // Credentials are for the origin they were written for; once dropped they stay dropped, even on a hop back.
+    for (const name of Object.keys(headers)) {
+      const lower = name.toLowerCase();
+      if (CREDENTIAL_HEADERS.has(lower) || req.secretHeaders?.has(lower)) delete headers[name];
+    }
   }
   const keepsMethod = status === 307 || status === 308 || (req.method === 'GET' || req.method === 'HEAD');
-  if (keepsMethod) return { ...req, url, headers };
+  if (keepsMethod) {
+    if (req.secretBody && req.body !== undefined && url.origin !== req.url.origin) {
+      throw new OutboundRuleError('redirect', `the answer (HTTP ${status}) redirects the request body, which holds a secret, to another origin; it is not sent again`);
+    }
+    return { ...req, url, headers };
+  }
   for (const name of Object.keys(headers)) if (/^content-(type|length)$/i.test(name)) delete headers[name];
   return { method: 'GET', url, headers };
 }

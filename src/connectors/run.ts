@@ -8,8 +8,7 @@ import { ConnectorFailure, type FailureSite } from './failure';
 import type { ClientCredentials, TokenCache, Token } from './oauth';
 import { OutboundNetworkError, OutboundRuleError, type Outbound } from './outbound';
 import type { Observer } from '../observe';
-import type { SecretStore } from './secrets';
-import { describeRenderError, type CompiledTemplate } from './template';
+import type { StepRenderer } from './stepRequest';
 
 /** What the client sent, as templates see it. */
 export interface ClientData {
@@ -39,17 +38,12 @@ interface StepResult {
   status: number;
   headers: Record<string, string>;
   body: Buffer;
+  /** The token endpoint's answer: its data is a secret to every later template. */
+  fromToken?: boolean;
 }
-
-const BODYLESS = new Set(['GET', 'HEAD']);
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 function ms(start: bigint): number {
   return Math.round(Number(process.hrtime.bigint() - start) / 1e4) / 100;
-}
-
-function templateFailure(field: string, why: string, site: FailureSite): ConnectorFailure {
-  return new ConnectorFailure('template', 'TEMPLATE_RENDERING_ERROR', `${field}: ${why}`, site, { field });
 }
 
 /** What the client sent, as templates see it. */
@@ -79,7 +73,7 @@ export class ConnectorRunner {
   constructor(
     private readonly outbound: Outbound,
     private readonly tokens: TokenCache,
-    private readonly secrets: () => SecretStore,
+    private readonly renderer: StepRenderer,
     private readonly logger: Logger,
     private readonly observer?: Observer,
   ) {}
@@ -87,12 +81,15 @@ export class ConnectorRunner {
   runComposite(connector: CompiledComposite, client: ClientData): Promise<RunOutcome> {
     const request = requestContext(client);
     const steps: Record<string, { body: string; status_code: number; headers: Record<string, string> }> = {};
+    const secretSteps: string[] = [];
     return this.run(connector.def.permalink, connector.steps.map((step, index) => ({
       step,
       site: { kind: 'step', name: step.name, index } as FailureSite,
       context: () => ({ request, steps }),
+      secretSteps,
       record: (r: StepResult, body: string) => {
         steps[step.name] = { body, status_code: r.status, headers: r.headers };
+        if (r.fromToken) secretSteps.push(step.name);
       },
     })));
   }
@@ -128,7 +125,8 @@ export class ConnectorRunner {
         let body = result.body;
         if (p.step.responseBody) {
           const response = { body: result.body.toString('utf8'), status_code: result.status, headers: result.headers };
-          body = Buffer.from(this.render(p.step.responseBody, { ...p.context(), response }, 'response_body', p.site), 'utf8');
+          const [rendered] = await this.renderer.render([{ field: 'response_body', template: p.step.responseBody }], { ...p.context(), response }, p.site, p.secretSteps);
+          body = Buffer.from(rendered.value, 'utf8');
         }
         p.record(result, body.toString('utf8'));
         last = { result, body };
@@ -146,64 +144,23 @@ export class ConnectorRunner {
     return { ok: true, status: done.result.status, contentType: done.result.headers['content-type'] ?? 'application/octet-stream', body: done.body, timings, totalMs: ms(start) };
   }
 
-  private render(t: CompiledTemplate, context: Record<string, unknown>, field: string, site: FailureSite): string {
-    try {
-      return t.render(context);
-    } catch (err) {
-      throw templateFailure(field, describeRenderError(err), site);
-    }
-  }
-
   private async step(p: PlannedStep, timing: StepTiming): Promise<StepResult> {
     const { step, site } = p;
-    const context = p.context();
-    const secrets = this.secrets();
-    const withSecrets = { ...context, get_secret: (name: unknown) => secrets.get(name) };
-    const rendered = this.render(step.url, context, 'url', site).trim();
-    let url: URL;
-    try {
-      url = new URL(rendered);
-    } catch {
-      throw templateFailure('url', 'did not render to an absolute URL', site);
-    }
-    for (const q of step.query) url.searchParams.append(q.key, this.render(q.value, withSecrets, `query_parameters.${q.key}`, site));
-    const headers: Record<string, string> = {};
-    for (const h of step.headers) headers[h.key.toLowerCase()] = this.headerValue(h.value, withSecrets, `headers.${h.key}`, site);
-    let body: string | Buffer | undefined;
-    if (step.requestBody) body = this.render(step.requestBody, context, 'request_body', site);
-    else if (p.passThrough) {
-      body = p.passThrough.body;
-      if (p.passThrough.contentType && !headers['content-type']) headers['content-type'] = p.passThrough.contentType;
-    }
-    if (BODYLESS.has(step.method)) body = undefined;
-
-    const auth = step.auth;
-    if (auth.type === 'api_key') {
-      const value = this.headerValue(auth.value, withSecrets, 'authentication.config.value', site);
-      if (auth.in === 'query') url.searchParams.set(auth.key, value);
-      else headers[auth.key.toLowerCase()] = value;
-    }
+    const { url, headers, body, secretHeaders, secretBody, creds } = await this.renderer.request(step, p.context(), site, p.secretSteps, p.passThrough);
     // The rule is checked before any token request, so a refused URL sends nothing at all.
     this.outbound.check(url);
-    if (auth.type !== 'oauth_client_credentials') return this.outbound.send({ method: step.method, url, headers, body });
-
-    const creds: ClientCredentials = {
-      tokenUrl: this.headerValue(auth.tokenUrl, withSecrets, 'authentication.config.token_url', site).trim(),
-      clientId: this.headerValue(auth.clientId, withSecrets, 'authentication.config.client_id', site),
-      clientSecret: this.headerValue(auth.clientSecret, withSecrets, 'authentication.config.client_secret', site),
-      scope: auth.scope ? this.headerValue(auth.scope, withSecrets, 'authentication.config.scope', site) || undefined : undefined,
-      audience: auth.audience ? this.headerValue(auth.audience, withSecrets, 'authentication.config.audience', site) || undefined : undefined,
-      clientAuth: auth.clientAuth,
-    };
+    const send = () => this.outbound.send({ method: step.method, url, headers, body, secretHeaders, secretBody, redirects: step.followRedirects });
+    if (!creds) return send();
     const token = await this.token(creds, timing);
     // A step addressed to the token URL itself is the token request: its body is the token response.
-    if (sameUrl(url, creds.tokenUrl)) return token.response;
+    if (sameUrl(url, creds.tokenUrl)) return { ...token.response, fromToken: true };
     headers.authorization = `Bearer ${token.accessToken}`;
-    const first = await this.outbound.send({ method: step.method, url, headers, body });
+    secretHeaders.add('authorization');
+    const first = await send();
     if (first.status !== 401) return first;
     const fresh = await this.token(creds, timing, token);
     headers.authorization = `Bearer ${fresh.accessToken}`;
-    return this.outbound.send({ method: step.method, url, headers, body });
+    return send();
   }
 
   private async token(creds: ClientCredentials, timing: StepTiming, stale?: Token): Promise<Token> {
@@ -214,14 +171,6 @@ export class ConnectorRunner {
       timing.token_ms = Math.round(((timing.token_ms ?? 0) + ms(start)) * 100) / 100;
     }
   }
-
-  private headerValue(t: CompiledTemplate, context: Record<string, unknown>, field: string, site: FailureSite): string {
-    const value = this.render(t, context, field, site);
-    if (!HEADER_VALUE.test(value)) {
-      throw templateFailure(field, 'rendered a value with control characters', site);
-    }
-    return value;
-  }
 }
 
 interface PlannedStep {
@@ -229,5 +178,7 @@ interface PlannedStep {
   site: FailureSite;
   context(): Record<string, unknown>;
   record(result: StepResult, body: string): void;
+  /** Earlier steps whose data is a token response. */
+  secretSteps?: readonly string[];
   passThrough?: { body: Buffer; contentType: string | undefined };
 }

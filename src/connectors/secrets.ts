@@ -1,6 +1,7 @@
 // Owns connector secrets for get_secret(): the JSON object in CONNECTOR_SECRETS_FILE plus
 // CONNECTOR_SECRET_<NAME> environment variables (the variable wins). Values never leave this
-// module except into a rendered header, query or authentication value.
+// module except into a rendered header, query or authentication value (rendered in a worker thread
+// of this process, which receives a snapshot).
 import fs from 'node:fs';
 import sjson from 'secure-json-parse';
 import { TemplateDataError } from './template';
@@ -37,6 +38,15 @@ export class SecretStore {
 
   static empty(): SecretStore {
     return new SecretStore(new Map());
+  }
+
+  /** Every name and value, for the render worker (same process; nothing leaves it). */
+  snapshot(): ReadonlyMap<string, string> {
+    return this.values;
+  }
+
+  static fromSnapshot(values: ReadonlyMap<string, string>): SecretStore {
+    return new SecretStore(values);
   }
 
   /** get_secret(name): file names exactly; CONNECTOR_SECRET_OAUTH_CLIENT_ID answers 'oauth_client_id'. */

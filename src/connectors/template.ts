@@ -3,13 +3,16 @@
 // with a runtime whose member and name lookups only reach own data properties, never a function's
 // members, and never `constructor`, `prototype` or `__*__` names. Autoescaping is off: the output is
 // URLs, headers and JSON, not HTML. Client data only ever enters as context, never as template text.
+// Sizes are bounded by templateLimits.ts; time by rendering in a worker (renderPool.ts).
 import nunjucks from 'nunjucks';
-import sjson from 'secure-json-parse';
+import { compileBounded } from './templateCompiler';
+import { JINJA_HELPERS, TemplateDataError } from './templateFilters';
+import {
+  DEFAULT_MAX_CHARS, TemplateLimitError, beginRender, boundedRange, checkArrayMethod, checkFilterArguments, checkLength, checkResult,
+  boundedLiteral, checkStringMethod, countPrinted, joinBounded,
+} from './templateLimits';
 
-/** An error a filter raises on bad data; its message is fixed text and safe to show. */
-export class TemplateDataError extends Error {
-  override name = 'TemplateDataError';
-}
+export { TemplateDataError };
 
 const BLOCKED_NAMES = new Set(['constructor', 'prototype', 'caller', 'callee', 'arguments', 'call', 'apply', 'bind']);
 
@@ -44,10 +47,21 @@ export function safeLookup(obj: unknown, key: unknown): unknown {
   if (typeof obj === 'string' || obj instanceof baseRuntime.SafeString) {
     const text = String(obj);
     if (name === 'length' || /^\d+$/.test(name)) return (text as unknown as Record<string, unknown>)[name];
-    return STRING_METHODS.has(name) ? boundMethod(text, (String.prototype as unknown as Record<string, (...a: unknown[]) => unknown>)[name]) : undefined;
+    if (!STRING_METHODS.has(name)) return undefined;
+    const method = (String.prototype as unknown as Record<string, (...a: unknown[]) => unknown>)[name];
+    return boundMethod(text, (...args: unknown[]) => {
+      checkStringMethod(text, name, args);
+      return checkResult(method.apply(text, args), `${name}()`);
+    });
   }
   if (typeof obj !== 'object') return undefined;
-  if (Array.isArray(obj) && ARRAY_METHODS.has(name)) return boundMethod(obj, (Array.prototype as unknown as Record<string, (...a: unknown[]) => unknown>)[name]);
+  if (Array.isArray(obj) && ARRAY_METHODS.has(name)) {
+    const method = (Array.prototype as unknown as Record<string, (...a: unknown[]) => unknown>)[name];
+    return boundMethod(obj, (...args: unknown[]) => {
+      checkArrayMethod(obj, name, args);
+      return checkResult(method.apply(obj, args), `${name}()`);
+    });
+  }
   if (!Object.prototype.hasOwnProperty.call(obj, name)) return undefined;
   const value = (obj as Record<string, unknown>)[name];
   // Own functions (a cycler's `next`) stay callable with their object, as nunjucks does.
@@ -64,8 +78,14 @@ interface FrameLike {
 
 const safeRuntime: NunjucksRuntime = Object.assign(Object.create(null), baseRuntime, {
   memberLookup: safeLookup,
+  joinBounded,
+  boundedLiteral,
   // A function printed would show its source; it renders as nothing.
-  suppressValue: (val: unknown, autoescape: boolean) => (typeof val === 'function' ? '' : baseRuntime.suppressValue(val, autoescape)),
+  suppressValue: (val: unknown, autoescape: boolean) => {
+    if (typeof val === 'function') return '';
+    countPrinted(val);
+    return baseRuntime.suppressValue(val, autoescape);
+  },
   contextOrFrameLookup(context: ContextLike, frame: FrameLike, name: string): unknown {
     if (isBlockedName(name)) return undefined;
     const local = frame.lookup(name);
@@ -76,32 +96,6 @@ const safeRuntime: NunjucksRuntime = Object.assign(Object.create(null), baseRunt
   },
 });
 
-function fromJson(value: unknown): unknown {
-  if (typeof value !== 'string' && !(value instanceof baseRuntime.SafeString)) {
-    if (value !== null && typeof value === 'object') return value;
-    throw new TemplateDataError('from_json needs text, got nothing');
-  }
-  try {
-    return sjson.parse(String(value), undefined, { protoAction: 'remove', constructorAction: 'remove' });
-  } catch {
-    throw new TemplateDataError('from_json was given text that is not valid JSON');
-  }
-}
-
-function toJson(value: unknown): string {
-  return JSON.stringify(value instanceof baseRuntime.SafeString ? String(value) : value) ?? 'null';
-}
-
-function base64Encode(value: unknown): string {
-  return Buffer.from(value === undefined || value === null ? '' : String(value), 'utf8').toString('base64');
-}
-
-function base64Decode(value: unknown): string {
-  const text = value === undefined || value === null ? '' : String(value).trim();
-  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(text)) throw new TemplateDataError('base64_decode was given text that is not base64');
-  return Buffer.from(text, 'base64').toString('utf8');
-}
-
 function createEnvironment(): nunjucks.Environment {
   const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
   // 'dev' keeps the original error as `cause` (nunjucks otherwise flattens it to text), so
@@ -111,16 +105,19 @@ function createEnvironment(): nunjucks.Environment {
   // Built-in filters such as `sort(attribute=…)` read attributes directly; none may hand back a function.
   for (const [name, filter] of Object.entries(filters)) {
     env.addFilter(name, function (this: unknown, ...args: unknown[]) {
-      const result = filter.apply(this, args);
+      checkFilterArguments(name, args[0], args.slice(1));
+      const result = checkResult(filter.apply(this, args), `the ${name} filter's result`);
       return typeof result === 'function' ? undefined : result;
     });
   }
   // Ours, each usable as a filter and as a function; `attr` only as a filter.
-  for (const [name, fn] of Object.entries({ from_json: fromJson, tojson: toJson, base64_encode: base64Encode, base64_decode: base64Decode })) {
+  for (const [name, fn] of Object.entries(JINJA_HELPERS)) {
     env.addFilter(name, fn);
     env.addGlobal(name, fn);
   }
   env.addFilter('attr', (obj: unknown, name: unknown) => safeLookup(obj, name));
+  const globals = (env as unknown as { globals: Record<string, (...args: unknown[]) => unknown[]> }).globals;
+  env.addGlobal('range', boundedRange(globals.range));
   return env;
 }
 
@@ -158,10 +155,16 @@ export class CompiledTemplate {
     /** `pathParams.<key>` names the template reads, for the simple-connector path-parameter check. */
     readonly pathParams: ReadonlySet<string>,
     readonly source: string,
+    /** May it call get_secret()? */
+    readonly secrets: boolean,
   ) {}
 
-  render(context: Record<string, unknown>): string {
-    return this.template.render(context);
+  /** Renders synchronously, in this thread: only ever inside a render worker, or for small trusted input. */
+  render(context: Record<string, unknown>, maxChars = DEFAULT_MAX_CHARS): string {
+    beginRender(maxChars);
+    const out = this.template.render(context);
+    checkLength(out.length, 'the rendered value');
+    return out;
   }
 }
 
@@ -187,14 +190,14 @@ export function compileTemplate(source: string, opts: CompileOptions): CompiledT
   });
   let template: nunjucks.Template;
   try {
-    template = new nunjucks.Template(source, environment, undefined, true);
+    template = compileBounded(source, environment);
   } catch (err) {
     throw new Error(cleanMessage((err as Error).message));
   }
   const compiled = template as unknown as { rootRenderFunc: (env: unknown, ctx: unknown, frame: unknown, runtime: unknown, cb: unknown) => void };
   const root = compiled.rootRenderFunc;
   compiled.rootRenderFunc = (env, ctx, frame, _runtime, cb) => root(env, ctx, frame, safeRuntime, cb);
-  return new CompiledTemplate(template, pathParams, source);
+  return new CompiledTemplate(template, pathParams, source, opts.secrets);
 }
 
 function cleanMessage(message: string): string {
@@ -213,7 +216,7 @@ export function describeRenderError(err: unknown): string {
   // nunjucks wraps an error once per template level; the innermost one is what happened.
   while (cause && typeof cause === 'object' && (cause as { cause?: unknown }).cause) cause = (cause as { cause: unknown }).cause;
   let what = 'the template could not be rendered';
-  if (cause instanceof TemplateDataError) what = cause.message;
+  if (cause instanceof TemplateDataError || cause instanceof TemplateLimitError) what = cause.message;
   else if (cause instanceof Error && SAFE_RUNTIME_MESSAGE.test(cause.message)) what = cause.message;
   else if (cause instanceof Error) what = `the template raised ${cause.name === 'Error' ? 'an error' : cause.name}`;
   const where = e?.lineno ? ` (line ${e.lineno}${e.colno ? `, column ${e.colno}` : ''})` : '';
