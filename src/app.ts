@@ -9,6 +9,8 @@ import { credentialChecks } from './auth/checks';
 import { resourceOperations } from './resources';
 import { idCodec } from './resources/ids';
 import { compositeOperation } from './composite/operation';
+import { asyncOperations } from './durable/api';
+import { DurableRequests } from './durable/requests';
 import { buildOpenApi } from './openapi/build';
 import { authenticate } from './http/authenticate';
 import { healthCheck } from './http/health';
@@ -34,13 +36,15 @@ export interface App {
   operations: CompiledOp[];
 }
 
-const APIS: ApiName[] = ['common', 'admin', 'composite', 'connectors'];
+const APIS: ApiName[] = ['common', 'admin', 'composite', 'connectors', 'async'];
 
 export function createApp(opts: AppOptions): App {
-  const services: Services = { config: opts.config, knex: opts.knex, ids: idCodec(opts.config.idPrefix), logger: opts.logger };
-  const ops: Operation[] = [...resourceOperations, ...(opts.extraOperations ? opts.extraOperations(services) : [])];
   let compiled: CompiledOp[] = [];
-  ops.push(compositeOperation(() => compiled));
+  const services = { config: opts.config, knex: opts.knex, ids: idCodec(opts.config.idPrefix), logger: opts.logger } as Services;
+  // The worker runs accepted requests through the route table; extensions start and stop it.
+  services.durable = new DurableRequests(services, () => compiled);
+  const ops: Operation[] = [...resourceOperations, ...(opts.extraOperations ? opts.extraOperations(services) : [])];
+  ops.push(compositeOperation(() => compiled), ...asyncOperations(services.durable));
   compiled = compileOperations(ops);
 
   const app = express();

@@ -29,6 +29,8 @@ export interface Config {
    */
   trustProxy: string[] | number | undefined;
   db: { poolMax: number; statementTimeoutMs: number; connectTimeoutMs: number; retryLimit: number };
+  /** Idempotency-Key answers are kept this long; asynchronous requests run this many at once and are kept this long. */
+  durable: { idempotencyTtlHours: number; asyncConcurrency: number; asyncRetentionDays: number };
 }
 
 export class ConfigError extends Error {
@@ -150,6 +152,11 @@ export function loadConfig(env: Env = process.env): Config {
       statementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 30000, 0, 3600000),
       connectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 5000, 100, 600000),
       retryLimit: integer(env, 'DB_RETRY_LIMIT', 5, 0, 100),
+    },
+    durable: {
+      idempotencyTtlHours: integer(env, 'IDEMPOTENCY_TTL_HOURS', 24, 1, 24 * 366),
+      asyncConcurrency: integer(env, 'ASYNC_CONCURRENCY', 2, 1, 64),
+      asyncRetentionDays: integer(env, 'ASYNC_RETENTION_DAYS', 7, 1, 3660),
     },
   });
 }

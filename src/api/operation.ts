@@ -8,10 +8,11 @@ import type { DbHandle } from '../db/exec';
 import type { IdReservations } from '../db/ids';
 import type { MaybePromise } from './maybePromise';
 import type { IdCodec } from '../resources/ids';
+import type { DurableRequests } from '../durable/requests';
 
 export type Role = 'admin' | 'user' | 'reader';
 export const ROLES: readonly Role[] = ['admin', 'user', 'reader'];
-export type ApiName = 'common' | 'admin' | 'composite' | 'connectors';
+export type ApiName = 'common' | 'admin' | 'composite' | 'connectors' | 'async';
 export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
 
 export const READERS: readonly Role[] = ['admin', 'user', 'reader'];
@@ -49,6 +50,8 @@ export interface Services {
   knex: Knex;
   ids: IdCodec;
   logger: Logger;
+  /** Idempotency-Key replay and asynchronous calls (src/durable). */
+  durable: DurableRequests;
 }
 
 export interface OpContext {
@@ -60,6 +63,11 @@ export interface OpContext {
   /** True inside a composite's `requests`: fields set at commit are left out of the response. */
   inComposite: boolean;
   requestId: string;
+  /**
+   * For an operation that opens its own transaction (a composite): run this inside it, after its
+   * work succeeded and before the commit, so the stored answer commits with the writes or not at all.
+   */
+  beforeCommit?: (trx: DbHandle, result: OpResult) => Promise<void>;
 }
 
 export interface OpResult {
@@ -68,6 +76,17 @@ export interface OpResult {
   headers?: Record<string, string>;
   /** A body that is not JSON (connector pass-through). */
   raw?: { contentType: string; body: Buffer | string };
+  /** What a replay of this answer needs beyond it (a composite's variables); never sent. */
+  replayState?: unknown;
+}
+
+/** An answer as stored for replay: `partial` when parts of it are made again when it is read. */
+export interface StoredAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body?: unknown;
+  raw?: { contentType: string; base64: string };
+  partial?: boolean;
 }
 
 export interface OpResponse {
@@ -99,6 +118,16 @@ export interface Operation {
   creates?: string;
   /** Takes the optimistic-lock checksum from the `GW-Checksum` request header. */
   checksumHeader?: boolean;
+  /**
+   * Checks that need no data, beyond the body schema (a composite's plan): run before an
+   * asynchronous call is accepted, so a malformed one is refused at once.
+   */
+  check?(services: Services, input: OpInput): void;
+  /**
+   * Answers a replay of a stored answer (Idempotency-Key) when it is more than the stored answer:
+   * a composite runs its selections again against current data.
+   */
+  replay?(ctx: OpContext, input: OpInput, stored: StoredAnswer, replayState: unknown): Promise<OpResult>;
   /** Answers at once when nothing had to wait (a SQLite composite's writes), else a promise. */
   handler(ctx: OpContext, input: OpInput): MaybePromise<OpResult>;
 }

@@ -28,7 +28,7 @@ export interface Timing {
 }
 
 export type CompositeOutcome =
-  | { ok: true; responses: SubResponse[]; selections: SubResponse[]; timings: Timing[] }
+  | { ok: true; responses: SubResponse[]; selections: SubResponse[]; timings: Timing[]; vars: Vars }
   | { ok: false; failedAt: number; responses: SubResponse[]; selections: SubResponse[]; timings: Timing[] };
 
 export interface ExecuteContext {
@@ -36,6 +36,14 @@ export interface ExecuteContext {
   caller: Caller;
   requestId: string;
   transactionId?: string;
+  /** Runs inside the transaction after every request succeeded, before the commit (an Idempotency-Key answer). */
+  beforeCommit?: (trx: DbHandle, done: RequestsDone) => Promise<void>;
+}
+
+/** What the requests left for the client and for the selections, once every one succeeded. */
+export interface RequestsDone {
+  responses: SubResponse[];
+  vars: Vars;
 }
 
 /** Raised inside the transaction to roll it back while keeping what the client must be told. */
@@ -125,7 +133,7 @@ export async function alreadyExecuted(knex: Knex, id: string): Promise<boolean> 
   return (await queryFirst(knex, sql, [id])) !== undefined;
 }
 
-async function runSelections(plan: CompositePlan, x: ExecuteContext, vars: Vars, timings: Timing[]): Promise<SubResponse[]> {
+export async function runSelections(plan: CompositePlan, x: ExecuteContext, vars: Vars, timings: Timing[]): Promise<SubResponse[]> {
   const ctx: OpContext = { db: x.services.knex, caller: x.caller, services: x.services, reservations: new IdReservations(), inComposite: false, requestId: x.requestId };
   const out: SubResponse[] = [];
   for (const call of plan.selections) {
@@ -184,6 +192,7 @@ async function runRequests(plan: CompositePlan, x: ExecuteContext, s: RequestsSt
       throw queuedFailure(err);
     }
     s.timings.push({ name: 'writes', desc: 'Queued inserts', ms: since(writesStart) });
+    if (x.beforeCommit) await x.beforeCommit(trx, { responses: s.responses, vars: s.vars });
     // The commit happens when this function returns.
     commitStart = performance.now();
   }, {
@@ -217,5 +226,5 @@ export async function executeComposite(plan: CompositePlan, x: ExecuteContext): 
     }
   }
   const selections = await runSelections(plan, x, s.vars, s.timings);
-  return { ok: true, responses: s.responses, selections, timings: s.timings };
+  return { ok: true, responses: s.responses, selections, timings: s.timings, vars: s.vars };
 }

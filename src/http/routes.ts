@@ -1,10 +1,8 @@
 // Owns routing requests to the route table's operations, plus 404/405 for the rest.
 import type { NextFunction, Request, Response } from 'express';
-import { invoke, type CompiledOp } from '../api/dispatch';
+import type { CompiledOp } from '../api/dispatch';
 import { PathMatcher } from '../api/match';
-import type { OpContext, OpResult, Services } from '../api/operation';
-import { IdReservations } from '../db/ids';
-import { inTransaction } from '../db/transaction';
+import type { OpResult, Services } from '../api/operation';
 import { errors } from '../errors';
 import { bodyBuffer, jsonBody } from './body';
 import { sendJson } from './json';
@@ -30,10 +28,8 @@ function handlerFor(c: CompiledOp, services: Services) {
       headers: req.headers as Record<string, string | undefined>,
       rawBody: c.op.rawBody ? bodyBuffer(req) ?? Buffer.alloc(0) : undefined,
     };
-    const ctx = (db: OpContext['db']): OpContext => ({ db, caller, services, reservations: new IdReservations(), inComposite: false, requestId: req.id });
-    const result = c.op.transactional
-      ? await inTransaction(services.knex, async (trx) => invoke(c, ctx(trx), raw), { retries: services.config.db.retryLimit })
-      : await invoke(c, ctx(services.knex), raw);
+    // As if sent alone — or durably, with Idempotency-Key or Prefer: respond-async.
+    const result = await services.durable.call(c, caller, raw, { method: req.method, uri: req.originalUrl, body: bodyBuffer(req), requestId: req.id });
     sendResult(res, result);
   };
 }

@@ -8,6 +8,7 @@ const TITLES: Record<ApiName, string> = {
   admin: 'Admin API — users, connector registry',
   composite: 'Composite API — many writes in one transaction',
   connectors: 'Connectors API — declarative outbound HTTP chains',
+  async: 'Async API — the records and answers of asynchronous calls',
 };
 
 /** TypeBox schemas carry symbol keys; a JSON round trip leaves plain JSON Schema. */
