@@ -28,7 +28,9 @@ function operationObject(op: Operation): OperationObject {
   const headerParams: ParameterObject[] = op.checksumHeader
     ? [{ name: 'GW-Checksum', in: 'header', required: false, schema: { type: 'string' }, description: 'Refuse with 409 unless this is the current checksum' }]
     : [];
-  const responses: OperationObject['responses'] = {};
+  const durable = op.method !== 'get';
+  if (durable) headerParams.push(...DURABLE_HEADERS);
+  const responses: NonNullable<OperationObject['responses']> = durable ? durableResponses() : {};
   for (const r of op.responses) {
     responses[String(r.status)] = r.schema
       ? { description: r.description, content: { 'application/json': { schema: plain(r.schema) } } }
@@ -45,6 +47,32 @@ function operationObject(op: Operation): OperationObject {
     responses,
     'x-gw-allowForCompositeApi': op.allowForComposite,
     'x-gw-roles': [...op.roles],
+  };
+}
+
+/** Every write, composite and batch takes these (SPEC §8, src/durable). */
+const DURABLE_HEADERS: ParameterObject[] = [
+  {
+    name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', minLength: 1, maxLength: 255 },
+    description: 'Run once: a retry with this key (same caller, method, path and body) gets the stored answer with Idempotent-Replayed: true. Kept IDEMPOTENCY_TTL_HOURS.',
+  },
+  {
+    name: 'Prefer', in: 'header', required: false, schema: { type: 'string', examples: ['respond-async', 'respond-async, wait=5'] },
+    description: 'respond-async: store the request, answer 202 with GW-Async-Location, run it in the background; wait=N: answer normally if it finishes within N seconds.',
+  },
+];
+
+const ERROR_CONTENT = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
+
+/** The answers the durable headers add; an operation's own entries for the same statuses take their place. */
+function durableResponses(): NonNullable<OperationObject['responses']> {
+  return {
+    202: {
+      description: 'Accepted (Prefer: respond-async): read the record at GW-Async-Location',
+      headers: { 'GW-Async-Location': { description: 'The record of the request, relative to /rest: /async/v1/requests/{id}', schema: { type: 'string' } } },
+    },
+    409: { description: 'A request with this Idempotency-Key is still running', content: ERROR_CONTENT },
+    422: { description: 'This Idempotency-Key was used for a different request', content: ERROR_CONTENT },
   };
 }
 
