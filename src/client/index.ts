@@ -1,5 +1,6 @@
 // Owns the TypeScript client of the server: connectors (simple and composite) and the composite API,
 // over the standard fetch API so it runs in Node 18+ and in browsers alike.
+import { AsyncCall, type AsyncRecord, type Exchange } from './async';
 import { ConnectorBoundaryError, errorFor } from './errors';
 // Type-only imports: erased from the compiled client, so it stays free of server code.
 import type { CompositeBody, SubRequest, SubSelection } from '../composite/parse';
@@ -8,6 +9,7 @@ import type { NoteAttributes } from '../resources/notes/schema';
 import type { UserAttributes } from '../resources/users/schema';
 
 export { ApiRequestError, ConnectorBoundaryError, ConnectorExecutionError } from './errors';
+export { AsyncCall, type AsyncRecord, type WaitOptions } from './async';
 
 export type Credentials = { username: string; password: string } | { bearer: string };
 
@@ -42,6 +44,28 @@ export type { ActivityAttributes, NoteAttributes, UserAttributes };
 export interface CompositeResponse {
   responses: unknown[];
   selections?: unknown[];
+}
+
+/** Options of a write: `idempotencyKey` makes a retry with the same key get the stored answer instead of running again. */
+export interface WriteOptions {
+  idempotencyKey?: string;
+}
+
+/** Sent with `Prefer: respond-async`: resolves to an AsyncCall; `wait` seconds for the answer first. */
+export interface AsyncOptions extends WriteOptions {
+  async: true;
+  wait?: number;
+}
+
+export interface CompositeRunOptions extends WriteOptions {
+  transactionId?: string;
+}
+
+function writeHeaders(opts: WriteOptions & { async?: boolean; wait?: number }): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (opts.idempotencyKey !== undefined) headers['Idempotency-Key'] = opts.idempotencyKey;
+  if (opts.async) headers.Prefer = opts.wait ? `respond-async, wait=${opts.wait}` : 'respond-async';
+  return headers;
 }
 
 function base64(text: string): string {
@@ -104,12 +128,36 @@ export class CompositeApiClient {
   };
 
   readonly composite = {
-    /** POST /rest/composite/v1/composite; a failed composite (400 requestFailed) rejects with the body on the error. */
-    run: (request: CompositeRequest, opts: { transactionId?: string } = {}): Promise<CompositeResponse> => {
-      const headers: Record<string, string> = opts.transactionId ? { 'GW-DBTransaction-ID': opts.transactionId } : {};
-      return this.send('POST', '/rest/composite/v1/composite', request, headers) as Promise<CompositeResponse>;
+    /**
+     * POST /rest/composite/v1/composite; a failed composite (400 requestFailed) rejects with the body on
+     * the error. With `async: true` it resolves to an AsyncCall whose `waitForResult()` does the same.
+     */
+    run: ((request: CompositeRequest, opts: CompositeRunOptions & Partial<AsyncOptions> = {}) => {
+      const headers = writeHeaders(opts);
+      if (opts.transactionId) headers['GW-DBTransaction-ID'] = opts.transactionId;
+      if (opts.async) return this.sendAsync<CompositeResponse>('/rest/composite/v1/composite', request, headers);
+      return this.send('POST', '/rest/composite/v1/composite', request, headers);
+    }) as {
+      (request: CompositeRequest, opts: CompositeRunOptions & AsyncOptions): Promise<AsyncCall<CompositeResponse>>;
+      (request: CompositeRequest, opts?: CompositeRunOptions): Promise<CompositeResponse>;
     },
   };
+
+  readonly asyncRequests = {
+    /** The record of an asynchronous call you sent (404 for anyone else's). */
+    get: (id: string): Promise<AsyncRecord> => new AsyncCall<unknown>((m, p) => this.exchange(m, p), `/async/v1/requests/${id}`).record(),
+    /** Its original answer, once complete. */
+    response: (id: string): Promise<unknown> => this.send('GET', `/rest/async/v1/requests/${encodeURIComponent(id)}/response`),
+  };
+
+  private async sendAsync<T>(path: string, payload: unknown, headers: Record<string, string>): Promise<AsyncCall<T>> {
+    const res = await this.exchange('POST', path, payload, headers);
+    if (res.status === 202) return new AsyncCall<T>((m, p) => this.exchange(m, p), res.headers.get('GW-Async-Location') ?? undefined);
+    // Refused at once, or failed within `wait`: rejected as the synchronous call would be.
+    if (res.status >= 300) throw errorFor(res.status, res.data);
+    // Finished within `wait`: the answer is here already.
+    return new AsyncCall<T>((m, p) => this.exchange(m, p), undefined, res);
+  }
 
   private authorization(): Record<string, string> {
     const c = this.options.credentials;
@@ -118,6 +166,12 @@ export class CompositeApiClient {
   }
 
   private async send(method: string, path: string, payload?: unknown, extra: Record<string, string> = {}): Promise<unknown> {
+    const res = await this.exchange(method, path, payload, extra);
+    if (res.status >= 300) throw errorFor(res.status, res.data);
+    return res.data;
+  }
+
+  private async exchange(method: string, path: string, payload?: unknown, extra: Record<string, string> = {}): Promise<Exchange> {
     const { body, contentType } = encodePayload(payload);
     const headers: Record<string, string> = { Accept: 'application/json, */*', ...this.options.headers, ...this.authorization(), ...extra };
     if (contentType) headers['Content-Type'] = contentType;
@@ -132,8 +186,7 @@ export class CompositeApiClient {
         // Not JSON after all: the text stands.
       }
     }
-    if (!res.ok) throw errorFor(res.status, data);
-    return data;
+    return { status: res.status, headers: res.headers, data };
   }
 }
 
