@@ -73,7 +73,8 @@ export async function renewLease(knex: Knex, id: string, owner: string, leaseUnt
  * `releaseKey` frees the key at once (a 5xx of an asynchronous call: a retry with the key runs again).
  */
 export async function completeRecord(h: DbHandle, id: string, owner: string, answer: StoredAnswer, replayState: unknown, now: string, releaseKey = false): Promise<boolean> {
-  const sql = `UPDATE durable_requests SET state = 'complete', response_status = ?, response = ?, replay_state = ?, complete_time = ?, update_time = ?, lease_until = NULL${releaseKey ? ', idem_key = NULL' : ''} WHERE id = ? AND owner = ? AND state = 'inProgress'`;
+  // The request (which may hold a password being set) is kept only while something still has to run from it.
+  const sql = `UPDATE durable_requests SET state = 'complete', response_status = ?, response = ?, replay_state = ?, complete_time = ?, update_time = ?, lease_until = NULL${answer.partial ? '' : ', request = NULL'}${releaseKey ? ', idem_key = NULL' : ''} WHERE id = ? AND owner = ? AND state = 'inProgress'`;
   const replay = replayState === undefined ? null : JSON.stringify(replayState);
   let changed = execute(h, sql, [answer.status, JSON.stringify(answer), replay, now, now, id, owner]);
   if (changed instanceof Promise) changed = await changed;
@@ -82,7 +83,7 @@ export async function completeRecord(h: DbHandle, id: string, owner: string, ans
 
 /** Replaces a complete record's answer with the whole of it (a composite's, selections included). */
 export async function finalizeAnswer(knex: Knex, id: string, owner: string, answer: StoredAnswer): Promise<void> {
-  await execute(knex, "UPDATE durable_requests SET response = ? WHERE id = ? AND owner = ? AND state = 'complete'", [JSON.stringify(answer), id, owner]);
+  await execute(knex, "UPDATE durable_requests SET response = ?, request = NULL WHERE id = ? AND owner = ? AND state = 'complete'", [JSON.stringify(answer), id, owner]);
 }
 
 /** Forgets a call that ended without an answer to keep (a 5xx): its retry runs again. */

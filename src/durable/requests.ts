@@ -143,7 +143,8 @@ export class DurableRequests {
   }
 
   private storedCall(record: RequestRecord): { c: CompiledOp; caller: Caller; raw: RawInput } | undefined {
-    const req = JSON.parse(record.request as string) as StoredRequest;
+    if (record.request === null) return undefined;
+    const req = JSON.parse(record.request) as StoredRequest;
     const c = this.routeTable().find((op) => op.op.operationId === req.operationId);
     if (!c) return undefined;
     const raw: RawInput = { params: req.params, query: req.query, body: req.body, headers: req.headers, rawBody: req.rawBody === undefined ? undefined : Buffer.from(req.rawBody, 'base64') };

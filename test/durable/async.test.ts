@@ -152,3 +152,14 @@ test('Prefer on a GET is ignored; records past ASYNC_RETENTION_DAYS are purged',
   await t.services.durable.worker.purge();
   expect((await t.http.get(`/rest${location}`).set('Authorization', t.auth('user'))).status).toBe(404);
 });
+
+test('a request is kept only until it ran: a password sent asynchronously is not left in the database', async () => {
+  const accepted = await sendAsync(t, 'post', '/rest/admin/v1/users', { data: { attributes: { username: 'async-bob', password: 'async-secret-pw-1', roles: ['user'] } } }, 'admin');
+  const location = accepted.headers['gw-async-location'];
+  expect((await pollComplete(t.http, t.auth('admin'), location)).responseStatus).toBe(201);
+  const rows = await t.knex('durable_requests').select('*');
+  expect(JSON.stringify(rows)).not.toContain('async-secret-pw-1');
+  const answer = await t.http.get(`/rest${location}/response`).set('Authorization', t.auth('admin'));
+  expect(answer.status).toBe(201);
+  expect(JSON.stringify(answer.body)).not.toContain('async-secret-pw-1');
+});
