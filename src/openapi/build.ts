@@ -32,9 +32,12 @@ function operationObject(op: Operation): OperationObject {
   if (durable) headerParams.push(...DURABLE_HEADERS);
   const responses: NonNullable<OperationObject['responses']> = durable ? durableResponses() : {};
   for (const r of op.responses) {
+    // An operation's own 409 (a checksum mismatch) is also the durable one: both are said.
+    const durableMeaning = responses[String(r.status)]?.description as string | undefined;
+    const description = durableMeaning ? `${r.description}; or: ${durableMeaning.charAt(0).toLowerCase()}${durableMeaning.slice(1)}` : r.description;
     responses[String(r.status)] = r.schema
-      ? { description: r.description, content: { 'application/json': { schema: plain(r.schema) } } }
-      : { description: r.description, content: r.status >= 400 ? { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } : undefined };
+      ? { description, content: { 'application/json': { schema: plain(r.schema) } } }
+      : { description, content: r.status >= 400 ? { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } : undefined };
     if (!responses[String(r.status)].content) delete responses[String(r.status)].content;
   }
   return {

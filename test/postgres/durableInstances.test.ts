@@ -71,7 +71,7 @@ test('16 sends of one key spread over two instances: exactly one execution, the 
   expect(await t.knex('activities').where({ subject: 'Two-instance key' }).count({ n: '*' })).toEqual([{ n: 1 }]);
 });
 
-test('the same key on the other instance while the first call still runs: 409; afterwards replayed there', async () => {
+test('the same key while the first call still runs: 409 on the other instance and on its own; afterwards replayed', async () => {
   const created = await t.http.post('/rest/common/v1/activities').set('Authorization', t.auth('user')).send({ data: { attributes: { subject: 'Locked' } } });
   const id = created.body.data.attributes.id;
   await env.locker.query('BEGIN');
@@ -81,6 +81,8 @@ test('the same key on the other instance while the first call still runs: 409; a
   await lockWaiters(env.locker, 1);
   const second = await patch(b.http);
   expect(second.status).toBe(409);
+  expect(second.body.details[0].properties).toEqual({ idempotencyKey: 'two-running' });
+  expect((await patch(t.http)).status).toBe(409);
   await env.locker.query('ROLLBACK');
   expect((await first).status).toBe(200);
   const replay = await patch(b.http);
