@@ -75,7 +75,7 @@ export function asyncOperations(durable: DurableRequests): Operation[] {
         if (record.state !== 'complete') {
           throw errors.badInput(`Asynchronous request ${record.id} is not complete yet`, [{ message: 'Not complete', properties: { status: record.state } }]);
         }
-        return durable.original(record, ctx.caller, ctx.requestId);
+        return durable.original(record, ctx.requestId);
       },
     },
   ];

@@ -8,7 +8,7 @@ import { runAlone } from '../api/runAlone';
 import { IdReservations } from '../db/ids';
 import { errors } from '../errors';
 import { asyncPreference, fingerprint, idempotencyKey, type AsyncPreference } from './headers';
-import { completeRecord, expireKey, findById, findByKey, insertRecord, takeOver, type RequestRecord } from './records';
+import { completeRecord, expireKey, findById, findByKey, insertRecord, takeOver, type NewRecord, type RequestRecord } from './records';
 import { iso, LEASE_MS, resultOf, runClaimed } from './run';
 import { AsyncWorker } from './worker';
 
@@ -58,17 +58,9 @@ export class DurableRequests {
       const now = Date.now();
       const owner = randomUUID();
       const id = randomUUID();
-      const { idempotencyTtlHours, asyncRetentionDays } = this.services.config.durable;
-      const keyExpires = iso(now + idempotencyTtlHours * 3600000);
-      const inserted = await insertRecord(this.services.knex, {
-        id, caller: caller.username, idem_key: key ?? null, kind: prefer ? 'async' : 'sync', method: meta.method.toUpperCase(),
-        request_uri: meta.uri, fingerprint: fp, request: prefer ? JSON.stringify(storedRequest(c, caller, raw)) : null,
-        state: prefer ? 'accepted' : 'inProgress', owner: prefer ? null : owner, lease_until: prefer ? null : iso(now + LEASE_MS),
-        create_time: iso(now), key_expires: key === undefined ? null : keyExpires,
-        purge_after: prefer ? iso(now + asyncRetentionDays * 86400000) : keyExpires,
-      });
+      const inserted = await insertRecord(this.services.knex, this.newRecord(c, caller, raw, meta, { id, owner, now, key, fp, prefer }));
       if (inserted) {
-        if (prefer) return this.accepted(c, caller, input, id, prefer);
+        if (prefer) return this.accepted(id, prefer);
         return runClaimed(this.services, c, caller, raw, { id, owner, kind: 'sync' }, meta.requestId);
       }
       const existing = await findByKey(this.services.knex, caller.username, key as string);
@@ -88,14 +80,24 @@ export class DurableRequests {
     throw errors.idempotencyKeyInUse(key as string);
   }
 
+  private newRecord(c: CompiledOp, caller: Caller, raw: RawInput, meta: CallMeta, r: { id: string; owner: string; now: number; key?: string; fp: string; prefer?: AsyncPreference }): NewRecord {
+    const { idempotencyTtlHours, asyncRetentionDays } = this.services.config.durable;
+    const keyExpires = iso(r.now + idempotencyTtlHours * 3600000);
+    const common = { id: r.id, caller: caller.username, idem_key: r.key ?? null, method: meta.method.toUpperCase(), request_uri: meta.uri, fingerprint: r.fp, create_time: iso(r.now), key_expires: r.key === undefined ? null : keyExpires };
+    // An asynchronous call waits for the worker; a synchronous one is claimed by this call at once.
+    if (r.prefer) return { ...common, kind: 'async', request: JSON.stringify(storedRequest(c, caller, raw)), state: 'accepted', owner: null, lease_until: null, purge_after: iso(r.now + asyncRetentionDays * 86400000) };
+    return { ...common, kind: 'sync', request: null, state: 'inProgress', owner: r.owner, lease_until: iso(r.now + LEASE_MS), purge_after: keyExpires };
+  }
+
   /** The stored answer of a complete record, as first given (a partial composite answer is completed). */
-  async original(record: RequestRecord, caller: Caller, requestId: string): Promise<OpResult> {
+  async original(record: RequestRecord, requestId: string): Promise<OpResult> {
     const answer = JSON.parse(record.response as string) as StoredAnswer;
     if (!answer.partial) return resultOf(answer);
     const stored = this.storedCall(record);
     if (!stored) return resultOf(answer);
+    // Its selections run as its sender, whoever reads it.
     const input = validateInput(stored.c, stored.raw);
-    return this.replayed(stored.c, caller, input, answer, record, requestId);
+    return this.replayed(stored.c, stored.caller, input, answer, record, requestId);
   }
 
   private async replay(c: CompiledOp, caller: Caller, input: OpInput, record: RequestRecord, requestId: string): Promise<OpResult> {
@@ -111,11 +113,11 @@ export class DurableRequests {
   }
 
   /** 202 with the record's location — or, when it finished within `wait`, its answer. */
-  private async accepted(c: CompiledOp, caller: Caller, input: OpInput, id: string, prefer: AsyncPreference): Promise<OpResult> {
+  private async accepted(id: string, prefer: AsyncPreference): Promise<OpResult> {
     this.worker.kick();
     if (prefer.waitSeconds > 0) {
       const record = await this.waitFor(id, prefer.waitSeconds * 1000);
-      if (record?.state === 'complete') return this.original(record, caller, id);
+      if (record?.state === 'complete') return this.original(record, id);
     }
     return { status: 202, headers: { 'GW-Async-Location': `/async/v1/requests/${id}`, 'Preference-Applied': 'respond-async' } };
   }
