@@ -1,6 +1,8 @@
 // Durable requests across kill -9 (SPEC §8): a call whose answer was lost is recovered by retrying
 // with its Idempotency-Key, and an accepted asynchronous call completes exactly once after a restart.
+import path from 'node:path';
 import { basic } from '../helpers/testApp';
+import { json, startUpstream, tempDir, writeJson } from '../connectors/upstream';
 import { buildServer, startServer, type ServerProcess } from '../helpers/serverProcess';
 import { freshDatabase, type FreshDatabase } from '../helpers/database';
 import { loadConfig } from '../../src/config';
@@ -10,6 +12,8 @@ const NOTES = 5;
 const ADMIN = { ADMIN_USERNAME: 'admin', ADMIN_PASSWORD: 'crash-test-pw' };
 const auth = basic(ADMIN.ADMIN_USERNAME, ADMIN.ADMIN_PASSWORD);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Longer than it takes to accept 30 composites on a busy machine, shorter than CONNECTOR_TIMEOUT_MS. */
+const SLOW_MS = 8000;
 
 function compositeBody(subject: string) {
   return {
@@ -96,22 +100,28 @@ describe('kill -9 and durable requests', () => {
     await db.drop();
   }, 180000);
 
-  test('asynchronous composites: kill -9 after the 202s, before they all ran; after a restart each completes exactly once', async () => {
+  test('asynchronous composites: kill -9 after the 202s, before they ran; after a restart each completes exactly once', async () => {
+    // The worker's one slot is held by a slow connector call, so the composites are still waiting when the server dies.
+    const upstream = await startUpstream((_req, res) => void setTimeout(() => json(res, 200, { slow: true }), SLOW_MS));
+    const registry = path.join(tempDir(), 'connectors_registry.json');
+    writeJson(registry, { connectors: [{ name: 'Slow', permalink: 'slow', method: 'POST', url: `${upstream.url}/slow` }] });
     const db = await freshDatabase();
-    const env = { DATABASE_URL: db.url, ASYNC_CONCURRENCY: '1', ...ADMIN };
+    const env = { DATABASE_URL: db.url, ASYNC_CONCURRENCY: '1', CONNECTORS_REGISTRY: registry, CONNECTORS_ALLOWED_HOSTS: upstream.host, ...ADMIN };
     const server = await startServer(entry, env);
-    // Sent at once, so the worker (one at a time) is far behind when the last 202 arrives.
+    const slow = await send(server, '/rest/connectors/v1/connectors/slow/execute', {}, { Prefer: 'respond-async' });
+    expect(slow.status).toBe(202);
+    const slowLocation = slow.headers.get('gw-async-location') as string;
+    while ((await (await send(server, `/rest${slowLocation}`, undefined, {})).json()).data.attributes.status.code !== 'inProgress') await sleep(20);
     const accepted = await Promise.all(Array.from({ length: 30 }, (_, i) => send(server, '/rest/composite/v1/composite', compositeBody(`async-crash-${i}`), { Prefer: 'respond-async' })));
     server.child.kill('SIGKILL');
+    await server.exited;
     expect(accepted.map((r) => r.status)).toEqual(accepted.map(() => 202));
     const locations = accepted.map((r) => r.headers.get('gw-async-location') as string);
-    await server.exited;
-    // The kill landed before the worker was through: some were still waiting or running.
-    expect((await states(db)).filter((s) => s !== 'complete').length).toBeGreaterThan(0);
+    expect((await states(db)).filter((s) => s !== 'complete')).toHaveLength(31);
 
     const again = await startServer(entry, env);
     try {
-      for (const location of locations) {
+      for (const location of [slowLocation, ...locations]) {
         for (;;) {
           const record = await (await send(again, `/rest${location}`, undefined, {})).json();
           if (record.data.attributes.status.code === 'complete') {
@@ -127,6 +137,7 @@ describe('kill -9 and durable requests', () => {
     } finally {
       again.child.kill('SIGTERM');
       await again.exited;
+      await upstream.close();
     }
     const present = await committed(db);
     for (let i = 0; i < 30; i++) expect(present.get(`async-crash-${i}`)).toEqual([NOTES]);
