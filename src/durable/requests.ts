@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { authorize, validateInput, type CompiledOp, type RawInput } from '../api/dispatch';
 import type { Caller, OpInput, OpResult, Services, StoredAnswer } from '../api/operation';
-import { runAlone } from '../api/runAlone';
+import { runAlone, type RunOptions } from '../api/runAlone';
 import { IdReservations } from '../db/ids';
 import { errors } from '../errors';
 import { asyncPreference, fingerprint, idempotencyKey, type AsyncPreference } from './headers';
@@ -43,12 +43,15 @@ export class DurableRequests {
     this.worker = new AsyncWorker(services, (record) => this.runAccepted(record));
   }
 
-  /** Runs a call from the HTTP handler: as it is, or durably when it carries Idempotency-Key or Prefer: respond-async. */
-  async call(c: CompiledOp, caller: Caller, raw: RawInput, meta: CallMeta): Promise<OpResult> {
-    if (c.op.method === 'get') return runAlone(c, this.services, caller, raw, meta.requestId);
+  /**
+   * Runs a call from the HTTP handler: as it is, or durably when it carries Idempotency-Key or Prefer:
+   * respond-async. `opts` are the request's own run options, passed on to `runAlone`.
+   */
+  async call(c: CompiledOp, caller: Caller, raw: RawInput, meta: CallMeta, opts: RunOptions = {}): Promise<OpResult> {
+    if (c.op.method === 'get') return runAlone(c, this.services, caller, raw, meta.requestId, opts);
     const key = idempotencyKey(raw.headers);
     const prefer = asyncPreference(raw.headers.prefer);
-    if (key === undefined && !prefer) return runAlone(c, this.services, caller, raw, meta.requestId);
+    if (key === undefined && !prefer) return runAlone(c, this.services, caller, raw, meta.requestId, opts);
     // Everything that needs no data is refused before a record exists (and before a 202).
     authorize(c.op, caller);
     const input = validateInput(c, { ...raw, query: { ...raw.query } });
@@ -61,7 +64,7 @@ export class DurableRequests {
       const inserted = await insertRecord(this.services.knex, this.newRecord(c, caller, raw, meta, { id, owner, now, key, fp, prefer }));
       if (inserted) {
         if (prefer) return this.accepted(id, prefer);
-        return runClaimed(this.services, c, caller, raw, { id, owner, kind: 'sync' }, meta.requestId);
+        return runClaimed(this.services, c, caller, raw, { id, owner, kind: 'sync' }, meta.requestId, opts);
       }
       const existing = await findByKey(this.services.knex, caller.username, key as string);
       if (!existing) continue; // purged in between
@@ -73,7 +76,7 @@ export class DurableRequests {
       if (existing.state === 'complete') return this.replay(c, caller, input, existing, meta.requestId);
       // A synchronous call whose runner stopped renewing its lease died before its commit: run it now.
       if (existing.kind === 'sync' && (existing.lease_until ?? '') < iso(now) && (await takeOver(this.services.knex, existing.id, owner, iso(now + LEASE_MS), iso(now)))) {
-        return runClaimed(this.services, c, caller, raw, { id: existing.id, owner, kind: 'sync' }, meta.requestId);
+        return runClaimed(this.services, c, caller, raw, { id: existing.id, owner, kind: 'sync' }, meta.requestId, opts);
       }
       break;
     }

@@ -3,7 +3,7 @@
 // while it runs, and the conversions between an operation's result and a stored answer.
 import type { RawInput, CompiledOp } from '../api/dispatch';
 import type { Caller, OpResult, Services, StoredAnswer } from '../api/operation';
-import { runAlone } from '../api/runAlone';
+import { runAlone, type RunOptions } from '../api/runAlone';
 import { mapDbError } from '../db/errors';
 import { ApiError, errors } from '../errors';
 import { completeRecord, dropRecord, finalizeAnswer, renewLease, type RecordKind } from './records';
@@ -65,7 +65,7 @@ async function afterFailure(services: Services, claim: Claim, err: unknown, requ
 }
 
 /** Runs the claimed call; answers (or throws) exactly as `runAlone` would. */
-export async function runClaimed(services: Services, c: CompiledOp, caller: Caller, raw: RawInput, claim: Claim, requestId: string): Promise<OpResult> {
+export async function runClaimed(services: Services, c: CompiledOp, caller: Caller, raw: RawInput, claim: Claim, requestId: string, opts: RunOptions = {}): Promise<OpResult> {
   const { knex } = services;
   const lease = setInterval(() => {
     renewLease(knex, claim.id, claim.owner, iso(Date.now() + LEASE_MS)).catch(() => undefined);
@@ -75,6 +75,7 @@ export async function runClaimed(services: Services, c: CompiledOp, caller: Call
     let result: OpResult;
     try {
       result = await runAlone(c, services, caller, raw, requestId, {
+        ...opts,
         beforeCommit: async (trx, done) => {
           // A composite's answer before its selections ran is partial: they run again when it is read.
           if (!(await completeRecord(trx, claim.id, claim.owner, answerOf(done, done.replayState !== undefined), done.replayState, iso()))) throw claimLost();
