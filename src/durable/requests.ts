@@ -161,6 +161,11 @@ export class DurableRequests {
     const claim = { id: record.id, owner: record.owner as string, kind: 'async' as const };
     try {
       const stored = this.storedCall(record);
+      if (!stored && record.attempts <= MAX_ATTEMPTS) {
+        // Another version of the server (a rolling deploy) may know the operation: the claim lapses to it.
+        this.services.logger.warn({ reqId: record.id }, 'asynchronous request for an operation this instance does not have');
+        return;
+      }
       if (!stored || record.attempts > MAX_ATTEMPTS) {
         const err = stored ? errors.internal(record.id) : errors.notFound('The operation of this request no longer exists');
         await completeRecord(this.services.knex, claim.id, claim.owner, { status: err.status, headers: {}, body: err.toBody() }, undefined, iso(), true);
