@@ -77,6 +77,17 @@ test('wait=5 on a fast request answers it synchronously', async () => {
   expect(res.body.data.attributes.subject).toBe('Waited for');
 });
 
+test('wait=1 on a request that does not finish in time answers 202 after all', async () => {
+  await t.services.durable.worker.stop();
+  try {
+    const res = await sendAsync(t, 'post', ACTIVITIES, { data: { attributes: { subject: 'Not waited for' } } }, 'user', { Prefer: 'respond-async, wait=1' });
+    expect(res.status).toBe(202);
+    expect(res.headers['gw-async-location']).toMatch(/^\/async\/v1\/requests\//);
+  } finally {
+    await t.services.durable.worker.start();
+  }
+});
+
 test('what can be checked without data is refused at once: a malformed composite, a bad body, a reader writing — and nothing is stored', async () => {
   const before = await t.knex('durable_requests').count({ n: '*' });
   const malformed = await sendAsync(t, 'post', COMPOSITE, { requests: [{ method: 'get', uri: '/common/v1/activities' }] });
