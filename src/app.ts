@@ -10,6 +10,8 @@ import { resourceOperations } from './resources';
 import { idCodec } from './resources/ids';
 import { compositeOperation } from './composite/operation';
 import { batchOperations } from './batch/operation';
+import { asyncOperations } from './durable/api';
+import { DurableRequests } from './durable/requests';
 import { buildOpenApi } from './openapi/build';
 import { authenticate } from './http/authenticate';
 import { liveness, Readiness, readinessCheck } from './http/health';
@@ -39,17 +41,19 @@ export interface App {
   operations: CompiledOp[];
 }
 
-const APIS: ApiName[] = ['common', 'admin', 'composite', 'connectors'];
+const APIS: ApiName[] = ['common', 'admin', 'composite', 'connectors', 'async'];
 
 export function createApp(opts: AppOptions): App {
   // First: the features built below find the observer by the database handle as they are built.
   const readiness = new Readiness(opts.knex, opts.config.database);
   const metrics = new AppMetrics(opts.knex, readiness);
   attachObserver(opts.knex, metrics);
-  const services: Services = { config: opts.config, knex: opts.knex, ids: idCodec(opts.config.idPrefix), logger: opts.logger };
-  const ops: Operation[] = [...resourceOperations, ...(opts.extraOperations ? opts.extraOperations(services) : [])];
   let compiled: CompiledOp[] = [];
-  ops.push(compositeOperation(() => compiled), ...batchOperations(() => compiled));
+  const services = { config: opts.config, knex: opts.knex, ids: idCodec(opts.config.idPrefix), logger: opts.logger } as Services;
+  // The worker runs accepted requests through the route table; extensions start and stop it.
+  services.durable = new DurableRequests(services, () => compiled);
+  const ops: Operation[] = [...resourceOperations, ...(opts.extraOperations ? opts.extraOperations(services) : [])];
+  ops.push(compositeOperation(() => compiled), ...batchOperations(() => compiled), ...asyncOperations(services.durable));
   compiled = compileOperations(ops);
 
   const app = express();

@@ -44,6 +44,8 @@ export interface Config {
   corsOrigins: string[];
   /** /docs (the API reference) without credentials; otherwise it needs them as /openapi.json does. */
   docsPublic: boolean;
+  /** Idempotency-Key answers are kept this long; asynchronous requests run this many at once and are kept this long. */
+  durable: { idempotencyTtlHours: number; asyncConcurrency: number; asyncRetentionDays: number };
 }
 
 export class ConfigError extends Error {
@@ -215,5 +217,10 @@ export function loadConfig(env: Env = process.env): Config {
     metricsPublic: boolean(env, 'METRICS_PUBLIC', false),
     corsOrigins: corsOrigins(env.CORS_ORIGINS),
     docsPublic: flag(env, 'DOCS_PUBLIC'),
+    durable: {
+      idempotencyTtlHours: integer(env, 'IDEMPOTENCY_TTL_HOURS', 24, 1, 24 * 366),
+      asyncConcurrency: integer(env, 'ASYNC_CONCURRENCY', 2, 1, 64),
+      asyncRetentionDays: integer(env, 'ASYNC_RETENTION_DAYS', 7, 1, 3660),
+    },
   });
 }

@@ -70,6 +70,14 @@ export const errors = {
     new ApiError(400, 'gw.api.webservice.exception.AlreadyExecutedException', 'This composite transaction has already been executed', [
       { message: 'GW-DBTransaction-ID already committed', properties: { transactionId } },
     ]),
+  idempotencyKeyInUse: (key: string) =>
+    new ApiError(409, `${REST}ConflictException`, 'A request with this Idempotency-Key is still running; try again when it has finished', [
+      { message: 'Idempotency-Key in use', properties: { idempotencyKey: key } },
+    ], undefined, { 'Retry-After': '1' }),
+  idempotencyKeyReused: (key: string) =>
+    new ApiError(422, `${REST}UnprocessableEntityException`, 'This Idempotency-Key was used for a different request (method, path or body)', [
+      { message: 'Idempotency-Key reused for another request', properties: { idempotencyKey: key } },
+    ]),
   serviceUnavailable: (message: string, retryAfterSeconds: number) =>
     new ApiError(503, `${REST}ServiceUnavailableException`, message, [], undefined, { 'Retry-After': String(retryAfterSeconds) }),
   /** Node's HTTP parser refused the request before any route saw it (src/http/clientError.ts). */

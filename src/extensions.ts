@@ -1,24 +1,34 @@
-// Owns the operations that join the route table beside the resources (connectors), and their lifecycle.
+// Owns the operations that join the route table beside the resources (connectors), and the lifecycle
+// of what runs beside the requests: the connector registry's sync and the asynchronous-call worker.
 import type { Operation, Services } from './api/operation';
 import { createConnectors, type Connectors } from './connectors';
 
 export interface Extensions {
   /** The hook createApp calls with its services; returns the extra operations. */
   extraOperations(services: Services): Operation[];
-  /** After migrations: first registry sync and file watch. */
+  /** After migrations: first registry sync and file watch; the asynchronous worker picks up unfinished work. */
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export function createExtensions(env: Record<string, string | undefined> = process.env): Extensions {
   let connectors: Connectors | undefined;
+  let app: Services | undefined;
   return {
     extraOperations(services) {
+      app = services;
       connectors = createConnectors(services, env);
       return connectors.operations;
     },
-    start: async () => connectors?.start(),
-    stop: async () => connectors?.stop(),
+    start: async () => {
+      await connectors?.start();
+      await app?.durable.worker.start();
+    },
+    stop: async () => {
+      // Running asynchronous requests finish first; what is accepted stays for the next start.
+      await app?.durable.worker.stop();
+      await connectors?.stop();
+    },
   };
 }
 

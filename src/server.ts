@@ -88,9 +88,10 @@ async function main(): Promise<void> {
   // pino writes asynchronously: its last lines ("shutting down", "stopped") reach stdout, in order, before the exit.
   const exit = (code: number) => logger.flush(() => process.exit(code));
   const shutdown = createShutdown({ server, logger, timeoutMs: config.shutdownTimeoutMs, exit });
-  // In this order after the requests in flight: whatever takes work (an async worker goes here,
-  // before the database), then the database last.
-  shutdown.onStop('connectors', () => extensions.stop());
+  // In this order after the requests in flight: what takes work (the asynchronous worker lets its
+  // running requests finish; what is accepted stays for the next start) and the connectors, then the
+  // database last.
+  shutdown.onStop('async worker and connectors', () => extensions.stop());
   shutdown.onStop('database', () => knex.destroy());
   process.on('SIGTERM', () => void shutdown.begin('SIGTERM'));
   process.on('SIGINT', () => void shutdown.begin('SIGINT'));

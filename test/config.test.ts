@@ -35,6 +35,7 @@ describe('loadConfig', () => {
       logLevel: 'info', logFormat: 'json', shutdownTimeoutMs: 10000, connectorsRegistry: undefined, connectorsAllowedHosts: [], connectorTimeoutMs: 15000, connectorTemplateMaxChars: 16777216, jwt: undefined,
       bodyLimitBytes: 1048576, requestTimeoutMs: 30000, authFailureLimit: { max: 10, windowMs: 60000 },
       db: { poolMax: 10, statementTimeoutMs: 30000, connectTimeoutMs: 5000, retryLimit: 5 }, docsPublic: false,
+      durable: { idempotencyTtlHours: 24, asyncConcurrency: 2, asyncRetentionDays: 7 },
     });
     expect(c.database).toEqual({ kind: 'sqlite', filename: path.resolve('./data/composite.db'), createFolder: true });
     expect(Object.isFrozen(c)).toBe(true);
@@ -48,7 +49,7 @@ describe('loadConfig', () => {
       CONNECTOR_TEMPLATE_MAX_CHARS: '65536', JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ISSUER: 'iss', JWT_AUDIENCE: 'aud', LOG_LEVEL: 'warn', BODY_LIMIT_BYTES: '2048',
       REQUEST_TIMEOUT_MS: '1000', AUTH_FAILURE_LIMIT: '3', AUTH_FAILURE_WINDOW_MS: '5000', DB_POOL_MAX: '4', DB_STATEMENT_TIMEOUT_MS: '0',
       DB_CONNECT_TIMEOUT_MS: '200', DB_RETRY_LIMIT: '0', TRUST_PROXY: ' loopback, 10.0.0.0/8 ,fd00::1 ', DOCS_PUBLIC: 'true', LOG_FORMAT: 'pretty',
-      SHUTDOWN_TIMEOUT_MS: '0',
+      SHUTDOWN_TIMEOUT_MS: '0', IDEMPOTENCY_TTL_HOURS: '48', ASYNC_CONCURRENCY: '5', ASYNC_RETENTION_DAYS: '30',
     });
     expect(c).toMatchObject({
       host: '0.0.0.0', port: 9090, database: { kind: 'postgres', url: 'postgres://u:p@db.example:5432/app' }, compositeMaxSubrequests: 7, compositeMaxExpansion: 40,
@@ -57,6 +58,7 @@ describe('loadConfig', () => {
       connectorTemplateMaxChars: 65536, jwt: { jwksUrl: 'https://idp.example/jwks', issuer: 'iss', audience: 'aud' }, logLevel: 'warn', logFormat: 'pretty', shutdownTimeoutMs: 0, bodyLimitBytes: 2048,
       requestTimeoutMs: 1000, authFailureLimit: { max: 3, windowMs: 5000 }, trustProxy: ['loopback', '10.0.0.0/8', 'fd00::1'],
       db: { poolMax: 4, statementTimeoutMs: 0, connectTimeoutMs: 200, retryLimit: 0 }, docsPublic: true,
+      durable: { idempotencyTtlHours: 48, asyncConcurrency: 5, asyncRetentionDays: 30 },
     });
     expect([loadConfig({ DOCS_PUBLIC: 'false' }).docsPublic, loadConfig({ DOCS_PUBLIC: ' TRUE ' }).docsPublic]).toEqual([false, true]);
     expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
@@ -95,6 +97,9 @@ describe('loadConfig', () => {
       [{ DB_STATEMENT_TIMEOUT_MS: 'x' }, /DB_STATEMENT_TIMEOUT_MS/],
       [{ DB_CONNECT_TIMEOUT_MS: '1' }, /DB_CONNECT_TIMEOUT_MS/],
       [{ DB_RETRY_LIMIT: '101' }, /DB_RETRY_LIMIT/],
+      [{ IDEMPOTENCY_TTL_HOURS: '0' }, /IDEMPOTENCY_TTL_HOURS must be between 1/],
+      [{ ASYNC_CONCURRENCY: '0' }, /ASYNC_CONCURRENCY must be between 1 and 64/],
+      [{ ASYNC_RETENTION_DAYS: 'week' }, /ASYNC_RETENTION_DAYS must be a whole number/],
       // Trusting every address would let any client name its own; shorthand addresses Express refuses at start.
       [{ TRUST_PROXY: 'true' }, /TRUST_PROXY must be a number of hops \(1–10\) or a comma list .*got "true"/],
       [{ TRUST_PROXY: '*' }, /TRUST_PROXY/],

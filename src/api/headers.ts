@@ -41,6 +41,16 @@ export const REQUEST_HEADERS = {
     description: 'Query parameters the operation does not define: refused with 400 (reject, the default), dropped and logged (log), or dropped (ignore)',
     schema: { type: 'string', enum: ['reject', 'log', 'ignore'] },
   },
+  idempotencyKey: {
+    name: 'Idempotency-Key',
+    description: 'Run once: a retry with this key (same caller, method, path and body) gets the stored answer with Idempotent-Replayed: true. Kept IDEMPOTENCY_TTL_HOURS',
+    schema: { type: 'string', minLength: 1, maxLength: 255 },
+  },
+  prefer: {
+    name: 'Prefer',
+    description: 'respond-async: store the request, answer 202 with GW-Async-Location and run it in the background; `respond-async, wait=N`: answer normally if it finishes within N seconds',
+    schema: { type: 'string', maxLength: 200 },
+  },
 } satisfies Record<string, HeaderDef>;
 
 /**
@@ -52,6 +62,8 @@ export const SHARED_REQUEST_HEADERS: ReadonlyArray<{ header: HeaderDef; appliesT
   { header: REQUEST_HEADERS.doNotCommit, appliesTo: (op) => op.transactional || op.dryRun === 'handler' },
   { header: REQUEST_HEADERS.unknownProperty, appliesTo: (op) => op.body !== undefined },
   { header: REQUEST_HEADERS.unknownQueryParam, appliesTo: (op) => !op.anyQueryParams },
+  { header: REQUEST_HEADERS.idempotencyKey, appliesTo: (op) => op.method !== 'get' },
+  { header: REQUEST_HEADERS.prefer, appliesTo: (op) => op.method !== 'get' },
 ];
 
 /** Response headers, named by `OpResponse.headers`. */
@@ -61,6 +73,11 @@ export const RESPONSE_HEADERS = {
   'Server-Timing': {
     name: 'Server-Timing',
     description: 'Where the time went: an entry per stage and per subrequest or step (`req.<i>`, `sel.<i>`), and `total`; durations in ms',
+    schema: { type: 'string' },
+  },
+  'GW-Async-Location': {
+    name: 'GW-Async-Location',
+    description: 'The record of an accepted asynchronous request, relative to /rest: /async/v1/requests/{id}',
     schema: { type: 'string' },
   },
   'X-Connector-Timing': {

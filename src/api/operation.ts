@@ -10,10 +10,11 @@ import type { MaybePromise } from './maybePromise';
 import type { UnknownElements } from './requestOptions';
 import type { IdCodec } from '../resources/ids';
 import type { HeaderDef, ResponseHeaderName } from './headers';
+import type { DurableRequests } from '../durable/requests';
 
 export type Role = 'admin' | 'user' | 'reader';
 export const ROLES: readonly Role[] = ['admin', 'user', 'reader'];
-export type ApiName = 'common' | 'admin' | 'composite' | 'connectors';
+export type ApiName = 'common' | 'admin' | 'composite' | 'connectors' | 'async';
 export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
 
 export const READERS: readonly Role[] = ['admin', 'user', 'reader'];
@@ -51,6 +52,8 @@ export interface Services {
   knex: Knex;
   ids: IdCodec;
   logger: Logger;
+  /** Idempotency-Key replay and asynchronous calls (src/durable). */
+  durable: DurableRequests;
 }
 
 export interface OpContext {
@@ -66,6 +69,11 @@ export interface OpContext {
   dryRun?: boolean;
   /** How unknown body members and query parameters are treated (default: refused). */
   unknown?: UnknownElements;
+  /**
+   * For an operation that opens its own transaction (a composite): run this inside it, after its
+   * work succeeded and before the commit, so the stored answer commits with the writes or not at all.
+   */
+  beforeCommit?: (trx: DbHandle, result: OpResult) => Promise<void>;
 }
 
 export interface OpResult {
@@ -74,6 +82,17 @@ export interface OpResult {
   headers?: Record<string, string>;
   /** A body that is not JSON (connector pass-through). */
   raw?: { contentType: string; body: Buffer | string };
+  /** What a replay of this answer needs beyond it (a composite's variables); never sent. */
+  replayState?: unknown;
+}
+
+/** An answer as stored for replay: `partial` when parts of it are made again when it is read. */
+export interface StoredAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body?: unknown;
+  raw?: { contentType: string; base64: string };
+  partial?: boolean;
 }
 
 export interface OpResponse {
@@ -119,6 +138,16 @@ export interface Operation {
   checksumHeader?: boolean;
   /** Request headers the handler reads, beyond those SHARED_REQUEST_HEADERS declares (src/api/headers.ts). */
   headers?: readonly HeaderDef[];
+  /**
+   * Checks that need no data, beyond the body schema (a composite's plan): run before an
+   * asynchronous call is accepted, so a malformed one is refused at once.
+   */
+  check?(services: Services, input: OpInput, unknown?: UnknownElements): void;
+  /**
+   * Answers a replay of a stored answer (Idempotency-Key) when it is more than the stored answer:
+   * a composite runs its selections again against current data.
+   */
+  replay?(ctx: OpContext, input: OpInput, stored: StoredAnswer, replayState: unknown): Promise<OpResult>;
   /** Answers at once when nothing had to wait (a SQLite composite's writes), else a promise. */
   handler(ctx: OpContext, input: OpInput): MaybePromise<OpResult>;
 }

@@ -38,8 +38,10 @@ export async function runAlone(c: CompiledOp, services: Services, caller: Caller
     if (dryRun && c.op.method !== 'get' && c.op.dryRun === undefined) {
       throw errors.badInput(`${c.op.operationId} cannot be rolled back, so ${DRY_RUN_HEADER} is refused`, [{ message: 'Dry run not supported', properties: { header: DRY_RUN_HEADER, operationId: c.op.operationId } }]);
     }
-    // A read that lost its connection changed nothing: it runs once more on a fresh one.
-    const result = c.op.method === 'get' ? await onceMoreIfConnectionLost(() => invoke(c, ctx(services.knex), raw)) : await invoke(c, ctx(services.knex), raw);
+    // A read that lost its connection changed nothing: it runs once more on a fresh one. An operation
+    // that opens its own transaction (a composite) runs the beforeCommit hook there.
+    const own = { ...ctx(services.knex), beforeCommit: opts.beforeCommit };
+    const result = c.op.method === 'get' ? await onceMoreIfConnectionLost(() => invoke(c, own, raw)) : await invoke(c, own, raw);
     return dryRun ? echoDryRun(result) : result;
   }
   try {

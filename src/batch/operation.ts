@@ -38,6 +38,11 @@ function batchOperation(api: ApiName, roles: readonly Role[], routeTable: () => 
       { status: 401, description: 'Not authenticated' },
       { status: 403, description: 'Not allowed for this role' },
     ],
+    // Before an asynchronous batch is accepted: its shape, limit, methods and paths (what needs no data).
+    check(services, input) {
+      matcher ??= new PathMatcher(routeTable());
+      planBatch({ api, matcher, maxSubrequests: services.config.batchMaxSubrequests }, input.body as BatchBody);
+    },
     async handler(ctx, input) {
       matcher ??= new PathMatcher(routeTable());
       const show = headerFilter(input.query.includeResponseHeaders as string | undefined);

@@ -1,5 +1,6 @@
-// Owns the TypeScript client of the server: connectors (simple and composite), the composite API and
-// batch requests, over the standard fetch API so it runs in Node 18+ and in browsers alike.
+// Owns the TypeScript client of the server: connectors (simple and composite), the composite API,
+// batch requests and asynchronous calls, over the standard fetch API so it runs in Node 18+ and in browsers alike.
+import { AsyncCall, type AsyncRecord, type Exchange } from './async';
 import { ConnectorBoundaryError, errorFor } from './errors';
 import { CompositeBuilder } from './composite';
 // Type-only imports: erased from the compiled client, so it stays free of server code.
@@ -13,6 +14,7 @@ import type { UserAttributes } from '../resources/users/schema';
 export { ApiRequestError, ConnectorBoundaryError, ConnectorExecutionError } from './errors';
 export { CompositeBuilder, ref } from './composite';
 export type { CompositeResult, FailedEntry, Item, Collection, Ran, NotIncluded, Selection } from './compositeTypes';
+export { AsyncCall, type AsyncRecord, type WaitOptions } from './async';
 
 export type Credentials = { username: string; password: string } | { bearer: string };
 
@@ -67,18 +69,36 @@ export interface HandlingOptions {
   unknownQueryParams?: UnknownMode;
 }
 
-export interface BatchRunOptions extends HandlingOptions {
+export interface BatchRunOptions extends HandlingOptions, WriteOptions {
   /** Which API's batch endpoint: `common` (default) or `admin`; subrequest paths are relative to it. */
   api?: 'common' | 'admin';
   /** Which response headers each entry shows: `all` (default), `none`, or these names. */
   includeResponseHeaders?: 'all' | 'none' | readonly string[];
 }
 
-function handlingHeaders(opts: HandlingOptions): Record<string, string> {
+/** Options of a write: `idempotencyKey` makes a retry with the same key get the stored answer instead of running again. */
+export interface WriteOptions {
+  idempotencyKey?: string;
+}
+
+/** Sent with `Prefer: respond-async`: resolves to an AsyncCall; `wait` seconds for the answer first. */
+export interface AsyncOptions extends WriteOptions {
+  async: true;
+  wait?: number;
+}
+
+export interface CompositeRunOptions extends WriteOptions, HandlingOptions {
+  transactionId?: string;
+}
+
+/** The headers of the options that change how a call is handled and whether it is durable. */
+function handlingHeaders(opts: HandlingOptions & WriteOptions & { async?: boolean; wait?: number }): Record<string, string> {
   const headers: Record<string, string> = {};
   if (opts.dryRun !== undefined) headers['GW-DoNotCommit'] = String(opts.dryRun);
   if (opts.unknownProperties) headers['GW-UnknownPropertyHandling'] = opts.unknownProperties;
   if (opts.unknownQueryParams) headers['GW-UnknownQueryParamHandling'] = opts.unknownQueryParams;
+  if (opts.idempotencyKey !== undefined) headers['Idempotency-Key'] = opts.idempotencyKey;
+  if (opts.async) headers.Prefer = opts.wait ? `respond-async, wait=${opts.wait}` : 'respond-async';
   return headers;
 }
 
@@ -151,10 +171,18 @@ export class CompositeApiClient {
       return { status: answer.status, body: answer.data, serverTiming: answer.headers.get('server-timing') ?? '' };
     }),
     {
-      /** POST /rest/composite/v1/composite; a failed composite (400 requestFailed) rejects with the body on the error. */
-      run: (request: CompositeRequest, opts: { transactionId?: string } & HandlingOptions = {}): Promise<CompositeResponse> => {
-        const headers: Record<string, string> = opts.transactionId ? { 'GW-DBTransaction-ID': opts.transactionId } : {};
-        return this.send('POST', '/rest/composite/v1/composite', request, { ...headers, ...handlingHeaders(opts) }) as Promise<CompositeResponse>;
+      /**
+       * POST /rest/composite/v1/composite; a failed composite (400 requestFailed) rejects with the body on
+       * the error. With `async: true` it resolves to an AsyncCall whose `waitForResult()` does the same.
+       */
+      run: ((request: CompositeRequest, opts: CompositeRunOptions & Partial<AsyncOptions> = {}) => {
+        const headers = handlingHeaders(opts);
+        if (opts.transactionId) headers['GW-DBTransaction-ID'] = opts.transactionId;
+        if (opts.async) return this.sendAsync<CompositeResponse>('/rest/composite/v1/composite', request, headers);
+        return this.send('POST', '/rest/composite/v1/composite', request, headers);
+      }) as {
+        (request: CompositeRequest, opts: CompositeRunOptions & AsyncOptions): Promise<AsyncCall<CompositeResponse>>;
+        (request: CompositeRequest, opts?: CompositeRunOptions): Promise<CompositeResponse>;
       },
     },
   );
@@ -171,6 +199,22 @@ export class CompositeApiClient {
     },
   };
 
+  readonly asyncRequests = {
+    /** The record of an asynchronous call you sent (404 for anyone else's). */
+    get: (id: string): Promise<AsyncRecord> => new AsyncCall<unknown>((m, p) => this.exchange(m, p), `/async/v1/requests/${id}`).record(),
+    /** Its original answer, once complete. */
+    response: (id: string): Promise<unknown> => this.send('GET', `/rest/async/v1/requests/${encodeURIComponent(id)}/response`),
+  };
+
+  private async sendAsync<T>(path: string, payload: unknown, headers: Record<string, string>): Promise<AsyncCall<T>> {
+    const res = await this.exchange('POST', path, payload, headers);
+    if (res.status === 202) return new AsyncCall<T>((m, p) => this.exchange(m, p), res.headers.get('GW-Async-Location') ?? undefined);
+    // Refused at once, or failed within `wait`: rejected as the synchronous call would be.
+    if (res.status >= 300) throw errorFor(res.status, res.data);
+    // Finished within `wait`: the answer is here already.
+    return new AsyncCall<T>((m, p) => this.exchange(m, p), undefined, res);
+  }
+
   private authorization(): Record<string, string> {
     const c = this.options.credentials;
     if (!c) return {};
@@ -178,13 +222,13 @@ export class CompositeApiClient {
   }
 
   private async send(method: string, path: string, payload?: unknown, extra: Record<string, string> = {}): Promise<unknown> {
-    const answer = await this.exchange(method, path, payload, extra);
-    if (answer.status < 200 || answer.status > 299) throw errorFor(answer.status, answer.data);
-    return answer.data;
+    const res = await this.exchange(method, path, payload, extra);
+    if (res.status >= 300) throw errorFor(res.status, res.data);
+    return res.data;
   }
 
   /** One request; the answer whatever its status, its body parsed when it is JSON. */
-  private async exchange(method: string, path: string, payload?: unknown, extra: Record<string, string> = {}): Promise<{ status: number; headers: Headers; data: unknown }> {
+  private async exchange(method: string, path: string, payload?: unknown, extra: Record<string, string> = {}): Promise<Exchange> {
     const { body, contentType } = encodePayload(payload);
     const headers: Record<string, string> = { Accept: 'application/json, */*', ...this.options.headers, ...this.authorization(), ...extra };
     if (contentType) headers['Content-Type'] = contentType;

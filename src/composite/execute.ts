@@ -30,7 +30,7 @@ export interface Timing {
 }
 
 export type CompositeOutcome =
-  | { ok: true; responses: SubResponse[]; selections: SubResponse[]; timings: Timing[] }
+  | { ok: true; responses: SubResponse[]; selections: SubResponse[]; timings: Timing[]; vars: Vars }
   | { ok: false; failedAt: number; responses: SubResponse[]; selections: SubResponse[]; timings: Timing[] };
 
 export interface ExecuteContext {
@@ -42,6 +42,14 @@ export interface ExecuteContext {
   dryRun?: boolean;
   /** The composite request's handling of unknown members and parameters, for every subrequest. */
   unknown?: UnknownElements;
+  /** Runs inside the transaction after every request succeeded, before the commit (an Idempotency-Key answer). */
+  beforeCommit?: (trx: DbHandle, done: RequestsDone) => Promise<void>;
+}
+
+/** What the requests left for the client and for the selections, once every one succeeded. */
+export interface RequestsDone {
+  responses: SubResponse[];
+  vars: Vars;
 }
 
 /** Thrown out of a dry run's transaction, after its selections ran, to roll it back. */
@@ -123,7 +131,7 @@ export async function alreadyExecuted(knex: Knex, id: string): Promise<boolean> 
 }
 
 /** The selections, against committed data (`db` is the pool) or, in a dry run, the transaction's. */
-async function runSelections(plan: CompositePlan, x: ExecuteContext, vars: Vars, budget: RenderBudget, timings: Timing[], db: DbHandle = x.services.knex): Promise<SubResponse[]> {
+export async function runSelections(plan: CompositePlan, x: ExecuteContext, vars: Vars, budget: RenderBudget, timings: Timing[], db: DbHandle = x.services.knex): Promise<SubResponse[]> {
   const ctx: OpContext = { db, caller: x.caller, services: x.services, reservations: new IdReservations(), inComposite: false, requestId: x.requestId, unknown: x.unknown };
   const out: SubResponse[] = [];
   for (const call of plan.selections) {
@@ -184,7 +192,9 @@ async function runRequests(plan: CompositePlan, x: ExecuteContext, s: RequestsSt
       throw queuedFailure(err);
     }
     s.timings.push({ name: 'writes', desc: 'Queued inserts', ms: since(writesStart) });
+    // A dry run stores no answer (no Idempotency-Key record): it rolls back after its selections.
     if (x.dryRun) throw new DryRunDone(await runSelections(plan, x, s.vars, s.budget, s.timings, trx));
+    if (x.beforeCommit) await x.beforeCommit(trx, { responses: s.responses, vars: s.vars });
     // The commit happens when this function returns.
     commitStart = performance.now();
   }, {
@@ -211,7 +221,7 @@ export async function executeComposite(plan: CompositePlan, x: ExecuteContext): 
         await runRequests(plan, x, s, false);
       }
     } catch (err) {
-      if (err instanceof DryRunDone) return { ok: true, responses: s.responses, selections: err.selections, timings: s.timings };
+      if (err instanceof DryRunDone) return { ok: true, responses: s.responses, selections: err.selections, timings: s.timings, vars: s.vars };
       if (!(err instanceof SubrequestFailed)) throw err;
       // An insert that ran late fails an earlier subrequest than the last one processed.
       s.timings.length = Math.min(s.timings.length, err.index + 1);
@@ -221,5 +231,5 @@ export async function executeComposite(plan: CompositePlan, x: ExecuteContext): 
     }
   }
   const selections = await runSelections(plan, x, s.vars, s.budget, s.timings);
-  return { ok: true, responses: s.responses, selections, timings: s.timings };
+  return { ok: true, responses: s.responses, selections, timings: s.timings, vars: s.vars };
 }

@@ -2,17 +2,50 @@
 import type { CompiledOp } from '../api/dispatch';
 import { REQUEST_HEADERS } from '../api/headers';
 import { PathMatcher } from '../api/match';
-import { READERS, type Operation } from '../api/operation';
+import { READERS, type OpContext, type OpInput, type OpResult, type Operation, type Services } from '../api/operation';
 import { errors } from '../errors';
 import { observerOf } from '../observe';
-import { alreadyExecuted, executeComposite } from './execute';
+import { alreadyExecuted, executeComposite, runSelections, type ExecuteContext, type RequestsDone, type SubResponse, type Timing } from './execute';
 import { CompositeBody } from './parse';
-import { planComposite } from './plan';
+import { planComposite, type CompositePlan } from './plan';
+import { renderBudget } from './render';
+import type { UnknownElements } from '../api/requestOptions';
 import { respond } from './respond';
 import { CompositeBadRequestSchema, CompositeResponseSchema } from './schemas';
 
+/** What a replay needs beyond the stored answer: the variables the requests set, for the selections. */
+interface CompositeReplayState {
+  vars: Array<[string, unknown]>;
+}
+
+function replayState(vars: Map<string, unknown>): CompositeReplayState {
+  return { vars: [...vars] };
+}
+
+/** The answer stored with the writes, before the selections ran (they run again when it is read). */
+function committedAnswer(done: RequestsDone): OpResult {
+  return { status: 200, body: { responses: done.responses }, headers: {}, replayState: replayState(done.vars) };
+}
+
 export function compositeOperation(routeTable: () => CompiledOp[]): Operation {
   let matcher: PathMatcher<CompiledOp> | undefined;
+  const transactionIdOf = (input: OpInput) => {
+    const transactionId = input.headers['gw-dbtransaction-id'];
+    if (transactionId !== undefined && (transactionId.length === 0 || transactionId.length > 128)) {
+      throw errors.badInput('GW-DBTransaction-ID must be 1 to 128 characters');
+    }
+    return transactionId;
+  };
+  const planOf = (services: Services, input: OpInput, unknown?: UnknownElements): CompositePlan => {
+    matcher ??= new PathMatcher(routeTable());
+    // The body's size as received bounds what its variables may render (COMPOSITE_MAX_EXPANSION).
+    const length = Number(input.headers['content-length']);
+    const bodySize = Number.isSafeInteger(length) && length > 0 ? length : undefined;
+    return planComposite({ matcher, maxSubrequests: services.config.compositeMaxSubrequests, unknown, bodySize }, input.body as CompositeBody);
+  };
+  const executeContext = (ctx: OpContext, transactionId?: string): ExecuteContext => ({
+    services: ctx.services, caller: ctx.caller, requestId: ctx.requestId, transactionId, dryRun: ctx.dryRun, unknown: ctx.unknown,
+  });
   return {
     operationId: 'executeComposite',
     api: 'composite',
@@ -36,21 +69,32 @@ export function compositeOperation(routeTable: () => CompiledOp[]): Operation {
       { status: 200, description: 'Every request committed; selections ran', schema: CompositeResponseSchema, headers: ['Server-Timing'] },
       { status: 400, description: 'Refused before running (a plain error body naming the subrequest), or a request failed (requestFailed) and nothing was committed', schema: CompositeBadRequestSchema, headers: ['Server-Timing'] },
     ],
+    check(services, input, unknown) {
+      transactionIdOf(input);
+      planOf(services, input, unknown);
+    },
+    async replay(ctx, input, stored, state) {
+      const start = process.hrtime.bigint();
+      const plan = planOf(ctx.services, input);
+      const timings: Timing[] = [];
+      const selections = await runSelections(plan, executeContext(ctx), new Map((state as CompositeReplayState).vars), renderBudget(plan, ctx.services.config), timings);
+      const responses = (stored.body as { responses: SubResponse[] }).responses;
+      return respond({ ok: true, responses, selections, timings, vars: new Map() }, Number(process.hrtime.bigint() - start) / 1e6, (input.body as CompositeBody).selections !== undefined);
+    },
     async handler(ctx, input) {
       const start = process.hrtime.bigint();
-      matcher ??= new PathMatcher(routeTable());
-      const transactionId = input.headers['gw-dbtransaction-id'];
-      if (transactionId !== undefined && (transactionId.length === 0 || transactionId.length > 128)) {
-        throw errors.badInput('GW-DBTransaction-ID must be 1 to 128 characters');
-      }
+      const transactionId = transactionIdOf(input);
       const body = input.body as CompositeBody;
-      const length = Number(input.headers['content-length']);
-      const bodySize = Number.isSafeInteger(length) && length > 0 ? length : undefined;
-      const plan = planComposite({ matcher, maxSubrequests: ctx.services.config.compositeMaxSubrequests, unknown: ctx.unknown, bodySize }, body);
+      const plan = planOf(ctx.services, input, ctx.unknown);
       observerOf(ctx.services.knex).composite(plan.requests.length, plan.selections.length);
       if (transactionId !== undefined && (await alreadyExecuted(ctx.services.knex, transactionId))) throw errors.alreadyExecuted(transactionId);
-      const outcome = await executeComposite(plan, { services: ctx.services, caller: ctx.caller, requestId: ctx.requestId, transactionId, dryRun: ctx.dryRun, unknown: ctx.unknown });
-      return respond(outcome, Number(process.hrtime.bigint() - start) / 1e6, body.selections !== undefined);
+      const { beforeCommit } = ctx;
+      const x = executeContext(ctx, transactionId);
+      if (beforeCommit) x.beforeCommit = (trx, done) => beforeCommit(trx, committedAnswer(done));
+      const outcome = await executeComposite(plan, x);
+      const result = respond(outcome, Number(process.hrtime.bigint() - start) / 1e6, body.selections !== undefined);
+      if (outcome.ok) result.replayState = replayState(outcome.vars);
+      return result;
     },
   };
 }

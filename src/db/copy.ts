@@ -1,5 +1,5 @@
 // Owns copying a server's data between databases: every row it keeps (users, activities, notes, the
-// GW-DBTransaction-ID ledger, the connector registry) and the id sequences, into a fresh database —
+// GW-DBTransaction-ID ledger, the connector registry, the durable requests) and the id sequences, into a fresh database —
 // SQLite → PostgreSQL, back, or between servers. The command line is src/cli/copy-data.ts.
 import type { Knex } from 'knex';
 import { peekNextId, setNextId } from './ids';
@@ -13,6 +13,7 @@ const TABLES: Array<{ name: string; seeded?: boolean }> = [
   { name: 'notes' },
   { name: 'composite_transactions' },
   { name: 'connector_registry', seeded: true },
+  { name: 'durable_requests' },
 ];
 const SEQUENCES = ['users', 'activities', 'notes'];
 const BATCH_ROWS = 500;

@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import * as m001 from '../../migrations/001_resources';
 import * as m002 from '../../migrations/002_connectors';
+import * as m003 from '../../migrations/003_durable_requests';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -9,7 +10,7 @@ interface Migration {
 }
 
 /** Every migration, in order. A new migration is added here as well as in migrations/. */
-export const MIGRATIONS: Array<[string, Migration]> = [['001_resources', m001], ['002_connectors', m002]];
+export const MIGRATIONS: Array<[string, Migration]> = [['001_resources', m001], ['002_connectors', m002], ['003_durable_requests', m003]];
 
 /** A static source, so migrations work the same from ts-jest, ts sources and the compiled dist/. */
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

@@ -5,7 +5,6 @@ import { PathMatcher } from '../api/match';
 import type { OpResult, Services } from '../api/operation';
 import { refuseNul } from '../api/nul';
 import { requestOptions } from '../api/requestOptions';
-import { runAlone } from '../api/runAlone';
 import { errors } from '../errors';
 import { resolveOperation, type Resolved } from '../api/resolve';
 import { bodyBuffer, jsonBody } from './body';
@@ -34,7 +33,9 @@ function handlerFor(c: CompiledOp, services: Services) {
     };
     const { dryRun, unknown } = requestOptions(req.headers);
     try {
-      sendResult(res, await runAlone(c, services, caller, raw, req.id, { dryRun, unknown }));
+      // As if sent alone — or durably, with Idempotency-Key or Prefer: respond-async.
+      const meta = { method: req.method, uri: req.originalUrl, body: bodyBuffer(req), requestId: req.id };
+      sendResult(res, await services.durable.call(c, caller, raw, meta, { dryRun, unknown }));
     } finally {
       unknown.flush(services.logger, req.id);
     }

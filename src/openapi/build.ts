@@ -11,6 +11,7 @@ const TITLES: Record<ApiName, string> = {
   admin: 'Admin API — users, connector registry',
   composite: 'Composite API — many writes in one transaction',
   connectors: 'Connectors API — declarative outbound HTTP chains',
+  async: 'Async API — the records and answers of asynchronous calls',
 };
 
 /** Paths are written relative to the server `/rest`, as composite `uri`s are. */

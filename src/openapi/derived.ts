@@ -49,6 +49,20 @@ export function allResponses(op: Operation): OpResponse[] {
   ];
   if (/\{\w+\}/.test(op.path)) derived.push({ status: 404, description: 'No such resource' });
   if (op.checksumHeader) derived.push({ status: 409, description: 'The checksum sent is not the current one; nothing was changed' });
-  const declared = new Set(op.responses.map((r) => r.status));
-  return [...op.responses, ...derived.filter((r) => !declared.has(r.status))].sort((a, b) => a.status - b.status);
+  if (op.method !== 'get') {
+    // Every write, composite and batch takes Idempotency-Key and Prefer: respond-async (src/durable).
+    derived.push(
+      { status: 202, description: 'Accepted (Prefer: respond-async): read the record at GW-Async-Location', headers: ['GW-Async-Location'] },
+      { status: 409, description: 'A request with this Idempotency-Key is still running' },
+      { status: 422, description: 'This Idempotency-Key was used for a different request' },
+    );
+  }
+  // A status the operation declares keeps its own meaning; two derived meanings of one status are both said.
+  const byStatus = new Map<number, OpResponse>(op.responses.map((r) => [r.status, r]));
+  for (const r of derived) {
+    const known = byStatus.get(r.status);
+    if (!known) byStatus.set(r.status, r);
+    else if (!op.responses.includes(known)) byStatus.set(r.status, { ...known, description: `${known.description}; or: ${r.description.charAt(0).toLowerCase()}${r.description.slice(1)}` });
+  }
+  return [...byStatus.values()].sort((a, b) => a.status - b.status);
 }

@@ -1,0 +1,120 @@
+// Owns the durable_requests table: claiming a record (the database decides between two calls with one
+// key), storing its answer under the claim token, the worker's queue (FOR UPDATE SKIP LOCKED on
+// PostgreSQL), leases, and purging.
+import type { Knex } from 'knex';
+import type { StoredAnswer } from '../api/operation';
+import { execute, queryFirst, queryRows, type DbHandle } from '../db/exec';
+import { isSqlite } from '../db/knex';
+
+export type RecordKind = 'sync' | 'async';
+export type RecordState = 'accepted' | 'inProgress' | 'complete';
+
+export interface RequestRecord {
+  id: string;
+  caller: string;
+  idem_key: string | null;
+  kind: RecordKind;
+  method: string;
+  request_uri: string;
+  fingerprint: string;
+  request: string | null;
+  state: RecordState;
+  owner: string | null;
+  lease_until: string | null;
+  attempts: number;
+  response_status: number | null;
+  response: string | null;
+  replay_state: string | null;
+  create_time: string;
+  update_time: string;
+  complete_time: string | null;
+  key_expires: string | null;
+  purge_after: string;
+}
+
+export type NewRecord = Pick<RequestRecord, 'id' | 'caller' | 'idem_key' | 'kind' | 'method' | 'request_uri' | 'fingerprint' | 'request' | 'state' | 'owner' | 'lease_until' | 'create_time' | 'key_expires' | 'purge_after'>;
+
+const COLUMNS = ['id', 'caller', 'idem_key', 'kind', 'method', 'request_uri', 'fingerprint', 'request', 'state', 'owner', 'lease_until', 'attempts', 'create_time', 'update_time', 'key_expires', 'purge_after'] as const;
+
+const INSERT = `INSERT INTO durable_requests (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (caller, idem_key) DO NOTHING`;
+
+/** Inserts the record unless the caller already holds its key: true when this call owns it now. */
+export async function insertRecord(knex: Knex, r: NewRecord): Promise<boolean> {
+  const row: Record<string, unknown> = { ...r, attempts: r.state === 'inProgress' ? 1 : 0, update_time: r.create_time };
+  return (await execute(knex, INSERT, COLUMNS.map((c) => row[c]))) === 1;
+}
+
+export async function findByKey(knex: Knex, caller: string, key: string): Promise<RequestRecord | undefined> {
+  return queryFirst<RequestRecord>(knex, 'SELECT * FROM durable_requests WHERE caller = ? AND idem_key = ?', [caller, key]);
+}
+
+export async function findById(knex: Knex, id: string): Promise<RequestRecord | undefined> {
+  return queryFirst<RequestRecord>(knex, 'SELECT * FROM durable_requests WHERE id = ?', [id]);
+}
+
+/** Frees an expired key (the row itself stays until it is purged). */
+export async function expireKey(knex: Knex, id: string, now: string): Promise<void> {
+  await execute(knex, 'UPDATE durable_requests SET idem_key = NULL WHERE id = ? AND key_expires < ?', [id, now]);
+}
+
+/** Takes over a call whose runner stopped renewing its lease (it died before its commit). */
+export async function takeOver(knex: Knex, id: string, owner: string, leaseUntil: string, now: string): Promise<boolean> {
+  const sql = "UPDATE durable_requests SET owner = ?, lease_until = ?, attempts = attempts + 1, update_time = ? WHERE id = ? AND state = 'inProgress' AND lease_until < ?";
+  return (await execute(knex, sql, [owner, leaseUntil, now, id, now])) === 1;
+}
+
+export async function renewLease(knex: Knex, id: string, owner: string, leaseUntil: string): Promise<void> {
+  await execute(knex, "UPDATE durable_requests SET lease_until = ? WHERE id = ? AND owner = ? AND state = 'inProgress'", [leaseUntil, id, owner]);
+}
+
+/**
+ * Stores the answer and completes the record — only under the claim token that runs it, so of two
+ * runners (one thought dead) only one commits. `h` may be the transaction holding the call's writes.
+ * `releaseKey` frees the key at once (a 5xx of an asynchronous call: a retry with the key runs again).
+ */
+export async function completeRecord(h: DbHandle, id: string, owner: string, answer: StoredAnswer, replayState: unknown, now: string, releaseKey = false): Promise<boolean> {
+  // The request (which may hold a password being set) is kept only while something still has to run from it.
+  const sql = `UPDATE durable_requests SET state = 'complete', response_status = ?, response = ?, replay_state = ?, complete_time = ?, update_time = ?, lease_until = NULL${answer.partial ? '' : ', request = NULL'}${releaseKey ? ', idem_key = NULL' : ''} WHERE id = ? AND owner = ? AND state = 'inProgress'`;
+  const replay = replayState === undefined ? null : JSON.stringify(replayState);
+  let changed = execute(h, sql, [answer.status, JSON.stringify(answer), replay, now, now, id, owner]);
+  if (changed instanceof Promise) changed = await changed;
+  return changed === 1;
+}
+
+/** Replaces a complete record's answer with the whole of it (a composite's, selections included). */
+export async function finalizeAnswer(knex: Knex, id: string, owner: string, answer: StoredAnswer): Promise<void> {
+  await execute(knex, "UPDATE durable_requests SET response = ?, request = NULL WHERE id = ? AND owner = ? AND state = 'complete'", [JSON.stringify(answer), id, owner]);
+}
+
+/** Forgets a call that ended without an answer to keep (a 5xx): its retry runs again. */
+export async function dropRecord(knex: Knex, id: string, owner: string): Promise<void> {
+  await execute(knex, "DELETE FROM durable_requests WHERE id = ? AND owner = ? AND state = 'inProgress'", [id, owner]);
+}
+
+/**
+ * Claims the oldest asynchronous request nobody runs (accepted, or in progress with its lease run
+ * out). On PostgreSQL, SKIP LOCKED lets several instances claim at once, each a different row.
+ */
+export async function claimNext(knex: Knex, owner: string, leaseUntil: string, now: string): Promise<RequestRecord | undefined> {
+  const lock = isSqlite(knex) ? '' : ' FOR UPDATE SKIP LOCKED';
+  const sql = `UPDATE durable_requests SET state = 'inProgress', owner = ?, lease_until = ?, attempts = attempts + 1, update_time = ?
+    WHERE id = (SELECT id FROM durable_requests WHERE kind = 'async' AND (state = 'accepted' OR (state = 'inProgress' AND lease_until < ?))
+    ORDER BY create_time, id LIMIT 1${lock}) RETURNING *`;
+  const rows = await queryRows<RequestRecord>(knex, sql, [owner, leaseUntil, now, now]);
+  return rows[0];
+}
+
+/**
+ * Makes every call in progress claimable at once. Only on SQLite at start: one server process serves
+ * a file, so whatever is in progress when it starts was left by a process that died.
+ */
+export async function releaseOrphans(knex: Knex): Promise<number> {
+  return execute(knex, "UPDATE durable_requests SET lease_until = '' WHERE state = 'inProgress'");
+}
+
+/** Deletes records past their time and frees expired keys of records kept longer. */
+export async function purge(knex: Knex, now: string): Promise<number> {
+  const deleted = await execute(knex, "DELETE FROM durable_requests WHERE purge_after < ? AND (state = 'complete' OR kind = 'sync')", [now]);
+  await execute(knex, 'UPDATE durable_requests SET idem_key = NULL WHERE idem_key IS NOT NULL AND key_expires < ?', [now]);
+  return deleted;
+}

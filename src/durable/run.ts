@@ -1,0 +1,98 @@
+// Owns running a claimed durable call: the operation as if sent alone, its answer stored under the
+// claim token in the same transaction as its writes (or right after a rollback), a lease renewed
+// while it runs, and the conversions between an operation's result and a stored answer.
+import type { RawInput, CompiledOp } from '../api/dispatch';
+import type { Caller, OpResult, Services, StoredAnswer } from '../api/operation';
+import { runAlone, type RunOptions } from '../api/runAlone';
+import { mapDbError } from '../db/errors';
+import { ApiError, errors } from '../errors';
+import { completeRecord, dropRecord, finalizeAnswer, renewLease, type RecordKind } from './records';
+
+/** How long a runner's claim holds without renewal; it renews every third of it while it runs. */
+export const LEASE_MS = 15000;
+
+export function iso(ms: number = Date.now()): string {
+  return new Date(ms).toISOString();
+}
+
+export interface Claim {
+  id: string;
+  /** The claim token: the answer is stored only under it. */
+  owner: string;
+  kind: RecordKind;
+}
+
+export function answerOf(result: OpResult, partial = false): StoredAnswer {
+  const answer: StoredAnswer = { status: result.status, headers: { ...(result.headers ?? {}) } };
+  if (result.raw) answer.raw = { contentType: result.raw.contentType, base64: Buffer.from(result.raw.body).toString('base64') };
+  else if (result.body !== undefined) answer.body = result.body;
+  if (partial) answer.partial = true;
+  return answer;
+}
+
+export function resultOf(answer: StoredAnswer): OpResult {
+  const result: OpResult = { status: answer.status, headers: { ...answer.headers } };
+  if (answer.raw) result.raw = { contentType: answer.raw.contentType, body: Buffer.from(answer.raw.base64, 'base64') };
+  else if (answer.body !== undefined) result.body = answer.body;
+  return result;
+}
+
+function errorAnswer(err: ApiError): StoredAnswer {
+  return { status: err.status, headers: { ...err.headers }, body: err.toBody() };
+}
+
+/** The runner lost its claim (its lease ran out and another took over): its writes must not commit. */
+function claimLost(): ApiError {
+  return errors.conflict('This request is being run by another worker');
+}
+
+/**
+ * After a failure: a 4xx answer is kept (its retry gets the same error). A 5xx of a synchronous call
+ * is forgotten, so its retry runs again; an asynchronous call keeps it (its caller is waiting for an
+ * answer) and frees its key. A failure to store is logged: the record stays in progress, and once its
+ * lease runs out a retry or a worker runs it again — nothing of the failed run was committed.
+ */
+async function afterFailure(services: Services, claim: Claim, err: unknown, requestId: string): Promise<void> {
+  const mapped = mapDbError(err);
+  const now = iso();
+  try {
+    if (mapped instanceof ApiError && mapped.status < 500) await completeRecord(services.knex, claim.id, claim.owner, errorAnswer(mapped), undefined, now);
+    else if (claim.kind === 'async') await completeRecord(services.knex, claim.id, claim.owner, errorAnswer(mapped instanceof ApiError ? mapped : errors.internal(requestId)), undefined, now, true);
+    else await dropRecord(services.knex, claim.id, claim.owner);
+  } catch (storeErr) {
+    services.logger.warn({ reqId: requestId, error: (storeErr as Error)?.name }, 'could not store the answer of a failed durable request');
+  }
+}
+
+/** Runs the claimed call; answers (or throws) exactly as `runAlone` would. */
+export async function runClaimed(services: Services, c: CompiledOp, caller: Caller, raw: RawInput, claim: Claim, requestId: string, opts: RunOptions = {}): Promise<OpResult> {
+  const { knex } = services;
+  const lease = setInterval(() => {
+    renewLease(knex, claim.id, claim.owner, iso(Date.now() + LEASE_MS)).catch(() => undefined);
+  }, LEASE_MS / 3);
+  lease.unref();
+  try {
+    let result: OpResult;
+    try {
+      result = await runAlone(c, services, caller, raw, requestId, {
+        ...opts,
+        beforeCommit: async (trx, done) => {
+          // A composite's answer before its selections ran is partial: they run again when it is read.
+          if (!(await completeRecord(trx, claim.id, claim.owner, answerOf(done, done.replayState !== undefined), done.replayState, iso()))) throw claimLost();
+        },
+      });
+    } catch (err) {
+      await afterFailure(services, claim, err, requestId);
+      throw err;
+    }
+    if (result.status >= 500 && claim.kind === 'sync') {
+      await dropRecord(knex, claim.id, claim.owner);
+    } else if (!(await completeRecord(knex, claim.id, claim.owner, answerOf(result), result.replayState, iso(), result.status >= 500))) {
+      // Stored with the writes already; a composite's whole answer (with its selections) replaces the partial one.
+      if (result.replayState !== undefined) await finalizeAnswer(knex, claim.id, claim.owner, answerOf(result));
+    }
+    return result;
+  } finally {
+    clearInterval(lease);
+  }
+}

@@ -1,0 +1,195 @@
+// Idempotency-Key over HTTP (SPEC §8): the answer is stored with the writes and replayed; another
+// request with the key is 422, a key in use is 409; keys are per caller and expire.
+import { fingerprint } from '../../src/durable/headers';
+import { startTestApp, type TestApp, type Who } from '../helpers/testApp';
+import { COMPOSITE, createActivity } from '../composite/helpers';
+
+let t: TestApp;
+beforeAll(async () => { t = await startTestApp(); });
+afterAll(async () => t.close());
+
+const ACTIVITIES = '/rest/common/v1/activities';
+
+function post(path: string, body: unknown, key: string | undefined, who: Who = 'user') {
+  const req = t.http.post(path).set('Authorization', t.auth(who));
+  if (key !== undefined) req.set('Idempotency-Key', key);
+  return req.send(body as object);
+}
+
+async function count(subject: string): Promise<number> {
+  return Number((await t.knex('activities').where({ subject }).count({ n: '*' }))[0].n);
+}
+
+test('a POST sent again with its key is answered from the record: same status, headers and body, nothing runs twice', async () => {
+  const body = { data: { attributes: { subject: 'Idem once' } } };
+  const first = await post(ACTIVITIES, body, 'key-post-1');
+  expect(first.status).toBe(201);
+  expect(first.headers['idempotent-replayed']).toBeUndefined();
+  const again = await post(ACTIVITIES, body, 'key-post-1');
+  expect(again.status).toBe(201);
+  expect(again.headers['idempotent-replayed']).toBe('true');
+  expect(again.headers.location).toBe(first.headers.location);
+  expect(again.headers['gw-checksum']).toBe(first.headers['gw-checksum']);
+  expect(again.body).toEqual(first.body);
+  expect(await count('Idem once')).toBe(1);
+});
+
+test('a composite is replayed with its stored responses, and its selections run again against current data', async () => {
+  const body = {
+    requests: [{ method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'Composite idem' } } }, vars: [{ name: 'a', path: '$.data.attributes.id' }] }],
+    selections: [{ uri: '/common/v1/activities/${a}', parameters: { fields: 'subject' } }],
+  };
+  const first = await post(COMPOSITE, body, 'key-composite-1');
+  expect(first.status).toBe(200);
+  const id = first.body.responses[0].body.data.attributes.id;
+  expect(first.body.selections[0].body.data.attributes.subject).toBe('Composite idem');
+  const changed = await t.http.patch(`${ACTIVITIES}/${id}`).set('Authorization', t.auth('user')).send({ data: { attributes: { subject: 'Changed since' } } });
+  expect(changed.status).toBe(200);
+
+  const again = await post(COMPOSITE, body, 'key-composite-1');
+  expect(again.status).toBe(200);
+  expect(again.headers['idempotent-replayed']).toBe('true');
+  expect(again.headers['server-timing']).toMatch(/sel\.0;dur=/);
+  expect(again.body.responses).toEqual(first.body.responses);
+  expect(again.body.selections[0].body.data.attributes.subject).toBe('Changed since');
+  expect(await count('Composite idem')).toBe(0);
+  expect(await count('Changed since')).toBe(1);
+});
+
+test('a failed composite (400, rolled back) is stored and replayed with the same error', async () => {
+  const body = { requests: [
+    { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'Never kept' } } } },
+    { method: 'post', uri: '/common/v1/activities/xc:999999/notes', body: { data: { attributes: { body: 'x' } } } },
+  ] };
+  const first = await post(COMPOSITE, body, 'key-failed-1');
+  expect(first.status).toBe(400);
+  expect(first.body.requestFailed).toBe(true);
+  const again = await post(COMPOSITE, body, 'key-failed-1');
+  expect(again.status).toBe(400);
+  expect(again.headers['idempotent-replayed']).toBe('true');
+  expect(again.body).toEqual(first.body);
+  expect(await count('Never kept')).toBe(0);
+});
+
+test('a direct call that failed (404) is replayed with the same error; a DELETE is replayed too', async () => {
+  const id = await createActivity(t, { subject: 'Deleted later' });
+  const del = () => t.http.delete(`${ACTIVITIES}/${id}`).set('Authorization', t.auth('user')).set('Idempotency-Key', 'key-delete-1');
+  const first = await del();
+  expect(first.status).toBe(204);
+  const again = await del();
+  expect(again.status).toBe(204);
+  expect(again.headers['idempotent-replayed']).toBe('true');
+
+  const missing = () => t.http.patch(`${ACTIVITIES}/xc:888888`).set('Authorization', t.auth('user')).set('Idempotency-Key', 'key-404').send({ data: { attributes: { subject: 'x' } } });
+  const notFound = await missing();
+  expect(notFound.status).toBe(404);
+  const replayed = await missing();
+  expect(replayed.status).toBe(404);
+  expect(replayed.headers['idempotent-replayed']).toBe('true');
+  expect(replayed.body).toEqual(notFound.body);
+});
+
+test('the same key with another body, path or method is 422 and runs nothing', async () => {
+  expect((await post(ACTIVITIES, { data: { attributes: { subject: 'Key A' } } }, 'key-422')).status).toBe(201);
+  const otherBody = await post(ACTIVITIES, { data: { attributes: { subject: 'Key B' } } }, 'key-422');
+  expect(otherBody.status).toBe(422);
+  expect(otherBody.body.errorCode).toBe('gw.api.rest.exception.UnprocessableEntityException');
+  const otherPath = await post(`${ACTIVITIES}?fields=id`, { data: { attributes: { subject: 'Key A' } } }, 'key-422');
+  expect(otherPath.status).toBe(422);
+  const otherMethod = await t.http.patch(`${ACTIVITIES}/xc:1`).set('Authorization', t.auth('user')).set('Idempotency-Key', 'key-422').send({ data: { attributes: { subject: 'Key A' } } });
+  expect(otherMethod.status).toBe(422);
+  expect(await count('Key A')).toBe(1);
+  expect(await count('Key B')).toBe(0);
+});
+
+test('16 concurrent sends of one key: exactly one execution, the rest replayed or 409', async () => {
+  const body = { data: { attributes: { subject: 'Raced key' } } };
+  const results = await Promise.all(Array.from({ length: 16 }, () => post(ACTIVITIES, body, 'key-race')));
+  const executed = results.filter((r) => r.status === 201 && r.headers['idempotent-replayed'] === undefined);
+  expect(executed).toHaveLength(1);
+  for (const r of results) {
+    if (r.status === 201) expect(r.body.data.attributes.id).toBe(executed[0].body.data.attributes.id);
+    else expect(r.status).toBe(409);
+  }
+  expect(await count('Raced key')).toBe(1);
+});
+
+test('a key in use is 409; a call whose runner died before its commit (lease run out) runs on the retry', async () => {
+  const body = { data: { attributes: { subject: 'Held key' } } };
+  const row = (id: string, key: string, leaseUntil: string) => ({
+    id, caller: 'alice', idem_key: key, kind: 'sync', method: 'POST', request_uri: ACTIVITIES, state: 'inProgress', owner: 'someone-else',
+    fingerprint: fingerprint('POST', ACTIVITIES, Buffer.from(JSON.stringify(body))), lease_until: leaseUntil, attempts: 1,
+    create_time: new Date().toISOString(), update_time: new Date().toISOString(), key_expires: '9999-01-01T00:00:00.000Z', purge_after: '9999-01-01T00:00:00.000Z',
+  });
+  await t.knex('durable_requests').insert(row('00000000-0000-0000-0000-000000000001', 'key-held', '9999-01-01T00:00:00.000Z'));
+  const busy = await post(ACTIVITIES, body, 'key-held');
+  expect(busy.status).toBe(409);
+  expect(busy.headers['retry-after']).toBe('1');
+  expect(await count('Held key')).toBe(0);
+
+  await t.knex('durable_requests').insert(row('00000000-0000-0000-0000-000000000002', 'key-dead', '2000-01-01T00:00:00.000Z'));
+  const taken = await post(ACTIVITIES, body, 'key-dead');
+  expect(taken.status).toBe(201);
+  expect((await post(ACTIVITIES, body, 'key-dead')).headers['idempotent-replayed']).toBe('true');
+  expect(await count('Held key')).toBe(1);
+});
+
+test('keys are scoped to the caller: two users with one key do not collide', async () => {
+  const body = { data: { attributes: { subject: 'Shared key' } } };
+  const alice = await post(ACTIVITIES, body, 'key-shared', 'user');
+  const admin = await post(ACTIVITIES, body, 'key-shared', 'admin');
+  expect(alice.status).toBe(201);
+  expect(admin.status).toBe(201);
+  expect(admin.headers['idempotent-replayed']).toBeUndefined();
+  expect(admin.body.data.attributes.id).not.toBe(alice.body.data.attributes.id);
+  expect(await count('Shared key')).toBe(2);
+});
+
+test('an expired key runs again; expired records are purged', async () => {
+  const body = { data: { attributes: { subject: 'Expiring key' } } };
+  expect((await post(ACTIVITIES, body, 'key-expiring')).status).toBe(201);
+  const ttlHours = (await t.knex('durable_requests').where({ idem_key: 'key-expiring' }).first());
+  expect(Date.parse(ttlHours.key_expires) - Date.parse(ttlHours.create_time)).toBe(24 * 3600000);
+  // IDEMPOTENCY_TTL_HOURS later:
+  await t.knex('durable_requests').where({ idem_key: 'key-expiring' }).update({ key_expires: '2000-01-01T00:00:00.000Z', purge_after: '2000-01-01T00:00:00.000Z' });
+  const again = await post(ACTIVITIES, body, 'key-expiring');
+  expect(again.status).toBe(201);
+  expect(again.headers['idempotent-replayed']).toBeUndefined();
+  expect(await count('Expiring key')).toBe(2);
+  await t.services.durable.worker.purge();
+  expect(await t.knex('durable_requests').where({ id: ttlHours.id }).first()).toBeUndefined();
+  expect((await post(ACTIVITIES, body, 'key-expiring')).headers['idempotent-replayed']).toBe('true');
+});
+
+test('an empty key or one over 255 characters is 400 and changes nothing; GETs ignore the header', async () => {
+  const body = { data: { attributes: { subject: 'Bad key' } } };
+  const empty = await post(ACTIVITIES, body, '');
+  expect(empty.status).toBe(400);
+  expect(empty.body.userMessage).toMatch(/Idempotency-Key must be 1 to 255 characters/);
+  expect((await post(ACTIVITIES, body, 'k'.repeat(256))).status).toBe(400);
+  expect(await count('Bad key')).toBe(0);
+  expect((await post(ACTIVITIES, body, 'k'.repeat(255))).status).toBe(201);
+  const get = await t.http.get(ACTIVITIES).set('Authorization', t.auth('user')).set('Idempotency-Key', '');
+  expect(get.status).toBe(200);
+});
+
+test('a request refused before running (bad body, not allowed) is not recorded: the key stays free', async () => {
+  const bad = await post(ACTIVITIES, { data: { attributes: { nope: 1 } } }, 'key-refused');
+  expect(bad.status).toBe(400);
+  const forbidden = await post(ACTIVITIES, { data: { attributes: { subject: 'Reader' } } }, 'key-reader', 'reader');
+  expect(forbidden.status).toBe(403);
+  expect(await t.knex('durable_requests').whereIn('idem_key', ['key-refused', 'key-reader'])).toHaveLength(0);
+});
+
+test('GW-DBTransaction-ID keeps AlreadyExecuted; with the same Idempotency-Key the stored answer is replayed instead', async () => {
+  const body = { requests: [{ method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'Both headers' } } } }] };
+  const send = (key: string) => t.http.post(COMPOSITE).set('Authorization', t.auth('user')).set('GW-DBTransaction-ID', 'tx-both').set('Idempotency-Key', key).send(body);
+  expect((await send('key-both')).status).toBe(200);
+  const replay = await send('key-both');
+  expect(replay.status).toBe(200);
+  expect(replay.headers['idempotent-replayed']).toBe('true');
+  const otherKey = await send('key-both-2');
+  expect(otherKey.status).toBe(400);
+  expect(otherKey.body.errorCode).toBe('gw.api.webservice.exception.AlreadyExecutedException');
+  expect(await count('Both headers')).toBe(1);
+});
