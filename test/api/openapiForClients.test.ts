@@ -134,7 +134,7 @@ test('an operation declared with only a summary and its success gets a descripti
   const built = buildOpenApi([bare]);
   const o = built.paths!['/common/v1/later/{jobId}'].post!;
   expect(o.description).toBe('Run a job later. Callers with the role admin, user or reader may call it. Not allowed inside a composite (`x-gw-allowForCompositeApi: false`).');
-  expect(Object.keys(o.responses!)).toEqual(['202', '400', '401', '403', '404', '409']);
-  expect(o.parameters!.map((q) => ('name' in q ? q.name : ''))).toEqual(['jobId', 'GW-Checksum', 'GW-UnknownPropertyHandling', 'GW-UnknownQueryParamHandling']);
+  expect(Object.keys(o.responses!)).toEqual(['202', '400', '401', '403', '404', '409', '422']);
+  expect(o.parameters!.map((q) => ('name' in q ? q.name : ''))).toEqual(['jobId', 'GW-Checksum', 'GW-UnknownPropertyHandling', 'GW-UnknownQueryParamHandling', 'Idempotency-Key', 'Prefer']);
   expect(built.tags).toEqual([{ name: 'Async', description: 'The Async operations' }]);
 });

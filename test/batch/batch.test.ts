@@ -132,7 +132,7 @@ test('a batch inside a composite is refused (x-gw-allowForCompositeApi: false)',
   for (const api of ['common', 'admin']) {
     const op = doc.body.paths[`/${api}/v1/batch`].post;
     expect(op['x-gw-allowForCompositeApi']).toBe(false);
-    expect(Object.keys(op.responses).sort()).toEqual(['200', '400', '401', '403']);
+    expect(Object.keys(op.responses).sort()).toEqual(['200', '202', '400', '401', '403', '409', '422']);
     expect(op.requestBody.content['application/json'].schema.properties.requests.items.properties.onFail).toBeDefined();
   }
 });

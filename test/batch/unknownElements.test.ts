@@ -117,7 +117,7 @@ test('OpenAPI declares the handling headers on the operations they apply to', as
   const headers = (op: { parameters: Param[] }) => op.parameters.filter((p) => p.in === 'header');
   const names = (op: { parameters: Param[] }) => headers(op).map((p) => p.name);
   const post = doc.paths['/common/v1/activities'].post;
-  expect(names(post)).toEqual(['GW-DoNotCommit', PROPS, 'GW-UnknownQueryParamHandling']);
+  expect(names(post)).toEqual(['GW-DoNotCommit', PROPS, 'GW-UnknownQueryParamHandling', 'Idempotency-Key', 'Prefer']);
   expect(headers(post).find((p) => p.name === PROPS)!.schema.enum).toEqual(['reject', 'log', 'ignore']);
   expect(names(doc.paths['/common/v1/activities'].get)).toEqual(['GW-UnknownQueryParamHandling']);
   expect(names(doc.paths['/composite/v1/composite'].post)).toContain('GW-DoNotCommit');

@@ -92,7 +92,7 @@ test('what can be checked without data is refused at once: a malformed composite
   const before = await t.knex('durable_requests').count({ n: '*' });
   const malformed = await sendAsync(t, 'post', COMPOSITE, { requests: [{ method: 'get', uri: '/common/v1/activities' }] });
   expect(malformed.status).toBe(400);
-  expect(malformed.body.userMessage).toMatch(/requests\[0\]/);
+  expect(malformed.body.userMessage).toMatch(/requests\/0\/method/);
   const undeclared = await sendAsync(t, 'post', COMPOSITE, { requests: [{ method: 'post', uri: '/common/v1/activities/${nope}/notes', body: {} }] });
   expect(undeclared.status).toBe(400);
   expect((await sendAsync(t, 'post', ACTIVITIES, { data: { attributes: { unknown: 1 } } })).status).toBe(400);

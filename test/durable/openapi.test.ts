@@ -24,8 +24,8 @@ test('every POST, PATCH and DELETE takes Idempotency-Key and Prefer and declares
 });
 
 test('the async API: two GETs with a summary, a tag, 400/401/404 answers, and not allowed in a composite', async () => {
-  const record = paths['/rest/async/v1/requests/{requestId}'].get;
-  const response = paths['/rest/async/v1/requests/{requestId}/response'].get;
+  const record = paths['/async/v1/requests/{requestId}'].get;
+  const response = paths['/async/v1/requests/{requestId}/response'].get;
   for (const op of [record, response]) {
     expect(op.summary.length).toBeGreaterThan(10);
     expect(op.tags).toEqual(['Asynchronous calls']);
@@ -34,7 +34,7 @@ test('the async API: two GETs with a summary, a tag, 400/401/404 answers, and no
   }
   const own = await t.http.get('/rest/async/v1/openapi.json').set('Authorization', t.auth('reader'));
   expect(own.status).toBe(200);
-  expect(Object.keys(own.body.paths).sort()).toEqual(['/rest/async/v1/requests/{requestId}', '/rest/async/v1/requests/{requestId}/response']);
+  expect(Object.keys(own.body.paths).sort()).toEqual(['/async/v1/requests/{requestId}', '/async/v1/requests/{requestId}/response']);
   const inComposite = await t.http.post('/rest/composite/v1/composite').set('Authorization', t.auth('user'))
     .send({ selections: [{ uri: '/async/v1/requests/00000000-0000-0000-0000-000000000000' }] });
   expect(inComposite.status).toBe(400);

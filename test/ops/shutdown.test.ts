@@ -71,7 +71,15 @@ function halfSent(s: RunningServer, body: Buffer, agent: http.Agent): { finish()
   };
 }
 
+/** Whether connecting is refused within two seconds (the listening socket closes as the stop begins). */
 async function portClosed(port: number): Promise<boolean> {
+  for (const deadline = Date.now() + 2000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+    if (await refused(port)) return true;
+  }
+  return false;
+}
+
+async function refused(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     socket.once('connect', () => {
