@@ -3,7 +3,7 @@
 import 'dotenv/config';
 import { loadConfig } from './src/config';
 import { knexConfig } from './src/db/knex';
-import { migrationSource } from './src/db/migrate';
+import { migrationSource } from './src/schema/migrate';
 
 const config = loadConfig();
 

@@ -5,7 +5,7 @@ import { parseDatabaseUrl } from '../src/config';
 import { listCollection } from '../src/query/collection';
 import type { CollectionQuery } from '../src/query/params';
 import { activityResource } from '../src/resources/activities/schema';
-import { idCodec } from '../src/resources/ids';
+import { idCodec } from '../src/model/publicIds';
 import { ACTIVITY_SUBJECT, noteText } from './client';
 import type { Driver } from './database';
 

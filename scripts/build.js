@@ -15,7 +15,7 @@ const STAMP = path.join(DIST, '.built');
 const LOCK = path.join(ROOT, '.build-lock');
 /** A lock older than this was left by a build that died; a real build takes seconds. */
 const STALE_LOCK_MS = 5 * 60 * 1000;
-const INPUTS = ['src', 'migrations', 'bench', 'knexfile.ts', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
+const INPUTS = ['src', 'bench', 'knexfile.ts', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
 
 function newestMtime(file) {
   let stat;

@@ -7,7 +7,7 @@ import { compileOperations, type CompiledOp } from './api/dispatch';
 import type { ApiName, Operation, Services } from './api/operation';
 import { credentialChecks } from './auth/checks';
 import { resourceOperations } from './resources';
-import { idCodec } from './resources/ids';
+import { idCodec } from './model/publicIds';
 import { compositeOperation } from './composite/operation';
 import { batchOperations } from './batch/operation';
 import { asyncOperations } from './durable/api';
@@ -31,13 +31,14 @@ export interface AppOptions {
   config: Config;
   knex: Knex;
   logger: Logger;
-  /** More operations for the route table (connectors). */
-  extraOperations?: (services: Services) => Operation[];
+  /** More operations for the route table (connectors); the durable requests are handed on for their worker's lifecycle. */
+  extraOperations?: (services: Services, durable: DurableRequests) => Operation[];
 }
 
 export interface App {
   app: Express;
   services: Services;
+  durable: DurableRequests;
   operations: CompiledOp[];
 }
 
@@ -49,11 +50,11 @@ export function createApp(opts: AppOptions): App {
   const metrics = new AppMetrics(opts.knex, readiness);
   attachObserver(opts.knex, metrics);
   let compiled: CompiledOp[] = [];
-  const services = { config: opts.config, knex: opts.knex, ids: idCodec(opts.config.idPrefix), logger: opts.logger } as Services;
+  const services: Services = { config: opts.config, knex: opts.knex, ids: idCodec(opts.config.idPrefix), logger: opts.logger };
   // The worker runs accepted requests through the route table; extensions start and stop it.
-  services.durable = new DurableRequests(services, () => compiled);
-  const ops: Operation[] = [...resourceOperations, ...(opts.extraOperations ? opts.extraOperations(services) : [])];
-  ops.push(compositeOperation(() => compiled), ...batchOperations(() => compiled), ...asyncOperations(services.durable));
+  const durable = new DurableRequests(services, () => compiled);
+  const ops: Operation[] = [...resourceOperations, ...(opts.extraOperations ? opts.extraOperations(services, durable) : [])];
+  ops.push(compositeOperation(() => compiled), ...batchOperations(() => compiled), ...asyncOperations(durable));
   compiled = compileOperations(ops);
 
   const app = express();
@@ -92,8 +93,8 @@ export function createApp(opts: AppOptions): App {
 
   app.use('/docs', docsRouter(opts.config, auth, () => openapi()));
 
-  app.use('/rest', auth, rawBody(opts.config.bodyLimitBytes, opts.config.requestTimeoutMs), operationRouter(compiled, services));
+  app.use('/rest', auth, rawBody(opts.config.bodyLimitBytes, opts.config.requestTimeoutMs), operationRouter(compiled, durable, opts.logger));
   app.use(notFound);
   app.use(errorHandler(opts.logger, opts.config.bodyLimitBytes));
-  return { app, services, operations: compiled };
+  return { app, services, durable, operations: compiled };
 }

@@ -2,10 +2,11 @@
 // of what runs beside the requests: the connector registry's sync and the asynchronous-call worker.
 import type { Operation, Services } from './api/operation';
 import { createConnectors, type Connectors } from './connectors';
+import type { DurableRequests } from './durable/requests';
 
 export interface Extensions {
-  /** The hook createApp calls with its services; returns the extra operations. */
-  extraOperations(services: Services): Operation[];
+  /** The hook createApp calls with its services and durable requests; returns the extra operations. */
+  extraOperations(services: Services, durable: DurableRequests): Operation[];
   /** After migrations: first registry sync and file watch; the asynchronous worker picks up unfinished work. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -13,26 +14,26 @@ export interface Extensions {
 
 export function createExtensions(env: Record<string, string | undefined> = process.env): Extensions {
   let connectors: Connectors | undefined;
-  let app: Services | undefined;
+  let durableRequests: DurableRequests | undefined;
   return {
-    extraOperations(services) {
-      app = services;
+    extraOperations(services, durable) {
+      durableRequests = durable;
       connectors = createConnectors(services, env);
       return connectors.operations;
     },
     start: async () => {
       await connectors?.start();
-      await app?.durable.worker.start();
+      await durableRequests?.worker.start();
     },
     stop: async () => {
       // Running asynchronous requests finish first; what is accepted stays for the next start.
-      await app?.durable.worker.stop();
+      await durableRequests?.worker.stop();
       await connectors?.stop();
     },
   };
 }
 
 /** Operations only, without the registry's start/stop (the registry still serves what the database holds). */
-export function extraOperations(services: Services): Operation[] {
-  return createExtensions().extraOperations(services);
+export function extraOperations(services: Services, durable: DurableRequests): Operation[] {
+  return createExtensions().extraOperations(services, durable);
 }

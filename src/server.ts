@@ -7,7 +7,7 @@ import { loadConfig, type Config } from './config';
 import { createApp } from './app';
 import { connectDatabase } from './db/connect';
 import { dbErrorCode } from './db/errors';
-import { migrateLatest } from './db/migrate';
+import { migrateLatest } from './schema/migrate';
 import { ensureAdmin } from './auth/bootstrap';
 import { createLogger } from './logger';
 import { createExtensions } from './extensions';

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import knexFactory from 'knex';
 import { ConfigError, loadConfig } from '../src/config';
-import { MIGRATIONS } from '../src/db/migrate';
+import { MIGRATIONS } from '../src/schema/migrate';
 import { startTestApp, tempSqliteUrl } from './helpers/testApp';
 
 const ROOT = path.resolve(__dirname, '..');

@@ -4,7 +4,7 @@ import { errors } from '../errors';
 import { mapDbError } from '../db/errors';
 import { checkBody, checkQuery, compileValidators, type Validators } from './validate';
 import type { Caller, Operation, OpContext, OpInput, OpResult } from './operation';
-import type { MaybePromise } from './maybePromise';
+import type { MaybePromise } from '../db/maybePromise';
 import type { UnknownElements } from './requestOptions';
 
 export interface CompiledOp {

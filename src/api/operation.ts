@@ -6,11 +6,11 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { DbHandle } from '../db/exec';
 import type { IdReservations } from '../db/ids';
-import type { MaybePromise } from './maybePromise';
+import type { MaybePromise } from '../db/maybePromise';
 import type { UnknownElements } from './requestOptions';
-import type { IdCodec } from '../resources/ids';
+import type { IdCodec } from '../model/publicIds';
 import type { HeaderDef, ResponseHeaderName } from './headers';
-import type { DurableRequests } from '../durable/requests';
+import type { QueryParamDef } from '../query/params';
 
 export type Role = 'admin' | 'user' | 'reader';
 export const ROLES: readonly Role[] = ['admin', 'user', 'reader'];
@@ -29,13 +29,6 @@ export interface Caller {
   roles: Role[];
 }
 
-export interface QueryParamDef {
-  name: string;
-  schema: TSchema;
-  description: string;
-  allowForComposite: boolean;
-}
-
 export interface OpInput {
   params: Record<string, string>;
   query: Record<string, unknown>;
@@ -52,8 +45,6 @@ export interface Services {
   knex: Knex;
   ids: IdCodec;
   logger: Logger;
-  /** Idempotency-Key replay and asynchronous calls (src/durable). */
-  durable: DurableRequests;
 }
 
 export interface OpContext {

@@ -6,7 +6,7 @@ import { compileOnce, queryFirst } from '../db/exec';
 import { onceMoreIfConnectionLost } from '../db/transaction';
 import type { Caller, Role } from '../api/operation';
 import { NUL, nulRefused } from '../api/nul';
-import { verifyPassword } from './passwords';
+import { verifyPassword } from '../model/passwords';
 
 interface UserRow {
   id: number;

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { reserveIds } from '../db/ids';
 import { nowIso } from '../db/dialect';
-import { hashPassword } from './passwords';
+import { hashPassword } from '../model/passwords';
 
 /** A password to print once: 24 characters from 18 random bytes. */
 export function generatePassword(): string {

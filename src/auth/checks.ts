@@ -1,9 +1,15 @@
 // Owns which credentials the server accepts: HTTP Basic against the users table, and Bearer JWTs
 // from a remote JWKS when JWT_JWKS_URL is set.
-import type { Services } from '../api/operation';
-import type { CredentialCheck } from '../http/authenticate';
+import type { Caller, Services } from '../api/operation';
 import { BasicAuthenticator } from './basic';
 import { JwtAuthenticator } from './jwt';
+
+/** Something that can say who an Authorization header belongs to (undefined: it cannot). */
+export interface CredentialCheck {
+  scheme: 'Basic' | 'Bearer';
+  authenticate(header: string): Promise<Caller | undefined>;
+}
+
 
 export function credentialChecks(services: Services): CredentialCheck[] {
   const basic = new BasicAuthenticator(services.knex);

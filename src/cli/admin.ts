@@ -5,11 +5,11 @@ import fs from 'node:fs';
 import type { Knex } from 'knex';
 import { ROLES, type Role } from '../api/operation';
 import { generatePassword, insertUser } from '../auth/bootstrap';
-import { hashPassword } from '../auth/passwords';
+import { hashPassword } from '../model/passwords';
 import { loadConfig } from '../config';
 import { connectDatabase } from '../db/connect';
 import { nowIso } from '../db/dialect';
-import { migrateLatest } from '../db/migrate';
+import { migrateLatest } from '../schema/migrate';
 
 const USAGE = `usage:
   npm run admin -- reset-password <username> [--stdin]

@@ -1,9 +1,9 @@
 // `node dist/src/cli/copy-data.js --from <DATABASE_URL> --to <DATABASE_URL>`: copies a server's data
-// into a fresh database (see src/db/copy.ts for what and how); prints what it copied.
+// into a fresh database (see src/schema/copy.ts for what and how); prints what it copied.
 import type { Knex } from 'knex';
 import { loadConfig } from '../config';
 import { connectDatabase } from '../db/connect';
-import { copyData } from '../db/copy';
+import { copyData } from '../schema/copy';
 import { dbErrorCode } from '../db/errors';
 
 function argument(args: string[], name: string): string | undefined {

@@ -2,7 +2,7 @@
 import 'dotenv/config';
 import { loadConfig } from '../config';
 import { connectDatabase } from '../db/connect';
-import { migrateLatest } from '../db/migrate';
+import { migrateLatest } from '../schema/migrate';
 
 async function main(): Promise<void> {
   const knex = await connectDatabase(loadConfig());

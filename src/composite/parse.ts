@@ -1,7 +1,7 @@
 // Owns the parse stage: the JSON Schema of a composite request body (ajv validates it like any other
 // body, so unknown members, wrong types and over-long arrays are refused before planning).
 import { Type, type Static } from '@sinclair/typebox';
-import { named } from '../openapi/components';
+import { named } from '../api/schemaComponents';
 
 const Parameters = Type.Record(
   Type.String({ maxLength: 64 }),

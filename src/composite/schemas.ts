@@ -1,7 +1,7 @@
 // Owns the JSON Schemas of the composite's answers (SPEC §4) as named components, so a generated client
 // gets one type per subresponse kind and a 400 it can tell apart from the plain error body.
 import { Type } from '@sinclair/typebox';
-import { ErrorBodySchema, named, oneOf } from '../openapi/components';
+import { ErrorBodySchema, named, oneOf } from '../api/schemaComponents';
 
 const Included = named('SubresponseIncluded', Type.Object({
   status: Type.Integer({ description: 'The status the subrequest answered, as if sent alone' }),

@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import type { Database } from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import type { ClientBase, QueryResult } from 'pg';
-import type { MaybePromise } from '../api/maybePromise';
+import type { MaybePromise } from './maybePromise';
 import { dbErrorCode } from './errors';
 import { isSqlite } from './knex';
 import { prepared, SqliteTransaction } from './sqliteTransaction';

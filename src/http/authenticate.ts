@@ -2,6 +2,7 @@
 // and the brute-force guard: too many failed attempts from one client address answer 429 for a while.
 import type { NextFunction, Request, Response } from 'express';
 import type { Caller } from '../api/operation';
+import type { CredentialCheck } from '../auth/checks';
 import { errors } from '../errors';
 import type { Config } from '../config';
 
@@ -9,12 +10,6 @@ declare module 'express-serve-static-core' {
   interface Request {
     caller?: Caller;
   }
-}
-
-/** Something that can say who an Authorization header belongs to (undefined: it cannot). */
-export interface CredentialCheck {
-  scheme: 'Basic' | 'Bearer';
-  authenticate(header: string): Promise<Caller | undefined>;
 }
 
 const MAX_TRACKED_CLIENTS = 10_000;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Request, Response } from 'express';
 import type { Knex } from 'knex';
 import type { DatabaseConfig } from '../config';
-import { MIGRATIONS } from '../db/migrate';
+import { MIGRATIONS } from '../schema/migrate';
 import { errors } from '../errors';
 import { sendError } from './errorHandler';
 import { sendJson } from './json';

@@ -2,7 +2,9 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { CompiledOp } from '../api/dispatch';
 import { PathMatcher } from '../api/match';
-import type { OpResult, Services } from '../api/operation';
+import type { Logger } from 'pino';
+import type { OpResult } from '../api/operation';
+import type { DurableRequests } from '../durable/requests';
 import { refuseNul } from '../api/nul';
 import { requestOptions } from '../api/requestOptions';
 import { errors } from '../errors';
@@ -21,7 +23,7 @@ export function sendResult(res: Response, result: OpResult): void {
   }
 }
 
-function handlerFor(c: CompiledOp, services: Services) {
+function handlerFor(c: CompiledOp, durable: DurableRequests, logger: Logger) {
   return async (req: Request, res: Response) => {
     const caller = req.caller as NonNullable<Request['caller']>;
     const raw = {
@@ -35,9 +37,9 @@ function handlerFor(c: CompiledOp, services: Services) {
     try {
       // As if sent alone — or durably, with Idempotency-Key or Prefer: respond-async.
       const meta = { method: req.method, uri: req.originalUrl, body: bodyBuffer(req), requestId: req.id };
-      sendResult(res, await services.durable.call(c, caller, raw, meta, { dryRun, unknown }));
+      sendResult(res, await durable.call(c, caller, raw, meta, { dryRun, unknown }));
     } finally {
-      unknown.flush(services.logger, req.id);
+      unknown.flush(logger, req.id);
     }
   };
 }
@@ -48,8 +50,8 @@ function handlerFor(c: CompiledOp, services: Services) {
  * no trailing-slash aliases): one rule instead of Express routes beside it that had to agree. A
  * known path with another method is 405 (with Allow); any other path is 404. HEAD is answered as GET.
  */
-export function operationRouter(ops: CompiledOp[], services: Services) {
-  const matcher = new PathMatcher(ops.map((c) => ({ op: c.op, handle: handlerFor(c, services) })));
+export function operationRouter(ops: CompiledOp[], durable: DurableRequests, logger: Logger) {
+  const matcher = new PathMatcher(ops.map((c) => ({ op: c.op, handle: handlerFor(c, durable, logger) })));
   return (req: Request, res: Response, next: NextFunction) => {
     let hit: Resolved<{ op: CompiledOp['op']; handle: ReturnType<typeof handlerFor> }>;
     try {

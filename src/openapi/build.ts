@@ -3,7 +3,7 @@
 import type { OpenAPIObject, OperationObject, ParameterObject, ResponseObject, SchemaObject } from 'openapi3-ts/oas31';
 import { RESPONSE_HEADERS, type HeaderDef } from '../api/headers';
 import type { ApiName, OpResponse, Operation } from '../api/operation';
-import { ErrorBodySchema, hoistComponents } from './components';
+import { ErrorBodySchema, hoistComponents } from '../api/schemaComponents';
 import { allResponses, operationDescription, requestHeaders, tagDescription } from './derived';
 
 const TITLES: Record<ApiName, string> = {

@@ -2,8 +2,8 @@
 import type { Knex } from 'knex';
 import { errors } from '../errors';
 import { knexOf, selectRows, type DbHandle } from '../db/exec';
-import type { IdCodec } from '../resources/ids';
-import { parseFieldSelection, present, type ResourceData, type ResourceDef, type Row } from '../resources/resource';
+import type { IdCodec } from '../model/publicIds';
+import { parseFieldSelection, present, type ResourceData, type ResourceDef, type Row } from '../model/resource';
 import { applyFilters, parseFilter, type FilterCondition } from './filter';
 import { DEFAULT_PAGE_SIZE, type CollectionQuery } from './params';
 

@@ -1,9 +1,9 @@
 // Owns `filter=field:op:value` (SPEC §2): parsing, typing values per field kind, and applying them as bound SQL.
 import type { Knex } from 'knex';
 import { errors } from '../errors';
-import { isDate, type FieldDef } from '../resources/fields';
-import type { IdCodec } from '../resources/ids';
-import type { ResourceDef } from '../resources/resource';
+import { isDate, type FieldDef } from '../model/fields';
+import type { IdCodec } from '../model/publicIds';
+import type { ResourceDef } from '../model/resource';
 import { caseInsensitiveLike } from '../db/dialect';
 
 export const OPERATORS = ['eq', 'ne', 'lt', 'gt', 'le', 'ge', 'in', 'ni', 'sw', 'cn'] as const;

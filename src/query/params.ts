@@ -1,6 +1,13 @@
 // Owns the query parameters shared by every collection and resource (SPEC §2), as schema-backed definitions.
-import { Type } from '@sinclair/typebox';
-import type { QueryParamDef } from '../api/operation';
+import { Type, type TSchema } from '@sinclair/typebox';
+
+/** One query parameter an operation accepts, as routing, validation, the composite and OpenAPI see it. */
+export interface QueryParamDef {
+  name: string;
+  schema: TSchema;
+  description: string;
+  allowForComposite: boolean;
+}
 
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 25;

@@ -8,7 +8,7 @@ import type { Operation, OpContext, OpResult } from '../api/operation';
 import { compileValidators } from '../api/validate';
 import { ApiError, errors } from '../errors';
 import { findRow } from './items';
-import { attributesSchema, readSchema, type ResourceDef } from './resource';
+import { attributesSchema, readSchema, type ResourceDef } from '../model/resource';
 
 /** A child type a resource's POST and PATCH may carry in `included`. */
 export interface IncludableChild {

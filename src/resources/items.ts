@@ -5,9 +5,9 @@ import { RetryableTransactionError } from '../db/errors';
 import { compileOnce, execute, insert, queryFirst, type DbHandle } from '../db/exec';
 import { nowIso } from '../db/dialect';
 import type { OpContext, OpResult } from '../api/operation';
-import { thenOrNow, type MaybePromise } from '../api/maybePromise';
-import type { FieldDef } from './fields';
-import { itemUri, present, refNameKey, rowKey, type FieldSelection, type ResourceDef, type Row } from './resource';
+import { thenOrNow, type MaybePromise } from '../db/maybePromise';
+import type { FieldDef } from '../model/fields';
+import { itemUri, present, refNameKey, rowKey, type FieldSelection, type ResourceDef, type Row } from '../model/resource';
 
 export async function findRow(h: DbHandle, res: ResourceDef, id: number): Promise<Row | undefined> {
   const sql = compileOnce(h, `${res.type}:byId`, (k) => res.baseQuery(k).where(`${res.alias}.id`, 0));

@@ -2,15 +2,16 @@
 // plus small hooks for what is particular to it — so no resource repeats the CRUD plumbing.
 import type { Knex } from 'knex';
 import type { TObject, TSchema } from '@sinclair/typebox';
-import type { ApiName, Operation, OpContext, OpInput, OpResponse, QueryParamDef, Role } from '../api/operation';
-import { thenOrNow, type MaybePromise } from '../api/maybePromise';
+import type { ApiName, Operation, OpContext, OpInput, OpResponse, Role } from '../api/operation';
+import type { QueryParamDef } from '../query/params';
+import { thenOrNow, type MaybePromise } from '../db/maybePromise';
 import { COLLECTION_PARAMS, SINGLE_PARAMS, type CollectionQuery } from '../query/params';
 import { listCollection } from '../query/collection';
 import { errors } from '../errors';
 import {
   attributesSchema, collectionResponseSchema, envelopeSchema, parseFieldSelection, singleResponseSchema,
   type FieldSelection, type ResourceDef, type Row,
-} from './resource';
+} from '../model/resource';
 import { inclusionParts, withIncluded, type IncludableChild, type Included } from './inclusion';
 import { attributeColumns, checkChecksum, createdResult, deleteRow, insertRow, itemResult, requireRow, rowResult, updateRow } from './items';
 

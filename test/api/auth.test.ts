@@ -3,9 +3,9 @@
 import { startTestApp, basic, tempSqliteUrl, type TestApp } from '../helpers/testApp';
 import { loadConfig } from '../../src/config';
 import { createKnex } from '../../src/db/knex';
-import { migrateLatest } from '../../src/db/migrate';
+import { migrateLatest } from '../../src/schema/migrate';
 import { ensureAdmin } from '../../src/auth/bootstrap';
-import { verifyPassword } from '../../src/auth/passwords';
+import { verifyPassword } from '../../src/model/passwords';
 import { expectError } from './expectError';
 
 let t: TestApp;

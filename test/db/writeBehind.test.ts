@@ -5,7 +5,7 @@
 import type { Knex } from 'knex';
 import { loadConfig } from '../../src/config';
 import { connectDatabase } from '../../src/db/connect';
-import { migrateLatest } from '../../src/db/migrate';
+import { migrateLatest } from '../../src/schema/migrate';
 import { compileOnce, insert, queryFirst, writeBehind, type DbHandle } from '../../src/db/exec';
 import { inTransaction } from '../../src/db/transaction';
 import { tempSqliteUrl } from '../helpers/testApp';

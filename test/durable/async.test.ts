@@ -78,13 +78,13 @@ test('wait=5 on a fast request answers it synchronously', async () => {
 });
 
 test('wait=1 on a request that does not finish in time answers 202 after all', async () => {
-  await t.services.durable.worker.stop();
+  await t.durable.worker.stop();
   try {
     const res = await sendAsync(t, 'post', ACTIVITIES, { data: { attributes: { subject: 'Not waited for' } } }, 'user', { Prefer: 'respond-async, wait=1' });
     expect(res.status).toBe(202);
     expect(res.headers['gw-async-location']).toMatch(/^\/async\/v1\/requests\//);
   } finally {
-    await t.services.durable.worker.start();
+    await t.durable.worker.start();
   }
 });
 
@@ -101,7 +101,7 @@ test('what can be checked without data is refused at once: a malformed composite
 });
 
 test('while it is not complete its response is 400; the worker picks it up when it starts', async () => {
-  await t.services.durable.worker.stop();
+  await t.durable.worker.stop();
   try {
     const accepted = await sendAsync(t, 'post', ACTIVITIES, { data: { attributes: { subject: 'Queued' } } });
     const location = accepted.headers['gw-async-location'];
@@ -111,10 +111,10 @@ test('while it is not complete its response is 400; the worker picks it up when 
     const early = await t.http.get(`/rest${location}/response`).set('Authorization', t.auth('user'));
     expect(early.status).toBe(400);
     expect(early.body.userMessage).toMatch(/not complete/);
-    await t.services.durable.worker.start();
+    await t.durable.worker.start();
     expect((await pollComplete(t.http, t.auth('user'), location)).responseStatus).toBe(201);
   } finally {
-    await t.services.durable.worker.start();
+    await t.durable.worker.start();
   }
 });
 
@@ -134,14 +134,14 @@ test('only the sender or an admin reads a record; anyone else, and an unknown id
 });
 
 test('an async request with an Idempotency-Key: sent again while queued is 409, once complete it is replayed', async () => {
-  await t.services.durable.worker.stop();
+  await t.durable.worker.stop();
   const body = { data: { attributes: { subject: 'Async keyed' } } };
   const headers = { 'Idempotency-Key': 'async-key-1' };
   try {
     expect((await sendAsync(t, 'post', ACTIVITIES, body, 'user', headers)).status).toBe(202);
     expect((await sendAsync(t, 'post', ACTIVITIES, body, 'user', headers)).status).toBe(409);
   } finally {
-    await t.services.durable.worker.start();
+    await t.durable.worker.start();
   }
   const row = await t.knex('durable_requests').where({ idem_key: 'async-key-1' }).first();
   await pollComplete(t.http, t.auth('user'), `/async/v1/requests/${row.id}`);
@@ -160,7 +160,7 @@ test('Prefer on a GET is ignored; records past ASYNC_RETENTION_DAYS are purged',
   const row = await t.knex('durable_requests').where({ id }).first();
   expect(Date.parse(row.purge_after) - Date.parse(row.create_time)).toBe(7 * 86400000);
   await t.knex('durable_requests').where({ id }).update({ purge_after: '2000-01-01T00:00:00.000Z' });
-  await t.services.durable.worker.purge();
+  await t.durable.worker.purge();
   expect((await t.http.get(`/rest${location}`).set('Authorization', t.auth('user'))).status).toBe(404);
 });
 

@@ -33,12 +33,12 @@ const flaky: Operation = {
 beforeAll(async () => {
   t = await startTestApp();
   // Only the app that has the flaky operation runs asynchronous requests here.
-  await t.services.durable.worker.stop();
+  await t.durable.worker.stop();
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
   const built = createApp({ config: t.config, knex: t.knex, logger: createLogger('info', sink), extraOperations: () => [flaky] });
-  await built.services.durable.worker.start();
+  await built.durable.worker.start();
   http = request(built.app as Express);
-  stopWorker = () => built.services.durable.worker.stop();
+  stopWorker = () => built.durable.worker.stop();
 });
 afterAll(async () => {
   await stopWorker();

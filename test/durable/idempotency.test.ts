@@ -156,7 +156,7 @@ test('an expired key runs again; expired records are purged', async () => {
   expect(again.status).toBe(201);
   expect(again.headers['idempotent-replayed']).toBeUndefined();
   expect(await count('Expiring key')).toBe(2);
-  await t.services.durable.worker.purge();
+  await t.durable.worker.purge();
   expect(await t.knex('durable_requests').where({ id: ttlHours.id }).first()).toBeUndefined();
   expect((await post(ACTIVITIES, body, 'key-expiring')).headers['idempotent-replayed']).toBe('true');
 });

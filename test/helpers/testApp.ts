@@ -9,7 +9,7 @@ import type { Express } from 'express';
 import { createApp, type App } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
 import { createKnex } from '../../src/db/knex';
-import { migrateLatest } from '../../src/db/migrate';
+import { migrateLatest } from '../../src/schema/migrate';
 import { ensureAdmin } from '../../src/auth/bootstrap';
 import { createLogger } from '../../src/logger';
 import { createExtensions } from '../../src/extensions';

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { loadConfig } from '../../src/config';
-import { copyData } from '../../src/db/copy';
+import { copyData } from '../../src/schema/copy';
 import { connectDatabase } from '../../src/db/connect';
 import { freshPostgresDatabase, freshSqliteDatabase, type FreshDatabase } from '../helpers/database';
 import { startTestApp, tempSqliteUrl, type TestApp } from '../helpers/testApp';

@@ -7,7 +7,7 @@ import { expectError } from '../api/expectError';
 import { activityResource } from '../../src/resources/activities/schema';
 import { noteResource } from '../../src/resources/notes/schema';
 import { userResource } from '../../src/resources/users/schema';
-import { rowKey } from '../../src/resources/resource';
+import { rowKey } from '../../src/model/resource';
 
 let t: TestApp;
 const LIST = '/rest/common/v1/activities';

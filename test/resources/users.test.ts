@@ -1,7 +1,7 @@
 // Users under /rest/admin/v1/users over HTTP: admin only, passwords write-only and stored as scrypt
 // hashes, unique usernames, roles and `active` taking effect at once, and deletes refused while referenced.
 import { startTestApp, basic, type TestApp } from '../helpers/testApp';
-import { verifyPassword } from '../../src/auth/passwords';
+import { verifyPassword } from '../../src/model/passwords';
 import { expectError } from '../api/expectError';
 
 let t: TestApp;

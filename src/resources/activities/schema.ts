@@ -1,7 +1,7 @@
 // Owns the Activity resource definition: fields, typekeys, table mapping and links.
 import type { KnexHandle } from '../../db/exec';
-import { f, type AttributesOf, type FieldDef } from '../fields';
-import { refNameKey, type ResourceDef } from '../resource';
+import { f, type AttributesOf, type FieldDef } from '../../model/fields';
+import { refNameKey, type ResourceDef } from '../../model/resource';
 
 export const PRIORITIES = { urgent: 'Urgent', high: 'High', normal: 'Normal', low: 'Low' };
 export const STATUSES = { open: 'Open', complete: 'Complete', canceled: 'Canceled', skipped: 'Skipped' };

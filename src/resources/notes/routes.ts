@@ -1,6 +1,6 @@
 // Owns the note operations: list and create under an activity, and get/update/delete by note id.
 import { READERS, WRITERS, type Operation, type OpContext, type OpInput } from '../../api/operation';
-import { thenOrNow, type MaybePromise } from '../../api/maybePromise';
+import { thenOrNow, type MaybePromise } from '../../db/maybePromise';
 import { requireId } from '../items';
 import { activityResource } from '../activities/schema';
 import { createOp, deleteOp, getOp, listOp, patchOp } from '../standardOps';

@@ -1,8 +1,8 @@
 // Owns the Note resource definition: fields, typekeys, table mapping and links.
 import { Type } from '@sinclair/typebox';
 import type { KnexHandle } from '../../db/exec';
-import { f, type AttributesOf, type FieldDef } from '../fields';
-import { refNameKey, type ResourceDef } from '../resource';
+import { f, type AttributesOf, type FieldDef } from '../../model/fields';
+import { refNameKey, type ResourceDef } from '../../model/resource';
 
 export const TOPICS = { general: 'General', legal: 'Legal', medical: 'Medical', other: 'Other' };
 

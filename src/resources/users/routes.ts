@@ -1,7 +1,7 @@
 // Owns the /admin/v1/users operations (admin only): the standard set plus password hashing and roles.
 import type { Operation } from '../../api/operation';
 import { ADMINS } from '../../api/operation';
-import { hashPassword } from '../../auth/passwords';
+import { hashPassword } from '../../model/passwords';
 import { createOp, deleteOp, getOp, listOp, patchOp } from '../standardOps';
 import { userResource as res } from './schema';
 

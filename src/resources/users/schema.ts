@@ -1,8 +1,8 @@
 // Owns the User resource definition: fields, table mapping and links.
 import { Type, type TArray, type TString } from '@sinclair/typebox';
 import type { KnexHandle } from '../../db/exec';
-import { f, type AttributesOf, type FieldDef, type WriteOnlyField } from '../fields';
-import type { ResourceDef } from '../resource';
+import { f, type AttributesOf, type FieldDef, type WriteOnlyField } from '../../model/fields';
+import type { ResourceDef } from '../../model/resource';
 import { ROLES } from '../../api/operation';
 
 const roles: FieldDef<TArray<TString>> = {

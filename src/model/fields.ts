@@ -1,7 +1,7 @@
 // Owns the field vocabulary a resource is defined with: each field knows its JSON Schema (for ajv and
 // OpenAPI), its column, how it filters and sorts, and how a row value becomes an API value.
 import { Type, type Static, type TBoolean, type TNever, type TObject, type TString, type TSchema } from '@sinclair/typebox';
-import type { IdCodec } from './ids';
+import type { IdCodec } from './publicIds';
 
 export type FieldKind = 'id' | 'string' | 'text' | 'date' | 'datetime' | 'boolean' | 'typekey' | 'ref' | 'roles' | 'relatedTo' | 'password';
 

@@ -2,8 +2,8 @@
 // GW-DBTransaction-ID ledger, the connector registry, the durable requests) and the id sequences, into a fresh database —
 // SQLite → PostgreSQL, back, or between servers. The command line is src/cli/copy-data.ts.
 import type { Knex } from 'knex';
-import { peekNextId, setNextId } from './ids';
-import { isSqlite } from './knex';
+import { peekNextId, setNextId } from '../db/ids';
+import { isSqlite } from '../db/knex';
 import { MIGRATIONS, migrateLatest } from './migrate';
 
 /** In foreign-key order. `seeded`: the migration writes rows of its own, which the copy replaces. */

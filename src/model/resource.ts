@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import { errors } from '../errors';
 import type { KnexHandle } from '../db/exec';
 import { toApiValue, type FieldDef } from './fields';
-import type { IdCodec } from './ids';
+import type { IdCodec } from './publicIds';
 
 export interface ResourceDef {
   /** Type name, as in references (`Activity`). */
