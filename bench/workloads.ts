@@ -4,7 +4,7 @@ import { createKnex } from '../src/db/knex';
 import { parseDatabaseUrl } from '../src/config';
 import { listCollection } from '../src/query/collection';
 import type { CollectionQuery } from '../src/query/params';
-import { activityResource } from '../src/resources/activities/schema';
+import { activityResource } from '../src/resources/activities/definition';
 import { idCodec } from '../src/model/publicIds';
 import { ACTIVITY_SUBJECT, noteText } from './client';
 import type { Driver } from './database';

@@ -22,7 +22,7 @@ import { errorHandler } from './http/errorHandler';
 import { requestLog } from './http/requestLog';
 import { AppMetrics, countAs } from './http/metrics';
 import { corsPolicy } from './http/cors';
-import { notFound, operationRouter } from './http/routes';
+import { notFound, operationRouter } from './http/router';
 import { sendJson } from './http/json';
 import { errors } from './errors';
 import { attachObserver } from './observe';

@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { DbHandle } from '../db/exec';
-import type { IdReservations } from '../db/ids';
+import type { IdReservations } from '../db/sequences';
 import type { MaybePromise } from '../db/maybePromise';
 import type { UnknownElements } from './requestOptions';
 import type { IdCodec } from '../model/publicIds';

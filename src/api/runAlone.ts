@@ -2,7 +2,7 @@
 // as the caller, validation and the handler — what a direct HTTP request, a batch subrequest and a
 // queued asynchronous request all go through — and a dry run's rollback (GW-DoNotCommit).
 import type { DbHandle } from '../db/exec';
-import { IdReservations } from '../db/ids';
+import { IdReservations } from '../db/sequences';
 import { inTransaction, onceMoreIfConnectionLost } from '../db/transaction';
 import { errors } from '../errors';
 import { invoke, type CompiledOp, type RawInput } from './dispatch';

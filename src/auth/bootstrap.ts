@@ -2,7 +2,7 @@
 // (ADMIN_USERNAME / ADMIN_PASSWORD), and the rows the admin command line (src/cli/admin.ts) writes.
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { reserveIds } from '../db/ids';
+import { reserveIds } from '../db/sequences';
 import { nowIso } from '../db/dialect';
 import { hashPassword } from '../model/passwords';
 

@@ -16,7 +16,7 @@ const USAGE = `usage:
   npm run admin -- create <username> [--role admin|user|reader]... [--display-name <name>] [--stdin]
 The new password is read from stdin when it is piped in (or with --stdin); otherwise one is generated and printed once.`;
 
-/** The same rules as the users resource (src/resources/users/schema.ts). */
+/** The same rules as the users resource (src/resources/users/definition.ts). */
 const USERNAME = /^[A-Za-z0-9_.@-]{1,64}$/;
 const PASSWORD_MIN = 8;
 const PASSWORD_MAX = 256;

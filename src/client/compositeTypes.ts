@@ -2,9 +2,9 @@
 // far (`${name}` inside a uri or body that is a literal type), and the resource a uri answers with, so the
 // builder's result is typed entry by entry.
 import type { ErrorBody } from '../errors';
-import type { ActivityAttributes } from '../resources/activities/schema';
-import type { NoteAttributes } from '../resources/notes/schema';
-import type { UserAttributes } from '../resources/users/schema';
+import type { ActivityAttributes } from '../resources/activities/definition';
+import type { NoteAttributes } from '../resources/notes/definition';
+import type { UserAttributes } from '../resources/users/definition';
 
 /** What `ref(name)` stands for: the server replaces it with the var's value. */
 export type Ref<N extends string> = `\${${N}}`;

@@ -7,9 +7,9 @@ import { CompositeBuilder } from './composite';
 import type { CompositeBody, SubRequest, SubSelection } from '../composite/parse';
 import type { BatchBody, BatchEntry, BatchSubRequest } from '../batch/schema';
 import type { UnknownMode } from '../api/requestOptions';
-import type { ActivityAttributes } from '../resources/activities/schema';
-import type { NoteAttributes } from '../resources/notes/schema';
-import type { UserAttributes } from '../resources/users/schema';
+import type { ActivityAttributes } from '../resources/activities/definition';
+import type { NoteAttributes } from '../resources/notes/definition';
+import type { UserAttributes } from '../resources/users/definition';
 
 export { ApiRequestError, ConnectorBoundaryError, ConnectorExecutionError } from './errors';
 export { CompositeBuilder, ref } from './composite';

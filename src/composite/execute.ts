@@ -7,7 +7,7 @@ import type { UnknownElements } from '../api/requestOptions';
 import { compileOnce, execute, flushWrites, queryFirst, writeBehind, type DbHandle } from '../db/exec';
 import { nowIso } from '../db/dialect';
 import { BatchedWriteFailed, dbErrorCode, mapDbError, QueuedWriteFailed } from '../db/errors';
-import { IdReservations } from '../db/ids';
+import { IdReservations } from '../db/sequences';
 import { inTransaction } from '../db/transaction';
 import { ApiError, errors } from '../errors';
 import type { CompositePlan, PlannedCall } from './plan';

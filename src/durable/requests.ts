@@ -6,7 +6,7 @@ import { authorize, validateInput, type CompiledOp, type RawInput } from '../api
 import type { Caller, OpInput, OpResult, Services, StoredAnswer } from '../api/operation';
 import { requestOptions } from '../api/requestOptions';
 import { runAlone, type RunOptions } from '../api/runAlone';
-import { IdReservations } from '../db/ids';
+import { IdReservations } from '../db/sequences';
 import { errors } from '../errors';
 import { asyncPreference, fingerprint, idempotencyKey, type AsyncPreference } from './headers';
 import { completeRecord, expireKey, findById, findByKey, insertRecord, takeOver, type NewRecord, type RequestRecord } from './records';

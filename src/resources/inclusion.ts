@@ -7,7 +7,7 @@ import { PathMatcher } from '../api/match';
 import type { Operation, OpContext, OpResult } from '../api/operation';
 import { compileValidators } from '../api/validate';
 import { ApiError, errors } from '../errors';
-import { findRow } from './items';
+import { findRow } from './rows';
 import { attributesSchema, readSchema, type ResourceDef } from '../model/resource';
 
 /** A child type a resource's POST and PATCH may carry in `included`. */

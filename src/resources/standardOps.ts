@@ -13,7 +13,8 @@ import {
   type FieldSelection, type ResourceDef, type Row,
 } from '../model/resource';
 import { inclusionParts, withIncluded, type IncludableChild, type Included } from './inclusion';
-import { attributeColumns, checkChecksum, createdResult, deleteRow, insertRow, itemResult, requireRow, rowResult, updateRow } from './items';
+import { attributeColumns, checkChecksum, deleteRow, insertRow, requireRow, updateRow } from './rows';
+import { createdResult, itemResult, rowResult } from './results';
 
 interface Common {
   res: ResourceDef;

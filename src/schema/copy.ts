@@ -1,8 +1,8 @@
 // Owns copying a server's data between databases: every row it keeps (users, activities, notes, the
 // GW-DBTransaction-ID ledger, the connector registry, the durable requests) and the id sequences, into a fresh database —
-// SQLite → PostgreSQL, back, or between servers. The command line is src/cli/copy-data.ts.
+// SQLite → PostgreSQL, back, or between servers. The command line is src/cli/copyData.ts.
 import type { Knex } from 'knex';
-import { peekNextId, setNextId } from '../db/ids';
+import { peekNextId, setNextId } from '../db/sequences';
 import { isSqlite } from '../db/knex';
 import { MIGRATIONS, migrateLatest } from './migrate';
 

@@ -83,3 +83,13 @@ describe('import direction in src/', () => {
     expect(across).toEqual([]);
   });
 });
+
+describe("the README's project layout", () => {
+  const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Project layout'), readme.indexOf('\n## ', readme.indexOf('## Project layout') + 1));
+
+  it('names every folder and top-level file of src/', () => {
+    const entries = fs.readdirSync(SRC, { withFileTypes: true }).map((e) => (e.isDirectory() ? `${e.name}/` : e.name));
+    expect(entries.filter((name) => !new RegExp(`^  ${name.replace('.', '\\.')}\\s`, 'm').test(section))).toEqual([]);
+  });
+});

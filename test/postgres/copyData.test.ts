@@ -1,4 +1,4 @@
-// src/cli/copy-data.ts moves a live SQLite database to PostgreSQL (and back): every row, the password
+// src/cli/copyData.ts moves a live SQLite database to PostgreSQL (and back): every row, the password
 // hashes, the GW-DBTransaction-ID ledger and the id sequences, so the copy serves the same API.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -111,7 +111,7 @@ test('refuses a source that is not migrated', async () => {
 });
 
 test('the command line: usage, a clear failure without credentials, and a complete copy', async () => {
-  const run = (args: string[]) => spawnSync(process.execPath, ['-e', TS_HOOK, path.resolve(__dirname, '../../src/cli/copy-data.ts'), ...args], {
+  const run = (args: string[]) => spawnSync(process.execPath, ['-e', TS_HOOK, path.resolve(__dirname, '../../src/cli/copyData.ts'), ...args], {
     env: { PATH: process.env.PATH, NODE_PATH: path.resolve(__dirname, '../../node_modules') }, encoding: 'utf8', timeout: 60000,
   });
   const usage = run([]);

@@ -4,9 +4,9 @@
 import { startTestApp, type TestApp } from '../helpers/testApp';
 import { testDatabaseKind } from '../helpers/database';
 import { expectError } from '../api/expectError';
-import { activityResource } from '../../src/resources/activities/schema';
-import { noteResource } from '../../src/resources/notes/schema';
-import { userResource } from '../../src/resources/users/schema';
+import { activityResource } from '../../src/resources/activities/definition';
+import { noteResource } from '../../src/resources/notes/definition';
+import { userResource } from '../../src/resources/users/definition';
 import { rowKey } from '../../src/model/resource';
 
 let t: TestApp;

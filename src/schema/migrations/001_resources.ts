@@ -1,7 +1,7 @@
 // Creates the resource tables (users, activities, notes), their id sequences, indexes for every
 // filterable and sortable column, and the composite idempotency ledger.
 import type { Knex } from 'knex';
-import { createSequence, dropSequence } from '../../db/ids';
+import { createSequence, dropSequence } from '../../db/sequences';
 
 function timestamps(t: Knex.CreateTableBuilder): void {
   t.integer('checksum').notNullable().defaultTo(0);

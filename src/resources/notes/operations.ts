@@ -1,10 +1,10 @@
 // Owns the note operations: list and create under an activity, and get/update/delete by note id.
 import { READERS, WRITERS, type Operation, type OpContext, type OpInput } from '../../api/operation';
 import { thenOrNow, type MaybePromise } from '../../db/maybePromise';
-import { requireId } from '../items';
-import { activityResource } from '../activities/schema';
+import { requireId } from '../rows';
+import { activityResource } from '../activities/definition';
 import { createOp, deleteOp, getOp, listOp, patchOp } from '../standardOps';
-import { noteResource as res } from './schema';
+import { noteResource as res } from './definition';
 
 const common = { res, api: 'common' as const, tag: 'Notes' };
 const itemPath = '/notes/{noteId}';
@@ -13,7 +13,7 @@ function parentActivityId(ctx: OpContext, input: OpInput): MaybePromise<number> 
   return requireId(ctx, activityResource, input.params.activityId);
 }
 
-/** Exported alone too: an activity's POST and PATCH include notes through them (see activities/routes.ts). */
+/** Exported alone too: an activity's POST and PATCH include notes through them (see activities/operations.ts). */
 export const createNote = createOp({ ...common, operationId: 'createActivityNote', summary: 'Add a note to an activity', path: '/activities/{activityId}/notes', roles: WRITERS,
     defaults: { confidential: false },
     columns: (ctx, _attributes, input) => thenOrNow(parentActivityId(ctx, input), (activityId) => ({ activity_id: activityId, author_id: ctx.caller.id ?? null })) });

@@ -3,7 +3,7 @@ import type { Operation } from '../../api/operation';
 import { ADMINS } from '../../api/operation';
 import { hashPassword } from '../../model/passwords';
 import { createOp, deleteOp, getOp, listOp, patchOp } from '../standardOps';
-import { userResource as res } from './schema';
+import { userResource as res } from './definition';
 
 const common = { res, api: 'admin' as const, tag: 'Users', roles: ADMINS };
 

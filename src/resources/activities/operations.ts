@@ -6,13 +6,14 @@ import { listCollection } from '../../query/collection';
 import { parseFilter } from '../../query/filter';
 import { SEARCH_PARAMS, SINGLE_PARAMS, MAX_FILTERS, type CollectionQuery } from '../../query/params';
 import { ID_PATTERN } from '../../model/fields';
-import { attributeColumns, checkChecksum, itemResult, requireRow, updateRow } from '../items';
+import { attributeColumns, checkChecksum, requireRow, updateRow } from '../rows';
+import { itemResult } from '../results';
 import { collectionResponseSchema, envelopeSchema } from '../../model/resource';
 import { createOp, deleteOp, getOp, itemResponse, listOp, patchOp, selectionOf, type Envelope } from '../standardOps';
 import type { IncludableChild } from '../inclusion';
-import { createNote, updateNote } from '../notes/routes';
-import { noteResource } from '../notes/schema';
-import { activityResource as res } from './schema';
+import { createNote, updateNote } from '../notes/operations';
+import { noteResource } from '../notes/definition';
+import { activityResource as res } from './definition';
 
 const common = { res, api: 'common' as const, tag: 'Activities' };
 

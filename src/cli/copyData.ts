@@ -1,4 +1,4 @@
-// `node dist/src/cli/copy-data.js --from <DATABASE_URL> --to <DATABASE_URL>`: copies a server's data
+// `node dist/src/cli/copyData.js --from <DATABASE_URL> --to <DATABASE_URL>`: copies a server's data
 // into a fresh database (see src/schema/copy.ts for what and how); prints what it copied.
 import type { Knex } from 'knex';
 import { loadConfig } from '../config';

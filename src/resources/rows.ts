@@ -1,13 +1,14 @@
-// Owns single-item persistence shared by every resource: fetch by id, optimistic checksums, insert,
-// update and delete — each statement compiled once and run as a prepared statement.
+// Owns single-row persistence shared by every resource: fetch by id, optimistic checksums, insert,
+// update and delete, and a write's attributes as columns — each statement compiled once and run as a
+// prepared statement. The answers built from rows are in results.ts.
 import { errors } from '../errors';
 import { RetryableTransactionError } from '../db/errors';
 import { compileOnce, execute, insert, queryFirst, type DbHandle } from '../db/exec';
 import { nowIso } from '../db/dialect';
-import type { OpContext, OpResult } from '../api/operation';
+import type { OpContext } from '../api/operation';
 import { thenOrNow, type MaybePromise } from '../db/maybePromise';
 import type { FieldDef } from '../model/fields';
-import { itemUri, present, refNameKey, rowKey, type FieldSelection, type ResourceDef, type Row } from '../model/resource';
+import { itemUri, rowKey, type ResourceDef, type Row } from '../model/resource';
 
 export async function findRow(h: DbHandle, res: ResourceDef, id: number): Promise<Row | undefined> {
   const sql = compileOnce(h, `${res.type}:byId`, (k) => res.baseQuery(k).where(`${res.alias}.id`, 0));
@@ -147,48 +148,6 @@ export async function deleteRow(ctx: OpContext, res: ResourceDef, row: Row, supp
   const changed = await execute(ctx.db, sql, [row.id, row.checksum]);
   if (changed === 0) await lostRace(ctx, res, row, supplied);
   ctx.reservations.markDeleted(res.sequence, Number(row.id));
-}
-
-/** The response for one item: body, `GW-Checksum`, and `Location` on 201. */
-export async function itemResult(ctx: OpContext, res: ResourceDef, id: number, status: number, selection: FieldSelection): Promise<OpResult> {
-  const row = await findRow(ctx.db, res, id);
-  if (!row) throw errors.notFound(`No ${res.type} with id ${ctx.services.ids.format(id)}`);
-  return rowResult(ctx, res, row, selection, status);
-}
-
-/** The response for a row already in hand. */
-export function rowResult(ctx: OpContext, res: ResourceDef, row: Row, selection: FieldSelection, status = 200): OpResult {
-  const data = present(res, row, { selection, ids: ctx.services.ids, omitSetAtCommit: ctx.inComposite });
-  const headers: Record<string, string> = status === 201 ? { 'GW-Checksum': data.checksum, Location: data.links.self.href } : { 'GW-Checksum': data.checksum };
-  return { status, body: { data }, headers };
-}
-
-/**
- * The 201 for a row just inserted, built from the columns written rather than read back: every
- * column is known, and so is the display name of a reference to the caller. A reference to anyone
- * else needs its name from the database, so then the row is read as a GET would read it. `inserted`
- * is the object `insertRow` returned, and gains the caller's display name.
- */
-export function createdResult(ctx: OpContext, res: ResourceDef, inserted: Row, selection: FieldSelection): MaybePromise<OpResult> {
-  for (const ref of refFieldsOf(res)) {
-    const value = inserted[ref.key];
-    if (value === null || value === undefined) continue;
-    if (ctx.caller.id === undefined || Number(value) !== ctx.caller.id) return itemResult(ctx, res, Number(inserted.id), 201, selection);
-    inserted[ref.nameKey] = ctx.caller.displayName;
-  }
-  return rowResult(ctx, res, inserted, selection, 201);
-}
-
-/** The reference fields of a resource: the row key of the id and of the display name. */
-const refFields = new WeakMap<ResourceDef, Array<{ key: string; nameKey: string }>>();
-
-function refFieldsOf(res: ResourceDef): Array<{ key: string; nameKey: string }> {
-  let refs = refFields.get(res);
-  if (!refs) {
-    refs = Object.entries(res.fields).filter(([, field]) => field.kind === 'ref').map(([name, field]) => ({ key: rowKey(field), nameKey: refNameKey(name) }));
-    refFields.set(res, refs);
-  }
-  return refs;
 }
 
 /** A reference attribute of a write, to be checked and turned into its column. */
