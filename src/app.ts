@@ -3,15 +3,11 @@ import express, { type Express } from 'express';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Config } from './config';
-import { compileOperations, type CompiledOp } from './api/dispatch';
-import type { ApiName, Operation, Services } from './api/operation';
+import type { CompiledOp } from './api/dispatch';
+import type { ApiName, Services } from './api/operation';
+import type { DurableRequests } from './durable/requests';
+import { buildRouteTable, type OperationSource } from './routeTable';
 import { credentialChecks } from './auth/checks';
-import { resourceOperations } from './resources';
-import { idCodec } from './model/publicIds';
-import { compositeOperation } from './composite/operation';
-import { batchOperations } from './batch/operation';
-import { asyncOperations } from './durable/api';
-import { DurableRequests } from './durable/requests';
 import { buildOpenApi } from './openapi/build';
 import { authenticate } from './http/authenticate';
 import { liveness, Readiness, readinessCheck } from './http/health';
@@ -31,8 +27,8 @@ export interface AppOptions {
   config: Config;
   knex: Knex;
   logger: Logger;
-  /** More operations for the route table (connectors); the durable requests are handed on for their worker's lifecycle. */
-  extraOperations?: (services: Services, durable: DurableRequests) => Operation[];
+  /** More operations for the route table (connectors). */
+  extraOperations?: OperationSource;
 }
 
 export interface App {
@@ -49,13 +45,7 @@ export function createApp(opts: AppOptions): App {
   const readiness = new Readiness(opts.knex, opts.config.database);
   const metrics = new AppMetrics(opts.knex, readiness);
   attachObserver(opts.knex, metrics);
-  let compiled: CompiledOp[] = [];
-  const services: Services = { config: opts.config, knex: opts.knex, ids: idCodec(opts.config.idPrefix), logger: opts.logger };
-  // The worker runs accepted requests through the route table; extensions start and stop it.
-  const durable = new DurableRequests(services, () => compiled);
-  const ops: Operation[] = [...resourceOperations, ...(opts.extraOperations ? opts.extraOperations(services, durable) : [])];
-  ops.push(compositeOperation(() => compiled), ...batchOperations(() => compiled), ...asyncOperations(durable));
-  compiled = compileOperations(ops);
+  const { services, durable, operations: ops, compiled } = buildRouteTable(opts);
 
   const app = express();
   app.disable('x-powered-by');

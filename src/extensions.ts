@@ -1,12 +1,13 @@
 // Owns the operations that join the route table beside the resources (connectors), and the lifecycle
 // of what runs beside the requests: the connector registry's sync and the asynchronous-call worker.
-import type { Operation, Services } from './api/operation';
+import type { Operation } from './api/operation';
 import { createConnectors, type Connectors } from './connectors';
 import type { DurableRequests } from './durable/requests';
+import type { OperationSource, RouteTableParts } from './routeTable';
 
 export interface Extensions {
-  /** The hook createApp calls with its services and durable requests; returns the extra operations. */
-  extraOperations(services: Services, durable: DurableRequests): Operation[];
+  /** The hook the route table builder calls; returns the extra operations. */
+  extraOperations: OperationSource;
   /** After migrations: first registry sync and file watch; the asynchronous worker picks up unfinished work. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -16,7 +17,7 @@ export function createExtensions(env: Record<string, string | undefined> = proce
   let connectors: Connectors | undefined;
   let durableRequests: DurableRequests | undefined;
   return {
-    extraOperations(services, durable) {
+    extraOperations({ services, durable }) {
       durableRequests = durable;
       connectors = createConnectors(services, env);
       return connectors.operations;
@@ -34,6 +35,6 @@ export function createExtensions(env: Record<string, string | undefined> = proce
 }
 
 /** Operations only, without the registry's start/stop (the registry still serves what the database holds). */
-export function extraOperations(services: Services, durable: DurableRequests): Operation[] {
-  return createExtensions().extraOperations(services, durable);
+export function extraOperations(parts: RouteTableParts): Operation[] {
+  return createExtensions().extraOperations(parts);
 }
