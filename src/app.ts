@@ -65,7 +65,7 @@ export function createApp(opts: AppOptions): App {
   app.use(metrics.middleware());
   app.use(corsPolicy(opts.config.corsOrigins));
 
-  const auth = authenticate(credentialChecks(services), opts.config);
+  const auth = authenticate(credentialChecks(services, opts.knex), opts.config);
   app.get('/metrics', ...metrics.endpoint(auth, opts.config.metricsPublic));
 
   const documents = new Map<string, unknown>();

@@ -17,9 +17,9 @@ export function createExtensions(env: Record<string, string | undefined> = proce
   let connectors: Connectors | undefined;
   let durableRequests: DurableRequests | undefined;
   return {
-    extraOperations({ services, durable }) {
+    extraOperations({ services, pool, durable }) {
       durableRequests = durable;
-      connectors = createConnectors(services, env);
+      connectors = createConnectors(services, pool, env);
       return connectors.operations;
     },
     start: async () => {

@@ -37,7 +37,7 @@ export function observerOf(knex: Knex): Observer {
   return observers.get(knex) ?? NOBODY;
 }
 
-/** For the batch operation: `observeBatchSize(ctx.services.knex, n)`. */
+/** For the batch operation: `observeBatchSize(pool, n)`. */
 export function observeBatchSize(knex: Knex, size: number): void {
   observerOf(knex).batch(size);
 }

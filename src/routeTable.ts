@@ -16,7 +16,10 @@ import { resourceOperations } from './resources';
 
 /** What a feature is handed to build its operations. */
 export interface RouteTableParts {
+  /** What handlers get. */
   services: Services;
+  /** The pool, for what opens transactions or keeps state beside them (composite, batch, connectors' registry); never a handler's. */
+  pool: Knex;
   durable: DurableRequests;
   /** The compiled table, for operations that dispatch into it (composite, batch); ready once building is done. */
   routeTable: () => CompiledOp[];
@@ -41,17 +44,18 @@ export interface RouteTable extends RouteTableParts {
 
 /** The APIs every server has, in the order the route table lists them (after the resources and extensions). */
 const BUILT_IN: OperationSource[] = [
-  ({ routeTable }) => [compositeOperation(routeTable)],
-  ({ routeTable }) => batchOperations(routeTable),
+  ({ routeTable, pool }) => [compositeOperation(routeTable, pool)],
+  ({ routeTable, pool }) => batchOperations(routeTable, pool),
   ({ durable }) => asyncOperations(durable),
 ];
 
 export function buildRouteTable(opts: RouteTableOptions): RouteTable {
   let compiled: CompiledOp[] = [];
   const routeTable = () => compiled;
-  const services: Services = { config: opts.config, knex: opts.knex, ids: idCodec(opts.config.idPrefix), logger: opts.logger };
-  const durable = new DurableRequests(services, routeTable);
-  const parts: RouteTableParts = { services, durable, routeTable };
+  const services: Services = { config: opts.config, ids: idCodec(opts.config.idPrefix), logger: opts.logger };
+  const pool = opts.knex;
+  const durable = new DurableRequests({ services, pool }, routeTable);
+  const parts: RouteTableParts = { services, pool, durable, routeTable };
   const sources: OperationSource[] = [() => resourceOperations, ...(opts.extraOperations ? [opts.extraOperations] : []), ...BUILT_IN];
   const operations = sources.flatMap((source) => source(parts));
   compiled = compileOperations(operations);

@@ -39,12 +39,20 @@ export interface OpInput {
   rawBody?: Buffer;
 }
 
-/** Long-lived things an operation may use; one per app. */
+/**
+ * Long-lived things a handler may use; one per app. The pool is not among them: a handler queries
+ * through `OpContext.db`, so it cannot write outside the transaction it runs in.
+ */
 export interface Services {
   config: Config;
-  knex: Knex;
   ids: IdCodec;
   logger: Logger;
+}
+
+/** What runs operations (runAlone, the composite, batch, durable requests) holds: the services and the pool it opens transactions on. */
+export interface Runtime {
+  services: Services;
+  pool: Knex;
 }
 
 export interface OpContext {

@@ -6,7 +6,7 @@ import { IdReservations } from '../db/sequences';
 import { inTransaction, onceMoreIfConnectionLost } from '../db/transaction';
 import { errors } from '../errors';
 import { invoke, type CompiledOp, type RawInput } from './dispatch';
-import type { Caller, OpContext, OpResult, Services } from './operation';
+import type { Caller, OpContext, OpResult, Runtime } from './operation';
 import { DRY_RUN_HEADER, type UnknownElements } from './requestOptions';
 
 export interface RunOptions {
@@ -29,7 +29,7 @@ function echoDryRun(result: OpResult): OpResult {
   return { ...result, headers: { ...result.headers, [DRY_RUN_HEADER]: 'true' } };
 }
 
-export async function runAlone(c: CompiledOp, services: Services, caller: Caller, raw: RawInput, requestId: string, opts: RunOptions = {}): Promise<OpResult> {
+export async function runAlone(c: CompiledOp, { services, pool }: Runtime, caller: Caller, raw: RawInput, requestId: string, opts: RunOptions = {}): Promise<OpResult> {
   const dryRun = opts.dryRun === true;
   const ctx = (db: OpContext['db']): OpContext => ({
     db, caller, services, reservations: new IdReservations(), inComposite: false, requestId, dryRun, unknown: opts.unknown,
@@ -40,12 +40,12 @@ export async function runAlone(c: CompiledOp, services: Services, caller: Caller
     }
     // A read that lost its connection changed nothing: it runs once more on a fresh one. An operation
     // that opens its own transaction (a composite) runs the beforeCommit hook there.
-    const own = { ...ctx(services.knex), beforeCommit: opts.beforeCommit };
+    const own = { ...ctx(pool), beforeCommit: opts.beforeCommit };
     const result = c.op.method === 'get' ? await onceMoreIfConnectionLost(() => invoke(c, own, raw)) : await invoke(c, own, raw);
     return dryRun ? echoDryRun(result) : result;
   }
   try {
-    return await inTransaction(services.knex, async (trx) => {
+    return await inTransaction(pool, async (trx) => {
       const result = await invoke(c, ctx(trx), raw);
       // A dry run writes no idempotency record: the request may still be sent for real.
       if (dryRun) throw new DryRunRollback(result);

@@ -1,6 +1,7 @@
 // Owns POST /rest/<api>/v1/batch as operations of the route table (one per API that has resources):
 // plan (before anything runs) → run each subrequest as if sent alone → the entries in order.
 import { Type } from '@sinclair/typebox';
+import type { Knex } from 'knex';
 import type { CompiledOp } from '../api/dispatch';
 import { PathMatcher } from '../api/match';
 import { ADMINS, READERS, type ApiName, type Operation, type Role } from '../api/operation';
@@ -16,7 +17,7 @@ const INCLUDE_RESPONSE_HEADERS = {
   allowForComposite: false,
 };
 
-function batchOperation(api: ApiName, roles: readonly Role[], routeTable: () => CompiledOp[]): Operation {
+function batchOperation(api: ApiName, roles: readonly Role[], routeTable: () => CompiledOp[], pool: Knex): Operation {
   let matcher: PathMatcher<CompiledOp> | undefined;
   return {
     operationId: `${api}Batch`,
@@ -47,9 +48,9 @@ function batchOperation(api: ApiName, roles: readonly Role[], routeTable: () => 
       matcher ??= new PathMatcher(routeTable());
       const show = headerFilter(input.query.includeResponseHeaders as string | undefined);
       const plan = planBatch({ api, matcher, maxSubrequests: ctx.services.config.batchMaxSubrequests }, input.body as BatchBody);
-      observeBatchSize(ctx.services.knex, plan.length);
+      observeBatchSize(pool, plan.length);
       const responses = await runBatch(plan, {
-        services: ctx.services, caller: ctx.caller, requestId: ctx.requestId, headers: input.headers, dryRun: ctx.dryRun === true, unknown: ctx.unknown,
+        rt: { services: ctx.services, pool }, caller: ctx.caller, requestId: ctx.requestId, headers: input.headers, dryRun: ctx.dryRun === true, unknown: ctx.unknown,
       }, show);
       return { status: 200, body: { responses } };
     },
@@ -57,6 +58,6 @@ function batchOperation(api: ApiName, roles: readonly Role[], routeTable: () => 
 }
 
 /** The batch operations: /common/v1/batch for any caller, /admin/v1/batch for admins (as every admin operation). */
-export function batchOperations(routeTable: () => CompiledOp[]): Operation[] {
-  return [batchOperation('common', READERS, routeTable), batchOperation('admin', ADMINS, routeTable)];
+export function batchOperations(routeTable: () => CompiledOp[], pool: Knex): Operation[] {
+  return [batchOperation('common', READERS, routeTable, pool), batchOperation('admin', ADMINS, routeTable, pool)];
 }

@@ -1,6 +1,6 @@
 // Owns running a planned batch: each subrequest in order, as if sent alone (its own transaction and
 // authorisation, through runAlone), with the headers it inherits; a failure with onFail "abort" skips the rest.
-import type { Caller, OpResult, Services } from '../api/operation';
+import type { Caller, OpResult, Runtime } from '../api/operation';
 import { dryRunOf, type UnknownElements } from '../api/requestOptions';
 import { runAlone } from '../api/runAlone';
 import { mapDbError, dbErrorCode } from '../db/errors';
@@ -9,7 +9,7 @@ import type { PlannedSubrequest } from './plan';
 import type { BatchEntry, BatchHeader } from './schema';
 
 export interface BatchContext {
-  services: Services;
+  rt: Runtime;
   caller: Caller;
   requestId: string;
   /** The main request's headers (lower-case names). */
@@ -50,7 +50,7 @@ function failureEntry(x: BatchContext, sub: PlannedSubrequest, err: unknown, sho
   if (mapped instanceof ApiError) apiError = mapped;
   else {
     // Name and driver code only, as the error handler logs: a message can hold SQL.
-    x.services.logger.error({ reqId: x.requestId, batchIndex: sub.index, error: (err as Error)?.name ?? typeof err, code: dbErrorCode(err) }, 'unexpected error in a batch subrequest');
+    x.rt.services.logger.error({ reqId: x.requestId, batchIndex: sub.index, error: (err as Error)?.name ?? typeof err, code: dbErrorCode(err) }, 'unexpected error in a batch subrequest');
     apiError = errors.internal(x.requestId);
   }
   return entryOf(apiError.status, apiError.headers, apiError.toBody(), show);
@@ -62,7 +62,7 @@ async function runOne(x: BatchContext, sub: PlannedSubrequest): Promise<OpResult
   const dryRun = x.dryRun || dryRunOf(headers);
   // A copy of the query: validation coerces it in place.
   const raw = { params: sub.target.params, query: { ...sub.query }, body: sub.body, headers };
-  return runAlone(sub.target.entry, x.services, x.caller, raw, x.requestId, { dryRun, unknown: x.unknown });
+  return runAlone(sub.target.entry, x.rt, x.caller, raw, x.requestId, { dryRun, unknown: x.unknown });
 }
 
 export async function runBatch(plan: PlannedSubrequest[], x: BatchContext, show: HeaderFilter): Promise<BatchEntry[]> {

@@ -35,6 +35,8 @@ export type CompositeOutcome =
 
 export interface ExecuteContext {
   services: Services;
+  /** The pool: the composite opens its transaction on it and runs its selections on it. */
+  pool: Knex;
   caller: Caller;
   requestId: string;
   transactionId?: string;
@@ -131,7 +133,7 @@ export async function alreadyExecuted(knex: Knex, id: string): Promise<boolean> 
 }
 
 /** The selections, against committed data (`db` is the pool) or, in a dry run, the transaction's. */
-export async function runSelections(plan: CompositePlan, x: ExecuteContext, vars: Vars, budget: RenderBudget, timings: Timing[], db: DbHandle = x.services.knex): Promise<SubResponse[]> {
+export async function runSelections(plan: CompositePlan, x: ExecuteContext, vars: Vars, budget: RenderBudget, timings: Timing[], db: DbHandle = x.pool): Promise<SubResponse[]> {
   const ctx: OpContext = { db, caller: x.caller, services: x.services, reservations: new IdReservations(), inComposite: false, requestId: x.requestId, unknown: x.unknown };
   const out: SubResponse[] = [];
   for (const call of plan.selections) {
@@ -161,7 +163,8 @@ interface RequestsState {
  * failures and deadlocks). With `queueInserts`, inserts are written behind (see `writeBehind`).
  */
 async function runRequests(plan: CompositePlan, x: ExecuteContext, s: RequestsState, queueInserts: boolean): Promise<void> {
-  const { knex, config } = x.services;
+  const { config } = x.services;
+  const knex = x.pool;
   let commitStart = performance.now();
   await inTransaction(knex, async (trx) => {
     // An attempt starts clean and reuses the same reserved ids (an earlier attempt committed nothing).

@@ -1,4 +1,5 @@
 // Owns POST /rest/composite/v1/composite as an operation of the route table: parse → plan → execute → respond.
+import type { Knex } from 'knex';
 import type { CompiledOp } from '../api/dispatch';
 import { REQUEST_HEADERS } from '../api/headers';
 import { PathMatcher } from '../api/match';
@@ -27,7 +28,7 @@ function committedAnswer(done: RequestsDone): OpResult {
   return { status: 200, body: { responses: done.responses }, headers: {}, replayState: replayState(done.vars) };
 }
 
-export function compositeOperation(routeTable: () => CompiledOp[]): Operation {
+export function compositeOperation(routeTable: () => CompiledOp[], pool: Knex): Operation {
   let matcher: PathMatcher<CompiledOp> | undefined;
   const transactionIdOf = (input: OpInput) => {
     const transactionId = input.headers['gw-dbtransaction-id'];
@@ -44,7 +45,7 @@ export function compositeOperation(routeTable: () => CompiledOp[]): Operation {
     return planComposite({ matcher, maxSubrequests: services.config.compositeMaxSubrequests, unknown, bodySize }, input.body as CompositeBody);
   };
   const executeContext = (ctx: OpContext, transactionId?: string): ExecuteContext => ({
-    services: ctx.services, caller: ctx.caller, requestId: ctx.requestId, transactionId, dryRun: ctx.dryRun, unknown: ctx.unknown,
+    services: ctx.services, pool, caller: ctx.caller, requestId: ctx.requestId, transactionId, dryRun: ctx.dryRun, unknown: ctx.unknown,
   });
   return {
     operationId: 'executeComposite',
@@ -86,8 +87,8 @@ export function compositeOperation(routeTable: () => CompiledOp[]): Operation {
       const transactionId = transactionIdOf(input);
       const body = input.body as CompositeBody;
       const plan = planOf(ctx.services, input, ctx.unknown);
-      observerOf(ctx.services.knex).composite(plan.requests.length, plan.selections.length);
-      if (transactionId !== undefined && (await alreadyExecuted(ctx.services.knex, transactionId))) throw errors.alreadyExecuted(transactionId);
+      observerOf(pool).composite(plan.requests.length, plan.selections.length);
+      if (transactionId !== undefined && (await alreadyExecuted(pool, transactionId))) throw errors.alreadyExecuted(transactionId);
       const { beforeCommit } = ctx;
       const x = executeContext(ctx, transactionId);
       if (beforeCommit) x.beforeCommit = (trx, done) => beforeCommit(trx, committedAnswer(done));

@@ -1,5 +1,6 @@
 // Owns assembling the connectors feature for one app: registry, outbound guard, token cache, render pool, runner,
 // and the operations they serve, with start (first sync, file watch) and stop.
+import type { Knex } from 'knex';
 import type { Operation, Services } from '../api/operation';
 import { TokenCache } from './oauth';
 import { connectorOperations } from './operations';
@@ -16,8 +17,8 @@ export interface Connectors {
   stop(): Promise<void>;
 }
 
-export function createConnectors(services: Services, env: Record<string, string | undefined>): Connectors {
-  const { config, knex, logger } = services;
+export function createConnectors(services: Services, knex: Knex, env: Record<string, string | undefined>): Connectors {
+  const { config, logger } = services;
   const registry = new ConnectorRegistry({ knex, logger, file: config.connectorsRegistry, secretsFile: config.connectorSecretsFile, env });
   const outbound = new Outbound(config.connectorsAllowedHosts, config.connectorTimeoutMs);
   const pool = new RenderPool(config.connectorTemplateMaxChars);

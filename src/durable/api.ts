@@ -1,10 +1,9 @@
 // Owns the asynchronous-call API (/rest/async/v1): a request's record and its original answer, readable
 // only by the caller who sent it or an admin — to anyone else it does not exist (404).
 import { Type } from '@sinclair/typebox';
-import type { Knex } from 'knex';
 import { READERS, type Caller, type Operation, type OpResponse } from '../api/operation';
 import { errors } from '../errors';
-import { findById, type RequestRecord } from './records';
+import type { RequestRecord } from './records';
 import type { DurableRequests } from './requests';
 
 const STATUS_NAMES: Record<RequestRecord['state'], string> = { accepted: 'Accepted', inProgress: 'In progress', complete: 'Complete' };
@@ -31,8 +30,8 @@ const ERRORS: OpResponse[] = [
 ];
 
 /** The record, if this caller may see it: its sender or an admin. */
-async function visibleRecord(knex: Knex, caller: Caller, id: string): Promise<RequestRecord> {
-  const record = id.length <= 36 ? await findById(knex, id) : undefined;
+async function visibleRecord(durable: DurableRequests, caller: Caller, id: string): Promise<RequestRecord> {
+  const record = id.length <= 36 ? await durable.record(id) : undefined;
   if (!record || record.kind !== 'async' || (record.caller !== caller.username && !caller.roles.includes('admin'))) {
     throw errors.notFound(`No asynchronous request ${id}`);
   }
@@ -60,7 +59,7 @@ export function asyncOperations(durable: DurableRequests): Operation[] {
       summary: 'The record of an asynchronous request: its status, and the status of its answer once complete',
       responses: [{ status: 200, description: 'The record', schema: RecordSchema }, ...ERRORS],
       async handler(ctx, input) {
-        const record = await visibleRecord(ctx.services.knex, ctx.caller, input.params.requestId);
+        const record = await visibleRecord(durable, ctx.caller, input.params.requestId);
         return { status: 200, body: { data: { attributes: attributes(record), links: { self: { href: `/async/v1/requests/${record.id}`, methods: ['get'] } } } } };
       },
     },
@@ -71,7 +70,7 @@ export function asyncOperations(durable: DurableRequests): Operation[] {
       summary: 'The original answer of a complete asynchronous request: its status, headers and body',
       responses: [{ status: 200, description: 'The original answer, with its own status (201, 200, 204, 4xx…), headers and body' }, ...ERRORS],
       async handler(ctx, input) {
-        const record = await visibleRecord(ctx.services.knex, ctx.caller, input.params.requestId);
+        const record = await visibleRecord(durable, ctx.caller, input.params.requestId);
         if (record.state !== 'complete') {
           throw errors.badInput(`Asynchronous request ${record.id} is not complete yet`, [{ message: 'Not complete', properties: { status: record.state } }]);
         }

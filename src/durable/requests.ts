@@ -3,7 +3,7 @@
 // or the answer when it finished within `wait`). Every write, composite and batch passes through here.
 import { randomUUID } from 'node:crypto';
 import { authorize, validateInput, type CompiledOp, type RawInput } from '../api/dispatch';
-import type { Caller, OpInput, OpResult, Services, StoredAnswer } from '../api/operation';
+import type { Caller, OpInput, OpResult, Runtime, StoredAnswer } from '../api/operation';
 import { requestOptions } from '../api/requestOptions';
 import { runAlone, type RunOptions } from '../api/runAlone';
 import { IdReservations } from '../db/sequences';
@@ -40,8 +40,8 @@ export class DurableRequests {
   readonly worker: AsyncWorker;
   private readonly waiting = new Map<string, Set<() => void>>();
 
-  constructor(private readonly services: Services, private readonly routeTable: () => CompiledOp[]) {
-    this.worker = new AsyncWorker(services, (record) => this.runAccepted(record));
+  constructor(private readonly rt: Runtime, private readonly routeTable: () => CompiledOp[]) {
+    this.worker = new AsyncWorker(rt, (record) => this.runAccepted(record));
   }
 
   /**
@@ -50,35 +50,35 @@ export class DurableRequests {
    */
   async call(c: CompiledOp, caller: Caller, raw: RawInput, meta: CallMeta, opts: RunOptions = {}): Promise<OpResult> {
     // A dry run is never stored (no answer to replay, nothing to run later): it runs at once and rolls back.
-    if (c.op.method === 'get' || opts.dryRun) return runAlone(c, this.services, caller, raw, meta.requestId, opts);
+    if (c.op.method === 'get' || opts.dryRun) return runAlone(c, this.rt, caller, raw, meta.requestId, opts);
     const key = idempotencyKey(raw.headers);
     const prefer = asyncPreference(raw.headers.prefer);
-    if (key === undefined && !prefer) return runAlone(c, this.services, caller, raw, meta.requestId, opts);
+    if (key === undefined && !prefer) return runAlone(c, this.rt, caller, raw, meta.requestId, opts);
     // Everything that needs no data is refused before a record exists (and before a 202).
     authorize(c.op, caller);
     const input = validateInput(c, { ...raw, query: { ...raw.query } }, opts.unknown);
-    c.op.check?.(this.services, input, opts.unknown);
+    c.op.check?.(this.rt.services, input, opts.unknown);
     const fp = fingerprint(meta.method, meta.uri, meta.body);
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = Date.now();
       const owner = randomUUID();
       const id = randomUUID();
-      const inserted = await insertRecord(this.services.knex, this.newRecord(c, caller, raw, meta, { id, owner, now, key, fp, prefer }));
+      const inserted = await insertRecord(this.rt.pool, this.newRecord(c, caller, raw, meta, { id, owner, now, key, fp, prefer }));
       if (inserted) {
         if (prefer) return this.accepted(id, prefer);
-        return runClaimed(this.services, c, caller, raw, { id, owner, kind: 'sync' }, meta.requestId, opts);
+        return runClaimed(this.rt, c, caller, raw, { id, owner, kind: 'sync' }, meta.requestId, opts);
       }
-      const existing = await findByKey(this.services.knex, caller.username, key as string);
+      const existing = await findByKey(this.rt.pool, caller.username, key as string);
       if (!existing) continue; // purged in between
       if (existing.key_expires !== null && existing.key_expires < iso(now)) {
-        await expireKey(this.services.knex, existing.id, iso(now));
+        await expireKey(this.rt.pool, existing.id, iso(now));
         continue;
       }
       if (existing.fingerprint !== fp) throw errors.idempotencyKeyReused(key as string);
       if (existing.state === 'complete') return this.replay(c, caller, input, existing, meta.requestId);
       // A synchronous call whose runner stopped renewing its lease died before its commit: run it now.
-      if (existing.kind === 'sync' && (existing.lease_until ?? '') < iso(now) && (await takeOver(this.services.knex, existing.id, owner, iso(now + LEASE_MS), iso(now)))) {
-        return runClaimed(this.services, c, caller, raw, { id: existing.id, owner, kind: 'sync' }, meta.requestId, opts);
+      if (existing.kind === 'sync' && (existing.lease_until ?? '') < iso(now) && (await takeOver(this.rt.pool, existing.id, owner, iso(now + LEASE_MS), iso(now)))) {
+        return runClaimed(this.rt, c, caller, raw, { id: existing.id, owner, kind: 'sync' }, meta.requestId, opts);
       }
       break;
     }
@@ -86,7 +86,7 @@ export class DurableRequests {
   }
 
   private newRecord(c: CompiledOp, caller: Caller, raw: RawInput, meta: CallMeta, r: { id: string; owner: string; now: number; key?: string; fp: string; prefer?: AsyncPreference }): NewRecord {
-    const { idempotencyTtlHours, asyncRetentionDays } = this.services.config.durable;
+    const { idempotencyTtlHours, asyncRetentionDays } = this.rt.services.config.durable;
     const keyExpires = iso(r.now + idempotencyTtlHours * 3600000);
     const common = { id: r.id, caller: caller.username, idem_key: r.key ?? null, method: meta.method.toUpperCase(), request_uri: meta.uri, fingerprint: r.fp, create_time: iso(r.now), key_expires: r.key === undefined ? null : keyExpires };
     // An asynchronous call waits for the worker; a synchronous one is claimed by this call at once.
@@ -113,8 +113,13 @@ export class DurableRequests {
 
   private async replayed(c: CompiledOp, caller: Caller, input: OpInput, answer: StoredAnswer, record: RequestRecord, requestId: string): Promise<OpResult> {
     if (!c.op.replay || record.replay_state === null || answer.status >= 300) return resultOf(answer);
-    const ctx = { db: this.services.knex, caller, services: this.services, reservations: new IdReservations(), inComposite: false, requestId };
+    const ctx = { db: this.rt.pool, caller, services: this.rt.services, reservations: new IdReservations(), inComposite: false, requestId };
     return c.op.replay(ctx, input, answer, JSON.parse(record.replay_state));
+  }
+
+  /** A record by id, read on the pool (records live outside any request's transaction). */
+  record(id: string): Promise<RequestRecord | undefined> {
+    return findById(this.rt.pool, id);
   }
 
   /** 202 with the record's location — or, when it finished within `wait`, its answer. */
@@ -130,7 +135,7 @@ export class DurableRequests {
   private async waitFor(id: string, ms: number): Promise<RequestRecord | undefined> {
     const deadline = Date.now() + ms;
     for (;;) {
-      const record = await findById(this.services.knex, id);
+      const record = await findById(this.rt.pool, id);
       const left = deadline - Date.now();
       if (!record || record.state === 'complete' || left <= 0) return record;
       // Woken by this instance's worker, or checking now and then for another instance's.
@@ -165,21 +170,21 @@ export class DurableRequests {
       const stored = this.storedCall(record);
       if (!stored && record.attempts <= MAX_ATTEMPTS) {
         // Another version of the server (a rolling deploy) may know the operation: the claim lapses to it.
-        this.services.logger.warn({ reqId: record.id }, 'asynchronous request for an operation this instance does not have');
+        this.rt.services.logger.warn({ reqId: record.id }, 'asynchronous request for an operation this instance does not have');
         return;
       }
       if (!stored || record.attempts > MAX_ATTEMPTS) {
         const err = stored ? errors.internal(record.id) : errors.notFound('The operation of this request no longer exists');
-        await completeRecord(this.services.knex, claim.id, claim.owner, { status: err.status, headers: {}, body: err.toBody() }, undefined, iso(), true);
+        await completeRecord(this.rt.pool, claim.id, claim.owner, { status: err.status, headers: {}, body: err.toBody() }, undefined, iso(), true);
         return;
       }
       // The sender's GW-Unknown…Handling travels with the stored headers (a dry run is never queued).
       const { unknown } = requestOptions(stored.raw.headers);
-      await runClaimed(this.services, stored.c, stored.caller, stored.raw, claim, record.id, { unknown }).catch((err: unknown) => {
+      await runClaimed(this.rt, stored.c, stored.caller, stored.raw, claim, record.id, { unknown }).catch((err: unknown) => {
         // The answer is stored; an unexpected error is logged by name only (no SQL or values).
-        if (!(err instanceof Error && err.name === 'ApiError')) this.services.logger.error({ reqId: record.id, error: (err as Error)?.name }, 'unexpected error in an asynchronous request');
+        if (!(err instanceof Error && err.name === 'ApiError')) this.rt.services.logger.error({ reqId: record.id, error: (err as Error)?.name }, 'unexpected error in an asynchronous request');
       });
-      unknown.flush(this.services.logger, record.id);
+      unknown.flush(this.rt.services.logger, record.id);
     } finally {
       for (const wake of [...(this.waiting.get(record.id) ?? [])]) wake();
     }

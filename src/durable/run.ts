@@ -2,7 +2,7 @@
 // claim token in the same transaction as its writes (or right after a rollback), a lease renewed
 // while it runs, and the conversions between an operation's result and a stored answer.
 import type { RawInput, CompiledOp } from '../api/dispatch';
-import type { Caller, OpResult, Services, StoredAnswer } from '../api/operation';
+import type { Caller, OpResult, Runtime, StoredAnswer } from '../api/operation';
 import { runAlone, type RunOptions } from '../api/runAlone';
 import { mapDbError } from '../db/errors';
 import { ApiError, errors } from '../errors';
@@ -52,21 +52,21 @@ function claimLost(): ApiError {
  * answer) and frees its key. A failure to store is logged: the record stays in progress, and once its
  * lease runs out a retry or a worker runs it again — nothing of the failed run was committed.
  */
-async function afterFailure(services: Services, claim: Claim, err: unknown, requestId: string): Promise<void> {
+async function afterFailure({ services, pool }: Runtime, claim: Claim, err: unknown, requestId: string): Promise<void> {
   const mapped = mapDbError(err);
   const now = iso();
   try {
-    if (mapped instanceof ApiError && mapped.status < 500) await completeRecord(services.knex, claim.id, claim.owner, errorAnswer(mapped), undefined, now);
-    else if (claim.kind === 'async') await completeRecord(services.knex, claim.id, claim.owner, errorAnswer(mapped instanceof ApiError ? mapped : errors.internal(requestId)), undefined, now, true);
-    else await dropRecord(services.knex, claim.id, claim.owner);
+    if (mapped instanceof ApiError && mapped.status < 500) await completeRecord(pool, claim.id, claim.owner, errorAnswer(mapped), undefined, now);
+    else if (claim.kind === 'async') await completeRecord(pool, claim.id, claim.owner, errorAnswer(mapped instanceof ApiError ? mapped : errors.internal(requestId)), undefined, now, true);
+    else await dropRecord(pool, claim.id, claim.owner);
   } catch (storeErr) {
     services.logger.warn({ reqId: requestId, error: (storeErr as Error)?.name }, 'could not store the answer of a failed durable request');
   }
 }
 
 /** Runs the claimed call; answers (or throws) exactly as `runAlone` would. */
-export async function runClaimed(services: Services, c: CompiledOp, caller: Caller, raw: RawInput, claim: Claim, requestId: string, opts: RunOptions = {}): Promise<OpResult> {
-  const { knex } = services;
+export async function runClaimed(rt: Runtime, c: CompiledOp, caller: Caller, raw: RawInput, claim: Claim, requestId: string, opts: RunOptions = {}): Promise<OpResult> {
+  const knex = rt.pool;
   const lease = setInterval(() => {
     renewLease(knex, claim.id, claim.owner, iso(Date.now() + LEASE_MS)).catch(() => undefined);
   }, LEASE_MS / 3);
@@ -74,7 +74,7 @@ export async function runClaimed(services: Services, c: CompiledOp, caller: Call
   try {
     let result: OpResult;
     try {
-      result = await runAlone(c, services, caller, raw, requestId, {
+      result = await runAlone(c, rt, caller, raw, requestId, {
         ...opts,
         beforeCommit: async (trx, done) => {
           // A composite's answer before its selections ran is partial: they run again when it is read.
@@ -82,7 +82,7 @@ export async function runClaimed(services: Services, c: CompiledOp, caller: Call
         },
       });
     } catch (err) {
-      await afterFailure(services, claim, err, requestId);
+      await afterFailure(rt, claim, err, requestId);
       throw err;
     }
     if (result.status >= 500 && claim.kind === 'sync') {

@@ -1,7 +1,7 @@
 // Owns the asynchronous worker: claims accepted requests from the database and runs at most
 // ASYNC_CONCURRENCY at once, picks up what a dead process left unfinished, and purges old records.
 import { randomUUID } from 'node:crypto';
-import type { Services } from '../api/operation';
+import type { Runtime } from '../api/operation';
 import { isSqlite } from '../db/knex';
 import { claimNext, purge, releaseOrphans, type RequestRecord } from './records';
 import { iso, LEASE_MS } from './run';
@@ -18,13 +18,13 @@ export class AsyncWorker {
   private readonly inFlight = new Set<Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
 
-  constructor(private readonly services: Services, private readonly run: (record: RequestRecord) => Promise<void>) {}
+  constructor(private readonly rt: Runtime, private readonly run: (record: RequestRecord) => Promise<void>) {}
 
   async start(): Promise<void> {
     if (!this.stopped) return;
     this.stopped = false;
     // One process serves a SQLite file: what is in progress at start was left by one that died.
-    if (isSqlite(this.services.knex)) await releaseOrphans(this.services.knex);
+    if (isSqlite(this.rt.pool)) await releaseOrphans(this.rt.pool);
     await this.purge();
     this.timers = [setInterval(() => this.kick(), POLL_MS), setInterval(() => void this.purge(), PURGE_MS)];
     for (const t of this.timers) t.unref();
@@ -58,21 +58,21 @@ export class AsyncWorker {
 
   async purge(): Promise<void> {
     try {
-      await purge(this.services.knex, iso());
+      await purge(this.rt.pool, iso());
     } catch (err) {
-      this.services.logger.warn({ error: (err as Error)?.name }, 'could not purge durable requests');
+      this.rt.services.logger.warn({ error: (err as Error)?.name }, 'could not purge durable requests');
     }
   }
 
   private async fill(): Promise<void> {
     try {
-      while (!this.stopped && this.running < this.services.config.durable.asyncConcurrency) {
+      while (!this.stopped && this.running < this.rt.services.config.durable.asyncConcurrency) {
         const now = Date.now();
-        const record = await claimNext(this.services.knex, randomUUID(), iso(now + LEASE_MS), iso(now));
+        const record = await claimNext(this.rt.pool, randomUUID(), iso(now + LEASE_MS), iso(now));
         if (!record) return;
         this.running++;
         const job: Promise<void> = this.run(record).catch((err: unknown) => {
-          this.services.logger.error({ reqId: record.id, error: (err as Error)?.name }, 'asynchronous request failed');
+          this.rt.services.logger.error({ reqId: record.id, error: (err as Error)?.name }, 'asynchronous request failed');
         }).finally(() => {
           this.running--;
           this.inFlight.delete(job);
@@ -81,7 +81,7 @@ export class AsyncWorker {
         this.inFlight.add(job);
       }
     } catch (err) {
-      this.services.logger.warn({ error: (err as Error)?.name }, 'could not claim asynchronous requests');
+      this.rt.services.logger.warn({ error: (err as Error)?.name }, 'could not claim asynchronous requests');
     }
   }
 }

@@ -4,6 +4,7 @@ import { PathMatcher } from '../../src/api/match';
 import { compositeOperation } from '../../src/composite/operation';
 import { planComposite } from '../../src/composite/plan';
 import { JSONPath } from 'jsonpath-plus';
+import knexFactory from 'knex';
 import { checkVarPath, compileSegment, compileString, compileValue, compileVarPath, ExpansionError, readVarPath, referencedNames, RenderBudget, type Renderer } from '../../src/composite/vars';
 import { resourceOperations } from '../../src/resources';
 import { ApiError } from '../../src/errors';
@@ -92,7 +93,9 @@ describe('vars', () => {
 
 describe('plan', () => {
   let compiled: ReturnType<typeof compileOperations> = [];
-  compiled = compileOperations([...resourceOperations, compositeOperation(() => compiled)]);
+  // Planning never queries: the composite's pool is a query builder without a connection.
+  const pool = knexFactory({ client: 'better-sqlite3', useNullAsDefault: true });
+  compiled = compileOperations([...resourceOperations, compositeOperation(() => compiled, pool)]);
   const ctx = { matcher: new PathMatcher(compiled), maxSubrequests: 5 };
 
   test('matches uris to operations, counts ids to reserve, and keeps literal params decoded', () => {
