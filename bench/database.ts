@@ -1,12 +1,10 @@
-// Owns the bench's fresh database: a temporary SQLite file, or a PostgreSQL database created for the
-// run and dropped after it — plus a direct driver connection to it (better-sqlite3 or pg), no knex.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+// Owns the bench's database: a scratch one (src/db/scratchDatabase.ts) — a temporary SQLite file, or a
+// PostgreSQL database created for the run and dropped after it — plus a direct driver connection to it
+// (better-sqlite3 or pg), no knex.
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
 import { SQLITE_PRAGMAS } from '../src/db/knex';
+import { freshPostgresDatabase, freshSqliteDatabase, type FreshDatabase } from '../src/db/scratchDatabase';
 
 /** A connection straight to the driver: `?` placeholders on both kinds, statements prepared once. */
 export interface Driver {
@@ -19,12 +17,9 @@ export interface Driver {
   close(): Promise<void>;
 }
 
-export interface FreshDatabase {
-  kind: 'sqlite' | 'postgres';
-  /** DATABASE_URL for the server. */
-  url: string;
+/** A scratch database, and a driver connection to it. */
+export interface BenchDatabase extends FreshDatabase {
   connect(): Promise<Driver>;
-  drop(): Promise<void>;
 }
 
 function sqliteDriver(filename: string): Driver {
@@ -97,35 +92,10 @@ export function connectDriver(url: string): Promise<Driver> {
   return url.startsWith('sqlite:') ? Promise.resolve(sqliteDriver(url.slice('sqlite:'.length))) : pgDriver(url);
 }
 
-export async function freshDatabase(databaseUrl: string | undefined): Promise<FreshDatabase> {
-  if (databaseUrl && /^postgres(ql)?:\/\//.test(databaseUrl)) {
-    const name = `composite_bench_${randomBytes(6).toString('hex')}`;
-    const adminQuery = async (sql: string) => {
-      const c = new Client({ connectionString: databaseUrl });
-      await c.connect();
-      try {
-        await c.query(sql);
-      } finally {
-        await c.end();
-      }
-    };
-    await adminQuery(`CREATE DATABASE ${name}`);
-    const url = new URL(databaseUrl);
-    url.pathname = `/${name}`;
-    return {
-      kind: 'postgres',
-      url: url.toString(),
-      connect: () => connectDriver(url.toString()),
-      drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-    };
-  }
-  if (databaseUrl && !databaseUrl.startsWith('sqlite:')) throw new Error('DATABASE_URL must be sqlite:… or postgres://…');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'composite-bench-'));
-  const filename = path.join(dir, 'bench.db');
-  return {
-    kind: 'sqlite',
-    url: `sqlite:${filename}`,
-    connect: () => connectDriver(`sqlite:${filename}`),
-    drop: async () => fs.rmSync(dir, { recursive: true, force: true }),
-  };
+export async function freshDatabase(databaseUrl: string | undefined): Promise<BenchDatabase> {
+  let db: FreshDatabase;
+  if (databaseUrl && /^postgres(ql)?:\/\//.test(databaseUrl)) db = await freshPostgresDatabase(databaseUrl, 'composite_bench_');
+  else if (databaseUrl && !databaseUrl.startsWith('sqlite:')) throw new Error('DATABASE_URL must be sqlite:… or postgres://…');
+  else db = freshSqliteDatabase('composite-bench-', 'bench.db');
+  return { ...db, connect: () => connectDriver(db.url) };
 }

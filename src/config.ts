@@ -61,6 +61,9 @@ function flag(env: Env, name: string): boolean {
   throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
 }
 
+/** The database settings when the environment says nothing (DB_POOL_MAX …); tools that open a database without a config use them too. */
+export const DB_DEFAULTS: Config['db'] = { poolMax: 10, statementTimeoutMs: 30000, connectTimeoutMs: 5000, retryLimit: 5 };
+
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -209,10 +212,10 @@ export function loadConfig(env: Env = process.env): Config {
     },
     trustProxy: trustProxy(env.TRUST_PROXY),
     db: {
-      poolMax: integer(env, 'DB_POOL_MAX', 10, 1, 1000),
-      statementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 30000, 0, 3600000),
-      connectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 5000, 100, 600000),
-      retryLimit: integer(env, 'DB_RETRY_LIMIT', 5, 0, 100),
+      poolMax: integer(env, 'DB_POOL_MAX', DB_DEFAULTS.poolMax, 1, 1000),
+      statementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', DB_DEFAULTS.statementTimeoutMs, 0, 3600000),
+      connectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', DB_DEFAULTS.connectTimeoutMs, 100, 600000),
+      retryLimit: integer(env, 'DB_RETRY_LIMIT', DB_DEFAULTS.retryLimit, 0, 100),
     },
     metricsPublic: boolean(env, 'METRICS_PUBLIC', false),
     corsOrigins: corsOrigins(env.CORS_ORIGINS),

@@ -32,13 +32,8 @@ export function authorize(op: Operation, caller: Caller): void {
   }
 }
 
-export interface RawInput {
-  params: Record<string, string>;
-  query: Record<string, unknown>;
-  body: unknown;
-  headers: Record<string, string | undefined>;
-  rawBody?: Buffer;
-}
+/** A call's input as received, before validation: the shape of OpInput, whose query validation coerces in place. */
+export type RawInput = OpInput;
 
 /** Validates the raw input of an already-authorised call. The query object is coerced in place. */
 export function validateInput(c: CompiledOp, raw: RawInput, unknown?: UnknownElements): OpInput {

@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import { loadConfig } from '../config';
 import { connectDatabase } from '../db/connect';
 import { copyData } from '../schema/copy';
+import { STORED_DATA } from '../storedData';
 import { dbErrorCode } from '../db/errors';
 
 function argument(args: string[], name: string): string | undefined {
@@ -27,7 +28,7 @@ async function main(args: string[]): Promise<number> {
   try {
     source = await connectDatabase(loadConfig({ DATABASE_URL: from }));
     target = await connectDatabase(loadConfig({ DATABASE_URL: to }));
-    const report = await copyData(source, target);
+    const report = await copyData(source, target, STORED_DATA);
     for (const [what, n] of Object.entries(report)) process.stdout.write(`${what}: ${n}\n`);
     process.stdout.write('copy complete\n');
     return 0;

@@ -6,7 +6,7 @@ import type { Caller, OpContext, OpResult, Services } from '../api/operation';
 import type { UnknownElements } from '../api/requestOptions';
 import { compileOnce, execute, flushWrites, queryFirst, writeBehind, type DbHandle } from '../db/exec';
 import { nowIso } from '../db/dialect';
-import { BatchedWriteFailed, dbErrorCode, mapDbError, QueuedWriteFailed } from '../db/errors';
+import { BatchedWriteFailed, isUniqueViolation, mapDbError, QueuedWriteFailed } from '../db/errors';
 import { IdReservations } from '../db/sequences';
 import { inTransaction } from '../db/transaction';
 import { ApiError, errors } from '../errors';
@@ -121,8 +121,7 @@ async function recordTransactionId(trx: DbHandle, id: string): Promise<void> {
   try {
     await execute(trx, sql, [nowIso(), id]);
   } catch (err) {
-    const code = dbErrorCode(err);
-    if (code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') throw errors.alreadyExecuted(id);
+    if (isUniqueViolation(err)) throw errors.alreadyExecuted(id);
     throw err;
   }
 }

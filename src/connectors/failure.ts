@@ -2,6 +2,7 @@
 // carried together with the SPEC §2 members so every error body also has the server-wide shape.
 // A failure never holds data from an earlier step, a rendered template or a secret: only names,
 // indexes, status codes and fixed texts.
+import { REST_EXCEPTION } from '../errors';
 
 export type FailureKind = 'http' | 'network' | 'template' | 'notFound' | 'pathParams' | 'outbound';
 
@@ -17,12 +18,12 @@ const SCOPE_SUFFIX: Record<FailureKind, string> = {
 };
 
 const ERROR_CODES: Record<FailureKind, string> = {
-  http: 'gw.api.rest.exception.DownstreamHttpException',
-  network: 'gw.api.rest.exception.DownstreamNetworkException',
-  outbound: 'gw.api.rest.exception.OutboundRuleException',
-  template: 'gw.api.rest.exception.TemplateRenderingException',
-  notFound: 'gw.api.rest.exception.NotFoundException',
-  pathParams: 'gw.api.rest.exception.BadInputException',
+  http: `${REST_EXCEPTION}DownstreamHttpException`,
+  network: `${REST_EXCEPTION}DownstreamNetworkException`,
+  outbound: `${REST_EXCEPTION}OutboundRuleException`,
+  template: `${REST_EXCEPTION}TemplateRenderingException`,
+  notFound: `${REST_EXCEPTION}NotFoundException`,
+  pathParams: `${REST_EXCEPTION}BadInputException`,
 };
 
 /** Where a failure happened: a step of a composite connector, a simple connector, or the request itself. */

@@ -128,6 +128,12 @@ export function dbErrorCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** A unique or primary-key constraint refused the write (either database). */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = dbErrorCode(err);
+  return code !== undefined && CONSTRAINTS[code] === 'unique';
+}
+
 export function isRetryable(err: unknown): boolean {
   const code = dbErrorCode(err);
   return err instanceof RetryableTransactionError || (code !== undefined && RETRYABLE.has(code));

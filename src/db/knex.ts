@@ -1,15 +1,9 @@
 // Owns the knex instance: which driver, pool and per-connection settings for each database kind.
 import knexFactory, { Knex } from 'knex';
 import { types as pgTypes } from 'pg';
-import type { DatabaseConfig } from '../config';
+import { DB_DEFAULTS, type Config, type DatabaseConfig } from '../config';
 
-export interface DbOptions {
-  poolMax: number;
-  statementTimeoutMs: number;
-  connectTimeoutMs: number;
-}
-
-const DEFAULTS: DbOptions = { poolMax: 10, statementTimeoutMs: 30000, connectTimeoutMs: 5000 };
+export type DbOptions = Pick<Config['db'], 'poolMax' | 'statementTimeoutMs' | 'connectTimeoutMs'>;
 
 /** SQLite as a server needs: WAL (readers never block the writer), a busy timeout, foreign keys, on every connection. */
 export const SQLITE_PRAGMAS = [
@@ -20,7 +14,7 @@ export const SQLITE_PRAGMAS = [
 ];
 
 export function knexConfig(database: DatabaseConfig, options: Partial<DbOptions> = {}): Knex.Config {
-  const opts = { ...DEFAULTS, ...options };
+  const opts = { ...DB_DEFAULTS, ...options };
   if (database.kind === 'sqlite') {
     return {
       client: 'better-sqlite3',

@@ -130,6 +130,32 @@ export function patchOp(o: Common & {
   };
 }
 
+/**
+ * An action on one item (POST …/{id}/<action>), the same sequence as a PATCH: read the row, check the
+ * checksum (from the body, when the action has one, or GW-Checksum), let `change` refuse or name the
+ * columns it writes, update, and answer with the item.
+ */
+export function actionOp(o: Common & {
+  path: string;
+  idParam: string;
+  body?: TObject;
+  responses: readonly OpResponse[];
+  /** The columns the action writes; throws when the row's state does not allow it. */
+  change: (ctx: OpContext, row: Row, input: OpInput) => MaybePromise<Record<string, unknown>>;
+}): Operation {
+  return {
+    ...o, method: 'post', allowForComposite: true, queryParams: SINGLE_PARAMS, transactional: true, checksumHeader: true,
+    async handler(ctx, input) {
+      const selection = selectionOf(o.res, input);
+      const row = await requireRow(ctx, o.res, input.params[o.idParam]);
+      const supplied = (o.body ? (input.body as Envelope).data.checksum : undefined) ?? input.headers['gw-checksum'];
+      checkChecksum(ctx, o.res, row, supplied);
+      await updateRow(ctx, o.res, row, await o.change(ctx, row, input), supplied);
+      return itemResult(ctx, o.res, Number(row.id), 200, selection);
+    },
+  };
+}
+
 export function deleteOp(o: Common & { path: string; idParam: string }): Operation {
   return {
     ...o, method: 'delete', allowForComposite: true, queryParams: [] as QueryParamDef[], transactional: true, checksumHeader: true,

@@ -1,21 +1,18 @@
-// Owns copying a server's data between databases: every row it keeps (users, activities, notes, the
-// GW-DBTransaction-ID ledger, the connector registry, the durable requests) and the id sequences, into a fresh database —
-// SQLite → PostgreSQL, back, or between servers. The command line is src/cli/copyData.ts.
+// Owns copying a server's data between databases: every row of the tables it keeps and the id sequences
+// (which ones: src/storedData.ts), into a fresh database — SQLite → PostgreSQL, back, or between
+// servers. The command line is src/cli/copyData.ts.
 import type { Knex } from 'knex';
 import { peekNextId, setNextId } from '../db/sequences';
 import { isSqlite } from '../db/knex';
 import { MIGRATIONS, migrateLatest } from './migrate';
 
-/** In foreign-key order. `seeded`: the migration writes rows of its own, which the copy replaces. */
-const TABLES: Array<{ name: string; seeded?: boolean }> = [
-  { name: 'users' },
-  { name: 'activities' },
-  { name: 'notes' },
-  { name: 'composite_transactions' },
-  { name: 'connector_registry', seeded: true },
-  { name: 'durable_requests' },
-];
-const SEQUENCES = ['users', 'activities', 'notes'];
+/** What a server stores. */
+export interface StoredData {
+  /** In foreign-key order. `seeded`: the migration writes rows of its own, which the copy replaces. */
+  tables: ReadonlyArray<{ name: string; seeded?: boolean }>;
+  /** Each id sequence and the table whose ids it hands out. */
+  sequences: ReadonlyArray<{ sequence: string; table: string }>;
+}
 const BATCH_ROWS = 500;
 
 export class CopyError extends Error {
@@ -75,27 +72,27 @@ async function copyTable(read: Knex.Transaction, write: Knex.Transaction, toSqli
  * must be at the same migration as this code (run `npm run migrate` on it first). Everything is
  * read from one snapshot of the source and written in one transaction: all or nothing.
  */
-export async function copyData(source: Knex, target: Knex): Promise<CopyReport> {
+export async function copyData(source: Knex, target: Knex, stored: StoredData): Promise<CopyReport> {
   const known = MIGRATIONS.map(([name]) => name);
   const sourceMigrations = await appliedMigrations(source);
   if (sourceMigrations.join(',') !== known.join(',')) {
     throw new CopyError(`the source database is at migrations [${sourceMigrations.join(', ')}], this server expects [${known.join(', ')}]; migrate the source first (npm run migrate with its DATABASE_URL)`);
   }
   await migrateLatest(target);
-  for (const { name, seeded } of TABLES) {
+  for (const { name, seeded } of stored.tables) {
     if (!seeded && (await count(target, name)) > 0) throw new CopyError(`the target database already holds ${name}; copy only into a fresh database`);
   }
   const report: CopyReport = {};
   const snapshot: Knex.TransactionConfig | undefined = isSqlite(source) ? undefined : { isolationLevel: 'repeatable read', readOnly: true };
   await source.transaction(async (read) => {
     await target.transaction(async (write) => {
-      for (const { name, seeded } of TABLES) {
+      for (const { name, seeded } of stored.tables) {
         if (seeded) await write(name).delete();
         report[name] = await copyTable(read, write, isSqlite(target), name);
       }
-      for (const sequence of SEQUENCES) {
+      for (const { sequence, table } of stored.sequences) {
         // Never hand out an id the source already showed, even one a rolled-back composite reserved.
-        const [{ max }] = await write(sequence).max({ max: 'id' });
+        const [{ max }] = await write(table).max({ max: 'id' });
         const next = Math.max(await peekNextId(read, sequence), Number(max ?? 0) + 1);
         await setNextId(write, sequence, next);
         report[`${sequence} next id`] = next;

@@ -8,7 +8,7 @@ const SRC = path.resolve(__dirname, '../../src');
 /** Floors from the process edges down to the ground; a file may import its own floor or lower ones. */
 const FLOORS: Array<{ floor: number; name: string; match: (rel: string) => boolean }> = [
   { floor: 8, name: 'edge', match: (r) => r === 'server.ts' || ['cli/', 'client/', 'process/'].some((d) => r.startsWith(d)) },
-  { floor: 7, name: 'app', match: (r) => ['app.ts', 'extensions.ts', 'routeTable.ts'].includes(r) || r.startsWith('http/') || r.startsWith('openapi/') },
+  { floor: 7, name: 'app', match: (r) => ['app.ts', 'extensions.ts', 'routeTable.ts', 'storedData.ts'].includes(r) || r.startsWith('http/') || r.startsWith('openapi/') },
   { floor: 6, name: 'feature', match: (r) => FEATURES.some((f) => r.startsWith(`${f}/`)) },
   { floor: 5, name: 'api', match: (r) => r.startsWith('api/') },
   { floor: 4, name: 'query', match: (r) => r.startsWith('query/') },

@@ -1,16 +1,15 @@
 // Owns the database a test file runs on: a fresh SQLite file by default, or, when TEST_DATABASE_URL
 // points at PostgreSQL, a fresh database created there and dropped afterwards.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import knexFactory, { type Knex } from 'knex';
+import {
+  databaseUrlOn,
+  freshPostgresDatabase as freshPostgresOn,
+  freshSqliteDatabase as freshSqliteIn,
+  type FreshDatabase,
+} from '../../src/db/scratchDatabase';
 
-export interface FreshDatabase {
-  url: string;
-  kind: 'sqlite' | 'postgres';
-  drop(): Promise<void>;
-}
+export type { FreshDatabase };
 
 /** Set by the jest global setup so every database of one run shares a prefix (workers inherit it). */
 const RUN_VARIABLE = 'COMPOSITE_TEST_RUN_ID';
@@ -48,31 +47,16 @@ export async function dropRunDatabases(): Promise<void> {
 
 /** The URL of another database on the same server as TEST_DATABASE_URL. */
 export function postgresUrl(name: string): string {
-  const url = new URL(process.env.TEST_DATABASE_URL as string);
-  url.pathname = `/${name}`;
-  return url.toString();
+  return databaseUrlOn(process.env.TEST_DATABASE_URL as string, name);
 }
 
 /** A new, empty PostgreSQL database with a name unique across parallel files and runs. */
-export async function freshPostgresDatabase(): Promise<FreshDatabase> {
-  const name = `${runPrefix()}${randomBytes(6).toString('hex')}`;
-  await withServer((k) => k.raw('CREATE DATABASE ??', [name]));
-  return {
-    url: postgresUrl(name),
-    kind: 'postgres',
-    drop: () => withServer(async (k) => void (await k.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [name]))),
-  };
+export function freshPostgresDatabase(): Promise<FreshDatabase> {
+  return freshPostgresOn(process.env.TEST_DATABASE_URL as string, runPrefix());
 }
 
 export function freshSqliteDatabase(): FreshDatabase {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'composite-test-'));
-  return {
-    url: `sqlite:${path.join(dir, 'test.db')}`,
-    kind: 'sqlite',
-    async drop() {
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return freshSqliteIn('composite-test-', 'test.db');
 }
 
 export async function freshDatabase(): Promise<FreshDatabase> {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { loadConfig } from '../../src/config';
 import { copyData } from '../../src/schema/copy';
+import { STORED_DATA } from '../../src/storedData';
 import { connectDatabase } from '../../src/db/connect';
 import { freshPostgresDatabase, freshSqliteDatabase, type FreshDatabase } from '../helpers/database';
 import { startTestApp, tempSqliteUrl, type TestApp } from '../helpers/testApp';
@@ -71,7 +72,7 @@ test('SQLite → PostgreSQL → SQLite: the same API, passwords, ledger and sequ
   const before = await snapshot(src.http, src.auth('admin'));
   const nextBefore = await src.knex('id_sequences').where({ name: 'activities' }).first();
 
-  const report = await copyData(src.knex, await open(pg));
+  const report = await copyData(src.knex, await open(pg), STORED_DATA);
   expect(report).toMatchObject({ users: 3, activities: 2, notes: 1, composite_transactions: 1, connector_registry: 1, 'activities next id': Number(nextBefore.next_id) });
   const onPg = serve(pg);
   // The same bodies, read through the app on PostgreSQL with the copied users' own passwords.
@@ -83,7 +84,7 @@ test('SQLite → PostgreSQL → SQLite: the same API, passwords, ledger and sequ
   expect(fresh.status).toBe(201);
   expect(fresh.body.data.attributes.id).toBe(`xc:${nextBefore.next_id}`);
 
-  const reportBack = await copyData(onPg.knex, await open(back));
+  const reportBack = await copyData(onPg.knex, await open(back), STORED_DATA);
   expect(reportBack).toMatchObject({ users: 3, activities: 3, notes: 1 });
   const onSqlite = serve(back);
   expect(await snapshot(onSqlite.http, src.auth('admin'))).toEqual(await snapshot(onPg.http, src.auth('admin')));
@@ -96,9 +97,9 @@ test('refuses a target that already holds data, and changes nothing there', asyn
   const pg = await freshPostgresDatabase();
   cleanup.push(() => pg.drop());
   const target = await open(pg);
-  await copyData(src.knex, target);
+  await copyData(src.knex, target, STORED_DATA);
   const users = await target('users').orderBy('id');
-  await expect(copyData(src.knex, target)).rejects.toThrow('the target database already holds users; copy only into a fresh database');
+  await expect(copyData(src.knex, target, STORED_DATA)).rejects.toThrow('the target database already holds users; copy only into a fresh database');
   expect(await target('users').orderBy('id')).toEqual(users);
 });
 
@@ -107,7 +108,7 @@ test('refuses a source that is not migrated', async () => {
   cleanup.push(() => empty.drop());
   const pg = await freshPostgresDatabase();
   cleanup.push(() => pg.drop());
-  await expect(copyData(await open(empty), await open(pg))).rejects.toThrow(/the source database is at migrations \[\], this server expects \[001_resources/);
+  await expect(copyData(await open(empty), await open(pg), STORED_DATA)).rejects.toThrow(/the source database is at migrations \[\], this server expects \[001_resources/);
 });
 
 test('the command line: usage, a clear failure without credentials, and a complete copy', async () => {

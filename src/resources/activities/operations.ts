@@ -4,12 +4,11 @@ import { READERS, WRITERS, type Operation, type OpContext } from '../../api/oper
 import { errors } from '../../errors';
 import { listCollection } from '../../query/collection';
 import { parseFilter } from '../../query/filter';
-import { SEARCH_PARAMS, SINGLE_PARAMS, MAX_FILTERS, type CollectionQuery } from '../../query/params';
+import { SEARCH_PARAMS, MAX_FILTERS, type CollectionQuery } from '../../query/params';
 import { ID_PATTERN } from '../../model/fields';
-import { attributeColumns, checkChecksum, requireRow, updateRow } from '../rows';
-import { itemResult } from '../results';
+import { attributeColumns } from '../rows';
 import { collectionResponseSchema, envelopeSchema } from '../../model/resource';
-import { createOp, deleteOp, getOp, itemResponse, listOp, patchOp, selectionOf, type Envelope } from '../standardOps';
+import { actionOp, createOp, deleteOp, getOp, itemResponse, listOp, patchOp, type Envelope } from '../standardOps';
 import type { IncludableChild } from '../inclusion';
 import { createNote, updateNote } from '../notes/operations';
 import { noteResource } from '../notes/definition';
@@ -56,35 +55,19 @@ export const activityOperations: Operation[] = [
   patchOp({ ...common, operationId: 'updateActivity', summary: 'Update an activity', path: itemPath, idParam: 'activityId', roles: WRITERS,
     columns: assignedBy, includes }),
   deleteOp({ ...common, operationId: 'deleteActivity', summary: 'Delete an activity and its notes', path: itemPath, idParam: 'activityId', roles: WRITERS }),
-  {
-    ...common, operationId: 'assignActivity', summary: 'Assign an activity to a user', method: 'post', path: `${itemPath}/assign`,
-    roles: WRITERS, allowForComposite: true, queryParams: SINGLE_PARAMS, transactional: true, checksumHeader: true,
-    body: assignBody, responses: actionResponses,
-    async handler(ctx, input) {
-      const selection = selectionOf(res, input);
-      const row = await requireRow(ctx, res, input.params.activityId);
-      const { attributes, checksum } = (input.body as Envelope).data;
-      const supplied = checksum ?? input.headers['gw-checksum'];
-      checkChecksum(ctx, res, row, supplied);
+  actionOp({ ...common, operationId: 'assignActivity', summary: 'Assign an activity to a user', path: `${itemPath}/assign`, idParam: 'activityId',
+    roles: WRITERS, body: assignBody, responses: actionResponses,
+    async change(ctx, row, input) {
       if (row.status !== 'open') throw errors.badInput(`Activity ${input.params.activityId} is ${String(row.status)} and cannot be assigned`);
-      await updateRow(ctx, res, row, { ...(await attributeColumns(ctx, res, attributes)), ...assignedBy(ctx, attributes) }, supplied);
-      return itemResult(ctx, res, Number(row.id), 200, selection);
-    },
-  },
-  {
-    ...common, operationId: 'completeActivity', summary: 'Complete an activity', method: 'post', path: `${itemPath}/complete`,
-    roles: WRITERS, allowForComposite: true, queryParams: SINGLE_PARAMS, transactional: true, checksumHeader: true,
-    responses: actionResponses,
-    async handler(ctx, input) {
-      const selection = selectionOf(res, input);
-      const row = await requireRow(ctx, res, input.params.activityId);
-      const supplied = input.headers['gw-checksum'];
-      checkChecksum(ctx, res, row, supplied);
+      const { attributes } = (input.body as Envelope).data;
+      return { ...(await attributeColumns(ctx, res, attributes)), ...assignedBy(ctx, attributes) };
+    } }),
+  actionOp({ ...common, operationId: 'completeActivity', summary: 'Complete an activity', path: `${itemPath}/complete`, idParam: 'activityId',
+    roles: WRITERS, responses: actionResponses,
+    change(_ctx, row, input) {
       if (row.status !== 'open') throw errors.badInput(`Activity ${input.params.activityId} is already ${String(row.status)}`);
-      await updateRow(ctx, res, row, { status: 'complete' }, supplied);
-      return itemResult(ctx, res, Number(row.id), 200, selection);
-    },
-  },
+      return { status: 'complete' };
+    } }),
   {
     ...common, operationId: 'searchActivities', summary: 'Search activities with filters in the body', method: 'post',
     path: '/search/activities', roles: READERS, allowForComposite: false, queryParams: SEARCH_PARAMS, transactional: false, dryRun: 'readOnly',
