@@ -57,7 +57,7 @@ export function createApp(opts: AppOptions): App {
   // req.ip, which the failed-authentication limit counts by: the socket's address unless the proxy in
   // front is trusted to say who the client is (TRUST_PROXY).
   if (opts.config.trustProxy !== undefined) app.set('trust proxy', opts.config.trustProxy);
-  app.use(securityMiddleware(opts.config));
+  app.use(securityMiddleware());
   // Probes come every few seconds from a balancer: mounted before the request log, never logged.
   app.get('/healthz', liveness());
   app.get('/readyz', readinessCheck(readiness));

@@ -92,7 +92,3 @@ export const errors = {
       { message: 'See the server log for this request id', properties: { requestId } },
     ]),
 };
-
-export function isApiError(err: unknown): err is ApiError {
-  return err instanceof ApiError;
-}

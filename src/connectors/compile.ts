@@ -148,13 +148,13 @@ class StepCompiler {
   }
 }
 
-/** Checks and compiles a parsed registry document. */
 /** A registry file's text, parsed and compiled. */
 export function compileRegistryText(text: string): CompileOutcome {
   const parsed = parseRegistryText(text);
   return parsed.ok ? compileRegistry(parsed.value) : parsed;
 }
 
+/** Checks and compiles a parsed registry document. */
 export function compileRegistry(input: unknown): CompileOutcome {
   if (!validateFile(input)) return { ok: false, problems: schemaProblems(validateFile.errors, '').slice(0, MAX_PROBLEMS) };
   const file = input as RegistryFile;

@@ -1,6 +1,6 @@
 // Owns transactions on SQLite: BEGIN IMMEDIATE … COMMIT straight on the pooled better-sqlite3
-// connection, with no knex transaction object in between (building one costs more than a hundred
-// prepared inserts), and optional durable work that holds even when the rest rolls back; and each
+// connection, with no knex transaction object in between (building one outweighs a composite's
+// prepared inserts; bench/README.md), and optional durable work that holds even when the rest rolls back; and each
 // connection's cache of prepared statements.
 import type { Knex } from 'knex';
 import type { Database, Statement } from 'better-sqlite3';
@@ -11,9 +11,8 @@ import { InsertQueue } from './insertQueue';
 export class SqliteTransaction {
   /**
    * Inserts written behind (see `writeBehind` in exec.ts). Run back to back at `flush`, SQLite's code
-   * and pages stay in the CPU's caches: a composite's hundred inserts, each between the JavaScript of
-   * its subrequest, cost about a fifth more than in a row. Their ids are reserved ahead, so nothing
-   * waits on an insert to know its result.
+   * and pages stay in the CPU's caches, which inserts interleaved with each subrequest's JavaScript
+   * would evict. Their ids are reserved ahead, so nothing waits on an insert to know its result.
    */
   readonly writes = new InsertQueue();
 
@@ -86,8 +85,8 @@ export interface DurableWork<H> {
  * With `durable`, that runs first; if `fn` then fails, everything is rolled back and `durable.keep`
  * commits on its own before the connection is handed back, so no other writer comes in between (a
  * SQLite file is served by one server process; see the README on several instances).
- * There is no savepoint: inside one, every insert costs about a third more (SQLite journals the
- * pages each statement touches for the savepoint as well).
+ * There is no savepoint: inside one, SQLite journals the pages each statement touches for the
+ * savepoint as well, and every insert pays for it.
  */
 export async function runSqliteTransaction<T>(
   knex: Knex,

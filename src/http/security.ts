@@ -2,9 +2,8 @@
 // is ever rendered as a page), and no caching of API answers by browsers or proxies.
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
-import type { Config } from '../config';
 
-export function securityMiddleware(_config: Config) {
+export function securityMiddleware() {
   const headers = helmet({
     // A JSON API loads nothing and may be framed by nobody.
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },

@@ -50,7 +50,6 @@ const includeTotal: QueryParamDef = {
   allowForComposite: true,
 };
 
-export const QUERY = { fields, filter, sort, pageSize, pageOffset, includeTotal };
 export const COLLECTION_PARAMS: readonly QueryParamDef[] = [fields, filter, sort, pageSize, pageOffset, includeTotal];
 export const SINGLE_PARAMS: readonly QueryParamDef[] = [fields];
 /** A search POST pages and shapes like a collection but takes its filters from the body. */
