@@ -37,6 +37,7 @@ export function redact(value: unknown, depth = 0): unknown {
  * logs stay plain JSON and never pay for it.
  */
 function prettyStream(): DestinationStream {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when LOG_FORMAT=pretty asks for it
   const pretty = require('pino-pretty') as (options: { colorize: boolean; sync: boolean }) => DestinationStream;
   return pretty({ colorize: process.stdout.isTTY === true, sync: true });
 }

@@ -47,6 +47,7 @@ export function rolesFromClaim(claim: unknown): Role[] {
 }
 
 function validSubject(sub: unknown): sub is string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what a subject must not hold
   return typeof sub === 'string' && sub.length > 0 && sub.length <= MAX_SUBJECT_LENGTH && !/[\u0000-\u001f\u007f]/.test(sub);
 }
 

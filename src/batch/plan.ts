@@ -38,6 +38,7 @@ function refuse(index: number, message: string, extra: Record<string, unknown> =
 function pathProblem(path: string): string | undefined {
   if (!path.startsWith('/') || path.startsWith('//')) return 'path must start with a single / (relative to the API)';
   if (/[?#]/.test(path)) return 'path must not hold a query string or fragment; use query';
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what a path must not hold
   if (/[\\\u0000-\u001f\u007f\s]/.test(path)) return 'path must not contain backslashes, spaces or control characters';
   if (path.split('/').some((s) => s === '.' || s === '..')) return 'path must not contain . or .. segments';
   return undefined;

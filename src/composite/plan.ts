@@ -53,6 +53,7 @@ function uriProblem(uri: string): string | undefined {
   if (uri.startsWith('//') || /^[a-z][a-z0-9+.-]*:/i.test(uri)) return 'uri must not hold a scheme or host';
   if (uri.includes('//')) return 'uri must not contain //';
   if (/[?#]/.test(uri)) return 'uri must not hold a query string or fragment; use parameters';
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what a uri must not hold
   if (/[\\\u0000-\u001f\u007f\s]/.test(uri)) return 'uri must not contain backslashes, spaces or control characters';
   if (/%2e|%2f|%5c/i.test(uri)) return 'uri must not contain encoded dots, slashes or backslashes';
   if (uri.split('/').some((s) => s === '.' || s === '..')) return 'uri must not contain . or .. segments';

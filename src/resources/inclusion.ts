@@ -93,7 +93,7 @@ function childFailure(err: unknown, where: string): unknown {
   return new ApiError(err.status, err.errorCode, `${where}: ${err.userMessage}`, details, `${where}: ${err.developerMessage}`, err.headers);
 }
 
-async function runChild(ctx: OpContext, child: IncludableChild, req: ChildRequest, rootId: number, where: string): Promise<OpResult> {
+async function runChild(ctx: OpContext, child: IncludableChild, req: ChildRequest, rootId: number): Promise<OpResult> {
   const op = req.method === 'post' ? child.create : child.update;
   const params = paramsOf(op, req.uri);
   if (!params) throw errors.badInput(`${req.uri} is not where a ${child.type} is ${req.method === 'post' ? 'created' : 'updated'}`, [{ message: 'Wrong uri for this child', properties: { uri: req.uri } }]);
@@ -127,7 +127,7 @@ export async function runIncluded(ctx: OpContext, children: readonly IncludableC
     for (let i = 0; i < requests.length; i++) {
       const where = `included.${child.type}[${i}]`;
       try {
-        const result = await runChild(ctx, child, requests[i], rootId, where);
+        const result = await runChild(ctx, child, requests[i], rootId);
         out[child.type].push((result.body as { data: unknown }).data);
       } catch (err) {
         throw childFailure(err, where);

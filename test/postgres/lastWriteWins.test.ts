@@ -10,7 +10,7 @@ let b: Instance;
 let locker: Client;
 beforeAll(() => ({ t, b, locker } = env));
 
-async function raceOnHeldRow(id: string, run: () => Array<Promise<{ status: number; body: any }>>) {
+async function raceOnHeldRow(id: string, run: () => Array<Promise<{ status: number; body: { userMessage?: string } }>>) {
   const numeric = Number(id.split(':')[1]);
   // Both instances read the row, then queue on its lock: the second UPDATE finds the checksum moved.
   await locker.query('BEGIN');
