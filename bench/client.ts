@@ -9,16 +9,26 @@ export function basicAuth(username: string, password: string): string {
 export class BenchClient {
   private readonly client: Client;
 
-  constructor(origin: string, private readonly authorization: string) {
+  constructor(
+    origin: string,
+    private readonly authorization: string,
+  ) {
     this.client = new Client(origin, { pipelining: 1, keepAliveTimeout: 60000, keepAliveMaxTimeout: 600000 });
   }
 
   /** Sends one request and reads the whole response; `text` is parsed only by callers that need it. */
-  async request(method: 'GET' | 'POST', path: string, body?: string): Promise<{ status: number; text: string; serverTiming?: string }> {
+  async request(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: string,
+  ): Promise<{ status: number; text: string; serverTiming?: string }> {
     const res = await this.client.request({
       method,
       path,
-      headers: { authorization: this.authorization, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: this.authorization,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       body,
     });
     const text = await res.body.text();
@@ -42,9 +52,15 @@ const note = (i: number) => ({ data: { attributes: { body: noteText(i) } } });
 /** One composite of N subrequests: 1 POST activity + N−1 POST notes under `${activityId}`. */
 export function compositeBody(n: number): string {
   const requests: unknown[] = [
-    { method: 'post', uri: '/common/v1/activities', body: ACTIVITY, vars: [{ name: 'activityId', path: '$.data.attributes.id' }] },
+    {
+      method: 'post',
+      uri: '/common/v1/activities',
+      body: ACTIVITY,
+      vars: [{ name: 'activityId', path: '$.data.attributes.id' }],
+    },
   ];
-  for (let i = 1; i < n; i++) requests.push({ method: 'post', uri: '/common/v1/activities/${activityId}/notes', body: note(i) });
+  for (let i = 1; i < n; i++)
+    requests.push({ method: 'post', uri: '/common/v1/activities/${activityId}/notes', body: note(i) });
   return JSON.stringify({ requests });
 }
 
@@ -69,7 +85,9 @@ export async function splitComposite(c: BenchClient, body: string): Promise<Comp
   const start = process.hrtime.bigint();
   const res = await c.request('POST', COMPOSITE_PATH, body);
   const client = Number(process.hrtime.bigint() - start) / 1e6;
-  const entries = [...(res.serverTiming ?? '').matchAll(/(?:^|,\s*)([\w.]+);dur=([\d.]+)/g)].map((m) => [m[1], Number(m[2])] as const);
+  const entries = [...(res.serverTiming ?? '').matchAll(/(?:^|,\s*)([\w.]+);dur=([\d.]+)/g)].map(
+    (m) => [m[1], Number(m[2])] as const,
+  );
   const sum = (pred: (name: string) => boolean) => entries.filter(([n]) => pred(n)).reduce((a, [, ms]) => a + ms, 0);
   return {
     client,
@@ -85,5 +103,6 @@ export async function splitComposite(c: BenchClient, body: string): Promise<Comp
 export async function sendSeparate(c: BenchClient, n: number): Promise<void> {
   const created = await c.request('POST', '/rest/common/v1/activities', JSON.stringify(ACTIVITY));
   const id = (JSON.parse(created.text) as { data: { attributes: { id: string } } }).data.attributes.id;
-  for (let i = 1; i < n; i++) await c.request('POST', `/rest/common/v1/activities/${encodeURIComponent(id)}/notes`, JSON.stringify(note(i)));
+  for (let i = 1; i < n; i++)
+    await c.request('POST', `/rest/common/v1/activities/${encodeURIComponent(id)}/notes`, JSON.stringify(note(i)));
 }

@@ -47,7 +47,8 @@ function sqliteDriver(filename: string): Driver {
         throw err;
       }
     },
-    explain: async (sql, bindings) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...bindings) as Array<{ detail: string }>).map((r) => r.detail),
+    explain: async (sql, bindings) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...bindings) as Array<{ detail: string }>).map((r) => r.detail),
     close: async () => void db.close(),
   };
 }
@@ -82,7 +83,9 @@ async function pgDriver(url: string): Promise<Driver> {
       }
     },
     explain: async (sql, bindings) =>
-      (await client.query({ text: `EXPLAIN ${numbered(sql)}`, values: bindings as unknown[] })).rows.map((r: Record<string, string>) => r['QUERY PLAN']),
+      (await client.query({ text: `EXPLAIN ${numbered(sql)}`, values: bindings as unknown[] })).rows.map(
+        (r: Record<string, string>) => r['QUERY PLAN'],
+      ),
     close: () => client.end(),
   };
 }
@@ -94,8 +97,10 @@ export function connectDriver(url: string): Promise<Driver> {
 
 export async function freshDatabase(databaseUrl: string | undefined): Promise<BenchDatabase> {
   let db: FreshDatabase;
-  if (databaseUrl && /^postgres(ql)?:\/\//.test(databaseUrl)) db = await freshPostgresDatabase(databaseUrl, 'composite_bench_');
-  else if (databaseUrl && !databaseUrl.startsWith('sqlite:')) throw new Error('DATABASE_URL must be sqlite:… or postgres://…');
+  if (databaseUrl && /^postgres(ql)?:\/\//.test(databaseUrl))
+    db = await freshPostgresDatabase(databaseUrl, 'composite_bench_');
+  else if (databaseUrl && !databaseUrl.startsWith('sqlite:'))
+    throw new Error('DATABASE_URL must be sqlite:… or postgres://…');
   else db = freshSqliteDatabase('composite-bench-', 'bench.db');
   return { ...db, connect: () => connectDriver(db.url) };
 }

@@ -16,7 +16,11 @@ interface SentComposite {
 }
 
 const link = (href: string, methods: string[]) => ({ href, methods });
-const created = (uri: string, data: unknown) => ({ body: { data }, headers: { 'GW-Checksum': '0', Location: uri }, status: 201 });
+const created = (uri: string, data: unknown) => ({
+  body: { data },
+  headers: { 'GW-Checksum': '0', Location: uri },
+  status: 201,
+});
 
 /** The answer to one composite of the bench's shape, after its rows are written. */
 function compositeHandler(driver: Driver, authorId: number): (text: string) => Promise<string> {
@@ -31,16 +35,34 @@ function compositeHandler(driver: Driver, authorId: number): (text: string) => P
     const notes = sent.requests.slice(1).map((r) => r.body.data.attributes.body);
     const statements = compositeRows(driver.kind, authorId, activityId, { subject: activity.subject, priority }, notes);
     const activityUri = `/common/v1/activities/xc:${activityId}`;
-    const responses: unknown[] = [created(activityUri, {
-      attributes: { id: `xc:${activityId}`, subject: activity.subject, priority: { code: priority, name: 'High' }, status: { code: 'open', name: 'Open' } },
-      checksum: '0',
-      links: { self: link(activityUri, ['get', 'patch', 'delete']), assign: link(`${activityUri}/assign`, ['post']), complete: link(`${activityUri}/complete`, ['post']), notes: link(`${activityUri}/notes`, ['get', 'post']) },
-    })];
+    const responses: unknown[] = [
+      created(activityUri, {
+        attributes: {
+          id: `xc:${activityId}`,
+          subject: activity.subject,
+          priority: { code: priority, name: 'High' },
+          status: { code: 'open', name: 'Open' },
+        },
+        checksum: '0',
+        links: {
+          self: link(activityUri, ['get', 'patch', 'delete']),
+          assign: link(`${activityUri}/assign`, ['post']),
+          complete: link(`${activityUri}/complete`, ['post']),
+          notes: link(`${activityUri}/notes`, ['get', 'post']),
+        },
+      }),
+    ];
     const relatedTo = { id: `xc:${activityId}`, type: 'Activity', uri: activityUri };
     notes.forEach((body, i) => {
       const id = activityId + 1 + i;
       const uri = `/common/v1/notes/xc:${id}`;
-      responses.push(created(uri, { attributes: { id: `xc:${id}`, body, confidential: false, relatedTo, author }, checksum: '0', links: { self: link(uri, ['get', 'patch', 'delete']) } }));
+      responses.push(
+        created(uri, {
+          attributes: { id: `xc:${id}`, body, confidential: false, relatedTo, author },
+          checksum: '0',
+          links: { self: link(uri, ['get', 'patch', 'delete']) },
+        }),
+      );
     });
     await driver.writeAll(statements);
     return JSON.stringify({ responses });
@@ -56,7 +78,10 @@ async function serve(): Promise<void> {
     req.on('end', () => {
       handle(Buffer.concat(chunks).toString('utf8')).then(
         (text) => {
-          res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+          res.writeHead(200, {
+            'Content-Type': 'application/json; charset=utf-8',
+            'Content-Length': Buffer.byteLength(text),
+          });
           res.end(text);
         },
         (err: Error) => {

@@ -60,7 +60,10 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'composite-prof-'));
   const db = await freshDatabase(process.env.DATABASE_URL);
   const adminPassword = randomBytes(12).toString('hex');
-  const server = await startServer({ DATABASE_URL: db.url, ADMIN_PASSWORD: adminPassword, LOG_LEVEL: process.env.BENCH_LOG_LEVEL || 'info' }, ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${Number(process.env.PROFILE_INTERVAL_US || 1000)}`]);
+  const server = await startServer(
+    { DATABASE_URL: db.url, ADMIN_PASSWORD: adminPassword, LOG_LEVEL: process.env.BENCH_LOG_LEVEL || 'info' },
+    ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${Number(process.env.PROFILE_INTERVAL_US || 1000)}`],
+  );
   const client = new BenchClient(server.origin, basicAuth('admin', adminPassword));
   try {
     const body = compositeBody(n);

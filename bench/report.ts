@@ -16,7 +16,14 @@ export interface Results {
   /** Size of the HTTP floor's answer to a composite of 100 (the server's is in composite100Split). */
   httpFloor100ResponseBytes: number;
   throughput: Throughput;
-  selection: { composite: Sample; direct: Sample; statements: string[]; plans: string[][]; indexUsed: boolean; rows: number };
+  selection: {
+    composite: Sample;
+    direct: Sample;
+    statements: string[];
+    plans: string[][];
+    indexUsed: boolean;
+    rows: number;
+  };
   peakRss: { MiB: number | undefined; source: string };
   ratios: Ratio[];
   /** Ratios without a target that say where a gap comes from. */
@@ -31,7 +38,10 @@ export interface Ratio {
 }
 
 const ratio = (name: string, value: number, op: '≤' | '≥', limit: number): Ratio => ({
-  name, value, target: `${op} ${limit}`, met: op === '≤' ? value <= limit : value >= limit,
+  name,
+  value,
+  target: `${op} ${limit}`,
+  met: op === '≤' ? value <= limit : value >= limit,
 });
 
 const medianOf = (r: Pick<Results, 'latency'>) => (k: string) => r.latency[k].medianMs;
@@ -39,8 +49,16 @@ const medianOf = (r: Pick<Results, 'latency'>) => (k: string) => r.latency[k].me
 export function references(r: Pick<Results, 'latency'>): Results['references'] {
   const m = medianOf(r);
   return [
-    { name: 'http-floor(100) / floor(100)', value: m('http-floor(100)') / m('floor(100)'), meaning: 'what one HTTP round trip with these bodies and their JSON adds to the rows alone' },
-    { name: 'composite(100) / http-floor(100)', value: m('composite(100)') / m('http-floor(100)'), meaning: 'what this server adds to a bare handler writing the same rows' },
+    {
+      name: 'http-floor(100) / floor(100)',
+      value: m('http-floor(100)') / m('floor(100)'),
+      meaning: 'what one HTTP round trip with these bodies and their JSON adds to the rows alone',
+    },
+    {
+      name: 'composite(100) / http-floor(100)',
+      value: m('composite(100)') / m('http-floor(100)'),
+      meaning: 'what this server adds to a bare handler writing the same rows',
+    },
   ];
 }
 
@@ -60,9 +78,13 @@ const fmt = (n: number | undefined, digits = 2) => (n === undefined ? 'n/a' : n.
 
 export function printTable(r: Results): void {
   const lines: string[] = [];
-  lines.push(`composite API bench — ${r.database} — ${r.when} — node ${r.machine.node}, ${r.machine.cores}× ${r.machine.cpus}`);
+  lines.push(
+    `composite API bench — ${r.database} — ${r.when} — node ${r.machine.node}, ${r.machine.cores}× ${r.machine.cpus}`,
+  );
   lines.push('');
-  lines.push(`${'latency (median of runs after warm-up)'.padEnd(40)}${'median ms'.padStart(11)}${'p25'.padStart(9)}${'p75'.padStart(9)}${'runs'.padStart(6)}`);
+  lines.push(
+    `${'latency (median of runs after warm-up)'.padEnd(40)}${'median ms'.padStart(11)}${'p25'.padStart(9)}${'p75'.padStart(9)}${'runs'.padStart(6)}`,
+  );
   const row = (name: string, s: Sample) =>
     `${name.padEnd(40)}${fmt(s.medianMs, 3).padStart(11)}${fmt(s.p25Ms, 3).padStart(9)}${fmt(s.p75Ms, 3).padStart(9)}${String(s.runs).padStart(6)}`;
   for (const [name, s] of Object.entries(r.latency)) lines.push(row(name, s));
@@ -71,13 +93,17 @@ export function printTable(r: Results): void {
   lines.push(row('selection, same SQL on the driver', sel.direct));
   const c = r.composite100Split;
   lines.push('');
-  lines.push(`where composite(100) goes (medians, Server-Timing): client sees ${fmt(c.client)} ms; handler ${fmt(c.handler)} ms = ` +
-    `subrequests ${fmt(c.subrequests)} + queued inserts ${fmt(c.writes)} + commit ${fmt(c.commit)} + parse/plan/respond ${fmt(c.handler - c.subrequests - c.writes - c.commit)}; ` +
-    `HTTP, auth, body parse and JSON out ${fmt(c.client - c.handler)} ms; response ${c.responseBytes} bytes`);
+  lines.push(
+    `where composite(100) goes (medians, Server-Timing): client sees ${fmt(c.client)} ms; handler ${fmt(c.handler)} ms = ` +
+      `subrequests ${fmt(c.subrequests)} + queued inserts ${fmt(c.writes)} + commit ${fmt(c.commit)} + parse/plan/respond ${fmt(c.handler - c.subrequests - c.writes - c.commit)}; ` +
+      `HTTP, auth, body parse and JSON out ${fmt(c.client - c.handler)} ms; response ${c.responseBytes} bytes`,
+  );
   lines.push('');
   const t = r.throughput;
-  lines.push(`throughput: ${t.connections} clients × composites of ${t.subrequestsPerComposite} for ${t.durationS}s: ` +
-    `${fmt(t.compositesPerS, 1)} composites/s, ${fmt(t.subrequestsPerS, 0)} subrequests/s, p50 ${t.p50Ms} ms, p99 ${t.p99Ms} ms, max ${t.maxMs} ms, errors ${t.errors}`);
+  lines.push(
+    `throughput: ${t.connections} clients × composites of ${t.subrequestsPerComposite} for ${t.durationS}s: ` +
+      `${fmt(t.compositesPerS, 1)} composites/s, ${fmt(t.subrequestsPerS, 0)} subrequests/s, p50 ${t.p50Ms} ms, p99 ${t.p99Ms} ms, max ${t.maxMs} ms, errors ${t.errors}`,
+  );
   lines.push(`peak RSS of the server: ${fmt(r.peakRss.MiB, 1)} MiB (${r.peakRss.source})`);
   lines.push('');
   lines.push('query plans of the selection (index used: ' + (sel.indexUsed ? 'yes' : 'NO') + '):');
@@ -87,9 +113,12 @@ export function printTable(r: Results): void {
   });
   lines.push('');
   lines.push(`${'ratio'.padEnd(40)}${'value'.padStart(10)}${'target'.padStart(10)}  met`);
-  for (const x of r.ratios) lines.push(`${x.name.padEnd(40)}${fmt(x.value).padStart(10)}${x.target.padStart(10)}  ${x.met ? 'yes' : 'NO'}`);
+  for (const x of r.ratios)
+    lines.push(`${x.name.padEnd(40)}${fmt(x.value).padStart(10)}${x.target.padStart(10)}  ${x.met ? 'yes' : 'NO'}`);
   lines.push('');
-  lines.push(`reference (no target; the HTTP floor answers ${r.httpFloor100ResponseBytes} bytes to a composite of 100, the server ${c.responseBytes}):`);
+  lines.push(
+    `reference (no target; the HTTP floor answers ${r.httpFloor100ResponseBytes} bytes to a composite of 100, the server ${c.responseBytes}):`,
+  );
   for (const x of r.references) lines.push(`${x.name.padEnd(40)}${fmt(x.value).padStart(10)}  ${x.meaning}`);
   process.stdout.write(lines.join('\n') + '\n');
 }

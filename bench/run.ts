@@ -7,10 +7,25 @@ import { randomBytes } from 'node:crypto';
 import { freshDatabase, type Driver } from './database';
 import { startServer, type ServerUnderTest } from './server';
 import { startHttpFloor, type HttpFloor } from './httpFloor';
-import { basicAuth, BenchClient, compositeBody, sendComposite, sendSeparate, splitComposite, type CompositeSplit } from './client';
+import {
+  basicAuth,
+  BenchClient,
+  compositeBody,
+  sendComposite,
+  sendSeparate,
+  splitComposite,
+  type CompositeSplit,
+} from './client';
 import { measureInterleaved } from './stats';
 import { runThroughput } from './throughput';
-import { bulkLoadActivities, captureSelectionSql, directSelection, floorWriter, selectionComposite, usesIndex } from './workloads';
+import {
+  bulkLoadActivities,
+  captureSelectionSql,
+  directSelection,
+  floorWriter,
+  selectionComposite,
+  usesIndex,
+} from './workloads';
 import { printTable, ratios, references, writeJson, type Results } from './report';
 
 function envInt(name: string, fallback: number): number {
@@ -31,7 +46,9 @@ const settings = {
 
 function gitCommit(): string {
   try {
-    return execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     return 'unknown';
   }
@@ -47,15 +64,31 @@ async function main(): Promise<void> {
   const clients: BenchClient[] = [];
   try {
     const adminPassword = randomBytes(12).toString('hex');
-    const nodeArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
+    const nodeArgs = process.env.BENCH_CPU_PROF
+      ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`]
+      : [];
     log(`starting the server on a fresh ${db.kind} database`);
-    server = await startServer({ DATABASE_URL: db.url, ADMIN_USERNAME: 'admin', ADMIN_PASSWORD: adminPassword, LOG_LEVEL: settings.serverLogLevel }, nodeArgs);
+    server = await startServer(
+      {
+        DATABASE_URL: db.url,
+        ADMIN_USERNAME: 'admin',
+        ADMIN_PASSWORD: adminPassword,
+        LOG_LEVEL: settings.serverLogLevel,
+      },
+      nodeArgs,
+    );
 
     const admin = new BenchClient(server.origin, basicAuth('admin', adminPassword));
     clients.push(admin);
     const userPassword = randomBytes(12).toString('hex');
-    const user = await admin.request('POST', '/rest/admin/v1/users', JSON.stringify({ data: { attributes: { username: 'bench', password: userPassword, roles: ['user'] } } }));
-    const userId = Number((JSON.parse(user.text) as { data: { attributes: { id: string } } }).data.attributes.id.split(':')[1]);
+    const user = await admin.request(
+      'POST',
+      '/rest/admin/v1/users',
+      JSON.stringify({ data: { attributes: { username: 'bench', password: userPassword, roles: ['user'] } } }),
+    );
+    const userId = Number(
+      (JSON.parse(user.text) as { data: { attributes: { id: string } } }).data.attributes.id.split(':')[1],
+    );
     const authorization = basicAuth('bench', userPassword);
     const client = new BenchClient(server.origin, authorization);
     clients.push(client);
@@ -95,15 +128,31 @@ async function main(): Promise<void> {
     for (let i = 0; i < settings.runs; i++) splits.push(await splitComposite(client, body100));
     const median = (k: keyof CompositeSplit) => splits.map((x) => x[k]).sort((a, b) => a - b)[splits.length >> 1];
     const httpFloorBytes = Buffer.byteLength((await bare.request('POST', '/', body100)).text);
-    const split = { client: median('client'), handler: median('handler'), subrequests: median('subrequests'), writes: median('writes'), commit: median('commit'), responseBytes: median('responseBytes') };
+    const split = {
+      client: median('client'),
+      handler: median('handler'),
+      subrequests: median('subrequests'),
+      writes: median('writes'),
+      commit: median('commit'),
+      responseBytes: median('responseBytes'),
+    };
 
     log(`throughput: ${settings.connections} clients for ${settings.throughputSeconds}s`);
-    const throughput = await runThroughput(server.origin, authorization, { connections: settings.connections, durationS: settings.throughputSeconds, n: 10 });
+    const throughput = await runThroughput(server.origin, authorization, {
+      connections: settings.connections,
+      durationS: settings.throughputSeconds,
+      n: 10,
+    });
 
     const partial: Omit<Results, 'ratios' | 'references'> = {
       database: db.kind,
       when: new Date().toISOString(),
-      machine: { node: process.version, cpus: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, commit: gitCommit() },
+      machine: {
+        node: process.version,
+        cpus: os.cpus()[0]?.model ?? 'unknown',
+        cores: os.cpus().length,
+        commit: gitCommit(),
+      },
       settings,
       latency,
       composite100Split: split,
@@ -117,11 +166,17 @@ async function main(): Promise<void> {
         indexUsed: plans.every(usesIndex),
         rows: settings.selectionRows,
       },
-      peakRss: { MiB: server.peakRssMiB(), source: `VmHWM of the server child process (pid ${server.pid}) from /proc/<pid>/status` },
+      peakRss: {
+        MiB: server.peakRssMiB(),
+        source: `VmHWM of the server child process (pid ${server.pid}) from /proc/<pid>/status`,
+      },
     };
     const results: Results = { ...partial, ratios: ratios(partial), references: references(partial) };
     printTable(results);
-    const file = writeJson(results, process.env.BENCH_RESULTS_DIR || path.join(__dirname, '..', '..', 'bench', 'results'));
+    const file = writeJson(
+      results,
+      process.env.BENCH_RESULTS_DIR || path.join(__dirname, '..', '..', 'bench', 'results'),
+    );
     log(`wrote ${path.relative(process.cwd(), file)}`);
   } finally {
     await Promise.all(clients.map((c) => c.close()));

@@ -24,9 +24,25 @@ async function readyPath(origin: string): Promise<number> {
 }
 
 /** Milliseconds from spawn to the first 200; the process is stopped before this resolves. */
-async function startToReady(command: string, args: string[], env: Record<string, string>, port: number): Promise<number> {
+async function startToReady(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  port: number,
+): Promise<number> {
   const started = process.hrtime.bigint();
-  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ADMIN_PASSWORD: 'startup-bench-pw', ...env }, stdio: 'ignore' });
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      ADMIN_PASSWORD: 'startup-bench-pw',
+      ...env,
+    },
+    stdio: 'ignore',
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     for (;;) {
@@ -51,17 +67,28 @@ async function main(): Promise<void> {
   const port = 20000 + (process.pid % 20000);
   const existing = `sqlite:${path.join(dir, 'existing.db')}`;
   const cases: Record<string, (i: number) => Promise<number>> = {
-    'node dist/src/server.js, new database': (i) => startToReady(process.execPath, ['dist/src/server.js'], { DATABASE_URL: `sqlite:${path.join(dir, `new-${i}.db`)}` }, port),
-    'node dist/src/server.js, existing database': () => startToReady(process.execPath, ['dist/src/server.js'], { DATABASE_URL: existing }, port),
+    'node dist/src/server.js, new database': (i) =>
+      startToReady(
+        process.execPath,
+        ['dist/src/server.js'],
+        { DATABASE_URL: `sqlite:${path.join(dir, `new-${i}.db`)}` },
+        port,
+      ),
+    'node dist/src/server.js, existing database': () =>
+      startToReady(process.execPath, ['dist/src/server.js'], { DATABASE_URL: existing }, port),
     'npm start, existing database': () => startToReady('npm', ['start', '--silent'], { DATABASE_URL: existing }, port),
   };
   await cases['node dist/src/server.js, existing database'](0); // creates it, and warms the page cache
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   // Interleaved, so drift on a shared machine hits every case alike.
   for (let i = 0; i < RUNS; i++) for (const [name, run] of Object.entries(cases)) times[name].push(await run(i));
-  process.stdout.write(`start-to-ready (spawn to the first 200), ${RUNS} runs each, ${os.cpus().length} cores, Node ${process.version}\n`);
+  process.stdout.write(
+    `start-to-ready (spawn to the first 200), ${RUNS} runs each, ${os.cpus().length} cores, Node ${process.version}\n`,
+  );
   for (const [name, t] of Object.entries(times)) {
-    process.stdout.write(`  ${name.padEnd(44)} median ${median(t).toFixed(0)} ms   min ${Math.min(...t).toFixed(0)}   max ${Math.max(...t).toFixed(0)}\n`);
+    process.stdout.write(
+      `  ${name.padEnd(44)} median ${median(t).toFixed(0)} ms   min ${Math.min(...t).toFixed(0)}   max ${Math.max(...t).toFixed(0)}\n`,
+    );
   }
   fs.rmSync(dir, { recursive: true, force: true });
 }

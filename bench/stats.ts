@@ -23,7 +23,11 @@ async function timeMs(fn: () => unknown): Promise<number> {
 }
 
 /** Measures several workloads interleaved (one run of each in turn), so drift on a shared machine hits all alike. */
-export async function measureInterleaved<K extends string>(warmup: number, runs: number, fns: Record<K, () => unknown>): Promise<Record<K, Sample>> {
+export async function measureInterleaved<K extends string>(
+  warmup: number,
+  runs: number,
+  fns: Record<K, () => unknown>,
+): Promise<Record<K, Sample>> {
   const keys = Object.keys(fns) as K[];
   for (let i = 0; i < warmup; i++) for (const k of keys) await fns[k]();
   const times = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<K, number[]>;
@@ -31,7 +35,14 @@ export async function measureInterleaved<K extends string>(warmup: number, runs:
   const out = {} as Record<K, Sample>;
   for (const k of keys) {
     const t = times[k].sort((a, b) => a - b);
-    out[k] = { medianMs: quantile(t, 0.5), p25Ms: quantile(t, 0.25), p75Ms: quantile(t, 0.75), minMs: t[0], runs, warmup };
+    out[k] = {
+      medianMs: quantile(t, 0.5),
+      p25Ms: quantile(t, 0.25),
+      p75Ms: quantile(t, 0.75),
+      minMs: t[0],
+      runs,
+      warmup,
+    };
   }
   return out;
 }

@@ -14,7 +14,11 @@ export interface Throughput {
   errors: number;
 }
 
-export async function runThroughput(origin: string, authorization: string, opts: { connections: number; durationS: number; n: number }): Promise<Throughput> {
+export async function runThroughput(
+  origin: string,
+  authorization: string,
+  opts: { connections: number; durationS: number; n: number },
+): Promise<Throughput> {
   const run = (duration: number) =>
     autocannon({
       url: origin + COMPOSITE_PATH,

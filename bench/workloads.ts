@@ -13,20 +13,29 @@ import type { Driver } from './database';
 const FLOOR_ID_BASE = 1_000_000_000;
 const BULK_ID_BASE = 2_000_000_000;
 
-const INSERT_ACTIVITY = 'INSERT INTO activities (checksum, create_time, id, priority, status, subject, update_time) VALUES (?, ?, ?, ?, ?, ?, ?)';
-const INSERT_NOTE = 'INSERT INTO notes (activity_id, author_id, body, checksum, confidential, create_time, id, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
+const INSERT_ACTIVITY =
+  'INSERT INTO activities (checksum, create_time, id, priority, status, subject, update_time) VALUES (?, ?, ?, ?, ?, ?, ?)';
+const INSERT_NOTE =
+  'INSERT INTO notes (activity_id, author_id, body, checksum, confidential, create_time, id, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
 
 /**
  * The statements of one composite's rows: its activity, then a note per text, with the columns the
  * server writes. The notes' ids run on from the activity's.
  */
 export function compositeRows(
-  kind: Driver['kind'], authorId: number, activityId: number, activity: { subject: unknown; priority: string }, notes: readonly unknown[],
+  kind: Driver['kind'],
+  authorId: number,
+  activityId: number,
+  activity: { subject: unknown; priority: string },
+  notes: readonly unknown[],
 ): Array<readonly [string, readonly unknown[]]> {
   const now = new Date().toISOString();
   const falsy = kind === 'sqlite' ? 0 : false;
-  const statements: Array<readonly [string, readonly unknown[]]> = [[INSERT_ACTIVITY, [0, now, activityId, activity.priority, 'open', activity.subject, now]]];
-  for (let i = 0; i < notes.length; i++) statements.push([INSERT_NOTE, [activityId, authorId, notes[i], 0, falsy, now, activityId + 1 + i, now]]);
+  const statements: Array<readonly [string, readonly unknown[]]> = [
+    [INSERT_ACTIVITY, [0, now, activityId, activity.priority, 'open', activity.subject, now]],
+  ];
+  for (let i = 0; i < notes.length; i++)
+    statements.push([INSERT_NOTE, [activityId, authorId, notes[i], 0, falsy, now, activityId + 1 + i, now]]);
   return statements;
 }
 
@@ -35,7 +44,13 @@ export function floorWriter(driver: Driver, authorId: number): (n: number) => Pr
   let nextId = FLOOR_ID_BASE;
   return (n) => {
     const notes = Array.from({ length: n - 1 }, (_, i) => noteText(i + 1));
-    const statements = compositeRows(driver.kind, authorId, nextId + 1, { subject: ACTIVITY_SUBJECT, priority: 'high' }, notes);
+    const statements = compositeRows(
+      driver.kind,
+      authorId,
+      nextId + 1,
+      { subject: ACTIVITY_SUBJECT, priority: 'high' },
+      notes,
+    );
     nextId += n;
     return driver.writeAll(statements);
   };
@@ -57,7 +72,8 @@ export async function bulkLoadActivities(driver: Driver, count: number): Promise
     await driver.run('ANALYZE activities');
     return;
   }
-  const sql = 'INSERT INTO activities (id, subject, priority, status, due_date, checksum, create_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
+  const sql =
+    'INSERT INTO activities (id, subject, priority, status, due_date, checksum, create_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
   const day0 = Date.UTC(2024, 0, 1);
   const statements: Array<readonly [string, readonly unknown[]]> = [];
   for (let i = 1; i <= count; i++) {
@@ -93,7 +109,9 @@ export interface CapturedQuery {
 export async function captureSelectionSql(databaseUrl: string): Promise<CapturedQuery[]> {
   const knex = createKnex(parseDatabaseUrl(databaseUrl));
   const captured: CapturedQuery[] = [];
-  knex.on('query', (q: { sql: string; bindings?: unknown[] }) => captured.push({ sql: q.sql.replace(/\$\d+/g, '?'), bindings: q.bindings ?? [] }));
+  knex.on('query', (q: { sql: string; bindings?: unknown[] }) =>
+    captured.push({ sql: q.sql.replace(/\$\d+/g, '?'), bindings: q.bindings ?? [] }),
+  );
   try {
     await listCollection(knex, activityResource, SELECTION, { ids: idCodec('xc'), path: '/common/v1/activities' });
   } finally {

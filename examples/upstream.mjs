@@ -30,7 +30,11 @@ async function handle(req, res) {
   const url = new URL(req.url ?? '/', 'http://upstream');
   if (req.method === 'POST' && url.pathname === '/oauth/token') {
     const form = new URLSearchParams(await readBody(req));
-    if (form.get('grant_type') !== 'client_credentials' || form.get('client_id') !== CLIENT_ID || form.get('client_secret') !== CLIENT_SECRET) {
+    if (
+      form.get('grant_type') !== 'client_credentials' ||
+      form.get('client_id') !== CLIENT_ID ||
+      form.get('client_secret') !== CLIENT_SECRET
+    ) {
       return answer(res, 401, { error: 'invalid_client' });
     }
     const token = randomUUID();

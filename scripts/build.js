@@ -88,7 +88,9 @@ try {
   if (err && err.code === 'MODULE_NOT_FOUND') {
     if (process.env.npm_lifecycle_event === 'prepare') {
       // `npm ci --omit=dev` (a production image): dist/ comes from a build stage that had TypeScript.
-      process.stderr.write('build: TypeScript is not installed (dev dependencies omitted), so dist/ was not built here\n');
+      process.stderr.write(
+        'build: TypeScript is not installed (dev dependencies omitted), so dist/ was not built here\n',
+      );
       process.exit(0);
     }
     process.stderr.write('build: TypeScript is not installed; run `npm install` (with the dev dependencies) first\n');

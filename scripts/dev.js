@@ -10,7 +10,10 @@ const ROOT = path.resolve(__dirname, '..');
 const tsc = require.resolve('typescript/bin/tsc', { paths: [ROOT] });
 const children = [];
 
-const watcher = spawn(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--watch', '--preserveWatchOutput'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+const watcher = spawn(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--watch', '--preserveWatchOutput'], {
+  cwd: ROOT,
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 children.push(watcher);
 
 let server;

@@ -81,9 +81,17 @@ export function createApp(opts: AppOptions): App {
     sendJson(res, 200, openapi(api));
   });
 
-  app.use('/docs', docsRouter(opts.config, auth, () => openapi()));
+  app.use(
+    '/docs',
+    docsRouter(opts.config, auth, () => openapi()),
+  );
 
-  app.use('/rest', auth, rawBody(opts.config.bodyLimitBytes, opts.config.requestTimeoutMs), operationRouter(compiled, durable, opts.logger));
+  app.use(
+    '/rest',
+    auth,
+    rawBody(opts.config.bodyLimitBytes, opts.config.requestTimeoutMs),
+    operationRouter(compiled, durable, opts.logger),
+  );
   app.use(notFound);
   app.use(errorHandler(opts.logger, opts.config.bodyLimitBytes));
   return { app, services, durable, operations: compiled };

@@ -3,7 +3,11 @@ import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 
 export type DatabaseConfig =
-  | { kind: 'sqlite'; filename: string; /** Only the default location's folder (./data) is created at start. */ createFolder?: boolean }
+  | {
+      kind: 'sqlite';
+      filename: string;
+      /** Only the default location's folder (./data) is created at start. */ createFolder?: boolean;
+    }
   | { kind: 'postgres'; url: string };
 
 export interface Config {
@@ -62,7 +66,12 @@ function flag(env: Env, name: string): boolean {
 }
 
 /** The database settings when the environment says nothing (DB_POOL_MAX …); tools that open a database without a config use them too. */
-export const DB_DEFAULTS: Config['db'] = { poolMax: 10, statementTimeoutMs: 30000, connectTimeoutMs: 5000, retryLimit: 5 };
+export const DB_DEFAULTS: Config['db'] = {
+  poolMax: 10,
+  statementTimeoutMs: 30000,
+  connectTimeoutMs: 5000,
+  retryLimit: 5,
+};
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -86,7 +95,10 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
  * at start rather than silently never matching; `*` and `null` are refused too.
  */
 function corsOrigins(raw: string | undefined): string[] {
-  const items = (raw ?? '').split(',').map((i) => i.trim()).filter(Boolean);
+  const items = (raw ?? '')
+    .split(',')
+    .map((i) => i.trim())
+    .filter(Boolean);
   for (const item of items) {
     let origin: string | undefined;
     try {
@@ -96,7 +108,9 @@ function corsOrigins(raw: string | undefined): string[] {
       // reported below
     }
     if (origin !== item) {
-      throw new ConfigError(`CORS_ORIGINS must be a comma list of origins like https://app.example.com (scheme, host and port only), got "${item}"`);
+      throw new ConfigError(
+        `CORS_ORIGINS must be a comma list of origins like https://app.example.com (scheme, host and port only), got "${item}"`,
+      );
     }
   }
   return items;
@@ -127,10 +141,15 @@ function isAddressOrSubnet(item: string): boolean {
 function trustProxy(raw: string | undefined): Config['trustProxy'] {
   if (raw === undefined || raw.trim() === '') return undefined;
   if (/^\d+$/.test(raw.trim())) return integer({ TRUST_PROXY: raw.trim() }, 'TRUST_PROXY', 0, 1, 10);
-  const items = raw.split(',').map((i) => i.trim()).filter(Boolean);
+  const items = raw
+    .split(',')
+    .map((i) => i.trim())
+    .filter(Boolean);
   const bad = items.find((i) => !isAddressOrSubnet(i));
   if (bad !== undefined || items.length === 0) {
-    throw new ConfigError(`TRUST_PROXY must be a number of hops (1–10) or a comma list of proxy addresses, subnets, loopback, linklocal or uniquelocal, got "${bad ?? raw}"`);
+    throw new ConfigError(
+      `TRUST_PROXY must be a number of hops (1–10) or a comma list of proxy addresses, subnets, loopback, linklocal or uniquelocal, got "${bad ?? raw}"`,
+    );
   }
   return items;
 }
@@ -162,16 +181,21 @@ export function loadConfig(env: Env = process.env): Config {
   const host = env.HOST || '127.0.0.1';
   const idPrefix = env.ID_PREFIX || 'xc';
   if (!/^[a-z][a-z0-9_]{0,15}$/.test(idPrefix)) {
-    throw new ConfigError(`ID_PREFIX must be 1–16 lower-case letters, digits or _, starting with a letter, got "${idPrefix}"`);
+    throw new ConfigError(
+      `ID_PREFIX must be 1–16 lower-case letters, digits or _, starting with a letter, got "${idPrefix}"`,
+    );
   }
   const logLevel = env.LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   const logFormat = (env.LOG_FORMAT || 'json') as Config['logFormat'];
-  if (!LOG_FORMATS.includes(logFormat)) throw new ConfigError(`LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}, got "${logFormat}"`);
+  if (!LOG_FORMATS.includes(logFormat))
+    throw new ConfigError(`LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}, got "${logFormat}"`);
   const adminUsername = env.ADMIN_USERNAME || 'admin';
-  if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(adminUsername)) throw new ConfigError('ADMIN_USERNAME must be 1–64 of A-Z a-z 0-9 _ . @ -');
+  if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(adminUsername))
+    throw new ConfigError('ADMIN_USERNAME must be 1–64 of A-Z a-z 0-9 _ . @ -');
   const adminPassword = env.ADMIN_PASSWORD || undefined;
-  if (adminPassword !== undefined && adminPassword.length < 8) throw new ConfigError('ADMIN_PASSWORD must be at least 8 characters');
+  if (adminPassword !== undefined && adminPassword.length < 8)
+    throw new ConfigError('ADMIN_PASSWORD must be at least 8 characters');
   let jwt: Config['jwt'];
   if (env.JWT_JWKS_URL) {
     try {
@@ -184,7 +208,9 @@ export function loadConfig(env: Env = process.env): Config {
   return Object.freeze({
     host,
     port: integer(env, 'PORT', 8080, 0, 65535),
-    database: env.DATABASE_URL ? parseDatabaseUrl(env.DATABASE_URL) : { ...parseDatabaseUrl(DEFAULT_DATABASE), createFolder: true },
+    database: env.DATABASE_URL
+      ? parseDatabaseUrl(env.DATABASE_URL)
+      : { ...parseDatabaseUrl(DEFAULT_DATABASE), createFolder: true },
     compositeMaxSubrequests: integer(env, 'COMPOSITE_MAX_SUBREQUESTS', 100, 1, 10000),
     batchMaxSubrequests: integer(env, 'BATCH_MAX_SUBREQUESTS', 100, 1, 10000),
     compositeMaxExpansion: integer(env, 'COMPOSITE_MAX_EXPANSION', 16, 1, 1000),

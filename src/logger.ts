@@ -17,7 +17,10 @@ const MAX_DEPTH = 8;
 
 export function scrubText(text: string): string {
   let out = text;
-  for (const pattern of SENSITIVE_TEXT) out = out.replace(pattern, (match, prefix: unknown) => (typeof prefix === 'string' && prefix.startsWith('//') ? `${prefix}${CENSOR}@` : CENSOR));
+  for (const pattern of SENSITIVE_TEXT)
+    out = out.replace(pattern, (match, prefix: unknown) =>
+      typeof prefix === 'string' && prefix.startsWith('//') ? `${prefix}${CENSOR}@` : CENSOR,
+    );
   return out;
 }
 
@@ -43,18 +46,25 @@ function prettyStream(): DestinationStream {
 }
 
 /** `format` pretty writes pino-pretty's text to stdout; `destination` (tests) takes the JSON lines instead. */
-export function createLogger(level: string, destination?: DestinationStream, format: 'json' | 'pretty' = 'json'): Logger {
-  return pino({
-    level,
-    base: undefined,
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { log: (obj) => redact(obj) as Record<string, unknown> },
-    hooks: {
-      logMethod(args, method) {
-        // The message (and any format arguments) is scrubbed too.
-        const scrubbed = args.map((a) => (typeof a === 'string' ? scrubText(a) : a)) as Parameters<typeof method>;
-        return method.apply(this, scrubbed);
+export function createLogger(
+  level: string,
+  destination?: DestinationStream,
+  format: 'json' | 'pretty' = 'json',
+): Logger {
+  return pino(
+    {
+      level,
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { log: (obj) => redact(obj) as Record<string, unknown> },
+      hooks: {
+        logMethod(args, method) {
+          // The message (and any format arguments) is scrubbed too.
+          const scrubbed = args.map((a) => (typeof a === 'string' ? scrubText(a) : a)) as Parameters<typeof method>;
+          return method.apply(this, scrubbed);
+        },
       },
     },
-  }, destination ?? (format === 'pretty' ? prettyStream() : undefined));
+    destination ?? (format === 'pretty' ? prettyStream() : undefined),
+  );
 }

@@ -56,7 +56,11 @@ export function buildRouteTable(opts: RouteTableOptions): RouteTable {
   const pool = opts.knex;
   const durable = new DurableRequests({ services, pool }, routeTable);
   const parts: RouteTableParts = { services, pool, durable, routeTable };
-  const sources: OperationSource[] = [() => resourceOperations, ...(opts.extraOperations ? [opts.extraOperations] : []), ...BUILT_IN];
+  const sources: OperationSource[] = [
+    () => resourceOperations,
+    ...(opts.extraOperations ? [opts.extraOperations] : []),
+    ...BUILT_IN,
+  ];
   const operations = sources.flatMap((source) => source(parts));
   compiled = compileOperations(operations);
   return { ...parts, operations, compiled };

@@ -64,25 +64,34 @@ async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config.logLevel, undefined, config.logFormat);
   const knex = await openDatabase(config);
-  const admin = await ensureAdmin(knex, config.adminUsername, config.adminPassword).catch((err: unknown) => fail(`cannot create the first admin: ${why(err)}`, EXIT.database));
+  const admin = await ensureAdmin(knex, config.adminUsername, config.adminPassword).catch((err: unknown) =>
+    fail(`cannot create the first admin: ${why(err)}`, EXIT.database),
+  );
   if (admin.generatedPassword) {
     // Printed once, on the console only (not through the log pipeline), so the operator can sign in.
-    process.stdout.write(`\nCreated admin user "${config.adminUsername}" with generated password: ${admin.generatedPassword}\nStore it now; it is not shown again.\n\n`);
+    process.stdout.write(
+      `\nCreated admin user "${config.adminUsername}" with generated password: ${admin.generatedPassword}\nStore it now; it is not shown again.\n\n`,
+    );
   }
   if (admin.passwordNotUsed) {
-    logger.warn('ADMIN_PASSWORD was not used: the database already has users. To set a password: npm run admin -- reset-password <username>');
+    logger.warn(
+      'ADMIN_PASSWORD was not used: the database already has users. To set a password: npm run admin -- reset-password <username>',
+    );
   }
 
   const extensions = createExtensions();
   const { app } = createApp({ config, knex, logger, extraOperations: extensions.extraOperations });
   await extensions.start();
-  const server = http.createServer({
-    // Node's own limits agree with REQUEST_TIMEOUT_MS; it checks them on this interval (30 s by
-    // default, which let slow headers run to 52 s under a 30 s limit).
-    requestTimeout: config.requestTimeoutMs,
-    headersTimeout: config.requestTimeoutMs,
-    connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs),
-  }, app);
+  const server = http.createServer(
+    {
+      // Node's own limits agree with REQUEST_TIMEOUT_MS; it checks them on this interval (30 s by
+      // default, which let slow headers run to 52 s under a 30 s limit).
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs),
+    },
+    app,
+  );
   answerClientErrors(server, logger);
 
   // pino writes asynchronously: its last lines ("shutting down", "stopped") reach stdout, in order, before the exit.

@@ -22,7 +22,10 @@ class BashSession {
   private count = 0;
 
   constructor(private readonly dir: string) {
-    this.bash = spawn('bash', ['--noprofile', '--norc'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: dir, LANG: 'C.UTF-8' } });
+    this.bash = spawn('bash', ['--noprofile', '--norc'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: dir, LANG: 'C.UTF-8' },
+    });
     this.bash.stdout.on('data', (d) => {
       this.pending += String(d);
       this.waiter?.();
@@ -81,9 +84,12 @@ async function runReadme(steps: Step[], entry: string): Promise<string[]> {
   const bash = new BashSession(dir);
   const substitute = (text: string): string =>
     text
-      .split(README_SERVER).join(`127.0.0.1:${server?.port ?? 0}`)
-      .split(README_UPSTREAM).join(`127.0.0.1:${upstreamPort}`)
-      .split(README_PASSWORD).join(ADMIN_PASSWORD);
+      .split(README_SERVER)
+      .join(`127.0.0.1:${server?.port ?? 0}`)
+      .split(README_UPSTREAM)
+      .join(`127.0.0.1:${upstreamPort}`)
+      .split(README_PASSWORD)
+      .join(ADMIN_PASSWORD);
   /** A file the server is pointed at: README addresses rewritten in a copy; relative paths made absolute. */
   const fileValue = (value: string): string => {
     const file = path.resolve(ROOT, value);
@@ -109,17 +115,28 @@ async function runReadme(steps: Step[], entry: string): Promise<string[]> {
           await server.exited;
         }
         // DOTENV_CONFIG_PATH names no file, so a developer's .env cannot change what the README shows.
-        server = await startServer(entry, { ...env, DATABASE_URL: `sqlite:${path.join(dir, 'readme.db')}`, ADMIN_PASSWORD, DOTENV_CONFIG_PATH: path.join(dir, 'no.env') });
+        server = await startServer(entry, {
+          ...env,
+          DATABASE_URL: `sqlite:${path.join(dir, 'readme.db')}`,
+          ADMIN_PASSWORD,
+          DOTENV_CONFIG_PATH: path.join(dir, 'no.env'),
+        });
         if (server.child.exitCode !== null) throw new Error(`${where}: the server did not start: ${server.output()}`);
       } else if (step.kind === 'background') {
-        const child = spawn('bash', ['-c', step.code], { cwd: ROOT, env: { ...process.env, EXAMPLE_UPSTREAM_PORT: String(upstreamPort) }, detached: true, stdio: 'ignore' });
+        const child = spawn('bash', ['-c', step.code], {
+          cwd: ROOT,
+          env: { ...process.env, EXAMPLE_UPSTREAM_PORT: String(upstreamPort) },
+          detached: true,
+          stdio: 'ignore',
+        });
         background.push(child);
         await waitForPort(upstreamPort);
       } else {
         const { status, stdout, stderr } = await bash.run(substitute(step.code));
         const shown = `${where}: ${step.code.split('\n')[0]}`;
         if (status !== 0) problems.push(`${shown}\n  exit status ${status}: ${stderr.trim()}`);
-        else if (!step.expect && stdout.length > 0) problems.push(`${shown}\n  prints an answer the README does not show: ${stdout.toString().slice(0, 300)}`);
+        else if (!step.expect && stdout.length > 0)
+          problems.push(`${shown}\n  prints an answer the README does not show: ${stdout.toString().slice(0, 300)}`);
         else if (step.expect) {
           try {
             const diffs = compare({ kind: step.expect.kind, text: substitute(step.expect.text) }, stdout);
@@ -164,14 +181,33 @@ describe('README.md', () => {
 
   test('the runner fails an example whose answer differs from the one shown', async () => {
     const doc = [
-      '```sh readme-server', 'npm start', '```',
-      '```sh readme-test', 'curl -si http://127.0.0.1:8080/healthz', '```',
-      '```http expect', 'HTTP/1.1 200 OK', '', '{"status": "down"}', '```',
-      '```sh readme-test', 'curl -s http://127.0.0.1:8080/healthz', '```',
-      '```json expect', '{"status": "ok"}', '```',
-      '```sh readme-test', 'curl -s http://127.0.0.1:8080/healthz', '```',
-      '```sh readme-test', 'curl -si http://127.0.0.1:8080/healthz', '```',
-      '```http expect', 'HTTP/1.1 503 Service Unavailable', 'Cache-Control: public', '```',
+      '```sh readme-server',
+      'npm start',
+      '```',
+      '```sh readme-test',
+      'curl -si http://127.0.0.1:8080/healthz',
+      '```',
+      '```http expect',
+      'HTTP/1.1 200 OK',
+      '',
+      '{"status": "down"}',
+      '```',
+      '```sh readme-test',
+      'curl -s http://127.0.0.1:8080/healthz',
+      '```',
+      '```json expect',
+      '{"status": "ok"}',
+      '```',
+      '```sh readme-test',
+      'curl -s http://127.0.0.1:8080/healthz',
+      '```',
+      '```sh readme-test',
+      'curl -si http://127.0.0.1:8080/healthz',
+      '```',
+      '```http expect',
+      'HTTP/1.1 503 Service Unavailable',
+      'Cache-Control: public',
+      '```',
     ].join('\n');
     const problems = await runReadme(readmeSteps(doc), entry);
     expect(problems).toHaveLength(3);

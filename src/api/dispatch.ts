@@ -28,7 +28,9 @@ export function isAllowed(op: Operation, caller: Caller): boolean {
 
 export function authorize(op: Operation, caller: Caller): void {
   if (!isAllowed(op, caller)) {
-    throw errors.forbidden(`Your roles (${caller.roles.join(', ') || 'none'}) may not ${op.method.toUpperCase()} /${op.api}/v1${op.path}`);
+    throw errors.forbidden(
+      `Your roles (${caller.roles.join(', ') || 'none'}) may not ${op.method.toUpperCase()} /${op.api}/v1${op.path}`,
+    );
   }
 }
 
@@ -38,7 +40,10 @@ export type RawInput = OpInput;
 /** Validates the raw input of an already-authorised call. The query object is coerced in place. */
 export function validateInput(c: CompiledOp, raw: RawInput, unknown?: UnknownElements): OpInput {
   for (const name of Object.keys(raw.params)) {
-    if (raw.params[name] === 'this') throw errors.badInput('"this" stands for the root\'s id only in the uri of an included child', [{ message: '"this" outside request inclusion', properties: { parameter: name } }]);
+    if (raw.params[name] === 'this')
+      throw errors.badInput('"this" stands for the root\'s id only in the uri of an included child', [
+        { message: '"this" outside request inclusion', properties: { parameter: name } },
+      ]);
   }
   const query = checkQuery(c.validators, raw.query, unknown);
   const body = c.op.rawBody ? undefined : checkBody(c.op, c.validators, raw.body, unknown);

@@ -13,17 +13,19 @@ export interface HeaderDef {
 export const REQUEST_HEADERS = {
   checksum: {
     name: 'GW-Checksum',
-    description: 'The checksum the client last saw; the request is refused with 409 unless it is the current one (optimistic locking)',
+    description:
+      'The checksum the client last saw; the request is refused with 409 unless it is the current one (optimistic locking)',
     schema: { type: 'string', minLength: 1, maxLength: 64 },
   },
   transactionId: {
     name: 'GW-DBTransaction-ID',
-    description: 'A client-chosen id for this composite; once one has committed with this id, sending it again is refused with 400 (AlreadyExecutedException) and runs nothing',
+    description:
+      'A client-chosen id for this composite; once one has committed with this id, sending it again is refused with 400 (AlreadyExecutedException) and runs nothing',
     schema: { type: 'string', minLength: 1, maxLength: 128 },
   },
   pathParams: {
     name: 'X-Path-Params',
-    description: 'The connector\'s path parameters as a JSON object of strings',
+    description: "The connector's path parameters as a JSON object of strings",
     schema: { type: 'string', maxLength: 4000 },
   },
   doNotCommit: {
@@ -33,22 +35,26 @@ export const REQUEST_HEADERS = {
   },
   unknownProperty: {
     name: 'GW-UnknownPropertyHandling',
-    description: 'Body members the schema does not define: refused with 400 (reject, the default), dropped and logged (log), or dropped (ignore)',
+    description:
+      'Body members the schema does not define: refused with 400 (reject, the default), dropped and logged (log), or dropped (ignore)',
     schema: { type: 'string', enum: ['reject', 'log', 'ignore'] },
   },
   unknownQueryParam: {
     name: 'GW-UnknownQueryParamHandling',
-    description: 'Query parameters the operation does not define: refused with 400 (reject, the default), dropped and logged (log), or dropped (ignore)',
+    description:
+      'Query parameters the operation does not define: refused with 400 (reject, the default), dropped and logged (log), or dropped (ignore)',
     schema: { type: 'string', enum: ['reject', 'log', 'ignore'] },
   },
   idempotencyKey: {
     name: 'Idempotency-Key',
-    description: 'Run once: a retry with this key (same caller, method, path and body) gets the stored answer with Idempotent-Replayed: true. Kept IDEMPOTENCY_TTL_HOURS',
+    description:
+      'Run once: a retry with this key (same caller, method, path and body) gets the stored answer with Idempotent-Replayed: true. Kept IDEMPOTENCY_TTL_HOURS',
     schema: { type: 'string', minLength: 1, maxLength: 255 },
   },
   prefer: {
     name: 'Prefer',
-    description: 'respond-async: store the request, answer 202 with GW-Async-Location and run it in the background; `respond-async, wait=N`: answer normally if it finishes within N seconds',
+    description:
+      'respond-async: store the request, answer 202 with GW-Async-Location and run it in the background; `respond-async, wait=N`: answer normally if it finishes within N seconds',
     schema: { type: 'string', maxLength: 200 },
   },
 } satisfies Record<string, HeaderDef>;
@@ -68,11 +74,16 @@ export const SHARED_REQUEST_HEADERS: ReadonlyArray<{ header: HeaderDef; appliesT
 
 /** Response headers, named by `OpResponse.headers`. */
 export const RESPONSE_HEADERS = {
-  'GW-Checksum': { name: 'GW-Checksum', description: 'The resource\'s current checksum (send it back to update or delete it)', schema: { type: 'string' } },
+  'GW-Checksum': {
+    name: 'GW-Checksum',
+    description: "The resource's current checksum (send it back to update or delete it)",
+    schema: { type: 'string' },
+  },
   Location: { name: 'Location', description: 'The new resource, relative to /rest', schema: { type: 'string' } },
   'Server-Timing': {
     name: 'Server-Timing',
-    description: 'Where the time went: an entry per stage and per subrequest or step (`req.<i>`, `sel.<i>`), and `total`; durations in ms',
+    description:
+      'Where the time went: an entry per stage and per subrequest or step (`req.<i>`, `sel.<i>`), and `total`; durations in ms',
     schema: { type: 'string' },
   },
   'GW-Async-Location': {
@@ -82,7 +93,7 @@ export const RESPONSE_HEADERS = {
   },
   'X-Connector-Timing': {
     name: 'X-Connector-Timing',
-    description: 'A connector run\'s timing as JSON: total_ms and the steps',
+    description: "A connector run's timing as JSON: total_ms and the steps",
     schema: { type: 'string' },
   },
 } satisfies Record<string, HeaderDef>;

@@ -11,10 +11,13 @@ export interface PathMatch<T> {
 }
 
 function segmentsOf(op: Operation): Segment[] {
-  return `/${op.api}/v1${op.path}`.split('/').slice(1).map((s) => {
-    const m = /^\{(\w+)\}$/.exec(s);
-    return m ? { param: m[1] } : { literal: s };
-  });
+  return `/${op.api}/v1${op.path}`
+    .split('/')
+    .slice(1)
+    .map((s) => {
+      const m = /^\{(\w+)\}$/.exec(s);
+      return m ? { param: m[1] } : { literal: s };
+    });
 }
 
 /** Matches paths relative to /rest (`/common/v1/activities/xc:1`) against operations. */

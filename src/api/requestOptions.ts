@@ -21,19 +21,26 @@ const MAX_LOGGED_NAMES = 20;
 export class UnknownElements {
   private readonly dropped = { properties: new Set<string>(), queryParams: new Set<string>() };
 
-  constructor(readonly properties: UnknownMode, readonly queryParams: UnknownMode) {}
+  constructor(
+    readonly properties: UnknownMode,
+    readonly queryParams: UnknownMode,
+  ) {}
 
   /** Records elements dropped under `log` or `ignore` (`where` says which kind). */
   drop(where: 'properties' | 'queryParams', names: string[]): void {
     if (this[where] !== 'log') return;
-    for (const name of names) if (this.dropped[where].size < MAX_LOGGED_NAMES) this.dropped[where].add(name.slice(0, 120));
+    for (const name of names)
+      if (this.dropped[where].size < MAX_LOGGED_NAMES) this.dropped[where].add(name.slice(0, 120));
   }
 
   /** Writes the request's one log line of what `log` dropped, if anything. */
   flush(logger: Logger, requestId: string): void {
     const { properties, queryParams } = this.dropped;
     if (properties.size + queryParams.size === 0) return;
-    logger.info({ reqId: requestId, unknownProperties: [...properties], unknownQueryParams: [...queryParams] }, 'unknown request elements ignored');
+    logger.info(
+      { reqId: requestId, unknownProperties: [...properties], unknownQueryParams: [...queryParams] },
+      'unknown request elements ignored',
+    );
     properties.clear();
     queryParams.clear();
   }
@@ -53,7 +60,9 @@ function headerValue(headers: Record<string, string | string[] | undefined>, nam
 }
 
 function badHeader(name: string, value: string, allowed: readonly string[]) {
-  return errors.badInput(`${name} must be one of ${allowed.join(', ')}`, [{ message: `Invalid ${name} header`, properties: { header: name, value: value.slice(0, 64), allowed } }]);
+  return errors.badInput(`${name} must be one of ${allowed.join(', ')}`, [
+    { message: `Invalid ${name} header`, properties: { header: name, value: value.slice(0, 64), allowed } },
+  ]);
 }
 
 /** GW-DoNotCommit: `true` or `false` (any case); anything else is a 400 naming the header. */
@@ -77,6 +86,7 @@ function unknownModeOf(headers: Record<string, string | string[] | undefined>, n
 export function requestOptions(headers: Record<string, string | string[] | undefined>): RequestOptions {
   const properties = unknownModeOf(headers, UNKNOWN_PROPERTY_HEADER);
   const queryParams = unknownModeOf(headers, UNKNOWN_QUERY_PARAM_HEADER);
-  const unknown = properties === 'reject' && queryParams === 'reject' ? REJECT_UNKNOWN : new UnknownElements(properties, queryParams);
+  const unknown =
+    properties === 'reject' && queryParams === 'reject' ? REJECT_UNKNOWN : new UnknownElements(properties, queryParams);
   return { dryRun: dryRunOf(headers), unknown };
 }

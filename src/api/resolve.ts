@@ -11,13 +11,20 @@ export interface Resolved<T> {
 }
 
 /** `path` is relative to /rest; `where` is how the error names it. HEAD is answered as GET. */
-export function resolveOperation<T extends { op: Operation }>(matcher: PathMatcher<T>, method: string, path: string, where: string): Resolved<T> {
+export function resolveOperation<T extends { op: Operation }>(
+  matcher: PathMatcher<T>,
+  method: string,
+  path: string,
+  where: string,
+): Resolved<T> {
   const found = matcher.match(path);
   const m = method.toLowerCase() === 'head' ? 'get' : method.toLowerCase();
   const hit = found.find((f) => f.entry.op.method === m);
   if (!hit) {
     if (found.length === 0) throw errors.notFound(`No resource at ${where}`);
-    throw errors.methodNotAllowed(method.toUpperCase(), where, [...new Set(found.map((f) => f.entry.op.method.toUpperCase()))]);
+    throw errors.methodNotAllowed(method.toUpperCase(), where, [
+      ...new Set(found.map((f) => f.entry.op.method.toUpperCase())),
+    ]);
   }
   const params: Record<string, string> = {};
   try {

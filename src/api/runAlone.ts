@@ -29,29 +29,50 @@ function echoDryRun(result: OpResult): OpResult {
   return { ...result, headers: { ...result.headers, [DRY_RUN_HEADER]: 'true' } };
 }
 
-export async function runAlone(c: CompiledOp, { services, pool }: Runtime, caller: Caller, raw: RawInput, requestId: string, opts: RunOptions = {}): Promise<OpResult> {
+export async function runAlone(
+  c: CompiledOp,
+  { services, pool }: Runtime,
+  caller: Caller,
+  raw: RawInput,
+  requestId: string,
+  opts: RunOptions = {},
+): Promise<OpResult> {
   const dryRun = opts.dryRun === true;
   const ctx = (db: OpContext['db']): OpContext => ({
-    db, caller, services, reservations: new IdReservations(), inComposite: false, requestId, dryRun, unknown: opts.unknown,
+    db,
+    caller,
+    services,
+    reservations: new IdReservations(),
+    inComposite: false,
+    requestId,
+    dryRun,
+    unknown: opts.unknown,
   });
   if (!c.op.transactional) {
     if (dryRun && c.op.method !== 'get' && c.op.dryRun === undefined) {
-      throw errors.badInput(`${c.op.operationId} cannot be rolled back, so ${DRY_RUN_HEADER} is refused`, [{ message: 'Dry run not supported', properties: { header: DRY_RUN_HEADER, operationId: c.op.operationId } }]);
+      throw errors.badInput(`${c.op.operationId} cannot be rolled back, so ${DRY_RUN_HEADER} is refused`, [
+        { message: 'Dry run not supported', properties: { header: DRY_RUN_HEADER, operationId: c.op.operationId } },
+      ]);
     }
     // A read that lost its connection changed nothing: it runs once more on a fresh one. An operation
     // that opens its own transaction (a composite) runs the beforeCommit hook there.
     const own = { ...ctx(pool), beforeCommit: opts.beforeCommit };
-    const result = c.op.method === 'get' ? await onceMoreIfConnectionLost(() => invoke(c, own, raw)) : await invoke(c, own, raw);
+    const result =
+      c.op.method === 'get' ? await onceMoreIfConnectionLost(() => invoke(c, own, raw)) : await invoke(c, own, raw);
     return dryRun ? echoDryRun(result) : result;
   }
   try {
-    return await inTransaction(pool, async (trx) => {
-      const result = await invoke(c, ctx(trx), raw);
-      // A dry run writes no idempotency record: the request may still be sent for real.
-      if (dryRun) throw new DryRunRollback(result);
-      if (opts.beforeCommit) await opts.beforeCommit(trx, result);
-      return result;
-    }, { retries: services.config.db.retryLimit });
+    return await inTransaction(
+      pool,
+      async (trx) => {
+        const result = await invoke(c, ctx(trx), raw);
+        // A dry run writes no idempotency record: the request may still be sent for real.
+        if (dryRun) throw new DryRunRollback(result);
+        if (opts.beforeCommit) await opts.beforeCommit(trx, result);
+        return result;
+      },
+      { retries: services.config.db.retryLimit },
+    );
   } catch (err) {
     if (err instanceof DryRunRollback) return echoDryRun(err.result);
     throw err;

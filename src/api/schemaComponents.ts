@@ -19,16 +19,29 @@ export function oneOf<T extends TSchema[]>(schemas: [...T], options: { descripti
 }
 
 /** The error body every API answers with (SPEC §2). */
-export const ErrorBodySchema = named('Error', Type.Object({
-  status: Type.Integer({ description: 'The HTTP status, repeated' }),
-  errorCode: Type.String({ description: 'e.g. gw.api.rest.exception.NotFoundException' }),
-  userMessage: Type.String(),
-  developerMessage: Type.String(),
-  details: Type.Array(Type.Object({
-    message: Type.String(),
-    properties: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Facts about this detail: the path, member, index, uri…' })),
-  })),
-}, { description: 'The error body of every API (SPEC §2)' }));
+export const ErrorBodySchema = named(
+  'Error',
+  Type.Object(
+    {
+      status: Type.Integer({ description: 'The HTTP status, repeated' }),
+      errorCode: Type.String({ description: 'e.g. gw.api.rest.exception.NotFoundException' }),
+      userMessage: Type.String(),
+      developerMessage: Type.String(),
+      details: Type.Array(
+        Type.Object({
+          message: Type.String(),
+          properties: Type.Optional(
+            Type.Object(
+              {},
+              { additionalProperties: true, description: 'Facts about this detail: the path, member, index, uri…' },
+            ),
+          ),
+        }),
+      ),
+    },
+    { description: 'The error body of every API (SPEC §2)' },
+  ),
+);
 
 /**
  * JSON Schema as plain data, with every named schema inside replaced by a $ref and collected into
@@ -42,7 +55,8 @@ export function hoistComponents(schema: unknown, components: Record<string, unkn
     const plain = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, walk(v)]));
     if (typeof name !== 'string') return plain;
     const known = components[name];
-    if (known !== undefined && JSON.stringify(known) !== JSON.stringify(plain)) throw new Error(`two different schemas are named ${name}`);
+    if (known !== undefined && JSON.stringify(known) !== JSON.stringify(plain))
+      throw new Error(`two different schemas are named ${name}`);
     components[name] = plain;
     return { $ref: `#/components/schemas/${name}` };
   };

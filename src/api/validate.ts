@@ -39,15 +39,24 @@ function describeFault(error: ErrorObject, where: string): ErrorDetail {
   }
   if (error.keyword === 'enum') {
     const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
-    return { message: `${path} must be one of: ${allowed.join(', ')}`, properties: { path, keyword: error.keyword, allowedValues: allowed } };
+    return {
+      message: `${path} must be one of: ${allowed.join(', ')}`,
+      properties: { path, keyword: error.keyword, allowedValues: allowed },
+    };
   }
-  return { message: `${path || where} ${error.message ?? 'is invalid'}`, properties: { path, keyword: error.keyword, ...error.params } };
+  return {
+    message: `${path || where} ${error.message ?? 'is invalid'}`,
+    properties: { path, keyword: error.keyword, ...error.params },
+  };
 }
 
 export function validationError(kind: 'body' | 'query', errs: ErrorObject[] | null | undefined) {
   const details = (errs ?? []).slice(0, MAX_DETAILS).map((e) => describe(e, kind === 'body' ? 'body' : 'query'));
   const first = details[0]?.message ?? 'is invalid';
-  return errors.badInput(kind === 'body' ? `Invalid request body: ${first}` : `Invalid query parameter: ${first}`, details);
+  return errors.badInput(
+    kind === 'body' ? `Invalid request body: ${first}` : `Invalid query parameter: ${first}`,
+    details,
+  );
 }
 
 export interface Validators {
@@ -69,7 +78,11 @@ export function compileValidators(op: Operation): Validators {
 }
 
 /** Validates (and coerces, in place) a query object; throws a 400 naming the parameter. */
-export function checkQuery(v: Validators, query: Record<string, unknown>, unknown: UnknownElements = REJECT_UNKNOWN): Record<string, unknown> {
+export function checkQuery(
+  v: Validators,
+  query: Record<string, unknown>,
+  unknown: UnknownElements = REJECT_UNKNOWN,
+): Record<string, unknown> {
   if (unknown.queryParams !== 'reject' && v.queryNames) {
     const names = Object.keys(query).filter((name) => !v.queryNames?.has(name));
     for (const name of names) delete query[name];
@@ -81,11 +94,17 @@ export function checkQuery(v: Validators, query: Record<string, unknown>, unknow
 
 /** The paths of the unknown members among a failed validation's errors. */
 function unknownMembers(errs: ErrorObject[] | null | undefined): string[] {
-  return (errs ?? []).filter((e) => e.keyword === 'additionalProperties')
+  return (errs ?? [])
+    .filter((e) => e.keyword === 'additionalProperties')
     .map((e) => `${e.instancePath}/${String((e.params as { additionalProperty: string }).additionalProperty)}`);
 }
 
-export function checkBody(op: Operation, v: Validators, body: unknown, unknown: UnknownElements = REJECT_UNKNOWN): unknown {
+export function checkBody(
+  op: Operation,
+  v: Validators,
+  body: unknown,
+  unknown: UnknownElements = REJECT_UNKNOWN,
+): unknown {
   if (!v.body) {
     if (body !== undefined && !(typeof body === 'object' && body !== null && Object.keys(body).length === 0)) {
       throw errors.badInput(`${op.method.toUpperCase()} ${op.path} takes no request body`);

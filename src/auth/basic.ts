@@ -29,11 +29,18 @@ export function parseBasic(header: string): { username: string; password: string
 }
 
 export function callerFromRow(row: Pick<UserRow, 'id' | 'username' | 'display_name' | 'roles'>): Caller {
-  return { id: Number(row.id), username: row.username, displayName: row.display_name ?? row.username, roles: JSON.parse(row.roles) as Role[] };
+  return {
+    id: Number(row.id),
+    username: row.username,
+    displayName: row.display_name ?? row.username,
+    roles: JSON.parse(row.roles) as Role[],
+  };
 }
 
 export async function findUserByUsername(knex: Knex, username: string): Promise<UserRow | undefined> {
-  const sql = compileOnce(knex, 'auth:userByName', (k) => k('users').select('id', 'username', 'display_name', 'roles', 'active', 'password_hash').where('username', ''));
+  const sql = compileOnce(knex, 'auth:userByName', (k) =>
+    k('users').select('id', 'username', 'display_name', 'roles', 'active', 'password_hash').where('username', ''),
+  );
   return onceMoreIfConnectionLost(() => queryFirst<UserRow>(knex, sql, [username]));
 }
 

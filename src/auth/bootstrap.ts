@@ -24,7 +24,17 @@ export async function insertUser(knex: Knex, user: NewUser): Promise<void> {
   await knex.transaction(async (trx) => {
     const [id] = await reserveIds(trx, 'users', 1);
     const now = nowIso();
-    await trx('users').insert({ id, username: user.username, display_name: user.displayName, roles: JSON.stringify(user.roles), active: true, password_hash: hash, checksum: 0, create_time: now, update_time: now });
+    await trx('users').insert({
+      id,
+      username: user.username,
+      display_name: user.displayName,
+      roles: JSON.stringify(user.roles),
+      active: true,
+      password_hash: hash,
+      checksum: 0,
+      create_time: now,
+      update_time: now,
+    });
   });
 }
 
@@ -41,6 +51,11 @@ export async function ensureAdmin(knex: Knex, username: string, password: string
   const [{ n }] = await knex('users').count({ n: '*' });
   if (Number(n) > 0) return { created: false, passwordNotUsed: password !== undefined };
   const generated = password === undefined ? generatePassword() : undefined;
-  await insertUser(knex, { username, displayName: 'Administrator', roles: ['admin'], password: password ?? (generated as string) });
+  await insertUser(knex, {
+    username,
+    displayName: 'Administrator',
+    roles: ['admin'],
+    password: password ?? (generated as string),
+  });
   return { created: true, generatedPassword: generated };
 }

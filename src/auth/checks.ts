@@ -11,7 +11,6 @@ export interface CredentialCheck {
   authenticate(header: string): Promise<Caller | undefined>;
 }
 
-
 export function credentialChecks(services: Services, knex: Knex): CredentialCheck[] {
   const basic = new BasicAuthenticator(knex);
   const checks: CredentialCheck[] = [{ scheme: 'Basic', authenticate: (header) => basic.authenticate(header) }];

@@ -23,7 +23,19 @@ export interface JwksOptions {
  * Asymmetric algorithms only: a key set published for verification must never be usable as an HMAC
  * secret (algorithm confusion), and `none` is never accepted.
  */
-export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+export const JWT_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+];
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
 const MAX_TOKEN_LENGTH = 8192;
@@ -36,8 +48,12 @@ class KeySourceUnavailable extends Error {
 
 /** Errors from key lookup that a token can cause (an unknown or ambiguous kid, an unusable alg). */
 function causedByToken(err: unknown): boolean {
-  return err instanceof jose.JWKSNoMatchingKey || err instanceof jose.JWKSMultipleMatchingKeys
-    || err instanceof jose.JOSENotSupported || err instanceof jose.JOSEAlgNotAllowed;
+  return (
+    err instanceof jose.JWKSNoMatchingKey ||
+    err instanceof jose.JWKSMultipleMatchingKeys ||
+    err instanceof jose.JOSENotSupported ||
+    err instanceof jose.JOSEAlgNotAllowed
+  );
 }
 
 /** `roles` as an array of strings (or one string); only the server's own roles are kept. */
@@ -48,13 +64,19 @@ export function rolesFromClaim(claim: unknown): Role[] {
 
 function validSubject(sub: unknown): sub is string {
   // eslint-disable-next-line no-control-regex -- control characters are exactly what a subject must not hold
-  return typeof sub === 'string' && sub.length > 0 && sub.length <= MAX_SUBJECT_LENGTH && !/[\u0000-\u001f\u007f]/.test(sub);
+  const control = /[\u0000-\u001f\u007f]/;
+  return typeof sub === 'string' && sub.length > 0 && sub.length <= MAX_SUBJECT_LENGTH && !control.test(sub);
 }
 
 export class JwtAuthenticator {
   private readonly keys: JWTVerifyGetKey;
 
-  constructor(private readonly knex: Knex, private readonly settings: JwtSettings, private readonly logger: Logger, options: JwksOptions = {}) {
+  constructor(
+    private readonly knex: Knex,
+    private readonly settings: JwtSettings,
+    private readonly logger: Logger,
+    options: JwksOptions = {},
+  ) {
     // createRemoteJWKSet caches the set, and fetches it again when a token names a kid it does not hold.
     const remote = createRemoteJWKSet(new URL(settings.jwksUrl), {
       cooldownDuration: options.cooldownMs ?? 30_000,
@@ -86,7 +108,7 @@ export class JwtAuthenticator {
     } catch (err) {
       if (err instanceof KeySourceUnavailable) {
         this.logger.error({ jwks: this.settings.jwksUrl }, 'JWKS could not be fetched');
-        throw errors.serviceUnavailable('The token issuer\'s signing keys cannot be fetched right now', 5);
+        throw errors.serviceUnavailable("The token issuer's signing keys cannot be fetched right now", 5);
       }
       // The reason code only: never the token or its claims.
       this.logger.info({ reason: (err as { code?: string }).code ?? 'invalid' }, 'bearer token refused');
@@ -98,7 +120,13 @@ export class JwtAuthenticator {
     const row = await findUserByUsername(this.knex, username);
     // A local account that an admin switched off stays switched off, whatever the issuer says.
     if (row && !row.active) return undefined;
-    const name = typeof payload.name === 'string' && payload.name.length <= MAX_SUBJECT_LENGTH ? payload.name : undefined;
-    return { id: row ? Number(row.id) : undefined, username, displayName: row?.display_name ?? name ?? username, roles };
+    const name =
+      typeof payload.name === 'string' && payload.name.length <= MAX_SUBJECT_LENGTH ? payload.name : undefined;
+    return {
+      id: row ? Number(row.id) : undefined,
+      username,
+      displayName: row?.display_name ?? name ?? username,
+      roles,
+    };
   }
 }

@@ -34,7 +34,11 @@ function batchOperation(api: ApiName, roles: readonly Role[], routeTable: () => 
     transactional: false,
     dryRun: 'handler',
     responses: [
-      { status: 200, description: 'The batch was well-formed; each entry is its subrequest\'s answer, or skipped', schema: BatchResponse },
+      {
+        status: 200,
+        description: "The batch was well-formed; each entry is its subrequest's answer, or skipped",
+        schema: BatchResponse,
+      },
       { status: 400, description: 'Refused before anything ran (shape, limit, method, path, a nested batch)' },
       { status: 401, description: 'Not authenticated' },
       { status: 403, description: 'Not allowed for this role' },
@@ -47,11 +51,23 @@ function batchOperation(api: ApiName, roles: readonly Role[], routeTable: () => 
     async handler(ctx, input) {
       matcher ??= new PathMatcher(routeTable());
       const show = headerFilter(input.query.includeResponseHeaders as string | undefined);
-      const plan = planBatch({ api, matcher, maxSubrequests: ctx.services.config.batchMaxSubrequests }, input.body as BatchBody);
+      const plan = planBatch(
+        { api, matcher, maxSubrequests: ctx.services.config.batchMaxSubrequests },
+        input.body as BatchBody,
+      );
       observeBatchSize(pool, plan.length);
-      const responses = await runBatch(plan, {
-        rt: { services: ctx.services, pool }, caller: ctx.caller, requestId: ctx.requestId, headers: input.headers, dryRun: ctx.dryRun === true, unknown: ctx.unknown,
-      }, show);
+      const responses = await runBatch(
+        plan,
+        {
+          rt: { services: ctx.services, pool },
+          caller: ctx.caller,
+          requestId: ctx.requestId,
+          headers: input.headers,
+          dryRun: ctx.dryRun === true,
+          unknown: ctx.unknown,
+        },
+        show,
+      );
       return { status: 200, body: { responses } };
     },
   };

@@ -46,13 +46,15 @@ function pathProblem(path: string): string | undefined {
 
 export function planBatch(ctx: BatchPlanContext, body: BatchBody): PlannedSubrequest[] {
   if (body.requests.length > ctx.maxSubrequests) {
-    throw errors.badInput(`A batch may hold at most ${ctx.maxSubrequests} requests; this one holds ${body.requests.length}`, [
-      { message: 'Too many subrequests', properties: { limit: ctx.maxSubrequests, requests: body.requests.length } },
-    ]);
+    throw errors.badInput(
+      `A batch may hold at most ${ctx.maxSubrequests} requests; this one holds ${body.requests.length}`,
+      [{ message: 'Too many subrequests', properties: { limit: ctx.maxSubrequests, requests: body.requests.length } }],
+    );
   }
   return body.requests.map((sub, index) => {
     const method = sub.method.toLowerCase();
-    if (!METHODS.includes(method)) throw refuse(index, `method ${sub.method} is not one of ${METHODS.join(', ')}`, { method: sub.method });
+    if (!METHODS.includes(method))
+      throw refuse(index, `method ${sub.method} is not one of ${METHODS.join(', ')}`, { method: sub.method });
     const problem = pathProblem(sub.path);
     if (problem) throw refuse(index, problem, { path: sub.path });
     const where = `/${ctx.api}/v1${sub.path}`;
@@ -63,7 +65,8 @@ export function planBatch(ctx: BatchPlanContext, body: BatchBody): PlannedSubreq
       if (!(err instanceof ApiError)) throw err;
       target = err;
     }
-    if (!(target instanceof ApiError) && target.entry.op.path === BATCH_PATH) throw refuse(index, 'a batch may not hold a batch', { path: sub.path });
+    if (!(target instanceof ApiError) && target.entry.op.path === BATCH_PATH)
+      throw refuse(index, 'a batch may not hold a batch', { path: sub.path });
     const headers: Record<string, string> = {};
     for (const h of sub.headers ?? []) headers[h.name.toLowerCase()] = h.value;
     // Parsed exactly as Express parses a direct request's query string ('simple': node:querystring).

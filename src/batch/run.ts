@@ -26,20 +26,31 @@ export type HeaderFilter = (name: string) => boolean;
 export function headerFilter(value: string | undefined): HeaderFilter {
   if (value === undefined || value.trim().toLowerCase() === 'all') return () => true;
   if (value.trim().toLowerCase() === 'none') return () => false;
-  const names = new Set(value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean));
-  if (names.size === 0) throw errors.badInput('includeResponseHeaders must be all, none or a comma list of header names');
+  const names = new Set(
+    value
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+  );
+  if (names.size === 0)
+    throw errors.badInput('includeResponseHeaders must be all, none or a comma list of header names');
   return (name) => names.has(name.toLowerCase());
 }
 
 /** A subrequest inherits every header of the main request except GW-Checksum; its own override. */
-function inheritedHeaders(main: Record<string, string | undefined>, own: Record<string, string>): Record<string, string | undefined> {
+function inheritedHeaders(
+  main: Record<string, string | undefined>,
+  own: Record<string, string>,
+): Record<string, string | undefined> {
   const headers = { ...main };
   delete headers['gw-checksum'];
   return Object.assign(headers, own);
 }
 
 function entryOf(status: number, headers: Record<string, string>, body: unknown, show: HeaderFilter): BatchEntry {
-  const list: BatchHeader[] = Object.entries(headers).filter(([name]) => show(name)).map(([name, value]) => ({ name, value }));
+  const list: BatchHeader[] = Object.entries(headers)
+    .filter(([name]) => show(name))
+    .map(([name, value]) => ({ name, value }));
   return body === undefined ? { status, headers: list } : { status, headers: list, body };
 }
 
@@ -50,7 +61,10 @@ function failureEntry(x: BatchContext, sub: PlannedSubrequest, err: unknown, sho
   if (mapped instanceof ApiError) apiError = mapped;
   else {
     // Name and driver code only, as the error handler logs: a message can hold SQL.
-    x.rt.services.logger.error({ reqId: x.requestId, batchIndex: sub.index, error: (err as Error)?.name ?? typeof err, code: dbErrorCode(err) }, 'unexpected error in a batch subrequest');
+    x.rt.services.logger.error(
+      { reqId: x.requestId, batchIndex: sub.index, error: (err as Error)?.name ?? typeof err, code: dbErrorCode(err) },
+      'unexpected error in a batch subrequest',
+    );
     apiError = errors.internal(x.requestId);
   }
   return entryOf(apiError.status, apiError.headers, apiError.toBody(), show);

@@ -13,11 +13,21 @@ export const BatchHeader = Type.Object(
 export const BatchSubRequest = Type.Object(
   {
     method: Type.String({ maxLength: 10, description: 'get, post, patch or delete (any case)' }),
-    path: Type.String({ minLength: 1, maxLength: 2048, description: 'Path relative to the API: /activities, not /common/v1/activities' }),
+    path: Type.String({
+      minLength: 1,
+      maxLength: 2048,
+      description: 'Path relative to the API: /activities, not /common/v1/activities',
+    }),
     query: Type.Optional(Type.String({ maxLength: 8192, description: 'Query string without ?' })),
     body: Type.Optional(Type.Unknown({ description: 'The request body, as sent alone' })),
-    headers: Type.Optional(Type.Array(BatchHeader, { maxItems: 50, description: 'Override the headers inherited from the batch request' })),
-    onFail: Type.Optional(Type.Union([Type.Literal('continue'), Type.Literal('abort')], { description: 'abort: when this one fails, skip the rest' })),
+    headers: Type.Optional(
+      Type.Array(BatchHeader, { maxItems: 50, description: 'Override the headers inherited from the batch request' }),
+    ),
+    onFail: Type.Optional(
+      Type.Union([Type.Literal('continue'), Type.Literal('abort')], {
+        description: 'abort: when this one fails, skip the rest',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

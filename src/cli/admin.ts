@@ -33,8 +33,10 @@ interface Command {
 
 function parseArgs(argv: string[]): Command {
   const [name, username, ...rest] = argv;
-  if (name !== 'reset-password' && name !== 'create') throw new UsageError(name === undefined ? 'no command given' : `unknown command "${name}"`);
-  if (username === undefined || !USERNAME.test(username)) throw new UsageError('the username must be 1-64 of A-Z a-z 0-9 _ . @ -');
+  if (name !== 'reset-password' && name !== 'create')
+    throw new UsageError(name === undefined ? 'no command given' : `unknown command "${name}"`);
+  if (username === undefined || !USERNAME.test(username))
+    throw new UsageError('the username must be 1-64 of A-Z a-z 0-9 _ . @ -');
   const command: Command = { name, username, roles: [], displayName: undefined, stdin: false };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
@@ -43,7 +45,8 @@ function parseArgs(argv: string[]): Command {
       const role = rest[++i] as Role;
       if (!ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
       if (!command.roles.includes(role)) command.roles.push(role);
-    } else if (arg === '--display-name' && name === 'create' && rest[i + 1] !== undefined) command.displayName = rest[++i];
+    } else if (arg === '--display-name' && name === 'create' && rest[i + 1] !== undefined)
+      command.displayName = rest[++i];
     else throw new UsageError(`unexpected argument "${arg}"`);
   }
   if (command.roles.length === 0) command.roles.push('user');
@@ -62,7 +65,9 @@ function stdinIsPiped(): boolean {
 async function readStdinPassword(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const password = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
   if (password.length < PASSWORD_MIN || password.length > PASSWORD_MAX) {
     throw new UsageError(`the password on stdin must be ${PASSWORD_MIN}-${PASSWORD_MAX} characters`);
   }
@@ -72,10 +77,13 @@ async function readStdinPassword(): Promise<string> {
 async function resetPassword(knex: Knex, username: string, password: string): Promise<void> {
   const hash = await hashPassword(password);
   // The checksum moves as it does for any change made through the API.
-  const changed = await knex('users').where({ username }).update({ password_hash: hash, checksum: knex.raw('checksum + 1'), update_time: nowIso() });
+  const changed = await knex('users')
+    .where({ username })
+    .update({ password_hash: hash, checksum: knex.raw('checksum + 1'), update_time: nowIso() });
   if (changed === 0) throw new Error(`there is no user named "${username}"`);
   const row = await knex('users').where({ username }).first('active');
-  if (!row.active) process.stderr.write(`note: "${username}" is inactive and cannot sign in until an admin activates it\n`);
+  if (!row.active)
+    process.stderr.write(`note: "${username}" is inactive and cannot sign in until an admin activates it\n`);
 }
 
 async function run(command: Command): Promise<void> {
@@ -90,8 +98,14 @@ async function run(command: Command): Promise<void> {
       await resetPassword(knex, command.username, password);
       process.stdout.write(`the password of "${command.username}" was reset\n`);
     } else {
-      if (await knex('users').where({ username: command.username }).first('id')) throw new Error(`a user named "${command.username}" already exists`);
-      await insertUser(knex, { username: command.username, displayName: command.displayName ?? command.username, roles: command.roles, password });
+      if (await knex('users').where({ username: command.username }).first('id'))
+        throw new Error(`a user named "${command.username}" already exists`);
+      await insertUser(knex, {
+        username: command.username,
+        displayName: command.displayName ?? command.username,
+        roles: command.roles,
+        password,
+      });
       process.stdout.write(`created user "${command.username}" with roles ${command.roles.join(', ')}\n`);
     }
     if (!fromStdin) process.stdout.write(`generated password: ${password}\nStore it now; it is not shown again.\n`);

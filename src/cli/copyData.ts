@@ -16,7 +16,9 @@ async function main(args: string[]): Promise<number> {
   const from = argument(args, '--from');
   const to = argument(args, '--to');
   if (!from || !to) {
-    process.stderr.write('usage: copy-data --from <DATABASE_URL> --to <DATABASE_URL>   (the target must be a fresh, empty database)\n');
+    process.stderr.write(
+      'usage: copy-data --from <DATABASE_URL> --to <DATABASE_URL>   (the target must be a fresh, empty database)\n',
+    );
     return 2;
   }
   if (from === to) {
@@ -35,7 +37,9 @@ async function main(args: string[]): Promise<number> {
   } catch (err) {
     // Name, code and first line only: a driver message may quote a row, never a stack.
     const code = dbErrorCode(err);
-    process.stderr.write(`copy failed: ${(err as Error).message.split('\n')[0]}${code !== undefined ? ` (${code})` : ''}\n`);
+    process.stderr.write(
+      `copy failed: ${(err as Error).message.split('\n')[0]}${code !== undefined ? ` (${code})` : ''}\n`,
+    );
     return 1;
   } finally {
     await source?.destroy();

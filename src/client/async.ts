@@ -37,7 +37,11 @@ export type Fetcher = (method: string, path: string) => Promise<Exchange>;
 export class AsyncCall<T> {
   readonly id: string | undefined;
 
-  constructor(private readonly fetcher: Fetcher, readonly location: string | undefined, private readonly answered?: Exchange) {
+  constructor(
+    private readonly fetcher: Fetcher,
+    readonly location: string | undefined,
+    private readonly answered?: Exchange,
+  ) {
     this.id = location?.split('/').pop();
   }
 
@@ -61,7 +65,8 @@ export class AsyncCall<T> {
         answer = await this.fetcher('GET', `/rest/async/v1/requests/${encodeURIComponent(this.id as string)}/response`);
         break;
       }
-      if (Date.now() + intervalMs > deadline) throw new Error(`Asynchronous request ${this.id} did not complete in time`);
+      if (Date.now() + intervalMs > deadline)
+        throw new Error(`Asynchronous request ${this.id} did not complete in time`);
       await new Promise((r) => setTimeout(r, intervalMs));
     }
     if (answer.status >= 400) throw errorFor(answer.status, answer.data);

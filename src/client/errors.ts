@@ -43,11 +43,25 @@ interface ConnectorErrorBody {
 
 function isConnectorErrorBody(body: unknown): body is ConnectorErrorBody {
   const b = body as ConnectorErrorBody | undefined;
-  return !!b && b.success === false && typeof b.errors === 'object' && b.errors !== null && typeof b.errors.scope === 'string';
+  return (
+    !!b &&
+    b.success === false &&
+    typeof b.errors === 'object' &&
+    b.errors !== null &&
+    typeof b.errors.scope === 'string'
+  );
 }
 
 export function errorFor(status: number, body: unknown): ApiRequestError {
-  if (isConnectorErrorBody(body)) return new ConnectorExecutionError(status, body, body.errors.code, body.errors.detail, body.errors.scope, body.request_id);
+  if (isConnectorErrorBody(body))
+    return new ConnectorExecutionError(
+      status,
+      body,
+      body.errors.code,
+      body.errors.detail,
+      body.errors.scope,
+      body.request_id,
+    );
   const b = body as { userMessage?: string; errorCode?: string } | undefined;
   const message = typeof b?.userMessage === 'string' ? b.userMessage : `HTTP ${status}`;
   return new ApiRequestError(status, body, message, typeof b?.errorCode === 'string' ? b.errorCode : undefined);

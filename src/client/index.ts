@@ -92,7 +92,9 @@ export interface CompositeRunOptions extends WriteOptions, HandlingOptions {
 }
 
 /** The headers of the options that change how a call is handled and whether it is durable. */
-function handlingHeaders(opts: HandlingOptions & WriteOptions & { async?: boolean; wait?: number }): Record<string, string> {
+function handlingHeaders(
+  opts: HandlingOptions & WriteOptions & { async?: boolean; wait?: number },
+): Record<string, string> {
   const headers: Record<string, string> = {};
   if (opts.dryRun !== undefined) headers['GW-DoNotCommit'] = String(opts.dryRun);
   if (opts.unknownProperties) headers['GW-UnknownPropertyHandling'] = opts.unknownProperties;
@@ -122,7 +124,8 @@ function queryString(params: QueryParams | undefined): string {
 function encodePayload(payload: unknown): { body?: BodyInit; contentType?: string } {
   if (payload === undefined) return {};
   if (typeof payload === 'string') return { body: payload, contentType: 'text/plain; charset=utf-8' };
-  if (payload instanceof Uint8Array || payload instanceof ArrayBuffer) return { body: payload as BodyInit, contentType: 'application/octet-stream' };
+  if (payload instanceof Uint8Array || payload instanceof ArrayBuffer)
+    return { body: payload as BodyInit, contentType: 'application/octet-stream' };
   return { body: JSON.stringify(payload), contentType: 'application/json' };
 }
 
@@ -142,7 +145,12 @@ export class CompositeApiClient {
     execute: (opts: ExecuteOptions): Promise<unknown> => {
       const headers: Record<string, string> = {};
       if (opts.pathParams !== undefined) headers['X-Path-Params'] = JSON.stringify(opts.pathParams);
-      return this.send('POST', `/rest/connectors/v1/connectors/${encodeURIComponent(opts.permalink)}/execute${queryString(opts.queryParams)}`, opts.payload, headers);
+      return this.send(
+        'POST',
+        `/rest/connectors/v1/connectors/${encodeURIComponent(opts.permalink)}/execute${queryString(opts.queryParams)}`,
+        opts.payload,
+        headers,
+      );
     },
     list: (): Promise<unknown> => this.send('GET', '/rest/connectors/v1/connectors'),
     composite: {
@@ -152,12 +160,19 @@ export class CompositeApiClient {
        */
       execute: (opts: CompositeExecuteOptions): Promise<unknown> => {
         if ((opts as ExecuteOptions).pathParams !== undefined) {
-          throw new ConnectorBoundaryError('pathParams are not supported on composite connectors; embed values in step URLs with templates');
+          throw new ConnectorBoundaryError(
+            'pathParams are not supported on composite connectors; embed values in step URLs with templates',
+          );
         }
-        return this.send('POST', `/rest/connectors/v1/composite/${encodeURIComponent(opts.permalink)}/execute${queryString(opts.queryParams)}`, opts.payload);
+        return this.send(
+          'POST',
+          `/rest/connectors/v1/composite/${encodeURIComponent(opts.permalink)}/execute${queryString(opts.queryParams)}`,
+          opts.payload,
+        );
       },
       list: (): Promise<unknown> => this.send('GET', '/rest/connectors/v1/composite'),
-      get: (permalink: string): Promise<unknown> => this.send('GET', `/rest/connectors/v1/composite/${encodeURIComponent(permalink)}`),
+      get: (permalink: string): Promise<unknown> =>
+        this.send('GET', `/rest/connectors/v1/composite/${encodeURIComponent(permalink)}`),
     },
   };
 
@@ -166,10 +181,11 @@ export class CompositeApiClient {
    * `client.composite.run(body)` sends a body as it is.
    */
   readonly composite = Object.assign(
-    () => new CompositeBuilder(async (body, headers) => {
-      const answer = await this.exchange('POST', '/rest/composite/v1/composite', body, headers);
-      return { status: answer.status, body: answer.data, serverTiming: answer.headers.get('server-timing') ?? '' };
-    }),
+    () =>
+      new CompositeBuilder(async (body, headers) => {
+        const answer = await this.exchange('POST', '/rest/composite/v1/composite', body, headers);
+        return { status: answer.status, body: answer.data, serverTiming: answer.headers.get('server-timing') ?? '' };
+      }),
     {
       /**
        * POST /rest/composite/v1/composite; a failed composite (400 requestFailed) rejects with the body on
@@ -194,21 +210,32 @@ export class CompositeApiClient {
      */
     run: (request: BatchRequest, opts: BatchRunOptions = {}): Promise<BatchResponse> => {
       const shown = opts.includeResponseHeaders;
-      const query = shown === undefined ? undefined : { includeResponseHeaders: typeof shown === 'string' ? shown : shown.join(',') };
-      return this.send('POST', `/rest/${opts.api ?? 'common'}/v1/batch${queryString(query)}`, request, handlingHeaders(opts)) as Promise<BatchResponse>;
+      const query =
+        shown === undefined
+          ? undefined
+          : { includeResponseHeaders: typeof shown === 'string' ? shown : shown.join(',') };
+      return this.send(
+        'POST',
+        `/rest/${opts.api ?? 'common'}/v1/batch${queryString(query)}`,
+        request,
+        handlingHeaders(opts),
+      ) as Promise<BatchResponse>;
     },
   };
 
   readonly asyncRequests = {
     /** The record of an asynchronous call you sent (404 for anyone else's). */
-    get: (id: string): Promise<AsyncRecord> => new AsyncCall<unknown>((m, p) => this.exchange(m, p), `/async/v1/requests/${id}`).record(),
+    get: (id: string): Promise<AsyncRecord> =>
+      new AsyncCall<unknown>((m, p) => this.exchange(m, p), `/async/v1/requests/${id}`).record(),
     /** Its original answer, once complete. */
-    response: (id: string): Promise<unknown> => this.send('GET', `/rest/async/v1/requests/${encodeURIComponent(id)}/response`),
+    response: (id: string): Promise<unknown> =>
+      this.send('GET', `/rest/async/v1/requests/${encodeURIComponent(id)}/response`),
   };
 
   private async sendAsync<T>(path: string, payload: unknown, headers: Record<string, string>): Promise<AsyncCall<T>> {
     const res = await this.exchange('POST', path, payload, headers);
-    if (res.status === 202) return new AsyncCall<T>((m, p) => this.exchange(m, p), res.headers.get('GW-Async-Location') ?? undefined);
+    if (res.status === 202)
+      return new AsyncCall<T>((m, p) => this.exchange(m, p), res.headers.get('GW-Async-Location') ?? undefined);
     // Refused at once, or failed within `wait`: rejected as the synchronous call would be.
     if (res.status >= 300) throw errorFor(res.status, res.data);
     // Finished within `wait`: the answer is here already.
@@ -221,16 +248,31 @@ export class CompositeApiClient {
     return { Authorization: 'bearer' in c ? `Bearer ${c.bearer}` : `Basic ${base64(`${c.username}:${c.password}`)}` };
   }
 
-  private async send(method: string, path: string, payload?: unknown, extra: Record<string, string> = {}): Promise<unknown> {
+  private async send(
+    method: string,
+    path: string,
+    payload?: unknown,
+    extra: Record<string, string> = {},
+  ): Promise<unknown> {
     const res = await this.exchange(method, path, payload, extra);
     if (res.status >= 300) throw errorFor(res.status, res.data);
     return res.data;
   }
 
   /** One request; the answer whatever its status, its body parsed when it is JSON. */
-  private async exchange(method: string, path: string, payload?: unknown, extra: Record<string, string> = {}): Promise<Exchange> {
+  private async exchange(
+    method: string,
+    path: string,
+    payload?: unknown,
+    extra: Record<string, string> = {},
+  ): Promise<Exchange> {
     const { body, contentType } = encodePayload(payload);
-    const headers: Record<string, string> = { Accept: 'application/json, */*', ...this.options.headers, ...this.authorization(), ...extra };
+    const headers: Record<string, string> = {
+      Accept: 'application/json, */*',
+      ...this.options.headers,
+      ...this.authorization(),
+      ...extra,
+    };
     if (contentType) headers['Content-Type'] = contentType;
     const res = await this.fetchImpl(`${this.baseUrl}${path}`, { method, headers, body });
     const text = await res.text();

@@ -63,7 +63,10 @@ class DryRunDone extends Error {
 
 /** Raised inside the transaction to roll it back while keeping what the client must be told. */
 class SubrequestFailed extends Error {
-  constructor(readonly index: number, readonly error: ApiError) {
+  constructor(
+    readonly index: number,
+    readonly error: ApiError,
+  ) {
     super(error.message);
   }
 }
@@ -100,7 +103,9 @@ function since(start: number): number {
 }
 
 function entry(result: OpResult): SubResponse {
-  return result.body === undefined ? { headers: result.headers ?? {}, status: result.status } : { body: result.body, headers: result.headers ?? {}, status: result.status };
+  return result.body === undefined
+    ? { headers: result.headers ?? {}, status: result.status }
+    : { body: result.body, headers: result.headers ?? {}, status: result.status };
 }
 
 /** A request's result: sets the variables it declares, then its entry in `responses`. */
@@ -108,7 +113,9 @@ function afterRequest(call: PlannedCall, result: OpResult, vars: Vars): SubRespo
   for (const v of call.vars) {
     const value = readVarPath(v.steps, result.body);
     if (value === undefined) {
-      throw errors.badInput(`var "${v.name}": path ${v.path} matches nothing in the response`, [{ message: 'Var path matched nothing', properties: { var: v.name, path: v.path } }]);
+      throw errors.badInput(`var "${v.name}": path ${v.path} matches nothing in the response`, [
+        { message: 'Var path matched nothing', properties: { var: v.name, path: v.path } },
+      ]);
     }
     vars.set(v.name, value);
   }
@@ -117,7 +124,9 @@ function afterRequest(call: PlannedCall, result: OpResult, vars: Vars): SubRespo
 
 async function recordTransactionId(trx: DbHandle, id: string): Promise<void> {
   // knex orders insert columns by name: create_time, id.
-  const sql = compileOnce(trx, 'composite:recordTx', (k) => k('composite_transactions').insert({ create_time: '', id: '' }));
+  const sql = compileOnce(trx, 'composite:recordTx', (k) =>
+    k('composite_transactions').insert({ create_time: '', id: '' }),
+  );
   try {
     await execute(trx, sql, [nowIso(), id]);
   } catch (err) {
@@ -132,8 +141,23 @@ export async function alreadyExecuted(knex: Knex, id: string): Promise<boolean> 
 }
 
 /** The selections, against committed data (`db` is the pool) or, in a dry run, the transaction's. */
-export async function runSelections(plan: CompositePlan, x: ExecuteContext, vars: Vars, budget: RenderBudget, timings: Timing[], db: DbHandle = x.pool): Promise<SubResponse[]> {
-  const ctx: OpContext = { db, caller: x.caller, services: x.services, reservations: new IdReservations(), inComposite: false, requestId: x.requestId, unknown: x.unknown };
+export async function runSelections(
+  plan: CompositePlan,
+  x: ExecuteContext,
+  vars: Vars,
+  budget: RenderBudget,
+  timings: Timing[],
+  db: DbHandle = x.pool,
+): Promise<SubResponse[]> {
+  const ctx: OpContext = {
+    db,
+    caller: x.caller,
+    services: x.services,
+    reservations: new IdReservations(),
+    inComposite: false,
+    requestId: x.requestId,
+    unknown: x.unknown,
+  };
   const out: SubResponse[] = [];
   for (const call of plan.selections) {
     const start = performance.now();
@@ -161,57 +185,83 @@ interface RequestsState {
  * Runs every request in order in ONE transaction and commits it (tried again whole on serialization
  * failures and deadlocks). With `queueInserts`, inserts are written behind (see `writeBehind`).
  */
-async function runRequests(plan: CompositePlan, x: ExecuteContext, s: RequestsState, queueInserts: boolean): Promise<void> {
+async function runRequests(
+  plan: CompositePlan,
+  x: ExecuteContext,
+  s: RequestsState,
+  queueInserts: boolean,
+): Promise<void> {
   const { config } = x.services;
   const knex = x.pool;
   let commitStart = performance.now();
-  await inTransaction(knex, async (trx) => {
-    // An attempt starts clean and reuses the same reserved ids (an earlier attempt committed nothing).
-    s.reservations.rewind();
-    s.responses.length = 0;
-    s.vars.clear();
-    s.budget.reset();
-    s.timings.length = 0;
-    if (x.transactionId !== undefined) await recordTransactionId(trx, x.transactionId);
-    const ctx: OpContext = { db: trx, caller: x.caller, services: x.services, reservations: s.reservations, inComposite: true, requestId: x.requestId, unknown: x.unknown };
-    for (const call of plan.requests) {
-      const start = performance.now();
-      if (queueInserts) writeBehind(trx, call.index);
-      try {
-        let result = invoke(call.compiled, ctx, rawInput(call, s.vars, s.budget));
-        if (result instanceof Promise) result = await result;
-        s.responses.push(afterRequest(call, result, s.vars));
-      } catch (err) {
-        throw await failureOf(trx, call.index, err);
-      } finally {
-        s.timings.push({ name: call.timingName, ms: since(start), call });
+  await inTransaction(
+    knex,
+    async (trx) => {
+      // An attempt starts clean and reuses the same reserved ids (an earlier attempt committed nothing).
+      s.reservations.rewind();
+      s.responses.length = 0;
+      s.vars.clear();
+      s.budget.reset();
+      s.timings.length = 0;
+      if (x.transactionId !== undefined) await recordTransactionId(trx, x.transactionId);
+      const ctx: OpContext = {
+        db: trx,
+        caller: x.caller,
+        services: x.services,
+        reservations: s.reservations,
+        inComposite: true,
+        requestId: x.requestId,
+        unknown: x.unknown,
+      };
+      for (const call of plan.requests) {
+        const start = performance.now();
+        if (queueInserts) writeBehind(trx, call.index);
+        try {
+          let result = invoke(call.compiled, ctx, rawInput(call, s.vars, s.budget));
+          if (result instanceof Promise) result = await result;
+          s.responses.push(afterRequest(call, result, s.vars));
+        } catch (err) {
+          throw await failureOf(trx, call.index, err);
+        } finally {
+          s.timings.push({ name: call.timingName, ms: since(start), call });
+        }
       }
-    }
-    const writesStart = performance.now();
-    try {
-      await flushWrites(trx);
-    } catch (err) {
-      throw queuedFailure(err);
-    }
-    s.timings.push({ name: 'writes', desc: 'Queued inserts', ms: since(writesStart) });
-    // A dry run stores no answer (no Idempotency-Key record): it rolls back after its selections.
-    if (x.dryRun) throw new DryRunDone(await runSelections(plan, x, s.vars, s.budget, s.timings, trx));
-    if (x.beforeCommit) await x.beforeCommit(trx, { responses: s.responses, vars: s.vars });
-    // The commit happens when this function returns.
-    commitStart = performance.now();
-  }, {
-    retries: config.db.retryLimit,
-    isolationLevel: 'read committed',
-    // The ids the composite will show are reserved for good even if it fails: never reused.
-    // A dry run keeps nothing: on SQLite the counter rolls back with the rest, so every table is as it
-    // was, and the ids its answer showed may be handed out again (nothing with them was committed).
-    durable: { run: (h) => s.reservations.reserve(h, plan.creates), keep: (h) => (x.dryRun ? Promise.resolve() : s.reservations.keep(h)) },
-  });
+      const writesStart = performance.now();
+      try {
+        await flushWrites(trx);
+      } catch (err) {
+        throw queuedFailure(err);
+      }
+      s.timings.push({ name: 'writes', desc: 'Queued inserts', ms: since(writesStart) });
+      // A dry run stores no answer (no Idempotency-Key record): it rolls back after its selections.
+      if (x.dryRun) throw new DryRunDone(await runSelections(plan, x, s.vars, s.budget, s.timings, trx));
+      if (x.beforeCommit) await x.beforeCommit(trx, { responses: s.responses, vars: s.vars });
+      // The commit happens when this function returns.
+      commitStart = performance.now();
+    },
+    {
+      retries: config.db.retryLimit,
+      isolationLevel: 'read committed',
+      // The ids the composite will show are reserved for good even if it fails: never reused.
+      // A dry run keeps nothing: on SQLite the counter rolls back with the rest, so every table is as it
+      // was, and the ids its answer showed may be handed out again (nothing with them was committed).
+      durable: {
+        run: (h) => s.reservations.reserve(h, plan.creates),
+        keep: (h) => (x.dryRun ? Promise.resolve() : s.reservations.keep(h)),
+      },
+    },
+  );
   s.timings.push({ name: 'commit', desc: 'Commit', ms: since(commitStart) });
 }
 
 export async function executeComposite(plan: CompositePlan, x: ExecuteContext): Promise<CompositeOutcome> {
-  const s: RequestsState = { reservations: new IdReservations(), responses: [], vars: new Map(), budget: renderBudget(plan, x.services.config), timings: [] };
+  const s: RequestsState = {
+    reservations: new IdReservations(),
+    responses: [],
+    vars: new Map(),
+    budget: renderBudget(plan, x.services.config),
+    timings: [],
+  };
   if (plan.requests.length > 0) {
     try {
       try {
@@ -223,13 +273,20 @@ export async function executeComposite(plan: CompositePlan, x: ExecuteContext): 
         await runRequests(plan, x, s, false);
       }
     } catch (err) {
-      if (err instanceof DryRunDone) return { ok: true, responses: s.responses, selections: err.selections, timings: s.timings, vars: s.vars };
+      if (err instanceof DryRunDone)
+        return { ok: true, responses: s.responses, selections: err.selections, timings: s.timings, vars: s.vars };
       if (!(err instanceof SubrequestFailed)) throw err;
       // An insert that ran late fails an earlier subrequest than the last one processed.
       s.timings.length = Math.min(s.timings.length, err.index + 1);
       const failed: SubResponse[] = [...s.responses.slice(0, err.index), { requestError: err.error.toBody() }];
       for (let i = failed.length; i < plan.requests.length; i++) failed.push({ skipped: true });
-      return { ok: false, failedAt: err.index, responses: failed, selections: plan.selections.map(() => ({ skipped: true })), timings: s.timings };
+      return {
+        ok: false,
+        failedAt: err.index,
+        responses: failed,
+        selections: plan.selections.map(() => ({ skipped: true })),
+        timings: s.timings,
+      };
     }
   }
   const selections = await runSelections(plan, x, s.vars, s.budget, s.timings);

@@ -6,7 +6,15 @@ import { PathMatcher } from '../api/match';
 import { READERS, type OpContext, type OpInput, type OpResult, type Operation, type Services } from '../api/operation';
 import { errors } from '../errors';
 import { observerOf } from '../observe';
-import { alreadyExecuted, executeComposite, runSelections, type ExecuteContext, type RequestsDone, type SubResponse, type Timing } from './execute';
+import {
+  alreadyExecuted,
+  executeComposite,
+  runSelections,
+  type ExecuteContext,
+  type RequestsDone,
+  type SubResponse,
+  type Timing,
+} from './execute';
 import { CompositeBody } from './parse';
 import { planComposite, type CompositePlan } from './plan';
 import { renderBudget } from './render';
@@ -42,10 +50,19 @@ export function compositeOperation(routeTable: () => CompiledOp[], pool: Knex): 
     // The body's size as received bounds what its variables may render (COMPOSITE_MAX_EXPANSION).
     const length = Number(input.headers['content-length']);
     const bodySize = Number.isSafeInteger(length) && length > 0 ? length : undefined;
-    return planComposite({ matcher, maxSubrequests: services.config.compositeMaxSubrequests, unknown, bodySize }, input.body as CompositeBody);
+    return planComposite(
+      { matcher, maxSubrequests: services.config.compositeMaxSubrequests, unknown, bodySize },
+      input.body as CompositeBody,
+    );
   };
   const executeContext = (ctx: OpContext, transactionId?: string): ExecuteContext => ({
-    services: ctx.services, pool, caller: ctx.caller, requestId: ctx.requestId, transactionId, dryRun: ctx.dryRun, unknown: ctx.unknown,
+    services: ctx.services,
+    pool,
+    caller: ctx.caller,
+    requestId: ctx.requestId,
+    transactionId,
+    dryRun: ctx.dryRun,
+    unknown: ctx.unknown,
   });
   return {
     operationId: 'executeComposite',
@@ -53,10 +70,11 @@ export function compositeOperation(routeTable: () => CompiledOp[], pool: Knex): 
     method: 'post',
     path: '/composite',
     summary: 'Run writes in one transaction, then selections against the committed data',
-    description: 'Runs `requests` (post, patch, delete) in order inside one database transaction, passing values between them through '
-      + '`vars` (JSONPath into a response) and `${name}` references; commits only if every one succeeds. Then runs `selections` (GETs) '
-      + 'against the committed data. Only operations and query parameters flagged `x-gw-allowForCompositeApi: true` may appear; '
-      + 'each subrequest is authorised as the caller, as if sent alone. Not allowed inside a composite itself.',
+    description:
+      'Runs `requests` (post, patch, delete) in order inside one database transaction, passing values between them through ' +
+      '`vars` (JSONPath into a response) and `${name}` references; commits only if every one succeeds. Then runs `selections` (GETs) ' +
+      'against the committed data. Only operations and query parameters flagged `x-gw-allowForCompositeApi: true` may appear; ' +
+      'each subrequest is authorised as the caller, as if sent alone. Not allowed inside a composite itself.',
     tag: 'Composite',
     // Every subrequest is authorised on its own, as the caller; a reader may run selections.
     roles: READERS,
@@ -67,8 +85,19 @@ export function compositeOperation(routeTable: () => CompiledOp[], pool: Knex): 
     dryRun: 'handler',
     headers: [REQUEST_HEADERS.transactionId],
     responses: [
-      { status: 200, description: 'Every request committed; selections ran', schema: CompositeResponseSchema, headers: ['Server-Timing'] },
-      { status: 400, description: 'Refused before running (a plain error body naming the subrequest), or a request failed (requestFailed) and nothing was committed', schema: CompositeBadRequestSchema, headers: ['Server-Timing'] },
+      {
+        status: 200,
+        description: 'Every request committed; selections ran',
+        schema: CompositeResponseSchema,
+        headers: ['Server-Timing'],
+      },
+      {
+        status: 400,
+        description:
+          'Refused before running (a plain error body naming the subrequest), or a request failed (requestFailed) and nothing was committed',
+        schema: CompositeBadRequestSchema,
+        headers: ['Server-Timing'],
+      },
     ],
     check(services, input, unknown) {
       transactionIdOf(input);
@@ -78,9 +107,19 @@ export function compositeOperation(routeTable: () => CompiledOp[], pool: Knex): 
       const start = process.hrtime.bigint();
       const plan = planOf(ctx.services, input);
       const timings: Timing[] = [];
-      const selections = await runSelections(plan, executeContext(ctx), new Map((state as CompositeReplayState).vars), renderBudget(plan, ctx.services.config), timings);
+      const selections = await runSelections(
+        plan,
+        executeContext(ctx),
+        new Map((state as CompositeReplayState).vars),
+        renderBudget(plan, ctx.services.config),
+        timings,
+      );
       const responses = (stored.body as { responses: SubResponse[] }).responses;
-      return respond({ ok: true, responses, selections, timings, vars: new Map() }, Number(process.hrtime.bigint() - start) / 1e6, (input.body as CompositeBody).selections !== undefined);
+      return respond(
+        { ok: true, responses, selections, timings, vars: new Map() },
+        Number(process.hrtime.bigint() - start) / 1e6,
+        (input.body as CompositeBody).selections !== undefined,
+      );
     },
     async handler(ctx, input) {
       const start = process.hrtime.bigint();
@@ -88,7 +127,8 @@ export function compositeOperation(routeTable: () => CompiledOp[], pool: Knex): 
       const body = input.body as CompositeBody;
       const plan = planOf(ctx.services, input, ctx.unknown);
       observerOf(pool).composite(plan.requests.length, plan.selections.length);
-      if (transactionId !== undefined && (await alreadyExecuted(pool, transactionId))) throw errors.alreadyExecuted(transactionId);
+      if (transactionId !== undefined && (await alreadyExecuted(pool, transactionId)))
+        throw errors.alreadyExecuted(transactionId);
       const { beforeCommit } = ctx;
       const x = executeContext(ctx, transactionId);
       if (beforeCommit) x.beforeCommit = (trx, done) => beforeCommit(trx, committedAnswer(done));

@@ -119,11 +119,15 @@ function resolveTarget(state: PlanState, section: Section, index: number, method
   if (typeof found === 'string') throw refuse(section, index, found, { uri });
   const match = found.find((m) => m.entry.op.method === method);
   if (!match) {
-    if (found.length > 0) throw refuse(section, index, `${method.toUpperCase()} is not an operation on ${uri}`, { uri });
+    if (found.length > 0)
+      throw refuse(section, index, `${method.toUpperCase()} is not an operation on ${uri}`, { uri });
     throw refuse(section, index, `no operation matches ${uri} (variables may stand only in id segments)`, { uri });
   }
   const op = match.entry.op;
-  if (!op.allowForComposite) throw refuse(section, index, `${op.operationId} is not allowed in a composite (x-gw-allowForCompositeApi: false)`, { operationId: op.operationId });
+  if (!op.allowForComposite)
+    throw refuse(section, index, `${op.operationId} is not allowed in a composite (x-gw-allowForCompositeApi: false)`, {
+      operationId: op.operationId,
+    });
   const params: Array<[string, string | Renderer]> = Object.entries(match.params).map(([name, seg]) => {
     return [name, compileSegment(seg, state.declared) ?? decodeURIComponent(seg)];
   });
@@ -135,7 +139,11 @@ function resolveTarget(state: PlanState, section: Section, index: number, method
  * asks to drop them (GW-UnknownQueryParamHandling: log or ignore). A defined parameter that is not
  * allowed here is still refused.
  */
-function withoutUnknownParams(state: PlanState, op: Operation, parameters: Record<string, unknown>): Record<string, unknown> {
+function withoutUnknownParams(
+  state: PlanState,
+  op: Operation,
+  parameters: Record<string, unknown>,
+): Record<string, unknown> {
   if (!state.unknown || state.unknown.queryParams === 'reject' || op.anyQueryParams) return parameters;
   const unknown = Object.keys(parameters).filter((name) => !op.queryParams.some((p) => p.name === name));
   if (unknown.length === 0) return parameters;
@@ -148,7 +156,12 @@ function planCall(state: PlanState, section: Section, index: number, sub: SubReq
   const method = (sub.method ?? 'get').toLowerCase();
   const allowedMethods = section === 'requests' ? REQUEST_METHODS : SELECTION_METHODS;
   if (!allowedMethods.includes(method)) {
-    throw refuse(section, index, `method ${sub.method} is not allowed in ${section} (only ${allowedMethods.join(', ')})`, { method: sub.method });
+    throw refuse(
+      section,
+      index,
+      `method ${sub.method} is not allowed in ${section} (only ${allowedMethods.join(', ')})`,
+      { method: sub.method },
+    );
   }
   try {
     const { compiled, params } = targetOf(state, section, index, method, sub.uri);
@@ -157,31 +170,55 @@ function planCall(state: PlanState, section: Section, index: number, sub: SubReq
     for (const name of Object.keys(parameters)) {
       const def = op.queryParams.find((p) => p.name === name);
       if (!def || !def.allowForComposite || (section === 'requests' && name !== 'fields')) {
-        throw refuse(section, index, `query parameter "${name}" is not allowed here${section === 'requests' ? ' (requests take only fields)' : ''}`, { parameter: name });
+        throw refuse(
+          section,
+          index,
+          `query parameter "${name}" is not allowed here${section === 'requests' ? ' (requests take only fields)' : ''}`,
+          { parameter: name },
+        );
       }
     }
     const body = (sub as SubRequest).body;
-    if (body !== undefined && !op.body) throw refuse(section, index, `${method.toUpperCase()} ${sub.uri} takes no body`);
+    if (body !== undefined && !op.body)
+      throw refuse(section, index, `${method.toUpperCase()} ${sub.uri} takes no body`);
     if (op.includedTypes && typeof body === 'object' && body !== null && 'included' in body) {
-      throw refuse(section, index, 'request inclusion (included) is not allowed inside a composite', { member: 'included' });
+      throw refuse(section, index, 'request inclusion (included) is not allowed inside a composite', {
+        member: 'included',
+      });
     }
 
     const sent = (sub as SubRequest).headers;
-    const headers = sent ? Object.fromEntries(Object.entries(sent).map(([k, v]) => [k.toLowerCase(), v as string])) : NOTHING;
+    const headers = sent
+      ? Object.fromEntries(Object.entries(sent).map(([k, v]) => [k.toLowerCase(), v as string]))
+      : NOTHING;
     const sentVars = (sub as SubRequest).vars;
-    const vars = !sentVars ? NO_VARS : sentVars.map((v) => {
-      try {
-        return { name: v.name, path: v.path, steps: compileVarPath(v.path) };
-      } catch (err) {
-        throw refuse(section, index, `var "${v.name}" path ${v.path}: ${(err as Error).message}`, { var: v.name, path: v.path });
-      }
-    });
+    const vars = !sentVars
+      ? NO_VARS
+      : sentVars.map((v) => {
+          try {
+            return { name: v.name, path: v.path, steps: compileVarPath(v.path) };
+          } catch (err) {
+            throw refuse(section, index, `var "${v.name}" path ${v.path}: ${(err as Error).message}`, {
+              var: v.name,
+              path: v.path,
+            });
+          }
+        });
     return {
-      section, index, method, timingName: `${TIMING_PREFIX[section]}.${index}`, compiled, params,
-      query: parameters, queryRenderer: compileValue(parameters, declared),
-      body, bodyRenderer: compileValue(body, declared),
-      headers, headersRenderer: compileValue(headers, declared),
-      vars, includeResponse: (sub as SubRequest).includeResponse !== false,
+      section,
+      index,
+      method,
+      timingName: `${TIMING_PREFIX[section]}.${index}`,
+      compiled,
+      params,
+      query: parameters,
+      queryRenderer: compileValue(parameters, declared),
+      body,
+      bodyRenderer: compileValue(body, declared),
+      headers,
+      headersRenderer: compileValue(headers, declared),
+      vars,
+      includeResponse: (sub as SubRequest).includeResponse !== false,
     };
   } catch (err) {
     if (err instanceof TemplateError) throw refuse(section, index, err.message);
@@ -192,19 +229,37 @@ function planCall(state: PlanState, section: Section, index: number, sub: SubReq
 export function planComposite(ctx: PlanContext, body: CompositeBody): CompositePlan {
   const requests = body.requests ?? [];
   const selections = body.selections ?? [];
-  if (requests.length + selections.length === 0) throw errors.badInput('A composite needs at least one request or selection');
+  if (requests.length + selections.length === 0)
+    throw errors.badInput('A composite needs at least one request or selection');
   if (requests.length + selections.length > ctx.maxSubrequests) {
-    throw errors.badInput(`A composite may hold at most ${ctx.maxSubrequests} requests and selections together; this one holds ${requests.length + selections.length}`, [
-      { message: 'Too many subrequests', properties: { limit: ctx.maxSubrequests, requests: requests.length, selections: selections.length } },
-    ]);
+    throw errors.badInput(
+      `A composite may hold at most ${ctx.maxSubrequests} requests and selections together; this one holds ${requests.length + selections.length}`,
+      [
+        {
+          message: 'Too many subrequests',
+          properties: { limit: ctx.maxSubrequests, requests: requests.length, selections: selections.length },
+        },
+      ],
+    );
   }
   const declared = new Set<string>();
-  const state: PlanState = { matcher: ctx.matcher, targets: new Map(), declared: (name) => declared.has(name), unknown: ctx.unknown };
-  const plan: CompositePlan = { requests: [], selections: [], creates: new Map(), bodySize: ctx.bodySize ?? JSON.stringify(body).length };
+  const state: PlanState = {
+    matcher: ctx.matcher,
+    targets: new Map(),
+    declared: (name) => declared.has(name),
+    unknown: ctx.unknown,
+  };
+  const plan: CompositePlan = {
+    requests: [],
+    selections: [],
+    creates: new Map(),
+    bodySize: ctx.bodySize ?? JSON.stringify(body).length,
+  };
   requests.forEach((sub, i) => {
     const call = planCall(state, 'requests', i, sub);
     for (const v of call.vars) {
-      if (declared.has(v.name)) throw refuse('requests', i, `var "${v.name}" is already declared by an earlier subrequest`, { var: v.name });
+      if (declared.has(v.name))
+        throw refuse('requests', i, `var "${v.name}" is already declared by an earlier subrequest`, { var: v.name });
     }
     for (const v of call.vars) declared.add(v.name);
     const seq = call.compiled.op.creates;

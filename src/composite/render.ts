@@ -10,21 +10,38 @@ import { ExpansionError, RenderBudget, type Vars } from './vars';
 export function rawInput(call: PlannedCall, vars: Vars, budget: RenderBudget): RawInput {
   try {
     const params: Record<string, string> = {};
-    for (const [name, value] of call.params) params[name] = typeof value === 'string' ? value : (value(vars, budget) as string);
+    for (const [name, value] of call.params)
+      params[name] = typeof value === 'string' ? value : (value(vars, budget) as string);
     // A copy: validation coerces the query in place, and the plan's own object must stay as written.
-    const query = Object.assign({}, (call.queryRenderer ? call.queryRenderer(vars, budget) : call.query) as Record<string, unknown>);
+    const query = Object.assign(
+      {},
+      (call.queryRenderer ? call.queryRenderer(vars, budget) : call.query) as Record<string, unknown>,
+    );
     const body = call.bodyRenderer ? call.bodyRenderer(vars, budget) : call.body;
-    return { params, query, body, headers: call.headersRenderer ? renderedHeaders(call.headersRenderer(vars, budget) as Record<string, unknown>) : call.headers };
+    return {
+      params,
+      query,
+      body,
+      headers: call.headersRenderer
+        ? renderedHeaders(call.headersRenderer(vars, budget) as Record<string, unknown>)
+        : call.headers,
+    };
   } catch (err) {
     if (!(err instanceof ExpansionError)) throw err;
     throw errors.badInput(`${call.section}[${call.index}]: ${err.message}`, [
-      { message: 'Variable expansion too large', properties: { section: call.section, index: call.index, ...err.properties } },
+      {
+        message: 'Variable expansion too large',
+        properties: { section: call.section, index: call.index, ...err.properties },
+      },
     ]);
   }
 }
 
 /** The composite's rendering budget, from its own size and the configured bounds. */
-export function renderBudget(plan: CompositePlan, config: Pick<Config, 'compositeMaxExpansion' | 'bodyLimitBytes'>): RenderBudget {
+export function renderBudget(
+  plan: CompositePlan,
+  config: Pick<Config, 'compositeMaxExpansion' | 'bodyLimitBytes'>,
+): RenderBudget {
   return RenderBudget.forBody(plan.bodySize, config.compositeMaxExpansion, config.bodyLimitBytes);
 }
 

@@ -35,7 +35,13 @@ function serverTiming(timings: Timing[], totalMs: number): string {
   let summed: { section: Section; first: number; last: number; ms: number } | undefined;
   const closeSum = () => {
     if (!summed) return;
-    out.push(entryText(`${TIMING_PREFIX[summed.section]}.more`, summed.ms, `${summed.section} ${summed.first} to ${summed.last}`));
+    out.push(
+      entryText(
+        `${TIMING_PREFIX[summed.section]}.more`,
+        summed.ms,
+        `${summed.section} ${summed.first} to ${summed.last}`,
+      ),
+    );
     summed = undefined;
   };
   for (let i = 0; i < all.length; i++) {

@@ -18,7 +18,8 @@ export class TemplateError extends Error {
 export function referencedNames(text: string): string[] {
   const names: string[] = [];
   for (const m of text.matchAll(REF)) {
-    if (!NAME.test(m[1])) throw new TemplateError(`"\${${m[1].slice(0, 40)}}" is not a variable reference (names are identifiers)`);
+    if (!NAME.test(m[1]))
+      throw new TemplateError(`"\${${m[1].slice(0, 40)}}" is not a variable reference (names are identifiers)`);
     names.push(m[1]);
   }
   return names;
@@ -34,7 +35,10 @@ export const EXPANSION_FLOOR_CHARS = 64 * 1024;
 /** A rendered value would pass a bound of its RenderBudget. */
 export class ExpansionError extends Error {
   override name = 'ExpansionError';
-  constructor(message: string, readonly properties: Record<string, number>) {
+  constructor(
+    message: string,
+    readonly properties: Record<string, number>,
+  ) {
     super(message);
   }
 }
@@ -51,7 +55,10 @@ export class RenderBudget {
   /** Variable name → its value as text: a non-string value is serialized once per attempt. */
   private readonly texts = new Map<string, string>();
 
-  constructor(readonly perValue: number, readonly total: number) {}
+  constructor(
+    readonly perValue: number,
+    readonly total: number,
+  ) {}
 
   /** `multiple` × the composite's own size (at least the floor), each value at most `perValue`. */
   static forBody(bodySize: number, multiple: number, perValue: number): RenderBudget {
@@ -73,10 +80,16 @@ export class RenderBudget {
   /** Charges a value of `size` characters about to be built; throws ExpansionError past a bound. */
   charge(size: number): void {
     if (size > this.perValue) {
-      throw new ExpansionError(`a rendered value would be ${size} characters, more than the limit of ${this.perValue} for one value`, { size, limit: this.perValue });
+      throw new ExpansionError(
+        `a rendered value would be ${size} characters, more than the limit of ${this.perValue} for one value`,
+        { size, limit: this.perValue },
+      );
     }
     if (this.spent + size > this.total) {
-      throw new ExpansionError(`rendering variables would build more than ${this.total} characters for this composite (COMPOSITE_MAX_EXPANSION times its size)`, { size: this.spent + size, limit: this.total });
+      throw new ExpansionError(
+        `rendering variables would build more than ${this.total} characters for this composite (COMPOSITE_MAX_EXPANSION times its size)`,
+        { size: this.spent + size, limit: this.total },
+      );
     }
     this.spent += size;
   }
@@ -127,7 +140,8 @@ export function compileSegment(segment: string, declared: (name: string) => bool
 }
 
 function checkDeclared(names: string[], declared: (name: string) => boolean): void {
-  for (const name of names) if (!declared(name)) throw new TemplateError(`Variable "${name}" is not declared by an earlier subrequest`);
+  for (const name of names)
+    if (!declared(name)) throw new TemplateError(`Variable "${name}" is not declared by an earlier subrequest`);
 }
 
 /** `parts` alternates literal text and variable names: literal, name, literal, …, literal. */
@@ -188,7 +202,7 @@ const STEP = /\.([A-Za-z_$][A-Za-z0-9_$-]*)|\[(\d{1,6})\]|\['([^']*)'\]|\["([^"]
 
 export function checkVarPath(path: string): string | undefined {
   if (/[?()@`]|\.\.|\*/.test(path)) return 'script, filter, wildcard and recursive-descent expressions are not allowed';
-  if (!PATH.test(path)) return 'only $ followed by .member, [\'member\'] and [index] steps is allowed';
+  if (!PATH.test(path)) return "only $ followed by .member, ['member'] and [index] steps is allowed";
   return undefined;
 }
 

@@ -26,7 +26,12 @@ function inPrefix(ip: ipaddr.IPv6, prefix: string, bits: number): boolean {
 }
 
 /** RFC 6052 §2.2: the IPv4 octets skip bits 64-71 (the "u" octet); one layout per prefix length. */
-const RFC6052_LAYOUTS: Record<number, number[]> = { 48: [6, 7, 9, 10], 56: [7, 9, 10, 11], 64: [9, 10, 11, 12], 96: [12, 13, 14, 15] };
+const RFC6052_LAYOUTS: Record<number, number[]> = {
+  48: [6, 7, 9, 10],
+  56: [7, 9, 10, 11],
+  64: [9, 10, 11, 12],
+  96: [12, 13, 14, 15],
+};
 
 /** Every IPv4 address an IPv6 address embeds; empty when it embeds none. */
 export function embeddedIPv4(ip: ipaddr.IPv6): Embedded[] {
@@ -38,14 +43,19 @@ export function embeddedIPv4(ip: ipaddr.IPv6): Embedded[] {
   if (inPrefix(ip, '::', 96) && !inPrefix(ip, '::', 127)) return [{ form: 'IPv4-compatible', ipv4: ipv4(last) }];
   if (inPrefix(ip, '64:ff9b::', 96)) return [{ form: 'NAT64', ipv4: ipv4(last) }];
   // The local-use NAT64 prefix (RFC 8215) may be cut at any length from /48: every layout must be public.
-  if (inPrefix(ip, '64:ff9b:1::', 48)) return Object.values(RFC6052_LAYOUTS).map((at) => ({ form: 'NAT64 local-use', ipv4: ipv4(at.map((i) => b[i])) }));
+  if (inPrefix(ip, '64:ff9b:1::', 48))
+    return Object.values(RFC6052_LAYOUTS).map((at) => ({ form: 'NAT64 local-use', ipv4: ipv4(at.map((i) => b[i])) }));
   if (inPrefix(ip, '2002::', 16)) return [{ form: '6to4', ipv4: ipv4(b.slice(2, 6)) }];
   if (inPrefix(ip, '2001::', 32)) {
     // RFC 4380 §4: the server's address in bits 32-63, the client's in the last 32 bits, inverted.
-    return [{ form: 'Teredo server', ipv4: ipv4(b.slice(4, 8)) }, { form: 'Teredo client', ipv4: ipv4(last.map((x) => x ^ 0xff)) }];
+    return [
+      { form: 'Teredo server', ipv4: ipv4(b.slice(4, 8)) },
+      { form: 'Teredo client', ipv4: ipv4(last.map((x) => x ^ 0xff)) },
+    ];
   }
   // ISATAP interface identifier (RFC 5214 §6.1): [02]00:5efe:<IPv4>, under any prefix.
-  if ((b[8] & 0xfd) === 0 && b[9] === 0 && b[10] === 0x5e && b[11] === 0xfe) return [{ form: 'ISATAP', ipv4: ipv4(last) }];
+  if ((b[8] & 0xfd) === 0 && b[9] === 0 && b[10] === 0x5e && b[11] === 0xfe)
+    return [{ form: 'ISATAP', ipv4: ipv4(last) }];
   return [];
 }
 

@@ -4,8 +4,16 @@
 import Ajv, { type ErrorObject } from 'ajv';
 import sjson from 'secure-json-parse';
 import {
-  AuthConfigSchemas, CompositeConnectorDef, RegistryFile, type ApiKeyConfig, type AuthType, type OAuthConfig,
-  type RegistryDocument, type SimpleConnectorDef, type StepDef, type StepMethod,
+  AuthConfigSchemas,
+  CompositeConnectorDef,
+  RegistryFile,
+  type ApiKeyConfig,
+  type AuthType,
+  type OAuthConfig,
+  type RegistryDocument,
+  type SimpleConnectorDef,
+  type StepDef,
+  type StepMethod,
 } from './definitions';
 import type { RedirectPolicy } from './outbound';
 import { compileTemplate, type CompiledTemplate } from './template';
@@ -67,27 +75,45 @@ export type CompileOutcome = { ok: true; registry: CompiledRegistry } | { ok: fa
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validateFile = ajv.compile(RegistryFile);
-const validateAuth = Object.fromEntries(Object.entries(AuthConfigSchemas).map(([type, schema]) => [type, ajv.compile(schema)])) as Record<AuthType, ReturnType<typeof ajv.compile>>;
+const validateAuth = Object.fromEntries(
+  Object.entries(AuthConfigSchemas).map(([type, schema]) => [type, ajv.compile(schema)]),
+) as Record<AuthType, ReturnType<typeof ajv.compile>>;
 
 const MAX_PROBLEMS = 50;
 
 function schemaProblems(errs: ErrorObject[] | null | undefined, base: string): RegistryProblem[] {
   return (errs ?? []).map((e) => {
-    const where = `${base}${e.instancePath.replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.')}`.replace(/^\./, '') || '(root)';
-    if (e.keyword === 'additionalProperties') return { path: where, message: `unknown member "${(e.params as { additionalProperty: string }).additionalProperty}"` };
-    if (e.keyword === 'required') return { path: where, message: `missing member "${(e.params as { missingProperty: string }).missingProperty}"` };
-    if (e.keyword === 'pattern' && /\.(name|permalink)$/.test(where)) return { path: where, message: 'must be a slug: lower-case letters, digits and single hyphens' };
-    if (e.keyword === 'enum') return { path: where, message: `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` };
+    const where =
+      `${base}${e.instancePath.replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.')}`.replace(/^\./, '') || '(root)';
+    if (e.keyword === 'additionalProperties')
+      return {
+        path: where,
+        message: `unknown member "${(e.params as { additionalProperty: string }).additionalProperty}"`,
+      };
+    if (e.keyword === 'required')
+      return { path: where, message: `missing member "${(e.params as { missingProperty: string }).missingProperty}"` };
+    if (e.keyword === 'pattern' && /\.(name|permalink)$/.test(where))
+      return { path: where, message: 'must be a slug: lower-case letters, digits and single hyphens' };
+    if (e.keyword === 'enum')
+      return {
+        path: where,
+        message: `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`,
+      };
     return { path: where, message: e.message ?? 'is invalid' };
   });
 }
 
 /** Parses the registry file's text; JSON errors name the position, never echo content. */
-export function parseRegistryText(text: string): { ok: true; value: unknown } | { ok: false; problems: RegistryProblem[] } {
+export function parseRegistryText(
+  text: string,
+): { ok: true; value: unknown } | { ok: false; problems: RegistryProblem[] } {
   try {
     return { ok: true, value: sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }) };
   } catch (err) {
-    const message = err instanceof SyntaxError ? err.message.replace(/,? ".*" is not valid JSON/, ' (not valid JSON)').slice(0, 200) : 'members named __proto__ or constructor are not allowed';
+    const message =
+      err instanceof SyntaxError
+        ? err.message.replace(/,? ".*" is not valid JSON/, ' (not valid JSON)').slice(0, 200)
+        : 'members named __proto__ or constructor are not allowed';
     return { ok: false, problems: [{ path: '(file)', message }] };
   }
 }
@@ -107,7 +133,8 @@ class StepCompiler {
   auth(step: StepDef, path: string): CompiledAuth {
     const auth = step.authentication;
     if (!auth || auth.type === 'none') {
-      if (auth?.config && Object.keys(auth.config).length > 0) this.problems.push({ path: `${path}.authentication.config`, message: 'type "none" takes no config' });
+      if (auth?.config && Object.keys(auth.config).length > 0)
+        this.problems.push({ path: `${path}.authentication.config`, message: 'type "none" takes no config' });
       return { type: 'none' };
     }
     const config = auth.config ?? {};
@@ -138,10 +165,20 @@ class StepCompiler {
       name,
       method: (step.method ?? 'GET').toUpperCase() as StepMethod,
       url: this.template(step.url, `${path}.url`, false),
-      headers: (step.headers ?? []).map((h, i) => ({ key: h.key, value: this.template(h.value, `${path}.headers[${i}].value`, true) })),
-      query: (step.query_parameters ?? []).map((q, i) => ({ key: q.key, value: this.template(q.value, `${path}.query_parameters[${i}].value`, true) })),
-      requestBody: step.request_body === undefined ? undefined : this.template(step.request_body, `${path}.request_body`, false),
-      responseBody: step.response_body === undefined ? undefined : this.template(step.response_body, `${path}.response_body`, false),
+      headers: (step.headers ?? []).map((h, i) => ({
+        key: h.key,
+        value: this.template(h.value, `${path}.headers[${i}].value`, true),
+      })),
+      query: (step.query_parameters ?? []).map((q, i) => ({
+        key: q.key,
+        value: this.template(q.value, `${path}.query_parameters[${i}].value`, true),
+      })),
+      requestBody:
+        step.request_body === undefined ? undefined : this.template(step.request_body, `${path}.request_body`, false),
+      responseBody:
+        step.response_body === undefined
+          ? undefined
+          : this.template(step.response_body, `${path}.response_body`, false),
       auth: this.auth(step, path),
       followRedirects: step.follow_redirects ?? 'same-origin',
     };
@@ -156,14 +193,22 @@ export function compileRegistryText(text: string): CompileOutcome {
 
 /** Checks and compiles a parsed registry document. */
 export function compileRegistry(input: unknown): CompileOutcome {
-  if (!validateFile(input)) return { ok: false, problems: schemaProblems(validateFile.errors, '').slice(0, MAX_PROBLEMS) };
+  if (!validateFile(input))
+    return { ok: false, problems: schemaProblems(validateFile.errors, '').slice(0, MAX_PROBLEMS) };
   const file = input as RegistryFile;
-  const document: RegistryDocument = { connectors: file.connectors ?? [], composite_connectors: file.composite_connectors ?? [] };
+  const document: RegistryDocument = {
+    connectors: file.connectors ?? [],
+    composite_connectors: file.composite_connectors ?? [],
+  };
   const c = new StepCompiler();
   const permalinks = new Map<string, string>();
   const claim = (permalink: string, path: string) => {
     const earlier = permalinks.get(permalink);
-    if (earlier) c.problems.push({ path: `${path}.permalink`, message: `duplicate permalink "${permalink}" (also at ${earlier})` });
+    if (earlier)
+      c.problems.push({
+        path: `${path}.permalink`,
+        message: `duplicate permalink "${permalink}" (also at ${earlier})`,
+      });
     else permalinks.set(permalink, path);
   };
 
@@ -182,7 +227,8 @@ export function compileRegistry(input: unknown): CompileOutcome {
     const names = new Set<string>();
     const steps = def.steps.map((step, j) => {
       const stepPath = `${path}.steps[${j}]`;
-      if (names.has(step.name)) c.problems.push({ path: `${stepPath}.name`, message: `duplicate step name "${step.name}"` });
+      if (names.has(step.name))
+        c.problems.push({ path: `${stepPath}.name`, message: `duplicate step name "${step.name}"` });
       names.add(step.name);
       return c.step(step, step.name, stepPath);
     });

@@ -13,7 +13,9 @@ const KeyValue = Type.Object(
   {
     key: Type.String({ minLength: 1, maxLength: 256, pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" }),
     value: Template('Jinja2 template'),
-    overridable: Type.Optional(Type.Boolean({ description: 'Accepted for compatibility; client values never override definitions' })),
+    overridable: Type.Optional(
+      Type.Boolean({ description: 'Accepted for compatibility; client values never override definitions' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -47,7 +49,12 @@ export const AuthConfigSchemas = {
       client_secret: Template('client secret'),
       scope: Type.Optional(Template('space-separated scopes')),
       audience: Type.Optional(Template('audience parameter, for servers that need one')),
-      client_auth: Type.Optional(Type.Unsafe<'client_secret_post' | 'client_secret_basic'>({ type: 'string', enum: ['client_secret_post', 'client_secret_basic'] })),
+      client_auth: Type.Optional(
+        Type.Unsafe<'client_secret_post' | 'client_secret_basic'>({
+          type: 'string',
+          enum: ['client_secret_post', 'client_secret_basic'],
+        }),
+      ),
     },
     { additionalProperties: false },
   ),
@@ -57,16 +64,22 @@ export type OAuthConfig = Static<typeof AuthConfigSchemas.oauth_client_credentia
 
 const stepMembers = {
   url: Template('absolute URL'),
-  method: Type.Optional(Type.Unsafe<string>({ type: 'string', enum: [...METHODS, ...METHODS.map((m) => m.toLowerCase())] })),
+  method: Type.Optional(
+    Type.Unsafe<string>({ type: 'string', enum: [...METHODS, ...METHODS.map((m) => m.toLowerCase())] }),
+  ),
   headers: Type.Optional(Type.Array(KeyValue, { maxItems: 100 })),
   query_parameters: Type.Optional(Type.Array(KeyValue, { maxItems: 100 })),
   request_body: Type.Optional(Template('request body')),
   response_body: Type.Optional(Template('replaces the response body')),
   authentication: Type.Optional(Authentication),
-  follow_redirects: Type.Optional(Type.Unsafe<RedirectPolicy>({
-    type: 'string', enum: [...REDIRECT_POLICIES],
-    description: 'same-origin (default): only same-origin redirects; any: also to other origins, without secret headers; none: the redirect is the answer',
-  })),
+  follow_redirects: Type.Optional(
+    Type.Unsafe<RedirectPolicy>({
+      type: 'string',
+      enum: [...REDIRECT_POLICIES],
+      description:
+        'same-origin (default): only same-origin redirects; any: also to other origins, without secret headers; none: the redirect is the answer',
+    }),
+  ),
 };
 
 export const StepDef = Type.Object(
@@ -76,7 +89,11 @@ export const StepDef = Type.Object(
 export type StepDef = Static<typeof StepDef>;
 
 export const SimpleConnectorDef = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 200 }), permalink: Type.String({ minLength: 1, maxLength: 100, pattern: SLUG }), ...stepMembers },
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    permalink: Type.String({ minLength: 1, maxLength: 100, pattern: SLUG }),
+    ...stepMembers,
+  },
   { additionalProperties: false },
 );
 export type SimpleConnectorDef = Static<typeof SimpleConnectorDef>;

@@ -6,7 +6,14 @@ import { REST_EXCEPTION } from '../errors';
 
 export type FailureKind = 'http' | 'network' | 'template' | 'notFound' | 'pathParams' | 'outbound';
 
-const STATUS: Record<FailureKind, number> = { http: 502, network: 502, outbound: 502, template: 422, notFound: 404, pathParams: 400 };
+const STATUS: Record<FailureKind, number> = {
+  http: 502,
+  network: 502,
+  outbound: 502,
+  template: 422,
+  notFound: 404,
+  pathParams: 400,
+};
 
 const SCOPE_SUFFIX: Record<FailureKind, string> = {
   http: 'Downstream (HTTP error)',
@@ -27,7 +34,10 @@ const ERROR_CODES: Record<FailureKind, string> = {
 };
 
 /** Where a failure happened: a step of a composite connector, a simple connector, or the request itself. */
-export type FailureSite = { kind: 'step'; name: string; index: number } | { kind: 'connector'; permalink: string } | { kind: 'request'; label: string };
+export type FailureSite =
+  | { kind: 'step'; name: string; index: number }
+  | { kind: 'connector'; permalink: string }
+  | { kind: 'request'; label: string };
 
 export class ConnectorFailure extends Error {
   override name = 'ConnectorFailure';
@@ -49,7 +59,12 @@ export class ConnectorFailure extends Error {
 
   get scope(): string {
     const s = this.site;
-    const where = s.kind === 'step' ? `Composite step '${s.name}' (index ${s.index})` : s.kind === 'connector' ? `Connector '${s.permalink}'` : s.label;
+    const where =
+      s.kind === 'step'
+        ? `Composite step '${s.name}' (index ${s.index})`
+        : s.kind === 'connector'
+          ? `Connector '${s.permalink}'`
+          : s.label;
     return `${where}: ${SCOPE_SUFFIX[this.kind]}`;
   }
 

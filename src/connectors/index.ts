@@ -19,7 +19,13 @@ export interface Connectors {
 
 export function createConnectors(services: Services, knex: Knex, env: Record<string, string | undefined>): Connectors {
   const { config, logger } = services;
-  const registry = new ConnectorRegistry({ knex, logger, file: config.connectorsRegistry, secretsFile: config.connectorSecretsFile, env });
+  const registry = new ConnectorRegistry({
+    knex,
+    logger,
+    file: config.connectorsRegistry,
+    secretsFile: config.connectorSecretsFile,
+    env,
+  });
   const outbound = new Outbound(config.connectorsAllowedHosts, config.connectorTimeoutMs);
   const pool = new RenderPool(config.connectorTemplateMaxChars);
   const renderer = new StepRenderer(pool, () => registry.secrets, config.connectorTimeoutMs);

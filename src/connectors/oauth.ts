@@ -35,14 +35,19 @@ export function renewAt(obtainedAt: number, lifetimeSeconds: number): number {
 }
 
 function cacheKey(c: ClientCredentials): string {
-  return createHash('sha256').update(JSON.stringify([c.tokenUrl, c.clientId, c.clientSecret, c.scope ?? '', c.audience ?? '', c.clientAuth])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([c.tokenUrl, c.clientId, c.clientSecret, c.scope ?? '', c.audience ?? '', c.clientAuth]))
+    .digest('hex');
 }
 
 export class TokenCache {
   private readonly tokens = new Map<string, Token>();
   private readonly pending = new Map<string, Promise<Token>>();
 
-  constructor(private readonly outbound: Outbound, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly outbound: Outbound,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** A valid token, from the cache or fetched; `stale` is a token just refused with 401, never handed out again. */
   async get(creds: ClientCredentials, stale?: Token): Promise<{ token: Token; fetched: boolean }> {
@@ -71,7 +76,10 @@ export class TokenCache {
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
     if (c.scope) form.set('scope', c.scope);
     if (c.audience) form.set('audience', c.audience);
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    };
     if (c.clientAuth === 'client_secret_basic') {
       // RFC 6749 §2.3.1: each part form-encoded before Basic encoding.
       const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
@@ -86,24 +94,53 @@ export class TokenCache {
       // Never redirected: the body and the Basic header hold the client secret, meant for token_url alone.
       res = await this.outbound.send({ method: 'POST', url, headers, body: form.toString(), redirects: 'none' });
     } catch (err) {
-      if (err instanceof OutboundRuleError) throw new ConnectorFailure('outbound', 'OUTBOUND_RULE', `token request refused: ${err.message}`, REQUEST_SITE, { rule: err.rule });
+      if (err instanceof OutboundRuleError)
+        throw new ConnectorFailure('outbound', 'OUTBOUND_RULE', `token request refused: ${err.message}`, REQUEST_SITE, {
+          rule: err.rule,
+        });
       const code = err instanceof OutboundNetworkError ? err.code : 'ERROR';
-      throw new ConnectorFailure('network', 'TOKEN_REQUEST_FAILED', `the token request failed: ${(err as Error).message}`, REQUEST_SITE, { networkCode: code });
+      throw new ConnectorFailure(
+        'network',
+        'TOKEN_REQUEST_FAILED',
+        `the token request failed: ${(err as Error).message}`,
+        REQUEST_SITE,
+        { networkCode: code },
+      );
     }
     if (res.status >= 300 && res.status < 400) {
-      throw new ConnectorFailure('http', 'TOKEN_REQUEST_REDIRECTED', `the token endpoint answered HTTP ${res.status} (a redirect); token requests never follow redirects, so the client credentials go to token_url only`, REQUEST_SITE, { upstreamStatus: res.status });
+      throw new ConnectorFailure(
+        'http',
+        'TOKEN_REQUEST_REDIRECTED',
+        `the token endpoint answered HTTP ${res.status} (a redirect); token requests never follow redirects, so the client credentials go to token_url only`,
+        REQUEST_SITE,
+        { upstreamStatus: res.status },
+      );
     }
     if (res.status >= 400) {
-      throw new ConnectorFailure('http', 'TOKEN_REQUEST_REFUSED', `the token endpoint answered HTTP ${res.status}`, REQUEST_SITE, { upstreamStatus: res.status });
+      throw new ConnectorFailure(
+        'http',
+        'TOKEN_REQUEST_REFUSED',
+        `the token endpoint answered HTTP ${res.status}`,
+        REQUEST_SITE,
+        { upstreamStatus: res.status },
+      );
     }
     let parsed: { access_token?: unknown; expires_in?: unknown } | undefined;
     try {
-      parsed = sjson.parse(res.body.toString('utf8'), undefined, { protoAction: 'remove', constructorAction: 'remove' }) as typeof parsed;
+      parsed = sjson.parse(res.body.toString('utf8'), undefined, {
+        protoAction: 'remove',
+        constructorAction: 'remove',
+      }) as typeof parsed;
     } catch {
       parsed = undefined;
     }
     if (!parsed || typeof parsed.access_token !== 'string' || parsed.access_token === '') {
-      throw new ConnectorFailure('network', 'TOKEN_RESPONSE_INVALID', 'the token endpoint did not answer with an access_token', REQUEST_SITE);
+      throw new ConnectorFailure(
+        'network',
+        'TOKEN_RESPONSE_INVALID',
+        'the token endpoint did not answer with an access_token',
+        REQUEST_SITE,
+      );
     }
     const lifetime = Number(parsed.expires_in);
     return {

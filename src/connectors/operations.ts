@@ -19,9 +19,15 @@ const PATH_PARAM_VALUE = /^[A-Za-z0-9._~-]{1,200}$/;
 /** Client headers templates never see: the caller's own credentials. */
 const PRIVATE_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', 'x-path-params']);
 
-const Listing = Type.Object({ count: Type.Integer(), data: Type.Array(Type.Object({}, { additionalProperties: true })) });
+const Listing = Type.Object({
+  count: Type.Integer(),
+  data: Type.Array(Type.Object({}, { additionalProperties: true })),
+});
 const Single = Type.Object({ data: Type.Object({}, { additionalProperties: true }) });
-const SyncStatusSchema = Type.Object({}, { additionalProperties: true, description: 'registry file, active revision, last attempt and its problems' });
+const SyncStatusSchema = Type.Object(
+  {},
+  { additionalProperties: true, description: 'registry file, active revision, last attempt and its problems' },
+);
 
 function stepView(step: CompiledStep) {
   return {
@@ -41,12 +47,20 @@ function simpleView(c: CompiledSimple) {
 }
 
 function compositeView(c: CompiledComposite) {
-  return { name: c.def.name, permalink: c.def.permalink, ...(c.def.description ? { description: c.def.description } : {}), steps: c.steps.map(stepView) };
+  return {
+    name: c.def.name,
+    permalink: c.def.permalink,
+    ...(c.def.description ? { description: c.def.description } : {}),
+    steps: c.steps.map(stepView),
+  };
 }
 
 function notFound(kind: 'connector' | 'composite connector', permalink: string): ConnectorFailure {
   const shown = permalink.slice(0, 100);
-  return new ConnectorFailure('notFound', 'CONNECTOR_NOT_FOUND', `no ${kind} with permalink "${shown}"`, { kind: 'connector', permalink: shown });
+  return new ConnectorFailure('notFound', 'CONNECTOR_NOT_FOUND', `no ${kind} with permalink "${shown}"`, {
+    kind: 'connector',
+    permalink: shown,
+  });
 }
 
 function failed(failure: ConnectorFailure, requestId: string, headers: Record<string, string> = {}): OpResult {
@@ -60,7 +74,11 @@ function outcomeResult(outcome: RunOutcome, requestId: string): OpResult {
 }
 
 /** X-Path-Params: a JSON object of unreserved values; exactly the parameters the URL reads. */
-export function parsePathParams(header: string | undefined, required: readonly string[], site: FailureSite): Record<string, string> {
+export function parsePathParams(
+  header: string | undefined,
+  required: readonly string[],
+  site: FailureSite,
+): Record<string, string> {
   const bad = (detail: string) => new ConnectorFailure('pathParams', 'INVALID_PATH_PARAMS', detail, site);
   let given: unknown = {};
   if (header !== undefined) {
@@ -81,15 +99,27 @@ export function parsePathParams(header: string | undefined, required: readonly s
     out[key] = encodeURIComponent(text);
   }
   const missing = required.filter((k) => out[k] === undefined);
-  if (missing.length > 0) throw bad(`missing path parameter${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} (send them in X-Path-Params)`);
+  if (missing.length > 0)
+    throw bad(
+      `missing path parameter${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} (send them in X-Path-Params)`,
+    );
   return out;
 }
 
 function clientData(input: OpInput, pathParams: Record<string, string>): ClientData {
   const body = input.rawBody ?? Buffer.alloc(0);
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(input.headers)) if (v !== undefined && !PRIVATE_HEADERS.has(k)) headers[k] = String(v);
-  return { body, bodyText: body.toString('utf8'), bodyRaw: body.toString('base64'), contentType: input.headers['content-type'], headers, query: input.query, pathParams };
+  for (const [k, v] of Object.entries(input.headers))
+    if (v !== undefined && !PRIVATE_HEADERS.has(k)) headers[k] = String(v);
+  return {
+    body,
+    bodyText: body.toString('utf8'),
+    bodyRaw: body.toString('base64'),
+    contentType: input.headers['content-type'],
+    headers,
+    query: input.query,
+    pathParams,
+  };
 }
 
 const base = { queryParams: [], transactional: false, allowForComposite: false } as const;
@@ -97,15 +127,28 @@ const base = { queryParams: [], transactional: false, allowForComposite: false }
 type Definitions = Awaited<ReturnType<ConnectorRegistry['current']>>;
 
 /** The listing and the one-item read of a kind of connector (readers may see them; no secrets in either view). */
-function listAndGet<C>(registry: ConnectorRegistry, o: {
-  kind: 'connector' | 'composite connector'; plural: string; path: string; label: string;
-  pick: (defs: Definitions) => ReadonlyMap<string, C>; view: (c: C) => unknown;
-}): Operation[] {
+function listAndGet<C>(
+  registry: ConnectorRegistry,
+  o: {
+    kind: 'connector' | 'composite connector';
+    plural: string;
+    path: string;
+    label: string;
+    pick: (defs: Definitions) => ReadonlyMap<string, C>;
+    view: (c: C) => unknown;
+  },
+): Operation[] {
   const singular = o.plural.replace(/s$/, '');
   return [
     {
-      ...base, operationId: `list${o.plural}`, api: 'connectors', method: 'get', path: o.path, tag: 'Connectors',
-      summary: `List ${o.label}s (no header, auth or secret values)`, roles: READERS,
+      ...base,
+      operationId: `list${o.plural}`,
+      api: 'connectors',
+      method: 'get',
+      path: o.path,
+      tag: 'Connectors',
+      summary: `List ${o.label}s (no header, auth or secret values)`,
+      roles: READERS,
       responses: [{ status: 200, description: `${o.label[0].toUpperCase()}${o.label.slice(1)}s`, schema: Listing }],
       handler: async () => {
         const data = [...o.pick(await registry.current()).values()].map(o.view);
@@ -113,12 +156,23 @@ function listAndGet<C>(registry: ConnectorRegistry, o: {
       },
     },
     {
-      ...base, operationId: `get${singular}`, api: 'connectors', method: 'get', path: `${o.path}/{permalink}`, tag: 'Connectors',
-      summary: `One ${o.label}`, roles: READERS,
-      responses: [{ status: 200, description: `The ${o.label}`, schema: Single }, { status: 404, description: 'Unknown permalink' }],
+      ...base,
+      operationId: `get${singular}`,
+      api: 'connectors',
+      method: 'get',
+      path: `${o.path}/{permalink}`,
+      tag: 'Connectors',
+      summary: `One ${o.label}`,
+      roles: READERS,
+      responses: [
+        { status: 200, description: `The ${o.label}`, schema: Single },
+        { status: 404, description: 'Unknown permalink' },
+      ],
       handler: async (ctx, input) => {
         const c = o.pick(await registry.current()).get(input.params.permalink);
-        return c ? { status: 200, body: { data: o.view(c) } } : failed(notFound(o.kind, input.params.permalink), ctx.requestId);
+        return c
+          ? { status: 200, body: { data: o.view(c) } }
+          : failed(notFound(o.kind, input.params.permalink), ctx.requestId);
       },
     },
   ];
@@ -127,21 +181,34 @@ function listAndGet<C>(registry: ConnectorRegistry, o: {
 export function connectorOperations(registry: ConnectorRegistry, runner: ConnectorRunner): Operation[] {
   return [
     {
-      ...base, operationId: 'getConnectorSync', api: 'admin', method: 'get', path: '/connectors/sync', tag: 'Connectors',
-      summary: 'When the connector registry was last synced, and why a sync was refused', roles: ADMINS,
+      ...base,
+      operationId: 'getConnectorSync',
+      api: 'admin',
+      method: 'get',
+      path: '/connectors/sync',
+      tag: 'Connectors',
+      summary: 'When the connector registry was last synced, and why a sync was refused',
+      roles: ADMINS,
       responses: [{ status: 200, description: 'Sync status', schema: SyncStatusSchema }],
       handler: async () => ({ status: 200, body: await registry.status() }),
     },
     {
-      ...base, operationId: 'syncConnectors', api: 'admin', method: 'post', path: '/connectors/sync', tag: 'Connectors',
-      summary: 'Sync CONNECTORS_REGISTRY now (all or nothing)', roles: ADMINS,
+      ...base,
+      operationId: 'syncConnectors',
+      api: 'admin',
+      method: 'post',
+      path: '/connectors/sync',
+      tag: 'Connectors',
+      summary: 'Sync CONNECTORS_REGISTRY now (all or nothing)',
+      roles: ADMINS,
       responses: [
         { status: 200, description: 'Synced; the status after the sync', schema: SyncStatusSchema },
         { status: 400, description: 'The file was refused; the previous definitions stay in force' },
         { status: 409, description: 'CONNECTORS_REGISTRY is not set' },
       ],
       handler: async () => {
-        if (!registry.configured) throw errors.conflict('CONNECTORS_REGISTRY is not set; there is no registry file to sync');
+        if (!registry.configured)
+          throw errors.conflict('CONNECTORS_REGISTRY is not set; there is no registry file to sync');
         const result = await registry.sync('api');
         if (!result.ok) {
           throw errors.badInput(
@@ -152,18 +219,49 @@ export function connectorOperations(registry: ConnectorRegistry, runner: Connect
         return { status: 200, body: await registry.status() };
       },
     },
-    ...listAndGet(registry, { kind: 'connector', plural: 'Connectors', path: '/connectors', label: 'simple connector', pick: (r) => r.simple, view: simpleView }),
-    ...listAndGet(registry, { kind: 'composite connector', plural: 'CompositeConnectors', path: '/composite', label: 'composite connector', pick: (r) => r.composite, view: compositeView }),
+    ...listAndGet(registry, {
+      kind: 'connector',
+      plural: 'Connectors',
+      path: '/connectors',
+      label: 'simple connector',
+      pick: (r) => r.simple,
+      view: simpleView,
+    }),
+    ...listAndGet(registry, {
+      kind: 'composite connector',
+      plural: 'CompositeConnectors',
+      path: '/composite',
+      label: 'composite connector',
+      pick: (r) => r.composite,
+      view: compositeView,
+    }),
     {
-      ...base, operationId: 'executeConnector', api: 'connectors', method: 'post', path: '/connectors/{permalink}/execute', tag: 'Connectors',
-      summary: 'Run a simple connector: body = payload, query string = query parameters, X-Path-Params = path parameters', roles: WRITERS,
-      rawBody: true, anyQueryParams: true, headers: [REQUEST_HEADERS.pathParams],
+      ...base,
+      operationId: 'executeConnector',
+      api: 'connectors',
+      method: 'post',
+      path: '/connectors/{permalink}/execute',
+      tag: 'Connectors',
+      summary:
+        'Run a simple connector: body = payload, query string = query parameters, X-Path-Params = path parameters',
+      roles: WRITERS,
+      rawBody: true,
+      anyQueryParams: true,
+      headers: [REQUEST_HEADERS.pathParams],
       responses: [
-        { status: 200, description: "The upstream response (status, content type and body pass through)", headers: RUN_HEADERS },
+        {
+          status: 200,
+          description: 'The upstream response (status, content type and body pass through)',
+          headers: RUN_HEADERS,
+        },
         { status: 400, description: 'Missing or invalid X-Path-Params' },
         { status: 404, description: 'Unknown permalink' },
         { status: 422, description: 'A template could not be rendered', headers: RUN_HEADERS },
-        { status: 502, description: 'The upstream answered 4xx/5xx, failed, timed out, or broke the outbound rule', headers: RUN_HEADERS },
+        {
+          status: 502,
+          description: 'The upstream answered 4xx/5xx, failed, timed out, or broke the outbound rule',
+          headers: RUN_HEADERS,
+        },
       ],
       handler: async (ctx, input) => {
         const permalink = input.params.permalink;
@@ -179,22 +277,41 @@ export function connectorOperations(registry: ConnectorRegistry, runner: Connect
       },
     },
     {
-      ...base, operationId: 'executeCompositeConnector', api: 'connectors', method: 'post', path: '/composite/{permalink}/execute', tag: 'Connectors',
-      summary: 'Run a composite connector: body = payload, query string = query parameters', roles: WRITERS,
-      rawBody: true, anyQueryParams: true,
+      ...base,
+      operationId: 'executeCompositeConnector',
+      api: 'connectors',
+      method: 'post',
+      path: '/composite/{permalink}/execute',
+      tag: 'Connectors',
+      summary: 'Run a composite connector: body = payload, query string = query parameters',
+      roles: WRITERS,
+      rawBody: true,
+      anyQueryParams: true,
       responses: [
         { status: 200, description: "The last step's response (status, content type and body)", headers: RUN_HEADERS },
         { status: 400, description: 'X-Path-Params sent (path parameters are a simple-connector concept)' },
         { status: 404, description: 'Unknown permalink' },
         { status: 422, description: 'A template could not be rendered', headers: RUN_HEADERS },
-        { status: 502, description: 'A step answered 4xx/5xx, failed, timed out, or broke the outbound rule', headers: RUN_HEADERS },
+        {
+          status: 502,
+          description: 'A step answered 4xx/5xx, failed, timed out, or broke the outbound rule',
+          headers: RUN_HEADERS,
+        },
       ],
       handler: async (ctx, input) => {
         const permalink = input.params.permalink;
         const c = (await registry.current()).composite.get(permalink);
         if (!c) return failed(notFound('composite connector', permalink), ctx.requestId);
         if (input.headers['x-path-params'] !== undefined) {
-          return failed(new ConnectorFailure('pathParams', 'PATH_PARAMS_NOT_SUPPORTED', 'path parameters are not supported on composite connectors; use step templates', { kind: 'connector', permalink }), ctx.requestId);
+          return failed(
+            new ConnectorFailure(
+              'pathParams',
+              'PATH_PARAMS_NOT_SUPPORTED',
+              'path parameters are not supported on composite connectors; use step templates',
+              { kind: 'connector', permalink },
+            ),
+            ctx.requestId,
+          );
         }
         return outcomeResult(await runner.runComposite(c, clientData(input, {})), ctx.requestId);
       },

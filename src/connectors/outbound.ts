@@ -24,7 +24,10 @@ const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorizat
 /** A request refused by the outbound rule; nothing was sent. */
 export class OutboundRuleError extends Error {
   override name = 'OutboundRuleError';
-  constructor(readonly rule: OutboundRule, message: string) {
+  constructor(
+    readonly rule: OutboundRule,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -32,7 +35,10 @@ export class OutboundRuleError extends Error {
 /** A request that was tried and failed below HTTP: refused connection, DNS, time-out, reset, too large. */
 export class OutboundNetworkError extends Error {
   override name = 'OutboundNetworkError';
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -50,7 +56,13 @@ function guardedLookup(hostname: string, options: dns.LookupOptions, callback: L
     if (err) return callback(err, '');
     const bad = addresses.find((a) => !isPublicAddress(a.address));
     if (bad) {
-      return callback(new OutboundRuleError('public-address-only', `${hostname} resolves to ${describeAddressClass(classifyAddress(bad.address))}; connectors may only reach public addresses`), '');
+      return callback(
+        new OutboundRuleError(
+          'public-address-only',
+          `${hostname} resolves to ${describeAddressClass(classifyAddress(bad.address))}; connectors may only reach public addresses`,
+        ),
+        '',
+      );
     }
     if (options.all) callback(null, addresses);
     else callback(null, addresses[0].address, addresses[0].family);
@@ -101,7 +113,10 @@ export class Outbound {
   /** For exempt hosts only. */
   private readonly open: Agent;
 
-  constructor(allowedHosts: readonly string[], private readonly timeoutMs: number) {
+  constructor(
+    allowedHosts: readonly string[],
+    private readonly timeoutMs: number,
+  ) {
     this.allowed = allowedHosts.map((h) => parseHostRule(h.toLowerCase()));
     this.guarded = new Agent({ connect: { lookup: guardedLookup as unknown as typeof dns.lookup } });
     this.open = new Agent();
@@ -114,13 +129,22 @@ export class Outbound {
 
   /** Throws OutboundRuleError when the URL may not be requested; returns the dispatcher to use. */
   check(url: URL): Dispatcher {
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new OutboundRuleError('scheme', `${url.protocol.replace(':', '')} URLs cannot be requested; use https`);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw new OutboundRuleError('scheme', `${url.protocol.replace(':', '')} URLs cannot be requested; use https`);
     if (this.isExempt(url)) return this.open;
-    if (url.protocol !== 'https:') throw new OutboundRuleError('https-only', `${url.host} is reached over http; connectors must use https (unless the host is in CONNECTORS_ALLOWED_HOSTS)`);
-    if (url.username || url.password) throw new OutboundRuleError('scheme', 'URLs with embedded credentials are not allowed; use authentication');
+    if (url.protocol !== 'https:')
+      throw new OutboundRuleError(
+        'https-only',
+        `${url.host} is reached over http; connectors must use https (unless the host is in CONNECTORS_ALLOWED_HOSTS)`,
+      );
+    if (url.username || url.password)
+      throw new OutboundRuleError('scheme', 'URLs with embedded credentials are not allowed; use authentication');
     const literal = url.hostname.replace(/^\[|\]$/g, '');
     if (net.isIP(literal) && !isPublicAddress(literal)) {
-      throw new OutboundRuleError('public-address-only', `${url.hostname} is ${describeAddressClass(classifyAddress(literal))}; connectors may only reach public addresses`);
+      throw new OutboundRuleError(
+        'public-address-only',
+        `${url.hostname} is ${describeAddressClass(classifyAddress(literal))}; connectors may only reach public addresses`,
+      );
     }
     return this.guarded;
   }
@@ -138,18 +162,32 @@ export class Outbound {
       for (let hop = 0; ; hop++) {
         const dispatcher = this.check(current.url);
         const res = await request(current.url, {
-          dispatcher, method: current.method as Dispatcher.HttpMethod, headers: current.headers, body: current.body, signal: controller.signal,
+          dispatcher,
+          method: current.method as Dispatcher.HttpMethod,
+          headers: current.headers,
+          body: current.body,
+          signal: controller.signal,
         });
         const location = res.headers.location;
         const policy = current.redirects ?? 'same-origin';
-        if (res.statusCode >= 300 && res.statusCode < 400 && res.statusCode !== 304 && typeof location === 'string' && policy !== 'none') {
+        if (
+          res.statusCode >= 300 &&
+          res.statusCode < 400 &&
+          res.statusCode !== 304 &&
+          typeof location === 'string' &&
+          policy !== 'none'
+        ) {
           await res.body.dump();
-          if (hop >= MAX_REDIRECTS) throw new OutboundNetworkError('TOO_MANY_REDIRECTS', `more than ${MAX_REDIRECTS} redirects`);
+          if (hop >= MAX_REDIRECTS)
+            throw new OutboundNetworkError('TOO_MANY_REDIRECTS', `more than ${MAX_REDIRECTS} redirects`);
           current = redirected(current, res.statusCode, location);
           // The address rule first: its refusal says more than the redirect policy's.
           this.check(current.url);
           if (policy === 'same-origin' && current.url.origin !== req.url.origin) {
-            throw new OutboundRuleError('redirect', `the answer (HTTP ${res.statusCode}) redirects to another origin; this request follows same-origin redirects only (a step may set "follow_redirects": "any")`);
+            throw new OutboundRuleError(
+              'redirect',
+              `the answer (HTTP ${res.statusCode}) redirects to another origin; this request follows same-origin redirects only (a step may set "follow_redirects": "any")`,
+            );
           }
           continue;
         }
@@ -182,10 +220,13 @@ function redirected(req: OutboundRequest, status: number, location: string): Out
       if (CREDENTIAL_HEADERS.has(lower) || req.secretHeaders?.has(lower)) delete headers[name];
     }
   }
-  const keepsMethod = status === 307 || status === 308 || (req.method === 'GET' || req.method === 'HEAD');
+  const keepsMethod = status === 307 || status === 308 || req.method === 'GET' || req.method === 'HEAD';
   if (keepsMethod) {
     if (req.secretBody && req.body !== undefined && url.origin !== req.url.origin) {
-      throw new OutboundRuleError('redirect', `the answer (HTTP ${status}) redirects the request body, which holds a secret, to another origin; it is not sent again`);
+      throw new OutboundRuleError(
+        'redirect',
+        `the answer (HTTP ${status}) redirects the request body, which holds a secret, to another origin; it is not sent again`,
+      );
     }
     return { ...req, url, headers };
   }
@@ -195,7 +236,8 @@ function redirected(req: OutboundRequest, status: number, location: string): Out
 
 function flatHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(headers))
+    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   return out;
 }
 
@@ -217,7 +259,10 @@ function classify(err: unknown, timedOut: boolean, timeoutMs: number): Error {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     if (e instanceof OutboundRuleError || e instanceof OutboundNetworkError) return e;
   }
-  if (timedOut) return new OutboundNetworkError('TIMEOUT', `no complete answer within ${timeoutMs} ms (CONNECTOR_TIMEOUT_MS)`);
-  const code = String((err as { code?: string })?.code ?? (err as Error)?.name ?? 'ERROR').replace(/[^A-Z0-9_]/gi, '').slice(0, 40);
+  if (timedOut)
+    return new OutboundNetworkError('TIMEOUT', `no complete answer within ${timeoutMs} ms (CONNECTOR_TIMEOUT_MS)`);
+  const code = String((err as { code?: string })?.code ?? (err as Error)?.name ?? 'ERROR')
+    .replace(/[^A-Z0-9_]/gi, '')
+    .slice(0, 40);
   return new OutboundNetworkError(code, `the request failed (${code})`);
 }

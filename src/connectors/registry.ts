@@ -13,7 +13,13 @@ export type SyncTrigger = 'start' | 'watch' | 'api';
 
 export interface SyncStatus {
   registry: { configured: boolean; file: string | null };
-  active: { revision: number; syncedAt: string | null; syncedFrom: string | null; connectors: number; compositeConnectors: number };
+  active: {
+    revision: number;
+    syncedAt: string | null;
+    syncedFrom: string | null;
+    connectors: number;
+    compositeConnectors: number;
+  };
   lastAttempt: { at: string; ok: boolean; trigger: string | null; problems: RegistryProblem[] } | null;
 }
 
@@ -93,7 +99,10 @@ export class ConnectorRegistry {
     const outcome = compileRegistryText(full?.definitions ?? '{}');
     if (!outcome.ok) {
       // Only a newer server version could store what this one cannot compile; keep serving what we have.
-      this.opts.logger.error({ revision, problems: outcome.problems.length }, 'stored connector definitions do not compile here');
+      this.opts.logger.error(
+        { revision, problems: outcome.problems.length },
+        'stored connector definitions do not compile here',
+      );
       if (this.compiled) return this.compiled.registry;
       const empty = compileRegistry({});
       if (!empty.ok) throw new Error('the empty registry does not compile');
@@ -116,7 +125,12 @@ export class ConnectorRegistry {
         compositeConnectors: registry.composite.size,
       },
       lastAttempt: row.attempt_at
-        ? { at: row.attempt_at, ok: Boolean(row.attempt_ok), trigger: row.attempt_source, problems: row.attempt_problems ? (JSON.parse(row.attempt_problems) as RegistryProblem[]) : [] }
+        ? {
+            at: row.attempt_at,
+            ok: Boolean(row.attempt_ok),
+            trigger: row.attempt_source,
+            problems: row.attempt_problems ? (JSON.parse(row.attempt_problems) as RegistryProblem[]) : [],
+          }
         : null,
     };
   }
@@ -127,16 +141,36 @@ export class ConnectorRegistry {
     const at = new Date().toISOString();
     const { problems, registry, secrets } = await this.check(file);
     if (!registry || !secrets) {
-      await this.opts.knex(TABLE).where({ id: 1 }).update({ attempt_at: at, attempt_ok: false, attempt_problems: JSON.stringify(problems), attempt_source: trigger });
-      this.opts.logger.warn({ trigger, problems }, 'connector registry refused; the previous definitions stay in force');
+      await this.opts
+        .knex(TABLE)
+        .where({ id: 1 })
+        .update({
+          attempt_at: at,
+          attempt_ok: false,
+          attempt_problems: JSON.stringify(problems),
+          attempt_source: trigger,
+        });
+      this.opts.logger.warn(
+        { trigger, problems },
+        'connector registry refused; the previous definitions stay in force',
+      );
       return { ok: false, problems };
     }
     const definitions = JSON.stringify(registry.document);
     const hash = createHash('sha256').update(definitions).digest('hex');
     const revision = await this.opts.knex.transaction(async (trx) => {
-      const attempt = { attempt_at: at, attempt_ok: true, attempt_problems: null, attempt_source: trigger, synced_at: at, synced_from: trigger };
+      const attempt = {
+        attempt_at: at,
+        attempt_ok: true,
+        attempt_problems: null,
+        attempt_source: trigger,
+        synced_at: at,
+        synced_from: trigger,
+      };
       // One conditional update: the revision moves only when the definitions differ, atomically.
-      const moved = await trx(TABLE).where({ id: 1 }).whereNot({ definitions_hash: hash })
+      const moved = await trx(TABLE)
+        .where({ id: 1 })
+        .whereNot({ definitions_hash: hash })
         .update({ ...attempt, definitions, definitions_hash: hash, revision: trx.raw('revision + 1') });
       if (moved === 0) await trx(TABLE).where({ id: 1 }).update(attempt);
       const row = await trx(TABLE).select('revision').where({ id: 1 }).first();
@@ -144,21 +178,37 @@ export class ConnectorRegistry {
     });
     this.compiled = { revision, registry };
     this.secretStore = secrets;
-    this.opts.logger.info({ trigger, revision, connectors: registry.simple.size, compositeConnectors: registry.composite.size }, 'connector registry synced');
+    this.opts.logger.info(
+      { trigger, revision, connectors: registry.simple.size, compositeConnectors: registry.composite.size },
+      'connector registry synced',
+    );
     return { ok: true, revision };
   }
 
-  private async check(file: string): Promise<{ problems: RegistryProblem[]; registry?: CompiledRegistry; secrets?: SecretStore }> {
+  private async check(
+    file: string,
+  ): Promise<{ problems: RegistryProblem[]; registry?: CompiledRegistry; secrets?: SecretStore }> {
     let text: string;
     try {
       text = await fs.promises.readFile(file, 'utf8');
     } catch (err) {
-      return { problems: [{ path: '(file)', message: `cannot read ${path.basename(file)} (${(err as NodeJS.ErrnoException).code ?? 'error'})` }] };
+      return {
+        problems: [
+          {
+            path: '(file)',
+            message: `cannot read ${path.basename(file)} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+          },
+        ],
+      };
     }
     const outcome = compileRegistryText(text);
     if (!outcome.ok) return { problems: outcome.problems };
     try {
-      return { problems: [], registry: outcome.registry, secrets: SecretStore.load(this.opts.secretsFile, this.opts.env) };
+      return {
+        problems: [],
+        registry: outcome.registry,
+        secrets: SecretStore.load(this.opts.secretsFile, this.opts.env),
+      };
     } catch (err) {
       return { problems: [{ path: '(secrets)', message: (err as Error).message }] };
     }
@@ -173,12 +223,17 @@ export class ConnectorRegistry {
         if (name !== null && name.toString() !== base) return;
         clearTimeout(this.debounce);
         this.debounce = setTimeout(() => {
-          this.sync('watch').catch((err: Error) => this.opts.logger.error({ error: err.name }, 'connector registry sync failed'));
+          this.sync('watch').catch((err: Error) =>
+            this.opts.logger.error({ error: err.name }, 'connector registry sync failed'),
+          );
         }, DEBOUNCE_MS);
       });
       this.watcher.on('error', (err) => this.opts.logger.warn({ error: err.name }, 'connector registry watch stopped'));
     } catch (err) {
-      this.opts.logger.warn({ error: (err as Error).name }, 'connector registry cannot be watched; use POST /rest/admin/v1/connectors/sync');
+      this.opts.logger.warn(
+        { error: (err as Error).name },
+        'connector registry cannot be watched; use POST /rest/admin/v1/connectors/sync',
+      );
     }
   }
 }

@@ -28,7 +28,8 @@ export interface RenderBatch {
 }
 
 /** A failure's index is the template that failed, or -1 for the batch (time, memory). */
-export type RenderResult = { ok: true; values: string[]; readSecret: boolean[] } | { ok: false; index: number; message: string };
+export type RenderResult =
+  { ok: true; values: string[]; readSecret: boolean[] } | { ok: false; index: number; message: string };
 
 interface Pending {
   job: RenderJob;
@@ -84,7 +85,8 @@ export class RenderPool {
     const workers = [...this.idle, ...this.starting, ...this.busy.keys()];
     this.starting.clear();
     this.idle.length = 0;
-    for (const p of [...this.queue, ...this.busy.values()]) this.finish(p, { ok: false, index: -1, message: SHUTTING_DOWN });
+    for (const p of [...this.queue, ...this.busy.values()])
+      this.finish(p, { ok: false, index: -1, message: SHUTTING_DOWN });
     await Promise.all(workers.map((w) => w.terminate()));
   }
 
@@ -105,7 +107,11 @@ export class RenderPool {
         // Data that cannot be copied to the worker (never expected: contexts are plain JSON-like data).
         this.busy.delete(worker);
         this.idle.push(worker);
-        this.finish(pending, { ok: false, index: -1, message: 'the template context could not be handed to the renderer' });
+        this.finish(pending, {
+          ok: false,
+          index: -1,
+          message: 'the template context could not be handed to the renderer',
+        });
       }
     }
   }
@@ -131,14 +137,19 @@ export class RenderPool {
     });
     // Out of heap, or any other death: the batch it ran fails; the next render starts a fresh worker.
     worker.on('error', (err: NodeJS.ErrnoException) => {
-      const limit = err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `used more than its ${this.heapMb} MB of memory` : 'stopped unexpectedly';
+      const limit =
+        err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? `used more than its ${this.heapMb} MB of memory`
+          : 'stopped unexpectedly';
       this.retire(worker, `rendering ${limit}`);
     });
     worker.on('exit', () => this.retire(worker, 'rendering stopped unexpectedly'));
   }
 
   private timedOut(pending: Pending): void {
-    const message = new TemplateLimitError(`rendering did not finish within ${pending.timeoutMs} ms (CONNECTOR_TIMEOUT_MS)`).message;
+    const message = new TemplateLimitError(
+      `rendering did not finish within ${pending.timeoutMs} ms (CONNECTOR_TIMEOUT_MS)`,
+    ).message;
     const worker = pending.worker as Worker;
     // terminate() stops even a tight loop; the next dispatch starts a fresh worker.
     this.retire(worker, message);
@@ -148,7 +159,8 @@ export class RenderPool {
   private retire(worker: Worker, message: string): void {
     if (this.starting.delete(worker)) {
       // It died loading: every waiting batch fails now rather than respawning in a loop.
-      for (const p of this.queue.splice(0)) this.finish(p, { ok: false, index: -1, message: 'rendering is unavailable (the render worker did not start)' });
+      for (const p of this.queue.splice(0))
+        this.finish(p, { ok: false, index: -1, message: 'rendering is unavailable (the render worker did not start)' });
       return;
     }
     const pending = this.busy.get(worker);

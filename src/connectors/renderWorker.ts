@@ -38,14 +38,18 @@ function compiledFor(source: string, secrets: boolean): CompiledTemplate {
 /** The same data, each member read through a getter that reports the read. */
 function reportingReads(data: Record<string, unknown>, onRead: () => void): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(data)) Object.defineProperty(out, key, { enumerable: true, get: () => (onRead(), value) });
+  for (const [key, value] of Object.entries(data))
+    Object.defineProperty(out, key, { enumerable: true, get: () => (onRead(), value) });
   return out;
 }
 
 export function renderBatch(job: RenderJob): RenderAnswer {
   const store = job.secrets ? SecretStore.fromSnapshot(job.secrets) : SecretStore.empty();
   let readSecret = false;
-  const context: Record<string, unknown> = { ...job.context, get_secret: (name: unknown) => ((readSecret = true), store.get(name)) };
+  const context: Record<string, unknown> = {
+    ...job.context,
+    get_secret: (name: unknown) => ((readSecret = true), store.get(name)),
+  };
   const steps = context.steps as Record<string, Record<string, unknown>> | undefined;
   for (const name of job.secretSteps ?? []) {
     if (steps?.[name]) steps[name] = reportingReads(steps[name], () => (readSecret = true));

@@ -48,15 +48,29 @@ function ms(start: bigint): number {
 
 /** What the client sent, as templates see it. */
 function requestContext(client: ClientData) {
-  return { body_text: client.bodyText, body_raw: client.bodyRaw, headers: client.headers, query_parameters: client.query };
+  return {
+    body_text: client.bodyText,
+    body_raw: client.bodyRaw,
+    headers: client.headers,
+    query_parameters: client.query,
+  };
 }
 
 /** Any error of a step as the failure reported for it (the one place errors are turned into failures). */
 function outboundFailure(err: unknown, site: FailureSite): ConnectorFailure {
   if (err instanceof ConnectorFailure) return err.at(site);
-  if (err instanceof OutboundRuleError) return new ConnectorFailure('outbound', 'OUTBOUND_RULE', `refused before sending: ${err.message}`, site, { rule: err.rule });
+  if (err instanceof OutboundRuleError)
+    return new ConnectorFailure('outbound', 'OUTBOUND_RULE', `refused before sending: ${err.message}`, site, {
+      rule: err.rule,
+    });
   if (err instanceof OutboundNetworkError) {
-    return new ConnectorFailure('network', err.code === 'TIMEOUT' ? 'DOWNSTREAM_TIMEOUT' : 'DOWNSTREAM_NETWORK_ERROR', err.message, site, { networkCode: err.code });
+    return new ConnectorFailure(
+      'network',
+      err.code === 'TIMEOUT' ? 'DOWNSTREAM_TIMEOUT' : 'DOWNSTREAM_NETWORK_ERROR',
+      err.message,
+      site,
+      { networkCode: err.code },
+    );
   }
   return new ConnectorFailure('network', 'DOWNSTREAM_NETWORK_ERROR', 'the request failed', site);
 }
@@ -82,29 +96,34 @@ export class ConnectorRunner {
     const request = requestContext(client);
     const steps: Record<string, { body: string; status_code: number; headers: Record<string, string> }> = {};
     const secretSteps: string[] = [];
-    return this.run(connector.def.permalink, connector.steps.map((step, index) => ({
-      step,
-      site: { kind: 'step', name: step.name, index } as FailureSite,
-      context: () => ({ request, steps }),
-      secretSteps,
-      record: (r: StepResult, body: string) => {
-        steps[step.name] = { body, status_code: r.status, headers: r.headers };
-        if (r.fromToken) secretSteps.push(step.name);
-      },
-    })));
+    return this.run(
+      connector.def.permalink,
+      connector.steps.map((step, index) => ({
+        step,
+        site: { kind: 'step', name: step.name, index } as FailureSite,
+        context: () => ({ request, steps }),
+        secretSteps,
+        record: (r: StepResult, body: string) => {
+          steps[step.name] = { body, status_code: r.status, headers: r.headers };
+          if (r.fromToken) secretSteps.push(step.name);
+        },
+      })),
+    );
   }
 
   runSimple(connector: CompiledSimple, client: ClientData): Promise<RunOutcome> {
     const context = { ...requestContext(client), pathParams: client.pathParams };
     // Without a request_body template the client's body and content type pass through.
     const passThrough = client.body.length === 0 ? undefined : { body: client.body, contentType: client.contentType };
-    return this.run(connector.def.permalink, [{
-      step: connector.step,
-      site: { kind: 'connector', permalink: connector.def.permalink },
-      context: () => context,
-      record: () => undefined,
-      passThrough,
-    }]);
+    return this.run(connector.def.permalink, [
+      {
+        step: connector.step,
+        site: { kind: 'connector', permalink: connector.def.permalink },
+        context: () => context,
+        record: () => undefined,
+        passThrough,
+      },
+    ]);
   }
 
   private async run(permalink: string, plan: PlannedStep[]): Promise<RunOutcome> {
@@ -120,12 +139,23 @@ export class ConnectorRunner {
         const result = await this.step(p, timing);
         timing.status_code = result.status;
         if (result.status >= 400) {
-          throw new ConnectorFailure('http', 'DOWNSTREAM_HTTP_ERROR', `the step answered HTTP ${result.status}`, p.site, { upstreamStatus: result.status });
+          throw new ConnectorFailure(
+            'http',
+            'DOWNSTREAM_HTTP_ERROR',
+            `the step answered HTTP ${result.status}`,
+            p.site,
+            { upstreamStatus: result.status },
+          );
         }
         let body = result.body;
         if (p.step.responseBody) {
           const response = { body: result.body.toString('utf8'), status_code: result.status, headers: result.headers };
-          const [rendered] = await this.renderer.render([{ field: 'response_body', template: p.step.responseBody }], { ...p.context(), response }, p.site, p.secretSteps);
+          const [rendered] = await this.renderer.render(
+            [{ field: 'response_body', template: p.step.responseBody }],
+            { ...p.context(), response },
+            p.site,
+            p.secretSteps,
+          );
           body = Buffer.from(rendered.value, 'utf8');
         }
         p.record(result, body.toString('utf8'));
@@ -134,22 +164,47 @@ export class ConnectorRunner {
         timing.duration_ms = ms(stepStart);
         const failure = outboundFailure(err, p.site);
         this.observer?.connectorStep(connector, timing.duration_ms / 1000, failure.kind);
-        this.logger.info({ connector: permalink, step: p.step.name, index, code: failure.code, status: failure.status }, 'connector step failed');
+        this.logger.info(
+          { connector: permalink, step: p.step.name, index, code: failure.code, status: failure.status },
+          'connector step failed',
+        );
         return { ok: false, failure, timings, totalMs: ms(start) };
       }
       timing.duration_ms = ms(stepStart);
       this.observer?.connectorStep(connector, timing.duration_ms / 1000, undefined);
     }
     const done = last as { result: StepResult; body: Buffer };
-    return { ok: true, status: done.result.status, contentType: done.result.headers['content-type'] ?? 'application/octet-stream', body: done.body, timings, totalMs: ms(start) };
+    return {
+      ok: true,
+      status: done.result.status,
+      contentType: done.result.headers['content-type'] ?? 'application/octet-stream',
+      body: done.body,
+      timings,
+      totalMs: ms(start),
+    };
   }
 
   private async step(p: PlannedStep, timing: StepTiming): Promise<StepResult> {
     const { step, site } = p;
-    const { url, headers, body, secretHeaders, secretBody, creds } = await this.renderer.request(step, p.context(), site, p.secretSteps, p.passThrough);
+    const { url, headers, body, secretHeaders, secretBody, creds } = await this.renderer.request(
+      step,
+      p.context(),
+      site,
+      p.secretSteps,
+      p.passThrough,
+    );
     // The rule is checked before any token request, so a refused URL sends nothing at all.
     this.outbound.check(url);
-    const send = () => this.outbound.send({ method: step.method, url, headers, body, secretHeaders, secretBody, redirects: step.followRedirects });
+    const send = () =>
+      this.outbound.send({
+        method: step.method,
+        url,
+        headers,
+        body,
+        secretHeaders,
+        secretBody,
+        redirects: step.followRedirects,
+      });
     if (!creds) return send();
     const token = await this.token(creds, timing);
     // A step addressed to the token URL itself is the token request: its body is the token response.

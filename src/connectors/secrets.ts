@@ -17,12 +17,16 @@ export class SecretStore {
     if (file) {
       let parsed: unknown;
       try {
-        parsed = sjson.parse(fs.readFileSync(file, 'utf8'), undefined, { protoAction: 'error', constructorAction: 'error' });
+        parsed = sjson.parse(fs.readFileSync(file, 'utf8'), undefined, {
+          protoAction: 'error',
+          constructorAction: 'error',
+        });
       } catch (err) {
         const reason = (err as NodeJS.ErrnoException).code ?? 'not valid JSON';
         throw new Error(`CONNECTOR_SECRETS_FILE cannot be read (${reason})`);
       }
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('CONNECTOR_SECRETS_FILE must hold a JSON object of name → text');
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new Error('CONNECTOR_SECRETS_FILE must hold a JSON object of name → text');
       for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
         if (typeof value !== 'string') throw new Error(`CONNECTOR_SECRETS_FILE: secret "${name}" must be text`);
         values.set(name, value);

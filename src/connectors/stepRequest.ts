@@ -44,21 +44,31 @@ export class StepRenderer {
   ) {}
 
   /** Renders the slots in one batch; a failure names the field (or 'templates' for the batch's time or memory). */
-  async render(slots: Slot[], context: Record<string, unknown>, site: FailureSite, secretSteps?: readonly string[]): Promise<Array<{ value: string; readSecret: boolean }>> {
+  async render(
+    slots: Slot[],
+    context: Record<string, unknown>,
+    site: FailureSite,
+    secretSteps?: readonly string[],
+  ): Promise<Array<{ value: string; readSecret: boolean }>> {
     const secrets = slots.some((s) => s.template.secrets) ? this.secrets().snapshot() : undefined;
     const templates = slots.map((s) => ({ source: s.template.source, secrets: s.template.secrets }));
     const result = await this.pool.render({ templates, context, secrets, secretSteps }, this.timeoutMs);
-    if (!result.ok) throw templateFailure(result.index >= 0 ? slots[result.index].field : 'templates', result.message, site);
+    if (!result.ok)
+      throw templateFailure(result.index >= 0 ? slots[result.index].field : 'templates', result.message, site);
     return slots.map((s, i) => {
       const value = result.values[i];
-      if (s.header && !HEADER_VALUE.test(value)) throw templateFailure(s.field, 'rendered a value with control characters', site);
+      if (s.header && !HEADER_VALUE.test(value))
+        throw templateFailure(s.field, 'rendered a value with control characters', site);
       return { value, readSecret: result.readSecret[i] };
     });
   }
 
   async request(
-    step: CompiledStep, context: Record<string, unknown>, site: FailureSite,
-    secretSteps?: readonly string[], passThrough?: { body: Buffer; contentType: string | undefined },
+    step: CompiledStep,
+    context: Record<string, unknown>,
+    site: FailureSite,
+    secretSteps?: readonly string[],
+    passThrough?: { body: Buffer; contentType: string | undefined },
   ): Promise<StepRequest> {
     const auth = step.auth;
     const slots: Slot[] = [
@@ -70,7 +80,13 @@ export class StepRenderer {
     const at = 'authentication.config';
     if (auth.type === 'api_key') slots.push({ field: `${at}.value`, template: auth.value, header: true });
     if (auth.type === 'oauth_client_credentials') {
-      for (const [name, template] of Object.entries({ token_url: auth.tokenUrl, client_id: auth.clientId, client_secret: auth.clientSecret, scope: auth.scope, audience: auth.audience })) {
+      for (const [name, template] of Object.entries({
+        token_url: auth.tokenUrl,
+        client_id: auth.clientId,
+        client_secret: auth.clientSecret,
+        scope: auth.scope,
+        audience: auth.audience,
+      })) {
         if (template) slots.push({ field: `${at}.${name}`, template, header: true });
       }
     }
@@ -110,7 +126,9 @@ export class StepRenderer {
     }
     if (auth.type !== 'oauth_client_credentials') return { url, headers, body, secretHeaders, secretBody };
     const creds: ClientCredentials = {
-      tokenUrl: take().value.trim(), clientId: take().value, clientSecret: take().value,
+      tokenUrl: take().value.trim(),
+      clientId: take().value,
+      clientSecret: take().value,
       scope: auth.scope ? take().value || undefined : undefined,
       audience: auth.audience ? take().value || undefined : undefined,
       clientAuth: auth.clientAuth,

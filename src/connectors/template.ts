@@ -8,8 +8,18 @@ import nunjucks from 'nunjucks';
 import { compileBounded } from './templateCompiler';
 import { JINJA_HELPERS, TemplateDataError } from './templateFilters';
 import {
-  DEFAULT_MAX_CHARS, TemplateLimitError, beginRender, boundedRange, checkArrayMethod, checkFilterArguments, checkLength, checkResult,
-  boundedLiteral, checkStringMethod, countPrinted, joinBounded,
+  DEFAULT_MAX_CHARS,
+  TemplateLimitError,
+  beginRender,
+  boundedRange,
+  checkArrayMethod,
+  checkFilterArguments,
+  checkLength,
+  checkResult,
+  boundedLiteral,
+  checkStringMethod,
+  countPrinted,
+  joinBounded,
 } from './templateLimits';
 
 export { TemplateDataError };
@@ -21,7 +31,25 @@ export function isBlockedName(name: string): boolean {
 }
 
 // Methods a template may call on text and lists; everything else inherited is invisible.
-const STRING_METHODS = new Set(['toUpperCase', 'toLowerCase', 'trim', 'trimStart', 'trimEnd', 'split', 'startsWith', 'endsWith', 'includes', 'indexOf', 'slice', 'substring', 'replace', 'replaceAll', 'padStart', 'padEnd', 'repeat']);
+const STRING_METHODS = new Set([
+  'toUpperCase',
+  'toLowerCase',
+  'trim',
+  'trimStart',
+  'trimEnd',
+  'split',
+  'startsWith',
+  'endsWith',
+  'includes',
+  'indexOf',
+  'slice',
+  'substring',
+  'replace',
+  'replaceAll',
+  'padStart',
+  'padEnd',
+  'repeat',
+]);
 const ARRAY_METHODS = new Set(['join', 'includes', 'indexOf', 'slice']);
 
 interface NunjucksRuntime {
@@ -131,7 +159,9 @@ interface AstNode {
   colno?: number;
   [field: string]: unknown;
 }
-const parser = (nunjucks as unknown as { parser: { parse(src: string, extensions: unknown[], opts: unknown): AstNode } }).parser;
+const parser = (
+  nunjucks as unknown as { parser: { parse(src: string, extensions: unknown[], opts: unknown): AstNode } }
+).parser;
 
 function walk(node: unknown, visit: (n: AstNode) => void): void {
   if (Array.isArray(node)) return node.forEach((n) => walk(n, visit));
@@ -142,7 +172,12 @@ function walk(node: unknown, visit: (n: AstNode) => void): void {
   if (Array.isArray(n.children)) walk(n.children, visit);
 }
 
-const FORBIDDEN_TAGS: Record<string, string> = { Include: 'include', Extends: 'extends', Import: 'import', FromImport: 'from … import' };
+const FORBIDDEN_TAGS: Record<string, string> = {
+  Include: 'include',
+  Extends: 'extends',
+  Import: 'import',
+  FromImport: 'from … import',
+};
 
 export interface CompileOptions {
   /** May the template call get_secret()? Only header, query and authentication values may. */
@@ -185,7 +220,8 @@ export function compileTemplate(source: string, opts: CompileOptions): CompiledT
     if (n.typename === 'LookupVal') {
       const target = n.target as AstNode;
       const val = n.val as AstNode;
-      if (target?.typename === 'Symbol' && target.value === 'pathParams' && val?.typename === 'Literal') pathParams.add(String(val.value));
+      if (target?.typename === 'Symbol' && target.value === 'pathParams' && val?.typename === 'Literal')
+        pathParams.add(String(val.value));
     }
   });
   let template: nunjucks.Template;
@@ -194,14 +230,20 @@ export function compileTemplate(source: string, opts: CompileOptions): CompiledT
   } catch (err) {
     throw new Error(cleanMessage((err as Error).message));
   }
-  const compiled = template as unknown as { rootRenderFunc: (env: unknown, ctx: unknown, frame: unknown, runtime: unknown, cb: unknown) => void };
+  const compiled = template as unknown as {
+    rootRenderFunc: (env: unknown, ctx: unknown, frame: unknown, runtime: unknown, cb: unknown) => void;
+  };
   const root = compiled.rootRenderFunc;
   compiled.rootRenderFunc = (env, ctx, frame, _runtime, cb) => root(env, ctx, frame, safeRuntime, cb);
   return new CompiledTemplate(template, pathParams, source, opts.secrets);
 }
 
 function cleanMessage(message: string): string {
-  return message.replace(/^\(unknown path\)\s*/, '').replace(/\s+/g, ' ').trim().slice(0, 300);
+  return message
+    .replace(/^\(unknown path\)\s*/, '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 300);
 }
 
 const SAFE_RUNTIME_MESSAGE = /^Unable to call `[^`]{0,200}`, which is (undefined or falsey|not a function)$/;
@@ -214,7 +256,8 @@ export function describeRenderError(err: unknown): string {
   const e = err as { cause?: unknown; lineno?: number; colno?: number };
   let cause: unknown = err;
   // nunjucks wraps an error once per template level; the innermost one is what happened.
-  while (cause && typeof cause === 'object' && (cause as { cause?: unknown }).cause) cause = (cause as { cause: unknown }).cause;
+  while (cause && typeof cause === 'object' && (cause as { cause?: unknown }).cause)
+    cause = (cause as { cause: unknown }).cause;
   let what = 'the template could not be rendered';
   if (cause instanceof TemplateDataError || cause instanceof TemplateLimitError) what = cause.message;
   else if (cause instanceof Error && SAFE_RUNTIME_MESSAGE.test(cause.message)) what = cause.message;

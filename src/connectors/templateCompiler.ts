@@ -22,7 +22,8 @@ interface NunjucksCompiler {
   compileDict: CompileMethod;
 }
 
-const compilerProto = (nunjucks as unknown as { compiler: { Compiler: { prototype: NunjucksCompiler } } }).compiler.Compiler.prototype;
+const compilerProto = (nunjucks as unknown as { compiler: { Compiler: { prototype: NunjucksCompiler } } }).compiler
+  .Compiler.prototype;
 
 function emitJoin(c: NunjucksCompiler, node: AstNode, frame: unknown, concat: boolean): void {
   c._emit('runtime.joinBounded(');
@@ -46,7 +47,12 @@ function wrapped(original: CompileMethod): CompileMethod {
  * nothing else in the process ever sees them.
  */
 export function compileBounded(source: string, env: nunjucks.Environment): nunjucks.Template {
-  const saved = { compileAdd: compilerProto.compileAdd, compileConcat: compilerProto.compileConcat, compileArray: compilerProto.compileArray, compileDict: compilerProto.compileDict };
+  const saved = {
+    compileAdd: compilerProto.compileAdd,
+    compileConcat: compilerProto.compileConcat,
+    compileArray: compilerProto.compileArray,
+    compileDict: compilerProto.compileDict,
+  };
   Object.assign(compilerProto, {
     compileAdd(this: NunjucksCompiler, node: AstNode, frame: unknown) {
       emitJoin(this, node, frame, false);

@@ -33,8 +33,14 @@ function base64Encode(value: unknown): string {
 
 function base64Decode(value: unknown): string {
   const text = value === undefined || value === null ? '' : String(value).trim();
-  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(text)) throw new TemplateDataError('base64_decode was given text that is not base64');
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(text))
+    throw new TemplateDataError('base64_decode was given text that is not base64');
   return Buffer.from(text, 'base64').toString('utf8');
 }
 
-export const JINJA_HELPERS = { from_json: fromJson, tojson: toJson, base64_encode: base64Encode, base64_decode: base64Decode };
+export const JINJA_HELPERS = {
+  from_json: fromJson,
+  tojson: toJson,
+  base64_encode: base64Encode,
+  base64_decode: base64Decode,
+};

@@ -26,7 +26,9 @@ export function beginRender(maxChars: number): void {
 }
 
 function tooLong(what: string): TemplateLimitError {
-  return new TemplateLimitError(`${what} would be longer than ${current.maxChars} characters (CONNECTOR_TEMPLATE_MAX_CHARS)`);
+  return new TemplateLimitError(
+    `${what} would be longer than ${current.maxChars} characters (CONNECTOR_TEMPLATE_MAX_CHARS)`,
+  );
 }
 
 /** A finished value, or a string about to be built of `length` characters. */
@@ -77,7 +79,8 @@ function occurrences(text: string, part: string): number {
 
 /** The longest result replacing `old` by `replacement` (at most `limit` times) in `text` can have: checked before replacing. */
 function checkReplace(text: unknown, old: unknown, replacement: unknown, limit: number, what: string): void {
-  if ((typeof text !== 'string' && !(text instanceof Object)) || (typeof old !== 'string' && typeof old !== 'number')) return;
+  if ((typeof text !== 'string' && !(text instanceof Object)) || (typeof old !== 'string' && typeof old !== 'number'))
+    return;
   const [t, o, r] = [String(text), String(old), String(replacement)];
   // An empty search text is inserted between every character, whatever the limit.
   const times = o === '' ? t.length + 1 : Math.min(limit, occurrences(t, o));
@@ -89,13 +92,16 @@ export function checkStringMethod(text: string, name: string, args: unknown[]): 
   // Client data may be longer than the limit (BODY_LIMIT_BYTES is separate); splitting such a text
   // into one item per character would be one allocation of many times its size.
   if (text.length > current.maxChars) {
-    throw new TemplateLimitError(`${name}() was called on a text longer than ${current.maxChars} characters (CONNECTOR_TEMPLATE_MAX_CHARS)`);
+    throw new TemplateLimitError(
+      `${name}() was called on a text longer than ${current.maxChars} characters (CONNECTOR_TEMPLATE_MAX_CHARS)`,
+    );
   }
   // A list or dict given where text is expected is turned into text first.
   for (const arg of args) if (arg !== null && typeof arg === 'object') checkText(arg, `${name}()'s argument`);
   if (name === 'padStart' || name === 'padEnd') checkLength(Math.max(text.length, Number(args[0]) || 0), `${name}()`);
   if (name === 'repeat') checkLength(text.length * (Number(args[0]) || 0), 'repeat()');
-  if (name === 'replace' || name === 'replaceAll') checkReplace(text, args[0], args[1], name === 'replaceAll' ? Infinity : 1, `${name}()`);
+  if (name === 'replace' || name === 'replaceAll')
+    checkReplace(text, args[0], args[1], name === 'replaceAll' ? Infinity : 1, `${name}()`);
 }
 
 /** Joining a list allocates the whole result at once: its size is checked from the items first. */
@@ -115,7 +121,8 @@ export function checkArrayMethod(items: unknown[], name: string, args: unknown[]
 /** nunjucks's range(), refusing more than MAX_RANGE_ITEMS items before making any. */
 export function boundedRange(original: (...args: unknown[]) => unknown[]) {
   return (...args: unknown[]): unknown[] => {
-    const [start, stop, step] = args.length < 2 ? [0, Number(args[0]), 1] : [Number(args[0]), Number(args[1]), Number(args[2]) || 1];
+    const [start, stop, step] =
+      args.length < 2 ? [0, Number(args[0]), 1] : [Number(args[0]), Number(args[1]), Number(args[2]) || 1];
     const items = step > 0 ? (stop - start) / step : (start - stop) / -step;
     if (items > MAX_RANGE_ITEMS) throw new TemplateLimitError(`range() may make at most ${MAX_RANGE_ITEMS} items`);
     return original(...args);
@@ -133,11 +140,14 @@ const SIZE_ARGUMENTS: Record<string, { index: number; counts: boolean }> = {
 export function checkFilterArguments(name: string, input: unknown, args: unknown[]): void {
   if (name === 'join') checkJoin(input, args[0] ?? '', 'the join filter');
   // indent puts `width` spaces before every line: lines × width.
-  if (name === 'indent' && typeof input === 'string') checkLength(input.length + (occurrences(input, '\n') + 1) * (Number(args[0]) || 4), 'the indent filter');
-  if (name === 'replace') checkReplace(input, args[0], args[1], Number(args[2]) > 0 ? Number(args[2]) : Infinity, 'the replace filter');
+  if (name === 'indent' && typeof input === 'string')
+    checkLength(input.length + (occurrences(input, '\n') + 1) * (Number(args[0]) || 4), 'the indent filter');
+  if (name === 'replace')
+    checkReplace(input, args[0], args[1], Number(args[2]) > 0 ? Number(args[2]) : Infinity, 'the replace filter');
   const size = SIZE_ARGUMENTS[name];
   if (!size) return;
   const n = Number(args[size.index]) || 0;
-  if (size.counts && n > MAX_RANGE_ITEMS) throw new TemplateLimitError(`the ${name} filter may make at most ${MAX_RANGE_ITEMS} groups`);
+  if (size.counts && n > MAX_RANGE_ITEMS)
+    throw new TemplateLimitError(`the ${name} filter may make at most ${MAX_RANGE_ITEMS} groups`);
   if (!size.counts) checkLength(n, `the ${name} filter's width`);
 }

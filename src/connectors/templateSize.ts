@@ -22,7 +22,8 @@ export function textSize(value: unknown, budget: number): number {
   if (known !== undefined) return known;
   let total = 0;
   // A SafeString (nunjucks's marked-safe text) is an object holding its text in `val`.
-  if (typeof (value as { val?: unknown }).val === 'string' && !Array.isArray(value)) total = (value as { val: string }).val.length;
+  if (typeof (value as { val?: unknown }).val === 'string' && !Array.isArray(value))
+    total = (value as { val: string }).val.length;
   else {
     for (const [key, item] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
       total += SEPARATOR + (typeof key === 'string' ? key.length : 0) + textSize(item, budget - total);

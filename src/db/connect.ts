@@ -41,8 +41,12 @@ function checkSqlitePath(database: { filename: string; createFolder?: boolean },
     if (database.createFolder) fs.mkdirSync(folder, { recursive: true });
     else {
       const stat = fs.statSync(folder, { throwIfNoEntry: false });
-      if (!stat) throw new DatabaseUnreachableError(`cannot open the database at ${where}: the folder ${folder} does not exist (create it, or fix DATABASE_URL)`);
-      if (!stat.isDirectory()) throw new DatabaseUnreachableError(`cannot open the database at ${where}: ${folder} is not a folder`);
+      if (!stat)
+        throw new DatabaseUnreachableError(
+          `cannot open the database at ${where}: the folder ${folder} does not exist (create it, or fix DATABASE_URL)`,
+        );
+      if (!stat.isDirectory())
+        throw new DatabaseUnreachableError(`cannot open the database at ${where}: ${folder} is not a folder`);
     }
     if (fs.statSync(database.filename, { throwIfNoEntry: false })?.isDirectory()) {
       throw new DatabaseUnreachableError(`cannot open the database at ${where}: that is a folder; name a file in it`);
@@ -59,7 +63,10 @@ function checkSqlitePath(database: { filename: string; createFolder?: boolean },
  * unless `lock` is false: a short-lived command that changes a row or two in its own transaction (the
  * admin CLI) may run beside the server that holds the lock.
  */
-export async function connectDatabase(config: Pick<Config, 'database' | 'db'>, opts: { lock?: boolean } = {}): Promise<Knex> {
+export async function connectDatabase(
+  config: Pick<Config, 'database' | 'db'>,
+  opts: { lock?: boolean } = {},
+): Promise<Knex> {
   const where = describeDatabase(config.database);
   if (config.database.kind === 'sqlite' && config.database.filename !== ':memory:') {
     checkSqlitePath(config.database, where);

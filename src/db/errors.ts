@@ -55,7 +55,20 @@ const RETRYABLE = new Set(['40001', '40P01', '0A000', 'SQLITE_BUSY', 'SQLITE_BUS
  */
 // 57P0x shutdown/restart, 53300 too many connections, 3D000 database gone, 55000 not accepting
 // connections (ALLOW_CONNECTIONS false, maintenance), then the socket-level failures.
-const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', '3D000', '55000', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+const UNAVAILABLE_CODES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '3D000',
+  '55000',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+]);
 
 /**
  * The connection in use was lost: the backend was terminated (57P01 admin shutdown, 57P02 crash
@@ -104,7 +117,11 @@ function isUnavailable(err: unknown, code: string | undefined): boolean {
  */
 export function storageFaultCode(err: unknown): string | undefined {
   // The driver's error may sit under a queued-write failure or under the 503 it was mapped to.
-  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e = err, depth = 0;
+    e !== undefined && e !== null && depth < 4;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     const code = dbErrorCode(e);
     if (code === undefined) continue;
     if (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_READONLY')) return code;
@@ -146,20 +163,34 @@ export function mapDbError(err: unknown): unknown {
   const kind = code ? CONSTRAINTS[code] : undefined;
   switch (kind) {
     case 'unique':
-      return errors.conflict('The change conflicts with an existing resource (a value that must be unique is already used)');
+      return errors.conflict(
+        'The change conflicts with an existing resource (a value that must be unique is already used)',
+      );
     case 'foreignKey':
-      return errors.conflict('The change would break a reference between resources (the referenced resource is missing or still in use)');
+      return errors.conflict(
+        'The change would break a reference between resources (the referenced resource is missing or still in use)',
+      );
     case 'notNull':
     case 'check':
       return errors.badInput('The change breaks a rule on the stored data');
     default:
-      if (code !== undefined && isDataException(code)) return errors.badInput('A value cannot be stored: it is not valid for its type (for example text holding U+0000, or a number out of range)');
+      if (code !== undefined && isDataException(code))
+        return errors.badInput(
+          'A value cannot be stored: it is not valid for its type (for example text holding U+0000, or a number out of range)',
+        );
       if (code === '57014') return errors.serviceUnavailable('The database statement took too long', 1);
       // Kept as the cause so a transaction that never reached COMMIT can tell, and run once more.
-      if (isConnectionLost(err)) return Object.assign(errors.serviceUnavailable('The connection to the database was lost; try again', 1), { cause: err });
-      if (isUnavailable(err, code)) return errors.serviceUnavailable('The database is not reachable at the moment; try again', 5);
+      if (isConnectionLost(err))
+        return Object.assign(errors.serviceUnavailable('The connection to the database was lost; try again', 1), {
+          cause: err,
+        });
+      if (isUnavailable(err, code))
+        return errors.serviceUnavailable('The database is not reachable at the moment; try again', 5);
       if (storageFaultCode(err) !== undefined) {
-        const unavailable = errors.serviceUnavailable('The database could not write: its storage is full or failing. Nothing was changed; try again later', 30);
+        const unavailable = errors.serviceUnavailable(
+          'The database could not write: its storage is full or failing. Nothing was changed; try again later',
+          30,
+        );
         // Kept (never shown) so inTransaction can tell readiness which fault it was.
         unavailable.cause = err;
         return unavailable;

@@ -138,7 +138,11 @@ export function queryRows<T>(h: DbHandle, sql: string, bindings: readonly unknow
   return pgQuery(h as KnexHandle, sql, bindings).then((r) => r.rows as T[]);
 }
 
-export function queryFirst<T>(h: DbHandle, sql: string, bindings: readonly unknown[] = []): MaybePromise<T | undefined> {
+export function queryFirst<T>(
+  h: DbHandle,
+  sql: string,
+  bindings: readonly unknown[] = [],
+): MaybePromise<T | undefined> {
   if (isSqlite(h)) return onSqlite(h, (conn) => sqliteRows<T>(conn, sql, bindings)[0]);
   return pgQuery(h as KnexHandle, sql, bindings).then((r) => r.rows[0] as T | undefined);
 }
@@ -170,7 +174,8 @@ export function execute(h: DbHandle, sql: string, bindings: readonly unknown[] =
  * `bindings` (PostgreSQL converts them when the batch runs): the caller hands over a fresh array.
  */
 export function insert(h: DbHandle, sql: string, bindings: readonly unknown[]): MaybePromise<void> {
-  if (h instanceof SqliteTransaction ? h.writes.push(sql, bindings.map(sqliteValue)) : queueInsert(h, sql, bindings)) return;
+  if (h instanceof SqliteTransaction ? h.writes.push(sql, bindings.map(sqliteValue)) : queueInsert(h, sql, bindings))
+    return;
   const changed = execute(h, sql, bindings);
   return changed instanceof Promise ? changed.then(() => undefined) : undefined;
 }

@@ -48,7 +48,10 @@ function multiRowInsert(sql: string, rows: number): string {
  * single row that fails is `QueuedWriteFailed` naming its owner; a batch that fails cannot say which
  * row did (`BatchedWriteFailed`); a failure worth retrying the whole transaction is thrown as it is.
  */
-export async function flushQueued(trx: object, run: (sql: string, values: readonly unknown[]) => Promise<unknown>): Promise<void> {
+export async function flushQueued(
+  trx: object,
+  run: (sql: string, values: readonly unknown[]) => Promise<unknown>,
+): Promise<void> {
   const queue = queues.get(trx)?.take() ?? [];
   for (let start = 0; start < queue.length;) {
     let end = start + 1;
@@ -57,7 +60,10 @@ export async function flushQueued(trx: object, run: (sql: string, values: readon
       const rows = BATCH_SIZES.find((size) => size <= end - start) as number;
       const batch = queue.slice(start, start + rows);
       try {
-        await run(multiRowInsert(batch[0].sql, rows), batch.length === 1 ? batch[0].args : batch.flatMap((q) => q.args));
+        await run(
+          multiRowInsert(batch[0].sql, rows),
+          batch.length === 1 ? batch[0].args : batch.flatMap((q) => q.args),
+        );
       } catch (err) {
         if (isRetryable(err)) throw err;
         throw rows === 1 ? new QueuedWriteFailed(batch[0].owner, err) : new BatchedWriteFailed(err);

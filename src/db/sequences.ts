@@ -40,7 +40,10 @@ export async function reserveIds(h: DbHandle, sequence: string, count: number): 
     const first = Number(row.next_id) - count;
     return Array.from({ length: count }, (_, i) => first + i);
   }
-  const rows = await queryRows<{ id: string }>(h, 'SELECT nextval(?::regclass) AS id FROM generate_series(1, ?)', [`${sequence}_seq`, count]);
+  const rows = await queryRows<{ id: string }>(h, 'SELECT nextval(?::regclass) AS id FROM generate_series(1, ?)', [
+    `${sequence}_seq`,
+    count,
+  ]);
   return rows.map((r) => Number(r.id));
 }
 
@@ -60,7 +63,10 @@ export async function peekNextId(h: DbHandle, sequence: string): Promise<number>
     if (!row) throw new Error(`unknown id sequence ${sequence}`);
     return Number(row.next_id);
   }
-  const row = await queryFirst<{ last_value: number; is_called: boolean }>(h, `SELECT last_value, is_called FROM ${sequence}_seq`);
+  const row = await queryFirst<{ last_value: number; is_called: boolean }>(
+    h,
+    `SELECT last_value, is_called FROM ${sequence}_seq`,
+  );
   if (!row) throw new Error(`unknown id sequence ${sequence}`);
   return Number(row.last_value) + (row.is_called ? 1 : 0);
 }
@@ -126,7 +132,7 @@ export class IdReservations {
 
   /** Makes the reservation hold after its transaction rolled back (see `reserve`). */
   async keep(h: DbHandle): Promise<void> {
-    for (const [sequence, ids] of this.reserved) if (ids.length > 0) await keepReservedIds(h, sequence, ids[ids.length - 1]);
+    for (const [sequence, ids] of this.reserved)
+      if (ids.length > 0) await keepReservedIds(h, sequence, ids[ids.length - 1]);
   }
 }
-

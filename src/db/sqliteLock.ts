@@ -106,7 +106,11 @@ function release(): void {
 export function lockSqliteFile(filename: string): void {
   const lockPath = `${filename}.lock`;
   if (held.has(lockPath)) return;
-  const record = JSON.stringify({ pid: process.pid, started: startTimeOf(process.pid), host: os.hostname() } satisfies LockOwner);
+  const record = JSON.stringify({
+    pid: process.pid,
+    started: startTimeOf(process.pid),
+    host: os.hostname(),
+  } satisfies LockOwner);
   for (let attempt = 0; attempt < 2; attempt++) {
     let created: boolean;
     try {
@@ -122,11 +126,15 @@ export function lockSqliteFile(filename: string): void {
     const text = readText(lockPath);
     const owner = parseOwner(text);
     if (owner && ownerRunning(owner)) {
-      throw new DatabaseLockedError(`the SQLite database ${filename} is in use by another process (pid ${owner.pid}${owner.host === os.hostname() ? '' : ` on ${owner.host}`}); SQLite mode allows one server process per file`);
+      throw new DatabaseLockedError(
+        `the SQLite database ${filename} is in use by another process (pid ${owner.pid}${owner.host === os.hostname() ? '' : ` on ${owner.host}`}); SQLite mode allows one server process per file`,
+      );
     }
     // Stale (its process is gone) or corrupt: removed, then taken anew — unless another process
     // replaced it meanwhile (two starting at once); the create then lets only one of them win.
     if (readText(lockPath) === text) fs.rmSync(lockPath, { force: true });
   }
-  throw new DatabaseLockedError(`the SQLite database ${filename} was locked by another process starting at the same moment`);
+  throw new DatabaseLockedError(
+    `the SQLite database ${filename} was locked by another process starting at the same moment`,
+  );
 }

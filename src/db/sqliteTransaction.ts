@@ -120,7 +120,11 @@ export async function runSqliteTransaction<T>(
   }
 }
 
-async function keepAlone(conn: Database, trx: SqliteTransaction, durable: DurableWork<SqliteTransaction>): Promise<void> {
+async function keepAlone(
+  conn: Database,
+  trx: SqliteTransaction,
+  durable: DurableWork<SqliteTransaction>,
+): Promise<void> {
   control(conn, 'begin');
   try {
     await durable.keep(trx);

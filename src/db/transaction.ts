@@ -34,7 +34,11 @@ export async function onceMoreIfConnectionLost<T>(work: () => T | Promise<T>): P
   }
 }
 
-export async function inTransaction<T>(knex: Knex, fn: (trx: DbHandle) => Promise<T>, opts: TransactionOptions): Promise<T> {
+export async function inTransaction<T>(
+  knex: Knex,
+  fn: (trx: DbHandle) => Promise<T>,
+  opts: TransactionOptions,
+): Promise<T> {
   const sqlite = isSqlite(knex);
   let durable = opts.durable;
   if (durable && !sqlite) {
@@ -70,7 +74,8 @@ export async function inTransaction<T>(knex: Knex, fn: (trx: DbHandle) => Promis
       }
       if (!isRetryable(err) || attempt >= opts.retries) reportFailure(observer, start, attempt, err);
       if (!isRetryable(err)) throw err;
-      if (attempt >= opts.retries) throw errors.serviceUnavailable('The database was too busy to complete the request; try again', 1);
+      if (attempt >= opts.retries)
+        throw errors.serviceUnavailable('The database was too busy to complete the request; try again', 1);
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 10 * (attempt + 1))));
     }
   }

@@ -6,13 +6,20 @@ import { errors } from '../errors';
 import type { RequestRecord } from './records';
 import type { DurableRequests } from './requests';
 
-const STATUS_NAMES: Record<RequestRecord['state'], string> = { accepted: 'Accepted', inProgress: 'In progress', complete: 'Complete' };
+const STATUS_NAMES: Record<RequestRecord['state'], string> = {
+  accepted: 'Accepted',
+  inProgress: 'In progress',
+  complete: 'Complete',
+};
 
 const RecordSchema = Type.Object({
   data: Type.Object({
     attributes: Type.Object({
       id: Type.String(),
-      status: Type.Object({ code: Type.Union([Type.Literal('accepted'), Type.Literal('inProgress'), Type.Literal('complete')]), name: Type.String() }),
+      status: Type.Object({
+        code: Type.Union([Type.Literal('accepted'), Type.Literal('inProgress'), Type.Literal('complete')]),
+        name: Type.String(),
+      }),
       requestMethod: Type.String(),
       requestUri: Type.String(),
       responseStatus: Type.Optional(Type.Integer({ description: 'Once complete' })),
@@ -40,7 +47,11 @@ async function visibleRecord(durable: DurableRequests, caller: Caller, id: strin
 
 function attributes(r: RequestRecord): Record<string, unknown> {
   const a: Record<string, unknown> = {
-    id: r.id, status: { code: r.state, name: STATUS_NAMES[r.state] }, requestMethod: r.method, requestUri: r.request_uri, createTime: r.create_time,
+    id: r.id,
+    status: { code: r.state, name: STATUS_NAMES[r.state] },
+    requestMethod: r.method,
+    requestUri: r.request_uri,
+    createTime: r.create_time,
   };
   if (r.state === 'complete') {
     a.responseStatus = r.response_status;
@@ -50,7 +61,15 @@ function attributes(r: RequestRecord): Record<string, unknown> {
 }
 
 export function asyncOperations(durable: DurableRequests): Operation[] {
-  const common = { api: 'async' as const, method: 'get' as const, tag: 'Asynchronous calls', roles: READERS, allowForComposite: false, queryParams: [], transactional: false };
+  const common = {
+    api: 'async' as const,
+    method: 'get' as const,
+    tag: 'Asynchronous calls',
+    roles: READERS,
+    allowForComposite: false,
+    queryParams: [],
+    transactional: false,
+  };
   return [
     {
       ...common,
@@ -60,7 +79,15 @@ export function asyncOperations(durable: DurableRequests): Operation[] {
       responses: [{ status: 200, description: 'The record', schema: RecordSchema }, ...ERRORS],
       async handler(ctx, input) {
         const record = await visibleRecord(durable, ctx.caller, input.params.requestId);
-        return { status: 200, body: { data: { attributes: attributes(record), links: { self: { href: `/async/v1/requests/${record.id}`, methods: ['get'] } } } } };
+        return {
+          status: 200,
+          body: {
+            data: {
+              attributes: attributes(record),
+              links: { self: { href: `/async/v1/requests/${record.id}`, methods: ['get'] } },
+            },
+          },
+        };
       },
     },
     {
@@ -68,11 +95,19 @@ export function asyncOperations(durable: DurableRequests): Operation[] {
       operationId: 'getAsyncResponse',
       path: '/requests/{requestId}/response',
       summary: 'The original answer of a complete asynchronous request: its status, headers and body',
-      responses: [{ status: 200, description: 'The original answer, with its own status (201, 200, 204, 4xx…), headers and body' }, ...ERRORS],
+      responses: [
+        {
+          status: 200,
+          description: 'The original answer, with its own status (201, 200, 204, 4xx…), headers and body',
+        },
+        ...ERRORS,
+      ],
       async handler(ctx, input) {
         const record = await visibleRecord(durable, ctx.caller, input.params.requestId);
         if (record.state !== 'complete') {
-          throw errors.badInput(`Asynchronous request ${record.id} is not complete yet`, [{ message: 'Not complete', properties: { status: record.state } }]);
+          throw errors.badInput(`Asynchronous request ${record.id} is not complete yet`, [
+            { message: 'Not complete', properties: { status: record.state } },
+          ]);
         }
         return durable.original(record, ctx.requestId);
       },

@@ -12,7 +12,9 @@ export function idempotencyKey(headers: Record<string, string | undefined>): str
   const key = headers['idempotency-key'];
   if (key === undefined) return undefined;
   if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
-    throw errors.badInput(`Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters`, [{ message: 'Bad Idempotency-Key', properties: { length: key.length } }]);
+    throw errors.badInput(`Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters`, [
+      { message: 'Bad Idempotency-Key', properties: { length: key.length } },
+    ]);
   }
   return key;
 }
@@ -31,9 +33,13 @@ export function asyncPreference(prefer: string | undefined): AsyncPreference | u
   let respondAsync = false;
   let waitSeconds = 0;
   for (const item of prefer.split(',')) {
-    const [name, value] = item.split(';')[0].split('=').map((s) => s.trim());
+    const [name, value] = item
+      .split(';')[0]
+      .split('=')
+      .map((s) => s.trim());
     if (name.toLowerCase() === 'respond-async' && value === undefined) respondAsync = true;
-    if (name.toLowerCase() === 'wait' && value !== undefined && /^\d{1,6}$/.test(value)) waitSeconds = Math.min(Number(value), MAX_WAIT_SECONDS);
+    if (name.toLowerCase() === 'wait' && value !== undefined && /^\d{1,6}$/.test(value))
+      waitSeconds = Math.min(Number(value), MAX_WAIT_SECONDS);
   }
   return respondAsync ? { waitSeconds } : undefined;
 }

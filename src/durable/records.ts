@@ -32,20 +32,62 @@ export interface RequestRecord {
   purge_after: string;
 }
 
-export type NewRecord = Pick<RequestRecord, 'id' | 'caller' | 'idem_key' | 'kind' | 'method' | 'request_uri' | 'fingerprint' | 'request' | 'state' | 'owner' | 'lease_until' | 'create_time' | 'key_expires' | 'purge_after'>;
+export type NewRecord = Pick<
+  RequestRecord,
+  | 'id'
+  | 'caller'
+  | 'idem_key'
+  | 'kind'
+  | 'method'
+  | 'request_uri'
+  | 'fingerprint'
+  | 'request'
+  | 'state'
+  | 'owner'
+  | 'lease_until'
+  | 'create_time'
+  | 'key_expires'
+  | 'purge_after'
+>;
 
-const COLUMNS = ['id', 'caller', 'idem_key', 'kind', 'method', 'request_uri', 'fingerprint', 'request', 'state', 'owner', 'lease_until', 'attempts', 'create_time', 'update_time', 'key_expires', 'purge_after'] as const;
+const COLUMNS = [
+  'id',
+  'caller',
+  'idem_key',
+  'kind',
+  'method',
+  'request_uri',
+  'fingerprint',
+  'request',
+  'state',
+  'owner',
+  'lease_until',
+  'attempts',
+  'create_time',
+  'update_time',
+  'key_expires',
+  'purge_after',
+] as const;
 
 const INSERT = `INSERT INTO durable_requests (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (caller, idem_key) DO NOTHING`;
 
 /** Inserts the record unless the caller already holds its key: true when this call owns it now. */
 export async function insertRecord(knex: Knex, r: NewRecord): Promise<boolean> {
   const row: Record<string, unknown> = { ...r, attempts: r.state === 'inProgress' ? 1 : 0, update_time: r.create_time };
-  return (await execute(knex, INSERT, COLUMNS.map((c) => row[c]))) === 1;
+  return (
+    (await execute(
+      knex,
+      INSERT,
+      COLUMNS.map((c) => row[c]),
+    )) === 1
+  );
 }
 
 export async function findByKey(knex: Knex, caller: string, key: string): Promise<RequestRecord | undefined> {
-  return queryFirst<RequestRecord>(knex, 'SELECT * FROM durable_requests WHERE caller = ? AND idem_key = ?', [caller, key]);
+  return queryFirst<RequestRecord>(knex, 'SELECT * FROM durable_requests WHERE caller = ? AND idem_key = ?', [
+    caller,
+    key,
+  ]);
 }
 
 export async function findById(knex: Knex, id: string): Promise<RequestRecord | undefined> {
@@ -58,13 +100,24 @@ export async function expireKey(knex: Knex, id: string, now: string): Promise<vo
 }
 
 /** Takes over a call whose runner stopped renewing its lease (it died before its commit). */
-export async function takeOver(knex: Knex, id: string, owner: string, leaseUntil: string, now: string): Promise<boolean> {
-  const sql = "UPDATE durable_requests SET owner = ?, lease_until = ?, attempts = attempts + 1, update_time = ? WHERE id = ? AND state = 'inProgress' AND lease_until < ?";
+export async function takeOver(
+  knex: Knex,
+  id: string,
+  owner: string,
+  leaseUntil: string,
+  now: string,
+): Promise<boolean> {
+  const sql =
+    "UPDATE durable_requests SET owner = ?, lease_until = ?, attempts = attempts + 1, update_time = ? WHERE id = ? AND state = 'inProgress' AND lease_until < ?";
   return (await execute(knex, sql, [owner, leaseUntil, now, id, now])) === 1;
 }
 
 export async function renewLease(knex: Knex, id: string, owner: string, leaseUntil: string): Promise<void> {
-  await execute(knex, "UPDATE durable_requests SET lease_until = ? WHERE id = ? AND owner = ? AND state = 'inProgress'", [leaseUntil, id, owner]);
+  await execute(
+    knex,
+    "UPDATE durable_requests SET lease_until = ? WHERE id = ? AND owner = ? AND state = 'inProgress'",
+    [leaseUntil, id, owner],
+  );
 }
 
 /**
@@ -72,7 +125,15 @@ export async function renewLease(knex: Knex, id: string, owner: string, leaseUnt
  * runners (one thought dead) only one commits. `h` may be the transaction holding the call's writes.
  * `releaseKey` frees the key at once (a 5xx of an asynchronous call: a retry with the key runs again).
  */
-export async function completeRecord(h: DbHandle, id: string, owner: string, answer: StoredAnswer, replayState: unknown, now: string, releaseKey = false): Promise<boolean> {
+export async function completeRecord(
+  h: DbHandle,
+  id: string,
+  owner: string,
+  answer: StoredAnswer,
+  replayState: unknown,
+  now: string,
+  releaseKey = false,
+): Promise<boolean> {
   // The request (which may hold a password being set) is kept only while something still has to run from it.
   const sql = `UPDATE durable_requests SET state = 'complete', response_status = ?, response = ?, replay_state = ?, complete_time = ?, update_time = ?, lease_until = NULL${answer.partial ? '' : ', request = NULL'}${releaseKey ? ', idem_key = NULL' : ''} WHERE id = ? AND owner = ? AND state = 'inProgress'`;
   const replay = replayState === undefined ? null : JSON.stringify(replayState);
@@ -83,7 +144,11 @@ export async function completeRecord(h: DbHandle, id: string, owner: string, ans
 
 /** Replaces a complete record's answer with the whole of it (a composite's, selections included). */
 export async function finalizeAnswer(knex: Knex, id: string, owner: string, answer: StoredAnswer): Promise<void> {
-  await execute(knex, "UPDATE durable_requests SET response = ?, request = NULL WHERE id = ? AND owner = ? AND state = 'complete'", [JSON.stringify(answer), id, owner]);
+  await execute(
+    knex,
+    "UPDATE durable_requests SET response = ?, request = NULL WHERE id = ? AND owner = ? AND state = 'complete'",
+    [JSON.stringify(answer), id, owner],
+  );
 }
 
 /** Forgets a call that ended without an answer to keep (a 5xx): its retry runs again. */
@@ -95,7 +160,12 @@ export async function dropRecord(knex: Knex, id: string, owner: string): Promise
  * Claims the oldest asynchronous request nobody runs (accepted, or in progress with its lease run
  * out). On PostgreSQL, SKIP LOCKED lets several instances claim at once, each a different row.
  */
-export async function claimNext(knex: Knex, owner: string, leaseUntil: string, now: string): Promise<RequestRecord | undefined> {
+export async function claimNext(
+  knex: Knex,
+  owner: string,
+  leaseUntil: string,
+  now: string,
+): Promise<RequestRecord | undefined> {
   const lock = isSqlite(knex) ? '' : ' FOR UPDATE SKIP LOCKED';
   const sql = `UPDATE durable_requests SET state = 'inProgress', owner = ?, lease_until = ?, attempts = attempts + 1, update_time = ?
     WHERE id = (SELECT id FROM durable_requests WHERE kind = 'async' AND (state = 'accepted' OR (state = 'inProgress' AND lease_until < ?))
@@ -114,7 +184,13 @@ export async function releaseOrphans(knex: Knex): Promise<number> {
 
 /** Deletes records past their time and frees expired keys of records kept longer. */
 export async function purge(knex: Knex, now: string): Promise<number> {
-  const deleted = await execute(knex, "DELETE FROM durable_requests WHERE purge_after < ? AND (state = 'complete' OR kind = 'sync')", [now]);
-  await execute(knex, 'UPDATE durable_requests SET idem_key = NULL WHERE idem_key IS NOT NULL AND key_expires < ?', [now]);
+  const deleted = await execute(
+    knex,
+    "DELETE FROM durable_requests WHERE purge_after < ? AND (state = 'complete' OR kind = 'sync')",
+    [now],
+  );
+  await execute(knex, 'UPDATE durable_requests SET idem_key = NULL WHERE idem_key IS NOT NULL AND key_expires < ?', [
+    now,
+  ]);
   return deleted;
 }

@@ -9,7 +9,16 @@ import { runAlone, type RunOptions } from '../api/runAlone';
 import { IdReservations } from '../db/sequences';
 import { errors } from '../errors';
 import { asyncPreference, fingerprint, idempotencyKey, type AsyncPreference } from './headers';
-import { completeRecord, expireKey, findById, findByKey, insertRecord, takeOver, type NewRecord, type RequestRecord } from './records';
+import {
+  completeRecord,
+  expireKey,
+  findById,
+  findByKey,
+  insertRecord,
+  takeOver,
+  type NewRecord,
+  type RequestRecord,
+} from './records';
 import { iso, LEASE_MS, resultOf, runClaimed } from './run';
 import { AsyncWorker } from './worker';
 
@@ -40,7 +49,10 @@ export class DurableRequests {
   readonly worker: AsyncWorker;
   private readonly waiting = new Map<string, Set<() => void>>();
 
-  constructor(private readonly rt: Runtime, private readonly routeTable: () => CompiledOp[]) {
+  constructor(
+    private readonly rt: Runtime,
+    private readonly routeTable: () => CompiledOp[],
+  ) {
     this.worker = new AsyncWorker(rt, (record) => this.runAccepted(record));
   }
 
@@ -63,7 +75,10 @@ export class DurableRequests {
       const now = Date.now();
       const owner = randomUUID();
       const id = randomUUID();
-      const inserted = await insertRecord(this.rt.pool, this.newRecord(c, caller, raw, meta, { id, owner, now, key, fp, prefer }));
+      const inserted = await insertRecord(
+        this.rt.pool,
+        this.newRecord(c, caller, raw, meta, { id, owner, now, key, fp, prefer }),
+      );
       if (inserted) {
         if (prefer) return this.accepted(id, prefer);
         return runClaimed(this.rt, c, caller, raw, { id, owner, kind: 'sync' }, meta.requestId, opts);
@@ -77,7 +92,11 @@ export class DurableRequests {
       if (existing.fingerprint !== fp) throw errors.idempotencyKeyReused(key as string);
       if (existing.state === 'complete') return this.replay(c, caller, input, existing, meta.requestId);
       // A synchronous call whose runner stopped renewing its lease died before its commit: run it now.
-      if (existing.kind === 'sync' && (existing.lease_until ?? '') < iso(now) && (await takeOver(this.rt.pool, existing.id, owner, iso(now + LEASE_MS), iso(now)))) {
+      if (
+        existing.kind === 'sync' &&
+        (existing.lease_until ?? '') < iso(now) &&
+        (await takeOver(this.rt.pool, existing.id, owner, iso(now + LEASE_MS), iso(now)))
+      ) {
         return runClaimed(this.rt, c, caller, raw, { id: existing.id, owner, kind: 'sync' }, meta.requestId, opts);
       }
       break;
@@ -85,13 +104,45 @@ export class DurableRequests {
     throw errors.idempotencyKeyInUse(key as string);
   }
 
-  private newRecord(c: CompiledOp, caller: Caller, raw: RawInput, meta: CallMeta, r: { id: string; owner: string; now: number; key?: string; fp: string; prefer?: AsyncPreference }): NewRecord {
+  private newRecord(
+    c: CompiledOp,
+    caller: Caller,
+    raw: RawInput,
+    meta: CallMeta,
+    r: { id: string; owner: string; now: number; key?: string; fp: string; prefer?: AsyncPreference },
+  ): NewRecord {
     const { idempotencyTtlHours, asyncRetentionDays } = this.rt.services.config.durable;
     const keyExpires = iso(r.now + idempotencyTtlHours * 3600000);
-    const common = { id: r.id, caller: caller.username, idem_key: r.key ?? null, method: meta.method.toUpperCase(), request_uri: meta.uri, fingerprint: r.fp, create_time: iso(r.now), key_expires: r.key === undefined ? null : keyExpires };
+    const common = {
+      id: r.id,
+      caller: caller.username,
+      idem_key: r.key ?? null,
+      method: meta.method.toUpperCase(),
+      request_uri: meta.uri,
+      fingerprint: r.fp,
+      create_time: iso(r.now),
+      key_expires: r.key === undefined ? null : keyExpires,
+    };
     // An asynchronous call waits for the worker; a synchronous one is claimed by this call at once.
-    if (r.prefer) return { ...common, kind: 'async', request: JSON.stringify(storedRequest(c, caller, raw)), state: 'accepted', owner: null, lease_until: null, purge_after: iso(r.now + asyncRetentionDays * 86400000) };
-    return { ...common, kind: 'sync', request: null, state: 'inProgress', owner: r.owner, lease_until: iso(r.now + LEASE_MS), purge_after: keyExpires };
+    if (r.prefer)
+      return {
+        ...common,
+        kind: 'async',
+        request: JSON.stringify(storedRequest(c, caller, raw)),
+        state: 'accepted',
+        owner: null,
+        lease_until: null,
+        purge_after: iso(r.now + asyncRetentionDays * 86400000),
+      };
+    return {
+      ...common,
+      kind: 'sync',
+      request: null,
+      state: 'inProgress',
+      owner: r.owner,
+      lease_until: iso(r.now + LEASE_MS),
+      purge_after: keyExpires,
+    };
   }
 
   /** The stored answer of a complete record, as first given (a partial composite answer is completed). */
@@ -105,15 +156,42 @@ export class DurableRequests {
     return this.replayed(stored.c, stored.caller, input, answer, record, requestId);
   }
 
-  private async replay(c: CompiledOp, caller: Caller, input: OpInput, record: RequestRecord, requestId: string): Promise<OpResult> {
-    const result = await this.replayed(c, caller, input, JSON.parse(record.response as string) as StoredAnswer, record, requestId);
+  private async replay(
+    c: CompiledOp,
+    caller: Caller,
+    input: OpInput,
+    record: RequestRecord,
+    requestId: string,
+  ): Promise<OpResult> {
+    const result = await this.replayed(
+      c,
+      caller,
+      input,
+      JSON.parse(record.response as string) as StoredAnswer,
+      record,
+      requestId,
+    );
     result.headers = { ...result.headers, 'Idempotent-Replayed': 'true' };
     return result;
   }
 
-  private async replayed(c: CompiledOp, caller: Caller, input: OpInput, answer: StoredAnswer, record: RequestRecord, requestId: string): Promise<OpResult> {
+  private async replayed(
+    c: CompiledOp,
+    caller: Caller,
+    input: OpInput,
+    answer: StoredAnswer,
+    record: RequestRecord,
+    requestId: string,
+  ): Promise<OpResult> {
     if (!c.op.replay || record.replay_state === null || answer.status >= 300) return resultOf(answer);
-    const ctx = { db: this.rt.pool, caller, services: this.rt.services, reservations: new IdReservations(), inComposite: false, requestId };
+    const ctx = {
+      db: this.rt.pool,
+      caller,
+      services: this.rt.services,
+      reservations: new IdReservations(),
+      inComposite: false,
+      requestId,
+    };
     return c.op.replay(ctx, input, answer, JSON.parse(record.replay_state));
   }
 
@@ -129,7 +207,10 @@ export class DurableRequests {
       const record = await this.waitFor(id, prefer.waitSeconds * 1000);
       if (record?.state === 'complete') return this.original(record, id);
     }
-    return { status: 202, headers: { 'GW-Async-Location': `/async/v1/requests/${id}`, 'Preference-Applied': 'respond-async' } };
+    return {
+      status: 202,
+      headers: { 'GW-Async-Location': `/async/v1/requests/${id}`, 'Preference-Applied': 'respond-async' },
+    };
   }
 
   private async waitFor(id: string, ms: number): Promise<RequestRecord | undefined> {
@@ -159,7 +240,13 @@ export class DurableRequests {
     const req = JSON.parse(record.request) as StoredRequest;
     const c = this.routeTable().find((op) => op.op.operationId === req.operationId);
     if (!c) return undefined;
-    const raw: RawInput = { params: req.params, query: req.query, body: req.body, headers: req.headers, rawBody: req.rawBody === undefined ? undefined : Buffer.from(req.rawBody, 'base64') };
+    const raw: RawInput = {
+      params: req.params,
+      query: req.query,
+      body: req.body,
+      headers: req.headers,
+      rawBody: req.rawBody === undefined ? undefined : Buffer.from(req.rawBody, 'base64'),
+    };
     return { c, caller: req.caller, raw };
   }
 
@@ -170,20 +257,39 @@ export class DurableRequests {
       const stored = this.storedCall(record);
       if (!stored && record.attempts <= MAX_ATTEMPTS) {
         // Another version of the server (a rolling deploy) may know the operation: the claim lapses to it.
-        this.rt.services.logger.warn({ reqId: record.id }, 'asynchronous request for an operation this instance does not have');
+        this.rt.services.logger.warn(
+          { reqId: record.id },
+          'asynchronous request for an operation this instance does not have',
+        );
         return;
       }
       if (!stored || record.attempts > MAX_ATTEMPTS) {
-        const err = stored ? errors.internal(record.id) : errors.notFound('The operation of this request no longer exists');
-        await completeRecord(this.rt.pool, claim.id, claim.owner, { status: err.status, headers: {}, body: err.toBody() }, undefined, iso(), true);
+        const err = stored
+          ? errors.internal(record.id)
+          : errors.notFound('The operation of this request no longer exists');
+        await completeRecord(
+          this.rt.pool,
+          claim.id,
+          claim.owner,
+          { status: err.status, headers: {}, body: err.toBody() },
+          undefined,
+          iso(),
+          true,
+        );
         return;
       }
       // The sender's GW-Unknown…Handling travels with the stored headers (a dry run is never queued).
       const { unknown } = requestOptions(stored.raw.headers);
-      await runClaimed(this.rt, stored.c, stored.caller, stored.raw, claim, record.id, { unknown }).catch((err: unknown) => {
-        // The answer is stored; an unexpected error is logged by name only (no SQL or values).
-        if (!(err instanceof Error && err.name === 'ApiError')) this.rt.services.logger.error({ reqId: record.id, error: (err as Error)?.name }, 'unexpected error in an asynchronous request');
-      });
+      await runClaimed(this.rt, stored.c, stored.caller, stored.raw, claim, record.id, { unknown }).catch(
+        (err: unknown) => {
+          // The answer is stored; an unexpected error is logged by name only (no SQL or values).
+          if (!(err instanceof Error && err.name === 'ApiError'))
+            this.rt.services.logger.error(
+              { reqId: record.id, error: (err as Error)?.name },
+              'unexpected error in an asynchronous request',
+            );
+        },
+      );
       unknown.flush(this.rt.services.logger, record.id);
     } finally {
       for (const wake of [...(this.waiting.get(record.id) ?? [])]) wake();
@@ -194,7 +300,14 @@ export class DurableRequests {
 function storedRequest(c: CompiledOp, caller: Caller, raw: RawInput): StoredRequest {
   const headers: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(raw.headers)) if (!NOT_STORED.has(name)) headers[name] = value;
-  const req: StoredRequest = { operationId: c.op.operationId, caller, params: raw.params, query: raw.query, headers, body: raw.body };
+  const req: StoredRequest = {
+    operationId: c.op.operationId,
+    caller,
+    params: raw.params,
+    query: raw.query,
+    headers,
+    body: raw.body,
+  };
   if (raw.rawBody) req.rawBody = raw.rawBody.toString('base64');
   return req;
 }

@@ -24,7 +24,8 @@ export interface Claim {
 
 export function answerOf(result: OpResult, partial = false): StoredAnswer {
   const answer: StoredAnswer = { status: result.status, headers: { ...(result.headers ?? {}) } };
-  if (result.raw) answer.raw = { contentType: result.raw.contentType, base64: Buffer.from(result.raw.body).toString('base64') };
+  if (result.raw)
+    answer.raw = { contentType: result.raw.contentType, base64: Buffer.from(result.raw.body).toString('base64') };
   else if (result.body !== undefined) answer.body = result.body;
   if (partial) answer.partial = true;
   return answer;
@@ -56,16 +57,37 @@ async function afterFailure({ services, pool }: Runtime, claim: Claim, err: unkn
   const mapped = mapDbError(err);
   const now = iso();
   try {
-    if (mapped instanceof ApiError && mapped.status < 500) await completeRecord(pool, claim.id, claim.owner, errorAnswer(mapped), undefined, now);
-    else if (claim.kind === 'async') await completeRecord(pool, claim.id, claim.owner, errorAnswer(mapped instanceof ApiError ? mapped : errors.internal(requestId)), undefined, now, true);
+    if (mapped instanceof ApiError && mapped.status < 500)
+      await completeRecord(pool, claim.id, claim.owner, errorAnswer(mapped), undefined, now);
+    else if (claim.kind === 'async')
+      await completeRecord(
+        pool,
+        claim.id,
+        claim.owner,
+        errorAnswer(mapped instanceof ApiError ? mapped : errors.internal(requestId)),
+        undefined,
+        now,
+        true,
+      );
     else await dropRecord(pool, claim.id, claim.owner);
   } catch (storeErr) {
-    services.logger.warn({ reqId: requestId, error: (storeErr as Error)?.name }, 'could not store the answer of a failed durable request');
+    services.logger.warn(
+      { reqId: requestId, error: (storeErr as Error)?.name },
+      'could not store the answer of a failed durable request',
+    );
   }
 }
 
 /** Runs the claimed call; answers (or throws) exactly as `runAlone` would. */
-export async function runClaimed(rt: Runtime, c: CompiledOp, caller: Caller, raw: RawInput, claim: Claim, requestId: string, opts: RunOptions = {}): Promise<OpResult> {
+export async function runClaimed(
+  rt: Runtime,
+  c: CompiledOp,
+  caller: Caller,
+  raw: RawInput,
+  claim: Claim,
+  requestId: string,
+  opts: RunOptions = {},
+): Promise<OpResult> {
   const knex = rt.pool;
   const lease = setInterval(() => {
     renewLease(knex, claim.id, claim.owner, iso(Date.now() + LEASE_MS)).catch(() => undefined);
@@ -78,7 +100,17 @@ export async function runClaimed(rt: Runtime, c: CompiledOp, caller: Caller, raw
         ...opts,
         beforeCommit: async (trx, done) => {
           // A composite's answer before its selections ran is partial: they run again when it is read.
-          if (!(await completeRecord(trx, claim.id, claim.owner, answerOf(done, done.replayState !== undefined), done.replayState, iso()))) throw claimLost();
+          if (
+            !(await completeRecord(
+              trx,
+              claim.id,
+              claim.owner,
+              answerOf(done, done.replayState !== undefined),
+              done.replayState,
+              iso(),
+            ))
+          )
+            throw claimLost();
         },
       });
     } catch (err) {
@@ -87,7 +119,17 @@ export async function runClaimed(rt: Runtime, c: CompiledOp, caller: Caller, raw
     }
     if (result.status >= 500 && claim.kind === 'sync') {
       await dropRecord(knex, claim.id, claim.owner);
-    } else if (!(await completeRecord(knex, claim.id, claim.owner, answerOf(result), result.replayState, iso(), result.status >= 500))) {
+    } else if (
+      !(await completeRecord(
+        knex,
+        claim.id,
+        claim.owner,
+        answerOf(result),
+        result.replayState,
+        iso(),
+        result.status >= 500,
+      ))
+    ) {
       // Stored with the writes already; a composite's whole answer (with its selections) replaces the partial one.
       if (result.replayState !== undefined) await finalizeAnswer(knex, claim.id, claim.owner, answerOf(result));
     }

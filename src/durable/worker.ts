@@ -18,7 +18,10 @@ export class AsyncWorker {
   private readonly inFlight = new Set<Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
 
-  constructor(private readonly rt: Runtime, private readonly run: (record: RequestRecord) => Promise<void>) {}
+  constructor(
+    private readonly rt: Runtime,
+    private readonly run: (record: RequestRecord) => Promise<void>,
+  ) {}
 
   async start(): Promise<void> {
     if (!this.stopped) return;
@@ -71,13 +74,18 @@ export class AsyncWorker {
         const record = await claimNext(this.rt.pool, randomUUID(), iso(now + LEASE_MS), iso(now));
         if (!record) return;
         this.running++;
-        const job: Promise<void> = this.run(record).catch((err: unknown) => {
-          this.rt.services.logger.error({ reqId: record.id, error: (err as Error)?.name }, 'asynchronous request failed');
-        }).finally(() => {
-          this.running--;
-          this.inFlight.delete(job);
-          this.kick();
-        });
+        const job: Promise<void> = this.run(record)
+          .catch((err: unknown) => {
+            this.rt.services.logger.error(
+              { reqId: record.id, error: (err as Error)?.name },
+              'asynchronous request failed',
+            );
+          })
+          .finally(() => {
+            this.running--;
+            this.inFlight.delete(job);
+            this.kick();
+          });
         this.inFlight.add(job);
       }
     } catch (err) {

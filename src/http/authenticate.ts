@@ -22,7 +22,11 @@ const MAX_TRACKED_CLIENTS = 10_000;
 export class AuthFailureLimiter {
   private readonly clients = new Map<string, { failures: number; resetAt: number }>();
 
-  constructor(private readonly max: number, private readonly windowMs: number, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly max: number,
+    private readonly windowMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Seconds until this client may try again; 0 when it may try now. */
   retryAfter(client: string): number {
@@ -58,7 +62,11 @@ export class AuthFailureLimiter {
 }
 
 function challengeFor(checks: CredentialCheck[]): string {
-  return checks.map((c) => (c.scheme === 'Basic' ? 'Basic realm="composite-api", charset="UTF-8"' : 'Bearer realm="composite-api"')).join(', ');
+  return checks
+    .map((c) =>
+      c.scheme === 'Basic' ? 'Basic realm="composite-api", charset="UTF-8"' : 'Bearer realm="composite-api"',
+    )
+    .join(', ');
 }
 
 export function authenticate(checks: CredentialCheck[], config: Config) {

@@ -75,13 +75,19 @@ function inspect(value: unknown): { tooDeep: true } | { forbidden: string } | un
 export function jsonBody(req: Request): unknown {
   const buf = bodyBuffer(req);
   if (!buf) return undefined;
-  if (!isJsonType(req.headers['content-type'])) throw errors.unsupportedMediaType(req.headers['content-type'] ?? 'none');
+  if (!isJsonType(req.headers['content-type']))
+    throw errors.unsupportedMediaType(req.headers['content-type'] ?? 'none');
   let parsed: unknown;
   try {
     parsed = JSON.parse(buf.toString('utf8'));
   } catch (err) {
     // Node's message quotes the input; say what is wrong without echoing what was sent.
-    throw errors.malformedJson((err as Error).message.replace(/,\s*".*$/s, '').replace(/\s+in JSON at position.*$/s, '').slice(0, 200));
+    throw errors.malformedJson(
+      (err as Error).message
+        .replace(/,\s*".*$/s, '')
+        .replace(/\s+in JSON at position.*$/s, '')
+        .slice(0, 200),
+    );
   }
   const problem = inspect(parsed);
   if (problem && 'tooDeep' in problem) {

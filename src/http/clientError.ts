@@ -37,7 +37,10 @@ export function answerClientErrors(server: Server, logger: Logger): void {
       socket.destroy();
       return;
     }
-    logger.info({ status: apiError.status, errorCode: apiError.errorCode, code: err.code }, 'request refused by the HTTP parser');
+    logger.info(
+      { status: apiError.status, errorCode: apiError.errorCode, code: err.code },
+      'request refused by the HTTP parser',
+    );
     socket.end(rawAnswer(apiError));
   });
 }

@@ -8,18 +8,37 @@ import { errors } from '../errors';
 
 /** Request headers a browser client may send: what the API reads, besides the CORS-safelisted ones. */
 export const CORS_ALLOWED_HEADERS = [
-  'Authorization', 'Content-Type', 'GW-Checksum', 'GW-DBTransaction-ID', 'GW-DoNotCommit', 'GW-UnknownPropertyHandling',
-  'GW-UnknownQueryParamHandling', 'Idempotency-Key', 'Prefer',
+  'Authorization',
+  'Content-Type',
+  'GW-Checksum',
+  'GW-DBTransaction-ID',
+  'GW-DoNotCommit',
+  'GW-UnknownPropertyHandling',
+  'GW-UnknownQueryParamHandling',
+  'Idempotency-Key',
+  'Prefer',
 ];
 
 /** Response headers a browser client may read, besides the CORS-safelisted ones. */
-export const CORS_EXPOSED_HEADERS = ['Server-Timing', 'GW-Checksum', 'Location', 'GW-Async-Location', 'Idempotent-Replayed', 'Retry-After', 'X-Request-Id'];
+export const CORS_EXPOSED_HEADERS = [
+  'Server-Timing',
+  'GW-Checksum',
+  'Location',
+  'GW-Async-Location',
+  'Idempotent-Replayed',
+  'Retry-After',
+  'X-Request-Id',
+];
 
 /** How long a browser may reuse a preflight's answer (seconds; browsers cap it lower themselves). */
 const PREFLIGHT_MAX_AGE = 600;
 
 function isPreflight(req: Request): boolean {
-  return req.method === 'OPTIONS' && req.headers.origin !== undefined && req.headers['access-control-request-method'] !== undefined;
+  return (
+    req.method === 'OPTIONS' &&
+    req.headers.origin !== undefined &&
+    req.headers['access-control-request-method'] !== undefined
+  );
 }
 
 export function corsPolicy(origins: readonly string[]) {

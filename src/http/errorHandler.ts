@@ -15,8 +15,10 @@ interface BodyParserError {
 function known(err: unknown, limit: number): ApiError | undefined {
   const e = err as BodyParserError;
   if (e?.type === 'entity.too.large') return errors.payloadTooLarge(limit);
-  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return errors.unsupportedMediaType('that encoding');
-  if (e?.type === 'request.aborted' || e?.type === 'request.size.invalid') return errors.badInput('The request body was incomplete');
+  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported')
+    return errors.unsupportedMediaType('that encoding');
+  if (e?.type === 'request.aborted' || e?.type === 'request.size.invalid')
+    return errors.badInput('The request body was incomplete');
   // Express's router refuses a path parameter it cannot percent-decode: the client's mistake, not a 500.
   if (err instanceof URIError) return errors.badInput('The request path holds a malformed percent-encoding');
   const mapped = mapDbError(err);
@@ -35,7 +37,10 @@ export function errorHandler(logger: Logger, bodyLimit: number) {
     let apiError = err instanceof ApiError ? err : known(err, bodyLimit);
     if (!apiError) {
       // Name and driver code only: a message can hold SQL, and a stack is not for logs.
-      logger.error({ reqId: req.id, error: (err as Error)?.name ?? typeof err, code: dbErrorCode(err) }, 'unexpected error');
+      logger.error(
+        { reqId: req.id, error: (err as Error)?.name ?? typeof err, code: dbErrorCode(err) },
+        'unexpected error',
+      );
       apiError = errors.internal(req.id);
     }
     if (res.headersSent) return;

@@ -66,7 +66,7 @@ async function sqliteStorageProblem(filename: string): Promise<NotReady | undefi
     return undefined;
   } catch (err) {
     await fs.unlink(probe).catch(() => undefined);
-    return { check: 'storage', message: 'The database\'s disk does not take writes', code: codeOf(err) ?? 'EIO' };
+    return { check: 'storage', message: "The database's disk does not take writes", code: codeOf(err) ?? 'EIO' };
   }
 }
 
@@ -92,7 +92,11 @@ export class Readiness {
   private running: Promise<NotReady | undefined> | undefined;
   private fault: { code: string; at: number } | undefined;
 
-  constructor(private readonly knex: Knex, private readonly database: DatabaseConfig, opts: Partial<ReadinessOptions> = {}) {
+  constructor(
+    private readonly knex: Knex,
+    private readonly database: DatabaseConfig,
+    opts: Partial<ReadinessOptions> = {},
+  ) {
     this.opts = { ...DEFAULTS, ...opts };
   }
 
@@ -156,7 +160,10 @@ export function readinessCheck(readiness: Readiness) {
     const problem = await readiness.check();
     if (!problem) return sendJson(res, 200, { status: 'ok' });
     const error = errors.serviceUnavailable(`Not ready: ${problem.message}`, RETRY_AFTER[problem.check]);
-    error.details.push({ message: problem.message, properties: { check: problem.check, ...(problem.code ? { code: problem.code } : {}) } });
+    error.details.push({
+      message: problem.message,
+      properties: { check: problem.check, ...(problem.code ? { code: problem.code } : {}) },
+    });
     sendError(res, error);
   };
 }

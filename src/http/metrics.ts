@@ -60,19 +60,69 @@ export class AppMetrics implements Observer {
   private readonly stepSeconds;
   private readonly stepFailures;
 
-  constructor(knex: Knex, private readonly storage: StorageHealth) {
+  constructor(
+    knex: Knex,
+    private readonly storage: StorageHealth,
+  ) {
     const registers = [this.registry];
     const labels = ['operation', 'method', 'status'] as const;
-    this.requests = new Counter({ name: 'http_requests_total', help: 'HTTP requests answered, by operation id, method and status', labelNames: labels, registers });
-    this.requestSeconds = new Histogram({ name: 'http_request_duration_seconds', help: 'Time to answer an HTTP request, by operation id, method and status', labelNames: labels, buckets: SECONDS, registers });
-    this.compositeSize = new Histogram({ name: 'composite_size', help: 'Subrequests per composite, by part (requests or selections)', labelNames: ['part'] as const, buckets: [0, ...SIZES], registers });
-    this.subrequests = new Counter({ name: 'subrequests_total', help: 'Subrequests run inside composites and batches, by source', labelNames: ['source'] as const, registers });
+    this.requests = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered, by operation id, method and status',
+      labelNames: labels,
+      registers,
+    });
+    this.requestSeconds = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time to answer an HTTP request, by operation id, method and status',
+      labelNames: labels,
+      buckets: SECONDS,
+      registers,
+    });
+    this.compositeSize = new Histogram({
+      name: 'composite_size',
+      help: 'Subrequests per composite, by part (requests or selections)',
+      labelNames: ['part'] as const,
+      buckets: [0, ...SIZES],
+      registers,
+    });
+    this.subrequests = new Counter({
+      name: 'subrequests_total',
+      help: 'Subrequests run inside composites and batches, by source',
+      labelNames: ['source'] as const,
+      registers,
+    });
     this.batchSize = new Histogram({ name: 'batch_size', help: 'Subrequests per batch', buckets: SIZES, registers });
-    this.transactionSeconds = new Histogram({ name: 'db_transaction_duration_seconds', help: 'Time of a database transaction including its retries, by outcome', labelNames: ['outcome'] as const, buckets: SECONDS, registers });
-    this.transactionRetries = new Counter({ name: 'db_transaction_retries_total', help: 'Times a transaction was tried again after a serialization failure, deadlock or busy database', registers });
-    this.storageFaults = new Counter({ name: 'db_storage_faults_total', help: 'Writes that failed for lack of storage (disk full, I/O error)', registers });
-    this.stepSeconds = new Histogram({ name: 'connector_step_duration_seconds', help: 'Time of one connector step, by kind of connector and outcome', labelNames: ['connector', 'outcome'] as const, buckets: SECONDS, registers });
-    this.stepFailures = new Counter({ name: 'connector_step_failures_total', help: 'Connector steps that failed, by scope (http, network, outbound, template)', labelNames: ['scope'] as const, registers });
+    this.transactionSeconds = new Histogram({
+      name: 'db_transaction_duration_seconds',
+      help: 'Time of a database transaction including its retries, by outcome',
+      labelNames: ['outcome'] as const,
+      buckets: SECONDS,
+      registers,
+    });
+    this.transactionRetries = new Counter({
+      name: 'db_transaction_retries_total',
+      help: 'Times a transaction was tried again after a serialization failure, deadlock or busy database',
+      registers,
+    });
+    this.storageFaults = new Counter({
+      name: 'db_storage_faults_total',
+      help: 'Writes that failed for lack of storage (disk full, I/O error)',
+      registers,
+    });
+    this.stepSeconds = new Histogram({
+      name: 'connector_step_duration_seconds',
+      help: 'Time of one connector step, by kind of connector and outcome',
+      labelNames: ['connector', 'outcome'] as const,
+      buckets: SECONDS,
+      registers,
+    });
+    this.stepFailures = new Counter({
+      name: 'connector_step_failures_total',
+      help: 'Connector steps that failed, by scope (http, network, outbound, template)',
+      labelNames: ['scope'] as const,
+      registers,
+    });
     const pool = () => (knex.client as { pool?: TarnPool }).pool;
     new Gauge({
       name: 'db_pool_connections',
@@ -97,7 +147,11 @@ export class AppMetrics implements Observer {
       const start = performance.now();
       res.on('finish', () => {
         const operation = typeof res.locals.operation === 'string' ? res.locals.operation : UNMATCHED;
-        const labels = { operation, method: METHODS.has(req.method) ? req.method : 'other', status: String(res.statusCode) };
+        const labels = {
+          operation,
+          method: METHODS.has(req.method) ? req.method : 'other',
+          status: String(res.statusCode),
+        };
         this.requests.inc(labels);
         this.requestSeconds.observe(labels, (performance.now() - start) / 1000);
       });
@@ -114,7 +168,8 @@ export class AppMetrics implements Observer {
     };
     if (isPublic) return [countAs('metrics'), answer];
     const adminOnly: RequestHandler = (req, _res, next) => {
-      if (!req.caller?.roles.includes('admin')) return next(errors.forbidden('Metrics are for admins (or set METRICS_PUBLIC=true)'));
+      if (!req.caller?.roles.includes('admin'))
+        return next(errors.forbidden('Metrics are for admins (or set METRICS_PUBLIC=true)'));
       next();
     };
     return [countAs('metrics'), auth, adminOnly, answer];

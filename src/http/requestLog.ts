@@ -21,7 +21,18 @@ export function requestLog(logger: Logger) {
       const durationMs = Number(process.hrtime.bigint() - start) / 1e6;
       // The error's code only (set by sendError), never its messages: they can name the caller's values.
       const errorCode = res.statusCode >= 400 ? (res.locals.errorCode as string | undefined) : undefined;
-      logger.info({ reqId: req.id, method: req.method, path, status: res.statusCode, errorCode, durationMs: Math.round(durationMs * 100) / 100, user: req.caller?.username }, 'request');
+      logger.info(
+        {
+          reqId: req.id,
+          method: req.method,
+          path,
+          status: res.statusCode,
+          errorCode,
+          durationMs: Math.round(durationMs * 100) / 100,
+          user: req.caller?.username,
+        },
+        'request',
+      );
     });
     next();
   };

@@ -31,7 +31,7 @@ function handlerFor(c: CompiledOp, durable: DurableRequests, logger: Logger) {
       query: { ...(req.query as Record<string, unknown>) },
       body: c.op.rawBody ? undefined : jsonBody(req),
       headers: req.headers as Record<string, string | undefined>,
-      rawBody: c.op.rawBody ? bodyBuffer(req) ?? Buffer.alloc(0) : undefined,
+      rawBody: c.op.rawBody ? (bodyBuffer(req) ?? Buffer.alloc(0)) : undefined,
     };
     const { dryRun, unknown } = requestOptions(req.headers);
     try {

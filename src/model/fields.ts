@@ -1,9 +1,18 @@
 // Owns the field vocabulary a resource is defined with: each field knows its JSON Schema (for ajv and
 // OpenAPI), its column, how it filters and sorts, and how a row value becomes an API value.
-import { Type, type Static, type TBoolean, type TNever, type TObject, type TString, type TSchema } from '@sinclair/typebox';
+import {
+  Type,
+  type Static,
+  type TBoolean,
+  type TNever,
+  type TObject,
+  type TString,
+  type TSchema,
+} from '@sinclair/typebox';
 import type { IdCodec } from './publicIds';
 
-export type FieldKind = 'id' | 'string' | 'text' | 'date' | 'datetime' | 'boolean' | 'typekey' | 'ref' | 'roles' | 'relatedTo' | 'password';
+export type FieldKind =
+  'id' | 'string' | 'text' | 'date' | 'datetime' | 'boolean' | 'typekey' | 'ref' | 'roles' | 'relatedTo' | 'password';
 
 /** `R` is the schema of the value the server returns; it gives the resource its TypeScript type. */
 export interface FieldDef<R extends TSchema = TSchema> {
@@ -46,46 +55,100 @@ export const ID_PATTERN = '^[a-z][a-z0-9_]{0,15}:[1-9][0-9]{0,15}$';
 
 export const f = {
   id: (): FieldDef<TString> => ({
-    kind: 'id', column: undefined, readSchema: Type.String({ description: 'Public id' }), readOnly: true,
-    filterable: true, sortable: true, inDefault: true, description: 'Public id, <prefix>:<n>',
+    kind: 'id',
+    column: undefined,
+    readSchema: Type.String({ description: 'Public id' }),
+    readOnly: true,
+    filterable: true,
+    sortable: true,
+    inDefault: true,
+    description: 'Public id, <prefix>:<n>',
   }),
-  string: (description: string, o: Partial<FieldDef<TString>> & { maxLength?: number; minLength?: number } = {}): FieldDef<TString> => ({
+  string: (
+    description: string,
+    o: Partial<FieldDef<TString>> & { maxLength?: number; minLength?: number } = {},
+  ): FieldDef<TString> => ({
     kind: 'string',
     writeSchema: Type.String({ minLength: o.minLength ?? (o.required ? 1 : 0), maxLength: o.maxLength ?? 255 }),
     readSchema: Type.String(),
-    filterable: true, sortable: true, inDefault: true, description, ...o,
+    filterable: true,
+    sortable: true,
+    inDefault: true,
+    description,
+    ...o,
   }),
   text: (description: string, o: Partial<FieldDef<TString>> = {}): FieldDef<TString> => ({
     kind: 'text',
     writeSchema: Type.String({ minLength: o.required ? 1 : 0, maxLength: 65535 }),
     readSchema: Type.String(),
-    filterable: true, sortable: false, inDefault: true, description, ...o,
+    filterable: true,
+    sortable: false,
+    inDefault: true,
+    description,
+    ...o,
   }),
   date: (description: string, o: Partial<FieldDef<TString>> = {}): FieldDef<TString> => ({
-    kind: 'date', writeSchema: Type.String({ format: 'date', maxLength: 10 }), readSchema: Type.String({ format: 'date' }),
-    filterable: true, sortable: true, inDefault: true, description, ...o,
+    kind: 'date',
+    writeSchema: Type.String({ format: 'date', maxLength: 10 }),
+    readSchema: Type.String({ format: 'date' }),
+    filterable: true,
+    sortable: true,
+    inDefault: true,
+    description,
+    ...o,
   }),
   datetime: (description: string, o: Partial<FieldDef<TString>> = {}): FieldDef<TString> => ({
-    kind: 'datetime', readSchema: Type.String({ format: 'date-time' }), readOnly: true,
-    filterable: true, sortable: true, inDefault: true, description, ...o,
+    kind: 'datetime',
+    readSchema: Type.String({ format: 'date-time' }),
+    readOnly: true,
+    filterable: true,
+    sortable: true,
+    inDefault: true,
+    description,
+    ...o,
   }),
   boolean: (description: string, o: Partial<FieldDef<TBoolean>> = {}): FieldDef<TBoolean> => ({
-    kind: 'boolean', writeSchema: Type.Boolean(), readSchema: Type.Boolean(),
-    filterable: true, sortable: true, inDefault: true, description, ...o,
+    kind: 'boolean',
+    writeSchema: Type.Boolean(),
+    readSchema: Type.Boolean(),
+    filterable: true,
+    sortable: true,
+    inDefault: true,
+    description,
+    ...o,
   }),
-  typekey: (description: string, typeName: string, codes: Record<string, string>, o: Partial<FieldDef<TTypekey>> = {}): FieldDef<TTypekey> => ({
+  typekey: (
+    description: string,
+    typeName: string,
+    codes: Record<string, string>,
+    o: Partial<FieldDef<TTypekey>> = {},
+  ): FieldDef<TTypekey> => ({
     kind: 'typekey',
-    writeSchema: Type.Object({ code: Type.Union(Object.keys(codes).map((c) => Type.Literal(c))) }, { additionalProperties: false }),
+    writeSchema: Type.Object(
+      { code: Type.Union(Object.keys(codes).map((c) => Type.Literal(c))) },
+      { additionalProperties: false },
+    ),
     readSchema: Type.Object({ code: Type.String(), name: Type.String() }),
     typekey: { typeName, codes },
-    filterable: true, sortable: true, inDefault: true, description, ...o,
+    filterable: true,
+    sortable: true,
+    inDefault: true,
+    description,
+    ...o,
   }),
   ref: (description: string, ref: NonNullable<FieldDef['ref']>, o: Partial<FieldDef<TRef>> = {}): FieldDef<TRef> => ({
     kind: 'ref',
-    writeSchema: Type.Object({ id: Type.String({ pattern: ID_PATTERN, maxLength: 40 }) }, { additionalProperties: false }),
+    writeSchema: Type.Object(
+      { id: Type.String({ pattern: ID_PATTERN, maxLength: 40 }) },
+      { additionalProperties: false },
+    ),
     readSchema: Type.Object({ id: Type.String(), displayName: Type.String(), type: Type.String(), uri: Type.String() }),
     ref,
-    filterable: true, sortable: true, inDefault: true, description, ...o,
+    filterable: true,
+    sortable: true,
+    inDefault: true,
+    description,
+    ...o,
   }),
 };
 
@@ -111,7 +174,11 @@ export function toApiValue(field: FieldDef, value: unknown, ids: IdCodec, refNam
       return { id, displayName: String(refName ?? id), type: ref.resourceType, uri: `${ref.uriPrefix}/${id}` };
     }
     case 'relatedTo':
-      return { id: ids.format(Number(value)), type: field.ref?.resourceType ?? 'Activity', uri: `${field.ref?.uriPrefix}/${ids.format(Number(value))}` };
+      return {
+        id: ids.format(Number(value)),
+        type: field.ref?.resourceType ?? 'Activity',
+        uri: `${field.ref?.uriPrefix}/${ids.format(Number(value))}`,
+      };
     case 'roles':
       return typeof value === 'string' ? JSON.parse(value) : value;
     default:

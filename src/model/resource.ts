@@ -51,13 +51,18 @@ const ALL_SELECTION: FieldSelection = { mode: 'all' };
 /** Parses `fields=…`; an unknown attribute is a 400 naming it. */
 export function parseFieldSelection(res: ResourceDef, fields: string | undefined): FieldSelection {
   if (fields === undefined || fields === '') return DEFAULT_SELECTION;
-  const names = fields.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = fields
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.includes('*all')) return ALL_SELECTION;
   if (names.includes('*default')) return DEFAULT_SELECTION;
   for (const name of names) {
     const field = res.fields[name];
     if (!field || field.writeOnly) {
-      throw errors.badInput(`Unknown field "${name}" in fields for ${res.type}`, [{ message: 'Unknown field', properties: { parameter: 'fields', field: name } }]);
+      throw errors.badInput(`Unknown field "${name}" in fields for ${res.type}`, [
+        { message: 'Unknown field', properties: { parameter: 'fields', field: name } },
+      ]);
     }
   }
   return { mode: 'list', names: new Set(names) };
@@ -94,7 +99,12 @@ function presentedFields(res: ResourceDef, selection: FieldSelection, omitSetAtC
   const out: PresentedField[] = [];
   for (const [name, field] of Object.entries(res.fields)) {
     if (!selected(selection, name, field) || (omitSetAtCommit && field.setAtCommit)) continue;
-    out.push({ name, field, key: field.kind === 'id' ? 'id' : rowKey(field), refNameKey: field.kind === 'ref' ? refNameKey(name) : undefined });
+    out.push({
+      name,
+      field,
+      key: field.kind === 'id' ? 'id' : rowKey(field),
+      refNameKey: field.kind === 'ref' ? refNameKey(name) : undefined,
+    });
   }
   return out;
 }
@@ -107,7 +117,8 @@ function presentationOf(res: ResourceDef, selection: FieldSelection, omitSetAtCo
   let byMode = presentations.get(res);
   if (!byMode) presentations.set(res, (byMode = new Map()));
   // Constant keys: nothing is built per call on the hot path.
-  const key = selection.mode === 'all' ? (omitSetAtCommit ? 'all:omit' : 'all') : omitSetAtCommit ? 'default:omit' : 'default';
+  const key =
+    selection.mode === 'all' ? (omitSetAtCommit ? 'all:omit' : 'all') : omitSetAtCommit ? 'default:omit' : 'default';
   let fields = byMode.get(key);
   if (!fields) byMode.set(key, (fields = presentedFields(res, selection, omitSetAtCommit)));
   return fields;
@@ -118,7 +129,10 @@ export function present(res: ResourceDef, row: Row, opts: PresentOptions): Resou
   const attributes: Record<string, unknown> = {};
   const id = Number(row.id);
   for (const p of presentationOf(res, opts.selection, opts.omitSetAtCommit)) {
-    const value = p.field.kind === 'id' ? opts.ids.format(id) : toApiValue(p.field, row[p.key], opts.ids, p.refNameKey === undefined ? undefined : row[p.refNameKey]);
+    const value =
+      p.field.kind === 'id'
+        ? opts.ids.format(id)
+        : toApiValue(p.field, row[p.key], opts.ids, p.refNameKey === undefined ? undefined : row[p.refNameKey]);
     if (value !== undefined) attributes[p.name] = value;
   }
   const uri = itemUri(res, opts.ids, id);
@@ -133,7 +147,8 @@ export function attributesSchema(res: ResourceDef, mode: 'create' | 'update'): T
   for (const [name, field] of Object.entries(res.fields)) {
     if (!field.writeSchema || field.readOnly) continue;
     const value = { ...field.writeSchema, description: field.description };
-    const schema = field.nullable && !field.required ? Type.Union([value, Type.Null()], { description: field.description }) : value;
+    const schema =
+      field.nullable && !field.required ? Type.Union([value, Type.Null()], { description: field.description }) : value;
     props[name] = mode === 'create' && field.required ? schema : Type.Optional(schema);
   }
   return Type.Object(props, { additionalProperties: false });
@@ -157,7 +172,8 @@ export function envelopeSchema(attributes: TObject, name: string, extra: Record<
 export function readSchema(res: ResourceDef): TObject {
   const props: Record<string, TSchema> = {};
   for (const [name, field] of Object.entries(res.fields)) {
-    if (field.readSchema && !field.writeOnly) props[name] = Type.Optional({ ...field.readSchema, description: field.description });
+    if (field.readSchema && !field.writeOnly)
+      props[name] = Type.Optional({ ...field.readSchema, description: field.description });
   }
   const link = Type.Object({ href: Type.String(), methods: Type.Array(Type.String()) });
   return Type.Object({
@@ -180,4 +196,3 @@ export function collectionResponseSchema(res: ResourceDef): TObject {
     links: Type.Object({ self: href, first: href, next: Type.Optional(href), prev: Type.Optional(href) }),
   });
 }
-

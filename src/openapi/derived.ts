@@ -43,16 +43,24 @@ export function requestHeaders(op: Operation): HeaderDef[] {
  */
 export function allResponses(op: Operation): OpResponse[] {
   const derived: OpResponse[] = [
-    { status: 400, description: 'Bad input: an unknown or invalid query parameter, header or body; nothing was changed' },
+    {
+      status: 400,
+      description: 'Bad input: an unknown or invalid query parameter, header or body; nothing was changed',
+    },
     { status: 401, description: 'Missing or wrong credentials (the answer carries WWW-Authenticate)' },
     { status: 403, description: `The caller's roles do not include ${list(op.roles)}` },
   ];
   if (/\{\w+\}/.test(op.path)) derived.push({ status: 404, description: 'No such resource' });
-  if (op.checksumHeader) derived.push({ status: 409, description: 'The checksum sent is not the current one; nothing was changed' });
+  if (op.checksumHeader)
+    derived.push({ status: 409, description: 'The checksum sent is not the current one; nothing was changed' });
   if (op.method !== 'get') {
     // Every write, composite and batch takes Idempotency-Key and Prefer: respond-async (src/durable).
     derived.push(
-      { status: 202, description: 'Accepted (Prefer: respond-async): read the record at GW-Async-Location', headers: ['GW-Async-Location'] },
+      {
+        status: 202,
+        description: 'Accepted (Prefer: respond-async): read the record at GW-Async-Location',
+        headers: ['GW-Async-Location'],
+      },
       { status: 409, description: 'A request with this Idempotency-Key is still running' },
       { status: 422, description: 'This Idempotency-Key was used for a different request' },
     );
@@ -62,7 +70,11 @@ export function allResponses(op: Operation): OpResponse[] {
   for (const r of derived) {
     const known = byStatus.get(r.status);
     if (!known) byStatus.set(r.status, r);
-    else if (!op.responses.includes(known)) byStatus.set(r.status, { ...known, description: `${known.description}; or: ${r.description.charAt(0).toLowerCase()}${r.description.slice(1)}` });
+    else if (!op.responses.includes(known))
+      byStatus.set(r.status, {
+        ...known,
+        description: `${known.description}; or: ${r.description.charAt(0).toLowerCase()}${r.description.slice(1)}`,
+      });
   }
   return [...byStatus.values()].sort((a, b) => a.status - b.status);
 }

@@ -10,6 +10,11 @@ import { buildOpenApi } from './build';
 export function routeTableDocument(): unknown {
   // A query builder without a connection: building the table never queries, so nothing is opened.
   const knex = knexFactory({ client: 'better-sqlite3', useNullAsDefault: true });
-  const { operations } = buildRouteTable({ config: loadConfig({}), knex, logger: pino({ level: 'silent' }), extraOperations });
+  const { operations } = buildRouteTable({
+    config: loadConfig({}),
+    knex,
+    logger: pino({ level: 'silent' }),
+    extraOperations,
+  });
   return buildOpenApi(operations);
 }

@@ -52,7 +52,10 @@ export function createShutdown(opts: ShutdownOptions): Shutdown {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)));
     if (await Promise.race([closed.then(() => false), timedOut])) {
-      logger.warn({ inFlight: inFlight.size, timeoutMs }, 'requests still running at the shutdown time-out; closing their connections');
+      logger.warn(
+        { inFlight: inFlight.size, timeoutMs },
+        'requests still running at the shutdown time-out; closing their connections',
+      );
       server.closeAllConnections();
     }
     clearTimeout(timer);

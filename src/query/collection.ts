@@ -26,14 +26,24 @@ export function parseSort(res: ResourceDef, sort: string[] | undefined): SortKey
     if (!name) continue;
     const field = res.fields[name];
     if (!field || field.writeOnly || !field.sortable) {
-      throw errors.badInput(`Unknown or unsortable field "${name}" in sort`, [{ message: 'Bad sort', properties: { parameter: 'sort', field: name } }]);
+      throw errors.badInput(`Unknown or unsortable field "${name}" in sort`, [
+        { message: 'Bad sort', properties: { parameter: 'sort', field: name } },
+      ]);
     }
-    keys.push({ column: field.kind === 'id' ? `${res.alias}.id` : (field.column as string), descending: item.trim().startsWith('-') });
+    keys.push({
+      column: field.kind === 'id' ? `${res.alias}.id` : (field.column as string),
+      descending: item.trim().startsWith('-'),
+    });
   }
   return keys;
 }
 
-function href(path: string, q: CollectionQuery, pageOffset: number, methods: string[]): { href: string; methods: string[] } {
+function href(
+  path: string,
+  q: CollectionQuery,
+  pageOffset: number,
+  methods: string[],
+): { href: string; methods: string[] } {
   const search = new URLSearchParams();
   if (q.fields) search.set('fields', q.fields);
   for (const f of q.filter ?? []) search.append('filter', f);
@@ -57,7 +67,12 @@ export interface ListOptions {
   linkMethods?: string[];
 }
 
-export async function listCollection(h: DbHandle, res: ResourceDef, q: CollectionQuery, opts: ListOptions): Promise<CollectionBody> {
+export async function listCollection(
+  h: DbHandle,
+  res: ResourceDef,
+  q: CollectionQuery,
+  opts: ListOptions,
+): Promise<CollectionBody> {
   const selection = parseFieldSelection(res, q.fields);
   const conditions = [...(q.filter ?? []).map((f) => parseFilter(res, f, opts.ids)), ...(opts.extraFilters ?? [])];
   const sortKeys = parseSort(res, q.sort);
@@ -71,16 +86,25 @@ export async function listCollection(h: DbHandle, res: ResourceDef, q: Collectio
 
   const page = res.baseQuery(k).modify(where);
   // An empty value sorts after every value (before, descending) on both databases: SQLite would put it first.
-  for (const key of sortKeys) page.orderByRaw(`?? ${key.descending ? 'desc nulls first' : 'asc nulls last'}`, [key.column]);
-  page.orderBy(`${res.alias}.id`, 'asc').limit(pageSize + 1).offset(pageOffset);
+  for (const key of sortKeys)
+    page.orderByRaw(`?? ${key.descending ? 'desc nulls first' : 'asc nulls last'}`, [key.column]);
+  page
+    .orderBy(`${res.alias}.id`, 'asc')
+    .limit(pageSize + 1)
+    .offset(pageOffset);
   const rows = await selectRows<Row>(h, page);
 
   const body: CollectionBody = { count: Math.min(rows.length, pageSize), data: [], links: {} };
   if (q.includeTotal) {
-    const [{ n }] = await selectRows<{ n: number | string }>(h, k(`${res.table} as ${res.alias}`).modify(where).count({ n: '*' }));
+    const [{ n }] = await selectRows<{ n: number | string }>(
+      h,
+      k(`${res.table} as ${res.alias}`).modify(where).count({ n: '*' }),
+    );
     body.total = Number(n);
   }
-  body.data = rows.slice(0, pageSize).map((row) => present(res, row, { selection, ids: opts.ids, omitSetAtCommit: false }));
+  body.data = rows
+    .slice(0, pageSize)
+    .map((row) => present(res, row, { selection, ids: opts.ids, omitSetAtCommit: false }));
   const methods = opts.linkMethods ?? ['get'];
   body.links.self = href(opts.path, q, pageOffset, methods);
   body.links.first = href(opts.path, q, 0, methods);

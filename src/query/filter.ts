@@ -53,7 +53,10 @@ function typedValue(name: string, field: FieldDef, raw: string, ids: IdCodec, ex
       return raw === 'true';
     case 'typekey':
       if (!field.typekey || !(raw in field.typekey.codes)) {
-        bad(`"${raw}" is not a code of ${field.typekey?.typeName ?? name} (${Object.keys(field.typekey?.codes ?? {}).join(', ')})`, expr);
+        bad(
+          `"${raw}" is not a code of ${field.typekey?.typeName ?? name} (${Object.keys(field.typekey?.codes ?? {}).join(', ')})`,
+          expr,
+        );
       }
       return raw;
     default:
@@ -67,7 +70,8 @@ export function parseFilter(res: ResourceDef, expr: string, ids: IdCodec): Filte
   const [name, op, rawValue] = parts;
   const field = res.fields[name];
   if (!field || field.writeOnly || !field.filterable) bad(`Unknown or unfilterable field "${name}" in filter`, expr);
-  if (!(OPERATORS as readonly string[]).includes(op)) bad(`Unknown filter operator "${op}"; use one of ${OPERATORS.join(' ')}`, expr);
+  if (!(OPERATORS as readonly string[]).includes(op))
+    bad(`Unknown filter operator "${op}"; use one of ${OPERATORS.join(' ')}`, expr);
   const operator = op as Operator;
   if ((operator === 'sw' || operator === 'cn') && field.kind !== 'string' && field.kind !== 'text') {
     bad(`Operator ${operator} applies only to text fields, not ${name}`, expr);
@@ -86,7 +90,11 @@ function escapeLike(value: string): string {
 }
 
 /** Adds the conditions to a query; every value is a bound parameter. */
-export function applyFilters(qb: Knex.QueryBuilder, conditions: FilterCondition[], h: Pick<Knex, 'client'>): Knex.QueryBuilder {
+export function applyFilters(
+  qb: Knex.QueryBuilder,
+  conditions: FilterCondition[],
+  h: Pick<Knex, 'client'>,
+): Knex.QueryBuilder {
   for (const c of conditions) {
     const cmp = COMPARISON[c.op];
     if (cmp) qb.where(c.column, cmp, c.values[0] as Knex.Value);

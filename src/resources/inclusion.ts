@@ -39,11 +39,28 @@ interface ChildRequest {
 export type Included = Record<string, ChildRequest[]>;
 
 function childSchema(child: IncludableChild, method: RootMethod): TSchema {
-  const common = { uri: Type.String({ minLength: 1, maxLength: 2048, description: `post: ${`/${child.create.api}/v1${child.create.path}`.replace(`{${child.rootParam}}`, 'this')}; patch: the child's own uri` }) };
+  const common = {
+    uri: Type.String({
+      minLength: 1,
+      maxLength: 2048,
+      description: `post: ${`/${child.create.api}/v1${child.create.path}`.replace(`{${child.rootParam}}`, 'this')}; patch: the child's own uri`,
+    }),
+  };
   if (method === 'post') {
-    return Type.Object({ method: Type.Literal('post'), ...common, attributes: attributesSchema(child.resource, 'create') }, { additionalProperties: false });
+    return Type.Object(
+      { method: Type.Literal('post'), ...common, attributes: attributesSchema(child.resource, 'create') },
+      { additionalProperties: false },
+    );
   }
-  return Type.Object({ method: Type.Literal('patch'), ...common, attributes: attributesSchema(child.resource, 'update'), checksum: Type.Optional(Type.String({ maxLength: 32 })) }, { additionalProperties: false });
+  return Type.Object(
+    {
+      method: Type.Literal('patch'),
+      ...common,
+      attributes: attributesSchema(child.resource, 'update'),
+      checksum: Type.Optional(Type.String({ maxLength: 32 })),
+    },
+    { additionalProperties: false },
+  );
 }
 
 /** The `included` member of a root's POST body (only `post` children) or PATCH body (`post` or `patch`). */
@@ -52,16 +69,26 @@ export function includedRequestSchema(children: readonly IncludableChild[], root
   for (const child of children) {
     // oneOf with a discriminator: a validator looks only at the branch `method` names, so dropping
     // unknown members (GW-UnknownPropertyHandling) never strips a member the other branch lacks.
-    const item = rootMethod === 'post' ? childSchema(child, 'post')
-      : Type.Unsafe<ChildRequest>({ oneOf: [childSchema(child, 'post'), childSchema(child, 'patch')], discriminator: { propertyName: 'method' } });
+    const item =
+      rootMethod === 'post'
+        ? childSchema(child, 'post')
+        : Type.Unsafe<ChildRequest>({
+            oneOf: [childSchema(child, 'post'), childSchema(child, 'patch')],
+            discriminator: { propertyName: 'method' },
+          });
     props[child.type] = Type.Optional(Type.Array(item, { maxItems: MAX_CHILDREN }));
   }
-  return Type.Object(props, { additionalProperties: false, description: 'Related children written in the same transaction; "this" in a uri stands for the root\'s id' });
+  return Type.Object(props, {
+    additionalProperties: false,
+    description: 'Related children written in the same transaction; "this" in a uri stands for the root\'s id',
+  });
 }
 
 /** The `included` member of the answer: each child's data object, by type. */
 export function includedResponseSchema(children: readonly IncludableChild[]): TSchema {
-  return Type.Object(Object.fromEntries(children.map((c) => [c.type, Type.Optional(Type.Array(readSchema(c.resource)))])));
+  return Type.Object(
+    Object.fromEntries(children.map((c) => [c.type, Type.Optional(Type.Array(readSchema(c.resource)))])),
+  );
 }
 
 const compiledOps = new WeakMap<Operation, CompiledOp>();
@@ -89,26 +116,50 @@ function paramsOf(op: Operation, uri: string): Record<string, string> | undefine
 /** A child's failure as the whole call's: its status and code, with every detail naming the child. */
 function childFailure(err: unknown, where: string): unknown {
   if (!(err instanceof ApiError)) return err;
-  const details = (err.details.length > 0 ? err.details : [{ message: err.userMessage }]).map((d) => ({ ...d, properties: { ...d.properties, included: where } }));
-  return new ApiError(err.status, err.errorCode, `${where}: ${err.userMessage}`, details, `${where}: ${err.developerMessage}`, err.headers);
+  const details = (err.details.length > 0 ? err.details : [{ message: err.userMessage }]).map((d) => ({
+    ...d,
+    properties: { ...d.properties, included: where },
+  }));
+  return new ApiError(
+    err.status,
+    err.errorCode,
+    `${where}: ${err.userMessage}`,
+    details,
+    `${where}: ${err.developerMessage}`,
+    err.headers,
+  );
 }
 
 async function runChild(ctx: OpContext, child: IncludableChild, req: ChildRequest, rootId: number): Promise<OpResult> {
   const op = req.method === 'post' ? child.create : child.update;
   const params = paramsOf(op, req.uri);
-  if (!params) throw errors.badInput(`${req.uri} is not where a ${child.type} is ${req.method === 'post' ? 'created' : 'updated'}`, [{ message: 'Wrong uri for this child', properties: { uri: req.uri } }]);
+  if (!params)
+    throw errors.badInput(
+      `${req.uri} is not where a ${child.type} is ${req.method === 'post' ? 'created' : 'updated'}`,
+      [{ message: 'Wrong uri for this child', properties: { uri: req.uri } }],
+    );
   if (req.method === 'post') {
-    if (params[child.rootParam] !== 'this') throw errors.badInput(`Children attach only to the root: write "this" for its id in ${req.uri}`, [{ message: 'Child not under the root', properties: { uri: req.uri } }]);
+    if (params[child.rootParam] !== 'this')
+      throw errors.badInput(`Children attach only to the root: write "this" for its id in ${req.uri}`, [
+        { message: 'Child not under the root', properties: { uri: req.uri } },
+      ]);
     params[child.rootParam] = ctx.services.ids.format(rootId);
   } else {
     const id = ctx.services.ids.parse(Object.values(params).at(-1) ?? '');
     const row = id === undefined ? undefined : await findRow(ctx.db, child.resource, id);
     // A child that does not exist is left to the operation's own 404.
     if (row && Number(row[child.rootColumn]) !== rootId) {
-      throw errors.badInput(`${req.uri} is not a ${child.type} of this root`, [{ message: 'Child of another root', properties: { uri: req.uri } }]);
+      throw errors.badInput(`${req.uri} is not a ${child.type} of this root`, [
+        { message: 'Child of another root', properties: { uri: req.uri } },
+      ]);
     }
   }
-  const body = { data: req.checksum === undefined ? { attributes: req.attributes } : { attributes: req.attributes, checksum: req.checksum } };
+  const body = {
+    data:
+      req.checksum === undefined
+        ? { attributes: req.attributes }
+        : { attributes: req.attributes, checksum: req.checksum },
+  };
   return invoke(compiled(op), ctx, { params, query: {}, body, headers: {} });
 }
 
@@ -117,7 +168,12 @@ async function runChild(ctx: OpContext, child: IncludableChild, req: ChildReques
  * written. Any failure fails the whole call with the child's status, its details naming
  * `included.<Type>[i]`; the caller's transaction then rolls back. Refused inside a composite.
  */
-export async function runIncluded(ctx: OpContext, children: readonly IncludableChild[], included: Included, rootId: number): Promise<Record<string, unknown[]>> {
+export async function runIncluded(
+  ctx: OpContext,
+  children: readonly IncludableChild[],
+  included: Included,
+  rootId: number,
+): Promise<Record<string, unknown[]>> {
   if (ctx.inComposite) throw refusedInComposite();
   const out: Record<string, unknown[]> = {};
   for (const child of children) {
@@ -138,7 +194,9 @@ export async function runIncluded(ctx: OpContext, children: readonly IncludableC
 }
 
 export function refusedInComposite(): ApiError {
-  return errors.badInput('Request inclusion (included) is not allowed inside a composite', [{ message: 'included inside a composite', properties: { member: 'included' } }]);
+  return errors.badInput('Request inclusion (included) is not allowed inside a composite', [
+    { message: 'included inside a composite', properties: { member: 'included' } },
+  ]);
 }
 
 /** What a root operation's definition gains from its includable children (nothing when it has none). */
@@ -148,7 +206,10 @@ export interface InclusionParts {
   types?: string[];
 }
 
-export function inclusionParts(children: readonly IncludableChild[] | undefined, rootMethod: RootMethod): InclusionParts {
+export function inclusionParts(
+  children: readonly IncludableChild[] | undefined,
+  rootMethod: RootMethod,
+): InclusionParts {
   if (!children || children.length === 0) return { request: {}, response: {} };
   return {
     request: { included: Type.Optional(includedRequestSchema(children, rootMethod)) },
@@ -158,7 +219,13 @@ export function inclusionParts(children: readonly IncludableChild[] | undefined,
 }
 
 /** The root's answer plus `included`, after running the children (see `runIncluded`). */
-export async function withIncluded(ctx: OpContext, children: readonly IncludableChild[], included: Included, rootId: number, root: OpResult | Promise<OpResult>): Promise<OpResult> {
+export async function withIncluded(
+  ctx: OpContext,
+  children: readonly IncludableChild[],
+  included: Included,
+  rootId: number,
+  root: OpResult | Promise<OpResult>,
+): Promise<OpResult> {
   const result = await root;
   const out = await runIncluded(ctx, children, included, rootId);
   return { ...result, body: { ...(result.body as object), included: out } };

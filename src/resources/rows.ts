@@ -16,7 +16,9 @@ export async function findRow(h: DbHandle, res: ResourceDef, id: number): Promis
 }
 
 function notFound(res: ResourceDef, publicId: string) {
-  return errors.notFound(`No ${res.type} with id ${publicId}`, [{ message: 'Not found', properties: { type: res.type, id: publicId } }]);
+  return errors.notFound(`No ${res.type} with id ${publicId}`, [
+    { message: 'Not found', properties: { type: res.type, id: publicId } },
+  ]);
 }
 
 /** The row behind a public id, or 404. */
@@ -52,7 +54,8 @@ async function rowExists(h: DbHandle, table: string, id: number): Promise<boolea
 export function checkChecksum(ctx: OpContext, res: ResourceDef, row: Row, supplied: string | undefined): void {
   if (supplied === undefined) return;
   const current = String(row.checksum);
-  if (supplied !== current) throw errors.checksumMismatch(itemUri(res, ctx.services.ids, Number(row.id)), current, supplied);
+  if (supplied !== current)
+    throw errors.checksumMismatch(itemUri(res, ctx.services.ids, Number(row.id)), current, supplied);
 }
 
 /** The columns of one kind of insert, sorted as knex writes them, and the key of its compiled SQL. */
@@ -124,7 +127,11 @@ function writeRow(ctx: OpContext, res: ResourceDef, columns: Row, id: number): M
 async function lostRace(ctx: OpContext, res: ResourceDef, row: Row, supplied: string | undefined): Promise<never> {
   if (supplied === undefined) throw new RetryableTransactionError('STALE_READ');
   const current = await findRow(ctx.db, res, Number(row.id));
-  throw errors.checksumMismatch(itemUri(res, ctx.services.ids, Number(row.id)), String(current?.checksum ?? ''), supplied);
+  throw errors.checksumMismatch(
+    itemUri(res, ctx.services.ids, Number(row.id)),
+    String(current?.checksum ?? ''),
+    supplied,
+  );
 }
 
 /**
@@ -132,7 +139,13 @@ async function lostRace(ctx: OpContext, res: ResourceDef, row: Row, supplied: st
  * check atomic with the write, so two concurrent updates can never both succeed against one checksum.
  * `supplied` is the client's checksum, if it sent one (already compared with `checkChecksum`).
  */
-export async function updateRow(ctx: OpContext, res: ResourceDef, row: Row, columns: Record<string, unknown>, supplied: string | undefined): Promise<void> {
+export async function updateRow(
+  ctx: OpContext,
+  res: ResourceDef,
+  row: Row,
+  columns: Record<string, unknown>,
+  supplied: string | undefined,
+): Promise<void> {
   const names = Object.keys(columns);
   const sql = compileOnce(ctx.db, `${res.type}:update:${names.join(',')}`, (k) =>
     k(res.table)
@@ -143,7 +156,12 @@ export async function updateRow(ctx: OpContext, res: ResourceDef, row: Row, colu
   if (changed === 0) await lostRace(ctx, res, row, supplied);
 }
 
-export async function deleteRow(ctx: OpContext, res: ResourceDef, row: Row, supplied: string | undefined): Promise<void> {
+export async function deleteRow(
+  ctx: OpContext,
+  res: ResourceDef,
+  row: Row,
+  supplied: string | undefined,
+): Promise<void> {
   const sql = compileOnce(ctx.db, `${res.type}:delete`, (k) => k(res.table).where({ id: 0, checksum: 0 }).delete());
   const changed = await execute(ctx.db, sql, [row.id, row.checksum]);
   if (changed === 0) await lostRace(ctx, res, row, supplied);
@@ -164,7 +182,11 @@ interface PendingRef {
  * resource handles itself (roles, password) are skipped. Ready at once unless a reference must be
  * looked up.
  */
-export function attributeColumns(ctx: OpContext, res: ResourceDef, attributes: Record<string, unknown>): MaybePromise<Row> {
+export function attributeColumns(
+  ctx: OpContext,
+  res: ResourceDef,
+  attributes: Record<string, unknown>,
+): MaybePromise<Row> {
   const columns: Row = {};
   let refs: PendingRef[] | undefined;
   for (const name of Object.keys(attributes)) {
@@ -174,8 +196,15 @@ export function attributeColumns(ctx: OpContext, res: ResourceDef, attributes: R
     const key = rowKey(field);
     if (value === null) columns[key] = null;
     else if (field.kind === 'typekey') columns[key] = (value as { code: string }).code;
-    else if (field.kind === 'ref') (refs ??= []).push({ key, name, ref: field.ref as NonNullable<FieldDef['ref']>, publicId: (value as { id: string }).id });
-    else if (field.kind === 'string' || field.kind === 'text' || field.kind === 'date' || field.kind === 'boolean') columns[key] = value;
+    else if (field.kind === 'ref')
+      (refs ??= []).push({
+        key,
+        name,
+        ref: field.ref as NonNullable<FieldDef['ref']>,
+        publicId: (value as { id: string }).id,
+      });
+    else if (field.kind === 'string' || field.kind === 'text' || field.kind === 'date' || field.kind === 'boolean')
+      columns[key] = value;
   }
   return refs ? resolveRefs(ctx, refs, columns) : columns;
 }
@@ -185,7 +214,12 @@ async function resolveRefs(ctx: OpContext, refs: PendingRef[], columns: Row): Pr
   return columns;
 }
 
-async function resolveRef(ctx: OpContext, name: string, ref: { resourceType: string; table: string }, publicId: string): Promise<number> {
+async function resolveRef(
+  ctx: OpContext,
+  name: string,
+  ref: { resourceType: string; table: string },
+  publicId: string,
+): Promise<number> {
   const id = ctx.services.ids.parse(publicId);
   if (id === undefined || !(await rowExists(ctx.db, ref.table, id))) {
     throw errors.badInput(`${name} refers to ${ref.resourceType} ${publicId}, which does not exist`, [

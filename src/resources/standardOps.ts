@@ -9,8 +9,14 @@ import { COLLECTION_PARAMS, SINGLE_PARAMS, type CollectionQuery } from '../query
 import { listCollection } from '../query/collection';
 import { errors } from '../errors';
 import {
-  attributesSchema, collectionResponseSchema, envelopeSchema, parseFieldSelection, singleResponseSchema,
-  type FieldSelection, type ResourceDef, type Row,
+  attributesSchema,
+  collectionResponseSchema,
+  envelopeSchema,
+  parseFieldSelection,
+  singleResponseSchema,
+  type FieldSelection,
+  type ResourceDef,
+  type Row,
 } from '../model/resource';
 import { inclusionParts, withIncluded, type IncludableChild, type Included } from './inclusion';
 import { attributeColumns, checkChecksum, deleteRow, insertRow, requireRow, updateRow } from './rows';
@@ -26,8 +32,18 @@ interface Common {
 }
 
 /** A one-item answer: it carries the item's GW-Checksum, and a 201 its Location. (401/403/404… are derived in OpenAPI.) */
-export function itemResponse(res: ResourceDef, status: 200 | 201, description: string, extra?: Record<string, TSchema>): OpResponse {
-  return { status, description, schema: singleResponseSchema(res, extra), headers: status === 201 ? ['GW-Checksum', 'Location'] : ['GW-Checksum'] };
+export function itemResponse(
+  res: ResourceDef,
+  status: 200 | 201,
+  description: string,
+  extra?: Record<string, TSchema>,
+): OpResponse {
+  return {
+    status,
+    description,
+    schema: singleResponseSchema(res, extra),
+    headers: status === 201 ? ['GW-Checksum', 'Location'] : ['GW-Checksum'],
+  };
 }
 
 export interface Envelope {
@@ -40,14 +56,25 @@ export function selectionOf(res: ResourceDef, input: OpInput): FieldSelection {
   return parseFieldSelection(res, input.query.fields as string | undefined);
 }
 
-export function listOp(o: Common & { path: string; scope?: (ctx: OpContext, input: OpInput) => Promise<(qb: Knex.QueryBuilder) => void> }): Operation {
+export function listOp(
+  o: Common & { path: string; scope?: (ctx: OpContext, input: OpInput) => Promise<(qb: Knex.QueryBuilder) => void> },
+): Operation {
   return {
-    ...o, method: 'get', path: o.path, allowForComposite: true, queryParams: COLLECTION_PARAMS, transactional: false,
+    ...o,
+    method: 'get',
+    path: o.path,
+    allowForComposite: true,
+    queryParams: COLLECTION_PARAMS,
+    transactional: false,
     responses: [{ status: 200, description: `A page of ${o.res.type}`, schema: collectionResponseSchema(o.res) }],
     async handler(ctx, input) {
       const scope = o.scope ? await o.scope(ctx, input) : undefined;
       const linkPath = `/${o.api}/v1${o.path.replace(/\{(\w+)\}/g, (_, p: string) => encodeURIComponent(input.params[p]).replace(/%3A/gi, ':'))}`;
-      const body = await listCollection(ctx.db, o.res, input.query as CollectionQuery, { ids: ctx.services.ids, path: linkPath, scope });
+      const body = await listCollection(ctx.db, o.res, input.query as CollectionQuery, {
+        ids: ctx.services.ids,
+        path: linkPath,
+        scope,
+      });
       return { status: 200, body };
     },
   };
@@ -55,7 +82,11 @@ export function listOp(o: Common & { path: string; scope?: (ctx: OpContext, inpu
 
 export function getOp(o: Common & { path: string; idParam: string }): Operation {
   return {
-    ...o, method: 'get', allowForComposite: true, queryParams: SINGLE_PARAMS, transactional: false,
+    ...o,
+    method: 'get',
+    allowForComposite: true,
+    queryParams: SINGLE_PARAMS,
+    transactional: false,
     responses: [itemResponse(o.res, 200, `One ${o.res.type}`)],
     async handler(ctx, input) {
       const row = await requireRow(ctx, o.res, input.params[o.idParam]);
@@ -64,27 +95,41 @@ export function getOp(o: Common & { path: string; idParam: string }): Operation 
   };
 }
 
-export function createOp(o: Common & {
-  path: string;
-  /** Adds the columns particular to this resource (parent ids, the caller as author, hashed passwords…). */
-  columns?: (ctx: OpContext, attributes: Record<string, unknown>, input: OpInput) => MaybePromise<Record<string, unknown>>;
-  /** Column values used when the client does not send the attribute. */
-  defaults?: Record<string, unknown>;
-  body?: TObject;
-  /** Children the body may carry in `included`, written in the same transaction. */
-  includes?: readonly IncludableChild[];
-}): Operation {
+export function createOp(
+  o: Common & {
+    path: string;
+    /** Adds the columns particular to this resource (parent ids, the caller as author, hashed passwords…). */
+    columns?: (
+      ctx: OpContext,
+      attributes: Record<string, unknown>,
+      input: OpInput,
+    ) => MaybePromise<Record<string, unknown>>;
+    /** Column values used when the client does not send the attribute. */
+    defaults?: Record<string, unknown>;
+    body?: TObject;
+    /** Children the body may carry in `included`, written in the same transaction. */
+    includes?: readonly IncludableChild[];
+  },
+): Operation {
   const inclusion = inclusionParts(o.includes, 'post');
   return {
-    ...o, method: 'post', allowForComposite: true, queryParams: [{ ...SINGLE_PARAMS[0] }], transactional: true,
-    creates: o.res.sequence, includedTypes: inclusion.types,
+    ...o,
+    method: 'post',
+    allowForComposite: true,
+    queryParams: [{ ...SINGLE_PARAMS[0] }],
+    transactional: true,
+    creates: o.res.sequence,
+    includedTypes: inclusion.types,
     body: o.body ?? envelopeSchema(attributesSchema(o.res, 'create'), `${o.res.type}Create`, inclusion.request),
     responses: [itemResponse(o.res, 201, `The new ${o.res.type}`, inclusion.response)],
     // Nothing here waits unless it must (a reference to look up, a password to hash, PostgreSQL):
     // on SQLite a composite's creates run from first to last without a turn of the event loop.
     handler(ctx, input) {
       const selection = selectionOf(o.res, input);
-      const { data: { attributes }, included } = input.body as Envelope;
+      const {
+        data: { attributes },
+        included,
+      } = input.body as Envelope;
       return thenOrNow(attributeColumns(ctx, o.res, attributes), (fromAttributes) =>
         thenOrNow(o.columns?.(ctx, attributes, input), (own) => {
           // Defaults, then the attributes sent, then the resource's own columns: later ones win. Object.assign
@@ -92,34 +137,50 @@ export function createOp(o: Common & {
           const columns: Row = Object.assign({}, o.defaults, fromAttributes, own);
           return thenOrNow(insertRow(ctx, o.res, columns), (inserted) => {
             const created = createdResult(ctx, o.res, inserted, selection);
-            return included && o.includes ? withIncluded(ctx, o.includes, included, Number(inserted.id), created) : created;
+            return included && o.includes
+              ? withIncluded(ctx, o.includes, included, Number(inserted.id), created)
+              : created;
           });
-        }));
+        }),
+      );
     },
   };
 }
 
-export function patchOp(o: Common & {
-  path: string;
-  idParam: string;
-  columns?: (ctx: OpContext, attributes: Record<string, unknown>, row: Row) => MaybePromise<Record<string, unknown>>;
-  /** Children the body may carry in `included` (new ones, or changes to the root's own). */
-  includes?: readonly IncludableChild[];
-}): Operation {
+export function patchOp(
+  o: Common & {
+    path: string;
+    idParam: string;
+    columns?: (ctx: OpContext, attributes: Record<string, unknown>, row: Row) => MaybePromise<Record<string, unknown>>;
+    /** Children the body may carry in `included` (new ones, or changes to the root's own). */
+    includes?: readonly IncludableChild[];
+  },
+): Operation {
   const inclusion = inclusionParts(o.includes, 'patch');
   return {
     // The checksum may come in the body or, like DELETE and the actions, in the GW-Checksum header.
-    ...o, method: 'patch', allowForComposite: true, queryParams: SINGLE_PARAMS, transactional: true, checksumHeader: true,
+    ...o,
+    method: 'patch',
+    allowForComposite: true,
+    queryParams: SINGLE_PARAMS,
+    transactional: true,
+    checksumHeader: true,
     includedTypes: inclusion.types,
     body: envelopeSchema(attributesSchema(o.res, 'update'), `${o.res.type}Update`, inclusion.request),
     responses: [itemResponse(o.res, 200, `The updated ${o.res.type}`, inclusion.response)],
     async handler(ctx, input) {
       const selection = selectionOf(o.res, input);
       const row = await requireRow(ctx, o.res, input.params[o.idParam]);
-      const { data: { attributes, checksum }, included } = input.body as Envelope;
+      const {
+        data: { attributes, checksum },
+        included,
+      } = input.body as Envelope;
       const supplied = checksum ?? input.headers['gw-checksum'];
       checkChecksum(ctx, o.res, row, supplied);
-      const columns = { ...(await attributeColumns(ctx, o.res, attributes)), ...(o.columns ? await o.columns(ctx, attributes, row) : {}) };
+      const columns = {
+        ...(await attributeColumns(ctx, o.res, attributes)),
+        ...(o.columns ? await o.columns(ctx, attributes, row) : {}),
+      };
       const withChildren = included !== undefined && o.includes !== undefined;
       // A PATCH that only writes children leaves the root as it is.
       if (Object.keys(columns).length === 0 && !withChildren) throw errors.badInput('The update changes no attribute');
@@ -135,16 +196,23 @@ export function patchOp(o: Common & {
  * checksum (from the body, when the action has one, or GW-Checksum), let `change` refuse or name the
  * columns it writes, update, and answer with the item.
  */
-export function actionOp(o: Common & {
-  path: string;
-  idParam: string;
-  body?: TObject;
-  responses: readonly OpResponse[];
-  /** The columns the action writes; throws when the row's state does not allow it. */
-  change: (ctx: OpContext, row: Row, input: OpInput) => MaybePromise<Record<string, unknown>>;
-}): Operation {
+export function actionOp(
+  o: Common & {
+    path: string;
+    idParam: string;
+    body?: TObject;
+    responses: readonly OpResponse[];
+    /** The columns the action writes; throws when the row's state does not allow it. */
+    change: (ctx: OpContext, row: Row, input: OpInput) => MaybePromise<Record<string, unknown>>;
+  },
+): Operation {
   return {
-    ...o, method: 'post', allowForComposite: true, queryParams: SINGLE_PARAMS, transactional: true, checksumHeader: true,
+    ...o,
+    method: 'post',
+    allowForComposite: true,
+    queryParams: SINGLE_PARAMS,
+    transactional: true,
+    checksumHeader: true,
     async handler(ctx, input) {
       const selection = selectionOf(o.res, input);
       const row = await requireRow(ctx, o.res, input.params[o.idParam]);
@@ -158,8 +226,16 @@ export function actionOp(o: Common & {
 
 export function deleteOp(o: Common & { path: string; idParam: string }): Operation {
   return {
-    ...o, method: 'delete', allowForComposite: true, queryParams: [] as QueryParamDef[], transactional: true, checksumHeader: true,
-    responses: [{ status: 204, description: 'Deleted' }, { status: 409, description: 'Checksum mismatch or still referenced' }],
+    ...o,
+    method: 'delete',
+    allowForComposite: true,
+    queryParams: [] as QueryParamDef[],
+    transactional: true,
+    checksumHeader: true,
+    responses: [
+      { status: 204, description: 'Deleted' },
+      { status: 409, description: 'Checksum mismatch or still referenced' },
+    ],
     async handler(ctx, input) {
       const row = await requireRow(ctx, o.res, input.params[o.idParam]);
       const supplied = input.headers['gw-checksum'];

@@ -34,7 +34,9 @@ async function count(h: Knex | Knex.Transaction, table: string): Promise<number>
 /** Booleans bind as true/false on PostgreSQL and as 1/0 on SQLite, whichever side they came from. */
 async function booleanColumns(write: Knex.Transaction, table: string): Promise<string[]> {
   const info = await write(table).columnInfo();
-  return Object.entries(info).filter(([, c]) => c.type === 'boolean').map(([name]) => name);
+  return Object.entries(info)
+    .filter(([, c]) => c.type === 'boolean')
+    .map(([name]) => name);
 }
 
 function convert(rows: Record<string, unknown>[], booleans: string[], toSqlite: boolean): Record<string, unknown>[] {
@@ -50,7 +52,12 @@ function convert(rows: Record<string, unknown>[], booleans: string[], toSqlite: 
   });
 }
 
-async function copyTable(read: Knex.Transaction, write: Knex.Transaction, toSqlite: boolean, table: string): Promise<number> {
+async function copyTable(
+  read: Knex.Transaction,
+  write: Knex.Transaction,
+  toSqlite: boolean,
+  table: string,
+): Promise<number> {
   // Through the transaction: SQLite's pool has one connection, and the transaction holds it.
   const booleans = await booleanColumns(write, table);
   const key = 'id';
@@ -76,14 +83,19 @@ export async function copyData(source: Knex, target: Knex, stored: StoredData): 
   const known = MIGRATIONS.map(([name]) => name);
   const sourceMigrations = await appliedMigrations(source);
   if (sourceMigrations.join(',') !== known.join(',')) {
-    throw new CopyError(`the source database is at migrations [${sourceMigrations.join(', ')}], this server expects [${known.join(', ')}]; migrate the source first (npm run migrate with its DATABASE_URL)`);
+    throw new CopyError(
+      `the source database is at migrations [${sourceMigrations.join(', ')}], this server expects [${known.join(', ')}]; migrate the source first (npm run migrate with its DATABASE_URL)`,
+    );
   }
   await migrateLatest(target);
   for (const { name, seeded } of stored.tables) {
-    if (!seeded && (await count(target, name)) > 0) throw new CopyError(`the target database already holds ${name}; copy only into a fresh database`);
+    if (!seeded && (await count(target, name)) > 0)
+      throw new CopyError(`the target database already holds ${name}; copy only into a fresh database`);
   }
   const report: CopyReport = {};
-  const snapshot: Knex.TransactionConfig | undefined = isSqlite(source) ? undefined : { isolationLevel: 'repeatable read', readOnly: true };
+  const snapshot: Knex.TransactionConfig | undefined = isSqlite(source)
+    ? undefined
+    : { isolationLevel: 'repeatable read', readOnly: true };
   await source.transaction(async (read) => {
     await target.transaction(async (write) => {
       for (const { name, seeded } of stored.tables) {

@@ -10,7 +10,11 @@ interface Migration {
 }
 
 /** Every migration, in order. A new migration is a file in src/schema/migrations/ and an entry here. */
-export const MIGRATIONS: Array<[string, Migration]> = [['001_resources', m001], ['002_connectors', m002], ['003_durable_requests', m003]];
+export const MIGRATIONS: Array<[string, Migration]> = [
+  ['001_resources', m001],
+  ['002_connectors', m002],
+  ['003_durable_requests', m003],
+];
 
 /** A static source, so migrations work the same from ts-jest, ts sources and the compiled dist/. */
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

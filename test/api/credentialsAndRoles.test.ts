@@ -39,7 +39,13 @@ describe('authentication', () => {
       expect(res.headers['www-authenticate']).toMatch(/Basic realm="[^"]+"/);
     }
     // every /rest endpoint and both OpenAPI documents need credentials; /healthz does not
-    for (const path of ['/rest/admin/v1/users', '/rest/common/v1/notes/xc:1', '/rest/nothing/here', '/openapi.json', '/rest/common/v1/openapi.json']) {
+    for (const path of [
+      '/rest/admin/v1/users',
+      '/rest/common/v1/notes/xc:1',
+      '/rest/nothing/here',
+      '/openapi.json',
+      '/rest/common/v1/openapi.json',
+    ]) {
       expectError(await t.http.get(path), 401);
     }
     expectError(await t.http.post(ACTIVITIES).send({ data: { attributes: { subject: 'anonymous' } } }), 401);
@@ -52,7 +58,9 @@ describe('authentication', () => {
     expect((await t.http.get(ACTIVITIES).set('Authorization', t.auth('user'))).status).toBe(200);
     expectError(await t.http.get(ACTIVITIES).set('Authorization', basic('Alice', 'alice-secret-pw')), 401);
     // a password with a colon in it is split at the first colon only
-    const created = await t.http.post('/rest/admin/v1/users').set('Authorization', t.auth('admin'))
+    const created = await t.http
+      .post('/rest/admin/v1/users')
+      .set('Authorization', t.auth('admin'))
       .send({ data: { attributes: { username: 'colon', password: 'pass:with:colons' } } });
     expect(created.status).toBe(201);
     expect((await t.http.get(ACTIVITIES).set('Authorization', basic('colon', 'pass:with:colons'))).status).toBe(200);
@@ -61,36 +69,84 @@ describe('authentication', () => {
 
 describe('roles', () => {
   it('reader: GET only — 403 on every write, nothing changes', async () => {
-    const made = await t.http.post(ACTIVITIES).set('Authorization', t.auth('user')).send({ data: { attributes: { subject: 'owned by alice' } } });
+    const made = await t.http
+      .post(ACTIVITIES)
+      .set('Authorization', t.auth('user'))
+      .send({ data: { attributes: { subject: 'owned by alice' } } });
     const id = made.body.data.attributes.id;
     const r = t.auth('reader');
     expect((await t.http.get(ACTIVITIES).set('Authorization', r)).status).toBe(200);
     expect((await t.http.get(`${ACTIVITIES}/${id}`).set('Authorization', r)).status).toBe(200);
     expect((await t.http.get(`${ACTIVITIES}/${id}/notes`).set('Authorization', r)).status).toBe(200);
-    expect((await t.http.post('/rest/common/v1/search/activities').set('Authorization', r).send({ data: { attributes: {} } })).status).toBe(200);
-    const forbidden = expectError(await t.http.post(ACTIVITIES).set('Authorization', r).send({ data: { attributes: { subject: 'x' } } }), 403);
+    expect(
+      (
+        await t.http
+          .post('/rest/common/v1/search/activities')
+          .set('Authorization', r)
+          .send({ data: { attributes: {} } })
+      ).status,
+    ).toBe(200);
+    const forbidden = expectError(
+      await t.http
+        .post(ACTIVITIES)
+        .set('Authorization', r)
+        .send({ data: { attributes: { subject: 'x' } } }),
+      403,
+    );
     expect(forbidden.body.errorCode).toBe('gw.api.rest.exception.PermissionDeniedException');
-    expectError(await t.http.patch(`${ACTIVITIES}/${id}`).set('Authorization', r).send({ data: { attributes: { subject: 'x' } } }), 403);
+    expectError(
+      await t.http
+        .patch(`${ACTIVITIES}/${id}`)
+        .set('Authorization', r)
+        .send({ data: { attributes: { subject: 'x' } } }),
+      403,
+    );
     expectError(await t.http.delete(`${ACTIVITIES}/${id}`).set('Authorization', r), 403);
     expectError(await t.http.post(`${ACTIVITIES}/${id}/complete`).set('Authorization', r), 403);
-    expectError(await t.http.post(`${ACTIVITIES}/${id}/notes`).set('Authorization', r).send({ data: { attributes: { body: 'x' } } }), 403);
+    expectError(
+      await t.http
+        .post(`${ACTIVITIES}/${id}/notes`)
+        .set('Authorization', r)
+        .send({ data: { attributes: { body: 'x' } } }),
+      403,
+    );
     expectError(await t.http.get('/rest/admin/v1/users').set('Authorization', r), 403);
     // a forbidden write with a bad body is still a 403: authorisation comes before validation
     expectError(await t.http.post(ACTIVITIES).set('Authorization', r).send({ nonsense: true }), 403);
-    const row = await t.knex('activities').where({ id: Number(id.slice(3)) }).first();
+    const row = await t
+      .knex('activities')
+      .where({ id: Number(id.slice(3)) })
+      .first();
     expect(row).toMatchObject({ subject: 'owned by alice', status: 'open', checksum: 0 });
   });
 
   it('user: reads and writes /common, but not /admin; admin: everything', async () => {
     const u = t.auth('user');
-    const made = await t.http.post(ACTIVITIES).set('Authorization', u).send({ data: { attributes: { subject: 'user write' } } });
+    const made = await t.http
+      .post(ACTIVITIES)
+      .set('Authorization', u)
+      .send({ data: { attributes: { subject: 'user write' } } });
     expect(made.status).toBe(201);
     const id = made.body.data.attributes.id;
-    expect((await t.http.patch(`${ACTIVITIES}/${id}`).set('Authorization', u).send({ data: { attributes: { subject: 'edited' } } })).status).toBe(200);
+    expect(
+      (
+        await t.http
+          .patch(`${ACTIVITIES}/${id}`)
+          .set('Authorization', u)
+          .send({ data: { attributes: { subject: 'edited' } } })
+      ).status,
+    ).toBe(200);
     expectError(await t.http.get('/rest/admin/v1/users').set('Authorization', u), 403);
     expectError(await t.http.get(`/rest/admin/v1/users/${t.ids.user}`).set('Authorization', u), 403);
     const a = t.auth('admin');
-    expect((await t.http.patch(`${ACTIVITIES}/${id}`).set('Authorization', a).send({ data: { attributes: { subject: 'by admin' } } })).status).toBe(200);
+    expect(
+      (
+        await t.http
+          .patch(`${ACTIVITIES}/${id}`)
+          .set('Authorization', a)
+          .send({ data: { attributes: { subject: 'by admin' } } })
+      ).status,
+    ).toBe(200);
     expect((await t.http.get('/rest/admin/v1/users').set('Authorization', a)).status).toBe(200);
     expect((await t.http.delete(`${ACTIVITIES}/${id}`).set('Authorization', a)).status).toBe(204);
   });

@@ -13,6 +13,8 @@ export function expectError(res: Response, status: number, errorCode?: string): 
   expect(res.body.errorCode).toMatch(/^gw\.api\./);
   if (errorCode) expect(res.body.errorCode).toBe(errorCode);
   const text = JSON.stringify(res.body);
-  expect(text).not.toMatch(/\bat .+\.(ts|js):\d+|node_modules|\bselect\b.+\bfrom\b|\binsert into\b|\bupdate\b.+\bset\b|\bdelete from\b|SQLITE_|sqlite|password_hash/i);
+  expect(text).not.toMatch(
+    /\bat .+\.(ts|js):\d+|node_modules|\bselect\b.+\bfrom\b|\binsert into\b|\bupdate\b.+\bset\b|\bdelete from\b|SQLITE_|sqlite|password_hash/i,
+  );
   return res;
 }

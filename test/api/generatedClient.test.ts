@@ -29,7 +29,9 @@ afterAll(async () => {
 
 function runNode(file: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [file, ...args], { cwd: dir }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }));
+    execFile(process.execPath, [file, ...args], { cwd: dir }, (err, stdout, stderr) =>
+      resolve({ code: err ? 1 : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -37,7 +39,11 @@ test('openapi-typescript types from the served document; an openapi-fetch client
   const res = await fetch(`${baseUrl}/openapi.json`, { headers: { Authorization: t.auth('reader') } });
   expect(res.status).toBe(200);
   fs.writeFileSync(path.join(dir, 'openapi.json'), await res.text());
-  const generated = await runBin('openapi-typescript', [path.join(dir, 'openapi.json'), '--output', path.join(dir, 'api.d.ts')]);
+  const generated = await runBin('openapi-typescript', [
+    path.join(dir, 'openapi.json'),
+    '--output',
+    path.join(dir, 'api.d.ts'),
+  ]);
   expect(`${generated.code} ${generated.stderr}`).toMatch(/^0 /);
   for (const file of ['client.ts', 'misuse.ts']) fs.copyFileSync(path.join(SOURCES, file), path.join(dir, file));
   // no cast, no any, no non-null assertion in the client's code (its comments aside)
@@ -51,15 +57,29 @@ test('openapi-typescript types from the served document; an openapi-fetch client
   const run = await runNode(path.join(dir, 'out/client.js'), [baseUrl, t.auth('user')]);
   expect(run.stderr).toBe('');
   const seen = JSON.parse(run.stdout) as {
-    createdStatus: number; location: string; noteIncluded: boolean; selections: Array<{ data: unknown }>;
-    failedStatus: number; requestFailed: boolean; failures: Array<{ status: number; errorCode: string; details: unknown[] }>; skipped: number;
+    createdStatus: number;
+    location: string;
+    noteIncluded: boolean;
+    selections: Array<{ data: unknown }>;
+    failedStatus: number;
+    requestFailed: boolean;
+    failures: Array<{ status: number; errorCode: string; details: unknown[] }>;
+    skipped: number;
   };
-  expect(seen).toMatchObject({ createdStatus: 201, noteIncluded: false, failedStatus: 400, requestFailed: true, skipped: 1 });
+  expect(seen).toMatchObject({
+    createdStatus: 201,
+    noteIncluded: false,
+    failedStatus: 400,
+    requestFailed: true,
+    skipped: 1,
+  });
   expect(seen.location).toMatch(/^\/common\/v1\/activities\/xc:\d+$/);
   const id = seen.location.split('/').pop();
   expect(seen.selections[0]).toMatchObject({ data: { attributes: { id, subject: 'Call the insured' } } });
   expect(seen.selections[1]).toMatchObject({ count: 1, data: [{ attributes: { body: 'First call made' } }] });
-  expect(seen.failures).toEqual([{ status: 404, errorCode: 'gw.api.rest.exception.NotFoundException', details: expect.any(Array) }]);
+  expect(seen.failures).toEqual([
+    { status: 404, errorCode: 'gw.api.rest.exception.NotFoundException', details: expect.any(Array) },
+  ]);
   // what the client saw is what was committed: the first composite's activity, not the failed one's
   const subjects = (await t.knex('activities').select('subject')).map((r: { subject: string }) => r.subject);
   expect(subjects).toEqual(['Call the insured']);
@@ -68,7 +88,9 @@ test('openapi-typescript types from the served document; an openapi-fetch client
 test('the type check fails when the generated types are loose: a method typed as any string leaves an @ts-expect-error unused', async () => {
   const loose = path.join(dir, 'loose');
   fs.mkdirSync(loose);
-  const types = fs.readFileSync(path.join(dir, 'api.d.ts'), 'utf8').replace(/method: "post" \| "patch" \| "delete" \| "POST" \| "PATCH" \| "DELETE";/, 'method: string;');
+  const types = fs
+    .readFileSync(path.join(dir, 'api.d.ts'), 'utf8')
+    .replace(/method: "post" \| "patch" \| "delete" \| "POST" \| "PATCH" \| "DELETE";/, 'method: string;');
   expect(types).toContain('method: string;');
   fs.writeFileSync(path.join(loose, 'api.d.ts'), types);
   fs.copyFileSync(path.join(SOURCES, 'misuse.ts'), path.join(loose, 'misuse.ts'));

@@ -37,7 +37,10 @@ function validateOpenApi(docs: unknown[]): Array<{ valid: boolean; version: stri
       results.push({ valid: res.valid, version: v.version, errors: res.errors });
     }
     process.stdout.write(JSON.stringify(results));`;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, input: JSON.stringify(docs) });
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: ROOT,
+    input: JSON.stringify(docs),
+  });
   return JSON.parse(out.toString()) as Array<{ valid: boolean; version: string; errors?: unknown }>;
 }
 
@@ -46,7 +49,9 @@ const perApi: Record<string, Doc> = {};
 let validation: ReturnType<typeof validateOpenApi>;
 
 function operations(doc: Doc): Array<[string, string, OperationDoc]> {
-  return Object.entries(doc.paths).flatMap(([p, item]) => Object.entries(item).map(([m, op]) => [p, m, op] as [string, string, OperationDoc]));
+  return Object.entries(doc.paths).flatMap(([p, item]) =>
+    Object.entries(item).map(([m, op]) => [p, m, op] as [string, string, OperationDoc]),
+  );
 }
 
 function opById(id: string): OperationDoc {
@@ -93,12 +98,31 @@ describe('OpenAPI documents', () => {
     expect(whole.openapi).toBe('3.1.0');
     expect(validation[0]).toMatchObject({ valid: true, version: '3.1' });
     expect(validation[1].valid).toBe(false);
-    const ids = operations(whole).map(([, , op]) => op.operationId).sort();
+    const ids = operations(whole)
+      .map(([, , op]) => op.operationId)
+      .sort();
     expect(ids).toEqual(t.operations.map((c) => c.op.operationId).sort());
     expect(new Set(ids).size).toBe(ids.length);
-    for (const id of ['listActivities', 'createActivity', 'getActivity', 'updateActivity', 'deleteActivity', 'assignActivity', 'completeActivity',
-      'searchActivities', 'listActivityNotes', 'createActivityNote', 'getNote', 'updateNote', 'deleteNote',
-      'listUsers', 'createUser', 'getUser', 'updateUser', 'deleteUser']) {
+    for (const id of [
+      'listActivities',
+      'createActivity',
+      'getActivity',
+      'updateActivity',
+      'deleteActivity',
+      'assignActivity',
+      'completeActivity',
+      'searchActivities',
+      'listActivityNotes',
+      'createActivityNote',
+      'getNote',
+      'updateNote',
+      'deleteNote',
+      'listUsers',
+      'createUser',
+      'getUser',
+      'updateUser',
+      'deleteUser',
+    ]) {
       expect(ids).toContain(id);
     }
   });
@@ -108,11 +132,18 @@ describe('OpenAPI documents', () => {
       const doc = perApi[api];
       expect(validation[i + 2]).toMatchObject({ valid: true, version: '3.1' });
       for (const p of Object.keys(doc.paths)) expect(p.startsWith(`/${api}/v1/`)).toBe(true);
-      const expected = Object.keys(whole.paths).filter((p) => p.startsWith(`/${api}/v1/`)).sort();
+      const expected = Object.keys(whole.paths)
+        .filter((p) => p.startsWith(`/${api}/v1/`))
+        .sort();
       expect(Object.keys(doc.paths).sort()).toEqual(expected);
     }
-    expect(Object.keys(perApi.common.paths))
-      .toEqual(expect.arrayContaining(['/common/v1/activities', '/common/v1/activities/{activityId}/notes', '/common/v1/search/activities']));
+    expect(Object.keys(perApi.common.paths)).toEqual(
+      expect.arrayContaining([
+        '/common/v1/activities',
+        '/common/v1/activities/{activityId}/notes',
+        '/common/v1/search/activities',
+      ]),
+    );
   });
 
   it('flags every operation and every query parameter with a boolean x-gw-allowForCompositeApi; search is false', () => {
@@ -122,32 +153,63 @@ describe('OpenAPI documents', () => {
       for (const param of op.parameters ?? []) {
         if (param.in !== 'query') continue;
         queryParams++;
-        expect(`${m} ${p} ?${param.name}: ${typeof param['x-gw-allowForCompositeApi']}`).toBe(`${m} ${p} ?${param.name}: boolean`);
+        expect(`${m} ${p} ?${param.name}: ${typeof param['x-gw-allowForCompositeApi']}`).toBe(
+          `${m} ${p} ?${param.name}: boolean`,
+        );
       }
     }
     expect(queryParams).toBeGreaterThan(30);
     const search = opById('searchActivities');
     expect(search['x-gw-allowForCompositeApi']).toBe(false);
-    expect(search.parameters.filter((q) => q.in === 'query').every((q) => q['x-gw-allowForCompositeApi'] === false)).toBe(true);
+    expect(
+      search.parameters.filter((q) => q.in === 'query').every((q) => q['x-gw-allowForCompositeApi'] === false),
+    ).toBe(true);
     const list = opById('listActivities');
     expect(list['x-gw-allowForCompositeApi']).toBe(true);
-    expect(list.parameters.filter((q) => q.in === 'query').map((q) => q.name).sort()).toEqual(['fields', 'filter', 'includeTotal', 'pageOffset', 'pageSize', 'sort']);
-    for (const id of ['createActivity', 'updateActivity', 'deleteActivity', 'assignActivity', 'completeActivity', 'createActivityNote', 'getNote']) {
+    expect(
+      list.parameters
+        .filter((q) => q.in === 'query')
+        .map((q) => q.name)
+        .sort(),
+    ).toEqual(['fields', 'filter', 'includeTotal', 'pageOffset', 'pageSize', 'sort']);
+    for (const id of [
+      'createActivity',
+      'updateActivity',
+      'deleteActivity',
+      'assignActivity',
+      'completeActivity',
+      'createActivityNote',
+      'getNote',
+    ]) {
       expect(opById(id)['x-gw-allowForCompositeApi']).toBe(true);
     }
     // every operation that honours GW-Checksum documents it
-    for (const id of ['updateActivity', 'deleteActivity', 'assignActivity', 'completeActivity', 'updateNote', 'deleteNote', 'updateUser', 'deleteUser']) {
-      expect(`${id}: ${opById(id).parameters.some((q) => q.in === 'header' && q.name === 'GW-Checksum')}`).toBe(`${id}: true`);
+    for (const id of [
+      'updateActivity',
+      'deleteActivity',
+      'assignActivity',
+      'completeActivity',
+      'updateNote',
+      'deleteNote',
+      'updateUser',
+      'deleteUser',
+    ]) {
+      expect(`${id}: ${opById(id).parameters.some((q) => q.in === 'header' && q.name === 'GW-Checksum')}`).toBe(
+        `${id}: true`,
+      );
     }
     // the flags are the route table's
-    for (const c of t.operations) expect(opById(c.op.operationId)['x-gw-allowForCompositeApi']).toBe(c.op.allowForComposite);
+    for (const c of t.operations)
+      expect(opById(c.op.operationId)['x-gw-allowForCompositeApi']).toBe(c.op.allowForComposite);
   });
 
   it('publishes exactly the schemas the server validates with', () => {
     for (const { op } of t.operations) {
       const doc = opById(op.operationId);
       if (op.body) expect(resolved(doc.requestBody?.content['application/json'].schema)).toEqual(unmarked(op.body));
-      const published = Object.fromEntries(doc.parameters.filter((q) => q.in === 'query').map((q) => [q.name, resolved(q.schema)]));
+      const published = Object.fromEntries(
+        doc.parameters.filter((q) => q.in === 'query').map((q) => [q.name, resolved(q.schema)]),
+      );
       expect(published).toEqual(Object.fromEntries(op.queryParams.map((q) => [q.name, unmarked(q.schema)])));
     }
   });
@@ -167,27 +229,83 @@ describe('OpenAPI documents', () => {
       { data: { attributes: { subject: 'ok', unknown: 1 } } },
     ];
     for (const sample of samples) {
-      const res = await t.http.post('/rest/common/v1/activities').set('Authorization', t.auth('user')).send(sample as object);
-      expect(`${JSON.stringify(sample)} → ${res.status}`).toBe(`${JSON.stringify(sample)} → ${check(sample) ? 201 : 400}`);
+      const res = await t.http
+        .post('/rest/common/v1/activities')
+        .set('Authorization', t.auth('user'))
+        .send(sample as object);
+      expect(`${JSON.stringify(sample)} → ${res.status}`).toBe(
+        `${JSON.stringify(sample)} → ${check(sample) ? 201 : 400}`,
+      );
     }
   });
 
   it('real responses match the published response schemas', async () => {
     const ajv = addFormats(new Ajv({ strict: false }));
-    const activity = await t.http.post('/rest/common/v1/activities?fields=*all').set('Authorization', t.auth('user'))
-      .send({ data: { attributes: { subject: 'documented', description: 'd', dueDate: '2030-02-03', assignedUser: { id: t.ids.user } } } });
+    const activity = await t.http
+      .post('/rest/common/v1/activities?fields=*all')
+      .set('Authorization', t.auth('user'))
+      .send({
+        data: {
+          attributes: {
+            subject: 'documented',
+            description: 'd',
+            dueDate: '2030-02-03',
+            assignedUser: { id: t.ids.user },
+          },
+        },
+      });
     const id = activity.body.data.attributes.id;
-    const note = await t.http.post(`/rest/common/v1/activities/${id}/notes?fields=*all`).set('Authorization', t.auth('user'))
+    const note = await t.http
+      .post(`/rest/common/v1/activities/${id}/notes?fields=*all`)
+      .set('Authorization', t.auth('user'))
       .send({ data: { attributes: { body: 'b', subject: 's', topic: { code: 'other' }, confidential: true } } });
     const cases: Array<[string, number, unknown]> = [
       ['createActivity', 201, activity.body],
       ['createActivityNote', 201, note.body],
-      ['getActivity', 200, (await t.http.get(`/rest/common/v1/activities/${id}?fields=*all`).set('Authorization', t.auth('user'))).body],
-      ['listActivities', 200, (await t.http.get('/rest/common/v1/activities?fields=*all&includeTotal=true').set('Authorization', t.auth('user'))).body],
-      ['listActivityNotes', 200, (await t.http.get(`/rest/common/v1/activities/${id}/notes?fields=*all`).set('Authorization', t.auth('user'))).body],
-      ['getNote', 200, (await t.http.get(`/rest/common/v1/notes/${note.body.data.attributes.id}?fields=*all`).set('Authorization', t.auth('user'))).body],
-      ['listUsers', 200, (await t.http.get('/rest/admin/v1/users?fields=*all').set('Authorization', t.auth('admin'))).body],
-      ['searchActivities', 200, (await t.http.post('/rest/common/v1/search/activities').set('Authorization', t.auth('user')).send({ data: { attributes: {} } })).body],
+      [
+        'getActivity',
+        200,
+        (await t.http.get(`/rest/common/v1/activities/${id}?fields=*all`).set('Authorization', t.auth('user'))).body,
+      ],
+      [
+        'listActivities',
+        200,
+        (
+          await t.http
+            .get('/rest/common/v1/activities?fields=*all&includeTotal=true')
+            .set('Authorization', t.auth('user'))
+        ).body,
+      ],
+      [
+        'listActivityNotes',
+        200,
+        (await t.http.get(`/rest/common/v1/activities/${id}/notes?fields=*all`).set('Authorization', t.auth('user')))
+          .body,
+      ],
+      [
+        'getNote',
+        200,
+        (
+          await t.http
+            .get(`/rest/common/v1/notes/${note.body.data.attributes.id}?fields=*all`)
+            .set('Authorization', t.auth('user'))
+        ).body,
+      ],
+      [
+        'listUsers',
+        200,
+        (await t.http.get('/rest/admin/v1/users?fields=*all').set('Authorization', t.auth('admin'))).body,
+      ],
+      [
+        'searchActivities',
+        200,
+        (
+          await t.http
+            .post('/rest/common/v1/search/activities')
+            .set('Authorization', t.auth('user'))
+            .send({ data: { attributes: {} } })
+        ).body,
+      ],
     ];
     for (const [operationId, status, body] of cases) {
       const schema = opById(operationId).responses[String(status)].content?.['application/json'].schema;
@@ -197,8 +315,11 @@ describe('OpenAPI documents', () => {
       // and no attribute is returned that the document does not declare
       const b = body as { data: Item | Item[] };
       const items = Array.isArray(b.data) ? b.data : [b.data];
-      const itemSchema = (Array.isArray(b.data) ? (schema as { properties: { data: { items: unknown } } }).properties.data.items : (schema as { properties: { data: unknown } }).properties.data) as
-        { properties: { attributes: { properties: Record<string, unknown> } } };
+      const itemSchema = (
+        Array.isArray(b.data)
+          ? (schema as { properties: { data: { items: unknown } } }).properties.data.items
+          : (schema as { properties: { data: unknown } }).properties.data
+      ) as { properties: { attributes: { properties: Record<string, unknown> } } };
       const declared = Object.keys(itemSchema.properties.attributes.properties);
       expect(items.length).toBeGreaterThan(0);
       for (const item of items) expect(declared).toEqual(expect.arrayContaining(Object.keys(item.attributes)));

@@ -12,11 +12,18 @@ import { startTestApp, type TestApp } from '../helpers/testApp';
 
 type Schema = Record<string, unknown>;
 type Op = {
-  operationId: string; description?: string; tags: string[];
+  operationId: string;
+  description?: string;
+  tags: string[];
   parameters: Array<{ name: string; in: string; schema: Schema }>;
   responses: Record<string, { headers?: Record<string, unknown>; content?: Record<string, { schema: Schema }> }>;
 };
-type Doc = { servers: Array<{ url: string }>; tags: Array<{ name: string; description: string }>; paths: Record<string, Record<string, Op>>; components: { schemas: Record<string, Schema> } };
+type Doc = {
+  servers: Array<{ url: string }>;
+  tags: Array<{ name: string; description: string }>;
+  paths: Record<string, Record<string, Op>>;
+  components: { schemas: Record<string, Schema> };
+};
 
 let t: TestApp;
 let doc: Doc;
@@ -26,7 +33,8 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-const ops = () => Object.entries(doc.paths).flatMap(([p, item]) => Object.entries(item).map(([m, op]) => ({ p, m, op })));
+const ops = () =>
+  Object.entries(doc.paths).flatMap(([p, item]) => Object.entries(item).map(([m, op]) => ({ p, m, op })));
 const op = (id: string) => ops().find((o) => o.op.operationId === id)!.op;
 
 /** A validator for a published schema, its $refs resolved against the document's components. */
@@ -38,45 +46,83 @@ function validator(schema: Schema) {
 
 test('the composite answers are named schemas, and real 200 and 400 bodies match exactly one kind per entry', async () => {
   const responses = op('executeComposite').responses;
-  expect(responses['200'].content!['application/json'].schema).toEqual({ $ref: '#/components/schemas/CompositeResponse' });
-  expect(responses['400'].content!['application/json'].schema).toEqual({ $ref: '#/components/schemas/CompositeBadRequest' });
-  expect(doc.components.schemas.CompositeBadRequest.oneOf).toEqual([{ $ref: '#/components/schemas/Error' }, { $ref: '#/components/schemas/CompositeRequestFailed' }]);
+  expect(responses['200'].content!['application/json'].schema).toEqual({
+    $ref: '#/components/schemas/CompositeResponse',
+  });
+  expect(responses['400'].content!['application/json'].schema).toEqual({
+    $ref: '#/components/schemas/CompositeBadRequest',
+  });
+  expect(doc.components.schemas.CompositeBadRequest.oneOf).toEqual([
+    { $ref: '#/components/schemas/Error' },
+    { $ref: '#/components/schemas/CompositeRequestFailed' },
+  ]);
   expect((doc.components.schemas.Subresponse.oneOf as unknown[]).length).toBe(4);
 
   const ok = await composite(t, {
     requests: [
-      { method: 'POST', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'a' } } }, vars: [{ name: 'a', path: '$.data.attributes.id' }] },
-      { method: 'post', uri: '/common/v1/activities/${a}/notes', body: { data: { attributes: { body: 'n' } } }, includeResponse: false },
+      {
+        method: 'POST',
+        uri: '/common/v1/activities',
+        body: { data: { attributes: { subject: 'a' } } },
+        vars: [{ name: 'a', path: '$.data.attributes.id' }],
+      },
+      {
+        method: 'post',
+        uri: '/common/v1/activities/${a}/notes',
+        body: { data: { attributes: { body: 'n' } } },
+        includeResponse: false,
+      },
     ],
     selections: [{ uri: '/common/v1/activities/${a}' }, { uri: '/common/v1/notes/xc:999999' }],
   });
   expect(ok.status).toBe(200);
-  const failed = await composite(t, { requests: [
-    { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'b' } } } },
-    { method: 'delete', uri: '/common/v1/activities/xc:999999' },
-    { method: 'delete', uri: '/common/v1/activities/xc:999998' },
-  ], selections: [{ uri: '/common/v1/activities' }] });
+  const failed = await composite(t, {
+    requests: [
+      { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'b' } } } },
+      { method: 'delete', uri: '/common/v1/activities/xc:999999' },
+      { method: 'delete', uri: '/common/v1/activities/xc:999998' },
+    ],
+    selections: [{ uri: '/common/v1/activities' }],
+  });
   const refused = await composite(t, { requests: [{ method: 'post', uri: '/nowhere' }] });
-  expect([failed.status, failed.body.requestFailed, refused.status, refused.body.errorCode]).toEqual([400, true, 400, 'gw.api.rest.exception.BadInputException']);
+  expect([failed.status, failed.body.requestFailed, refused.status, refused.body.errorCode]).toEqual([
+    400,
+    true,
+    400,
+    'gw.api.rest.exception.BadInputException',
+  ]);
 
   const okSchema = validator(responses['200'].content!['application/json'].schema);
   const badSchema = validator(responses['400'].content!['application/json'].schema);
-  for (const [check, body] of [[okSchema, ok.body], [badSchema, failed.body], [badSchema, refused.body]] as const) {
+  for (const [check, body] of [
+    [okSchema, ok.body],
+    [badSchema, failed.body],
+    [badSchema, refused.body],
+  ] as const) {
     expect(check(body) ? 'valid' : JSON.stringify(check.errors)).toBe('valid');
   }
   // a 200 body is not a 400 body and the other way round: the schemas tell them apart
   expect([okSchema(failed.body), badSchema(ok.body)]).toEqual([false, false]);
   // every kind of entry was seen, each matching exactly one alternative (else oneOf refuses it)
   const entries = [...ok.body.responses, ...ok.body.selections, ...failed.body.responses, ...failed.body.selections];
-  expect(new Set(entries.map((e: Schema) => Object.keys(e).sort().join(',')))).toEqual(new Set(['body,headers,status', 'responseIncluded', 'requestError', 'skipped']));
+  expect(new Set(entries.map((e: Schema) => Object.keys(e).sort().join(',')))).toEqual(
+    new Set(['body,headers,status', 'responseIncluded', 'requestError', 'skipped']),
+  );
 });
 
 test('subrequest methods are enums; the composite declares GW-DBTransaction-ID and Server-Timing', () => {
   const sub = doc.components.schemas.CompositeSubrequest as { properties: { method: Schema } };
-  expect(sub.properties.method).toMatchObject({ type: 'string', enum: ['post', 'patch', 'delete', 'POST', 'PATCH', 'DELETE'] });
-  expect((doc.components.schemas.CompositeSelection as { properties: { method: Schema } }).properties.method).toMatchObject({ enum: ['get', 'GET'] });
+  expect(sub.properties.method).toMatchObject({
+    type: 'string',
+    enum: ['post', 'patch', 'delete', 'POST', 'PATCH', 'DELETE'],
+  });
+  expect(
+    (doc.components.schemas.CompositeSelection as { properties: { method: Schema } }).properties.method,
+  ).toMatchObject({ enum: ['get', 'GET'] });
   const c = op('executeComposite');
-  expect(c.parameters.find((p) => p.in === 'header' && p.name === 'GW-DBTransaction-ID')).toMatchObject({ schema: { maxLength: 128 } });
+  expect(c.parameters.find((p) => p.in === 'header' && p.name === 'GW-DBTransaction-ID')).toMatchObject({
+    schema: { maxLength: 128 },
+  });
   expect(Object.keys(c.responses['200'].headers!)).toEqual(['Server-Timing']);
   expect(Object.keys(c.responses['400'].headers!)).toEqual(['Server-Timing']);
 });
@@ -94,12 +140,20 @@ test('response headers are declared where the server sends them', async () => {
   for (const id of ['getActivity', 'updateActivity', 'completeActivity', 'getNote', 'updateUser']) {
     expect(`${id}: ${Object.keys(op(id).responses['200'].headers ?? {})}`).toBe(`${id}: GW-Checksum`);
   }
-  const created = await t.http.post('/rest/common/v1/activities').set('Authorization', t.auth('user')).send({ data: { attributes: { subject: 'h' } } });
-  expect([created.headers['gw-checksum'], created.headers.location]).toEqual([created.body.data.checksum, created.body.data.links.self.href]);
+  const created = await t.http
+    .post('/rest/common/v1/activities')
+    .set('Authorization', t.auth('user'))
+    .send({ data: { attributes: { subject: 'h' } } });
+  expect([created.headers['gw-checksum'], created.headers.location]).toEqual([
+    created.body.data.checksum,
+    created.body.data.links.self.href,
+  ]);
 });
 
 test('error details carry properties as an open object, not an empty one', () => {
-  const details = (doc.components.schemas.Error as { properties: { details: { items: { properties: { properties: Schema } } } } }).properties.details;
+  const details = (
+    doc.components.schemas.Error as { properties: { details: { items: { properties: { properties: Schema } } } } }
+  ).properties.details;
   expect(details.items.properties.properties).toMatchObject({ type: 'object', additionalProperties: true });
 });
 
@@ -127,14 +181,34 @@ test('every operation has a description, a defined tag and 4xx answers', () => {
 
 test('an operation declared with only a summary and its success gets a description, a tag text and its 4xx answers', () => {
   const bare: Operation = {
-    operationId: 'runLater', api: 'common', method: 'post', path: '/later/{jobId}', summary: 'Run a job later', tag: 'Async', roles: READERS,
-    allowForComposite: false, queryParams: [], body: Type.Object({}), transactional: false, checksumHeader: true,
-    responses: [{ status: 202, description: 'Accepted' }], handler: () => ({ status: 202 }),
+    operationId: 'runLater',
+    api: 'common',
+    method: 'post',
+    path: '/later/{jobId}',
+    summary: 'Run a job later',
+    tag: 'Async',
+    roles: READERS,
+    allowForComposite: false,
+    queryParams: [],
+    body: Type.Object({}),
+    transactional: false,
+    checksumHeader: true,
+    responses: [{ status: 202, description: 'Accepted' }],
+    handler: () => ({ status: 202 }),
   };
   const built = buildOpenApi([bare]);
   const o = built.paths!['/common/v1/later/{jobId}'].post!;
-  expect(o.description).toBe('Run a job later. Callers with the role admin, user or reader may call it. Not allowed inside a composite (`x-gw-allowForCompositeApi: false`).');
+  expect(o.description).toBe(
+    'Run a job later. Callers with the role admin, user or reader may call it. Not allowed inside a composite (`x-gw-allowForCompositeApi: false`).',
+  );
   expect(Object.keys(o.responses!)).toEqual(['202', '400', '401', '403', '404', '409', '422']);
-  expect(o.parameters!.map((q) => ('name' in q ? q.name : ''))).toEqual(['jobId', 'GW-Checksum', 'GW-UnknownPropertyHandling', 'GW-UnknownQueryParamHandling', 'Idempotency-Key', 'Prefer']);
+  expect(o.parameters!.map((q) => ('name' in q ? q.name : ''))).toEqual([
+    'jobId',
+    'GW-Checksum',
+    'GW-UnknownPropertyHandling',
+    'GW-UnknownQueryParamHandling',
+    'Idempotency-Key',
+    'Prefer',
+  ]);
   expect(built.tags).toEqual([{ name: 'Async', description: 'The Async operations' }]);
 });

@@ -8,13 +8,23 @@ import { startTestApp, type TestApp } from '../helpers/testApp';
 import { ROOT, runBin } from '../helpers/cli';
 
 // Neither tool may phone home from a test run.
-const ENV = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', SCARF_ANALYTICS: 'false', NO_COLOR: '1' };
+const ENV = {
+  ...process.env,
+  REDOCLY_TELEMETRY: 'off',
+  REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true',
+  SCARF_ANALYTICS: 'false',
+  NO_COLOR: '1',
+};
 
 /** Redocly writes one JSON report per document, so each is linted on its own and the counts summed. */
 async function redocly(docs: string[]): Promise<{ code: number; errors: number; warnings: number }> {
   const sum = { code: 0, errors: 0, warnings: 0 };
   for (const doc of docs) {
-    const r = await runBin('redocly', ['lint', doc, '--config', path.join(ROOT, 'redocly.yaml'), '--format', 'json'], ENV);
+    const r = await runBin(
+      'redocly',
+      ['lint', doc, '--config', path.join(ROOT, 'redocly.yaml'), '--format', 'json'],
+      ENV,
+    );
     const totals = (JSON.parse(r.stdout) as { totals: { errors: number; warnings: number } }).totals;
     sum.code = Math.max(sum.code, r.code);
     sum.errors += totals.errors;
@@ -25,7 +35,21 @@ async function redocly(docs: string[]): Promise<{ code: number; errors: number; 
 
 async function spectral(docs: string[]): Promise<{ code: number; problems: Array<{ code: string; path: string[] }> }> {
   // --fail-severity hint: a warning (or less) fails the run too.
-  const r = await runBin('spectral', ['lint', ...docs, '--ruleset', path.join(ROOT, '.spectral.yaml'), '--format', 'json', '--fail-severity', 'hint', '--quiet'], ENV);
+  const r = await runBin(
+    'spectral',
+    [
+      'lint',
+      ...docs,
+      '--ruleset',
+      path.join(ROOT, '.spectral.yaml'),
+      '--format',
+      'json',
+      '--fail-severity',
+      'hint',
+      '--quiet',
+    ],
+    ENV,
+  );
   return { code: r.code, problems: JSON.parse(r.stdout || '[]') as Array<{ code: string; path: string[] }> };
 }
 
@@ -46,7 +70,11 @@ beforeAll(async () => {
     served.push(path.join(dir, `${api}.json`));
     fs.writeFileSync(served[served.length - 1], JSON.stringify(one.body));
   }
-  const broken = JSON.parse(JSON.stringify(res.body)) as { servers: unknown[]; tags?: unknown; paths: Record<string, Record<string, { description?: string }>> };
+  const broken = JSON.parse(JSON.stringify(res.body)) as {
+    servers: unknown[];
+    tags?: unknown;
+    paths: Record<string, Record<string, { description?: string }>>;
+  };
   broken.servers = [];
   delete broken.tags;
   for (const item of Object.values(broken.paths)) for (const op of Object.values(item)) delete op.description;
@@ -71,5 +99,7 @@ test('Spectral (spectral:oas): no problem of any severity', async () => {
   expect(result.code).toBe(0);
   const refused = await spectral([faulty]);
   expect(refused.code).not.toBe(0);
-  expect(new Set(refused.problems.map((p) => p.code))).toEqual(new Set(['oas3-api-servers', 'operation-tag-defined', 'operation-description']));
+  expect(new Set(refused.problems.map((p) => p.code))).toEqual(
+    new Set(['oas3-api-servers', 'operation-tag-defined', 'operation-description']),
+  );
 }, 120_000);

@@ -7,15 +7,30 @@ const SRC = path.resolve(__dirname, '../../src');
 
 /** Floors from the process edges down to the ground; a file may import its own floor or lower ones. */
 const FLOORS: Array<{ floor: number; name: string; match: (rel: string) => boolean }> = [
-  { floor: 8, name: 'edge', match: (r) => r === 'server.ts' || ['cli/', 'client/', 'process/'].some((d) => r.startsWith(d)) },
-  { floor: 7, name: 'app', match: (r) => ['app.ts', 'extensions.ts', 'routeTable.ts', 'storedData.ts'].includes(r) || r.startsWith('http/') || r.startsWith('openapi/') },
+  {
+    floor: 8,
+    name: 'edge',
+    match: (r) => r === 'server.ts' || ['cli/', 'client/', 'process/'].some((d) => r.startsWith(d)),
+  },
+  {
+    floor: 7,
+    name: 'app',
+    match: (r) =>
+      ['app.ts', 'extensions.ts', 'routeTable.ts', 'storedData.ts'].includes(r) ||
+      r.startsWith('http/') ||
+      r.startsWith('openapi/'),
+  },
   { floor: 6, name: 'feature', match: (r) => FEATURES.some((f) => r.startsWith(`${f}/`)) },
   { floor: 5, name: 'api', match: (r) => r.startsWith('api/') },
   { floor: 4, name: 'query', match: (r) => r.startsWith('query/') },
   // The tables' history (migrations and their runner) and copying rows between databases.
   { floor: 3, name: 'schema', match: (r) => r.startsWith('schema/') },
   { floor: 2, name: 'model', match: (r) => r.startsWith('model/') },
-  { floor: 1, name: 'ground', match: (r) => r.startsWith('db/') || ['errors.ts', 'config.ts', 'logger.ts', 'observe.ts'].includes(r) },
+  {
+    floor: 1,
+    name: 'ground',
+    match: (r) => r.startsWith('db/') || ['errors.ts', 'config.ts', 'logger.ts', 'observe.ts'].includes(r),
+  },
 ];
 const FEATURES = ['auth', 'composite', 'connectors', 'batch', 'durable', 'async', 'resources'];
 
@@ -42,7 +57,9 @@ function importsOf(file: string): string[] {
   const specs = [...text.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => m[1]);
   return specs.map((s) => {
     const base = path.resolve(path.dirname(file), s);
-    const found = [base, `${base}.ts`, path.join(base, 'index.ts')].find((c) => fs.existsSync(c) && fs.statSync(c).isFile());
+    const found = [base, `${base}.ts`, path.join(base, 'index.ts')].find(
+      (c) => fs.existsSync(c) && fs.statSync(c).isFile(),
+    );
     return path.relative(SRC, found ?? base);
   });
 }
@@ -86,7 +103,10 @@ describe('import direction in src/', () => {
 
 describe("the README's project layout", () => {
   const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Project layout'), readme.indexOf('\n## ', readme.indexOf('## Project layout') + 1));
+  const section = readme.slice(
+    readme.indexOf('## Project layout'),
+    readme.indexOf('\n## ', readme.indexOf('## Project layout') + 1),
+  );
 
   it('names every folder and top-level file of src/', () => {
     const entries = fs.readdirSync(SRC, { withFileTypes: true }).map((e) => (e.isDirectory() ? `${e.name}/` : e.name));

@@ -11,22 +11,31 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-const post = (subject: string, extra: Record<string, unknown> = {}) => ({ method: 'post', path: '/activities', body: { data: { attributes: { subject } } }, ...extra });
+const post = (subject: string, extra: Record<string, unknown> = {}) => ({
+  method: 'post',
+  path: '/activities',
+  body: { data: { attributes: { subject } } },
+  ...extra,
+});
 const subjects = async () => (await t.knex('activities').select('subject')).map((r: { subject: string }) => r.subject);
 
 test('mixed success and failure: each runs alone, a failure undoes nothing else', async () => {
-  const res = await batch(t, { requests: [
-    post('batch one'),
-    { method: 'post', path: '/activities', body: { data: { attributes: {} } } },
-    { method: 'get', path: '/activities', query: 'filter=subject:sw:batch&fields=subject' },
-    { method: 'delete', path: '/activities/xc:999999' },
-    { method: 'get', path: '/nothing/here' },
-  ] });
+  const res = await batch(t, {
+    requests: [
+      post('batch one'),
+      { method: 'post', path: '/activities', body: { data: { attributes: {} } } },
+      { method: 'get', path: '/activities', query: 'filter=subject:sw:batch&fields=subject' },
+      { method: 'delete', path: '/activities/xc:999999' },
+      { method: 'get', path: '/nothing/here' },
+    ],
+  });
   expect(res.status).toBe(200);
   const [created, invalid, list, missing, unknownPath] = res.body.responses;
   expect(created.status).toBe(201);
   expect(created.body.data.attributes.subject).toBe('batch one');
-  expect(created.headers).toEqual(expect.arrayContaining([{ name: 'Location', value: created.body.data.links.self.href }]));
+  expect(created.headers).toEqual(
+    expect.arrayContaining([{ name: 'Location', value: created.body.data.links.self.href }]),
+  );
   expect(invalid.status).toBe(400);
   expect(invalid.body.errorCode).toBe('gw.api.rest.exception.BadInputException');
   expect(list.status).toBe(200);
@@ -44,25 +53,53 @@ test('a path with another method answers 405 with Allow in its entry, as if sent
 });
 
 test('onFail abort skips the rest; continue (the default) does not', async () => {
-  const res = await batch(t, { requests: [post('before abort'), { method: 'delete', path: '/activities/xc:999999', onFail: 'abort' }, post('never'), post('never 2')] });
+  const res = await batch(t, {
+    requests: [
+      post('before abort'),
+      { method: 'delete', path: '/activities/xc:999999', onFail: 'abort' },
+      post('never'),
+      post('never 2'),
+    ],
+  });
   expect(res.status).toBe(200);
-  expect(res.body.responses.map((r: { status?: number; skipped?: boolean }) => r.status ?? r.skipped)).toEqual([201, 404, true, true]);
+  expect(res.body.responses.map((r: { status?: number; skipped?: boolean }) => r.status ?? r.skipped)).toEqual([
+    201,
+    404,
+    true,
+    true,
+  ]);
   expect(res.body.responses[2]).toEqual({ skipped: true });
   expect(await subjects()).not.toContain('never');
-  const cont = await batch(t, { requests: [{ method: 'delete', path: '/activities/xc:999999' }, post('after continue')] });
+  const cont = await batch(t, {
+    requests: [{ method: 'delete', path: '/activities/xc:999999' }, post('after continue')],
+  });
   expect(cont.body.responses.map((r: { status: number }) => r.status)).toEqual([404, 201]);
 });
 
-test('headers: inherited from the main request except GW-Checksum; a subrequest\'s own override', async () => {
+test("headers: inherited from the main request except GW-Checksum; a subrequest's own override", async () => {
   const id = await createActivity(t, { subject: 'checksummed' });
   // A stale GW-Checksum on the main request is NOT inherited: the patch succeeds.
-  const res = await batch(t, { requests: [{ method: 'patch', path: `/activities/${id}`, body: { data: { attributes: { subject: 'patched' } } } }] }, { headers: { 'GW-Checksum': '42' } });
+  const res = await batch(
+    t,
+    {
+      requests: [
+        { method: 'patch', path: `/activities/${id}`, body: { data: { attributes: { subject: 'patched' } } } },
+      ],
+    },
+    { headers: { 'GW-Checksum': '42' } },
+  );
   expect(res.body.responses[0].status).toBe(200);
   // The subrequest's own GW-Checksum counts: stale → 409.
-  const own = await batch(t, { requests: [{ method: 'delete', path: `/activities/${id}`, headers: [{ name: 'GW-Checksum', value: '0' }] }] });
+  const own = await batch(t, {
+    requests: [{ method: 'delete', path: `/activities/${id}`, headers: [{ name: 'GW-Checksum', value: '0' }] }],
+  });
   expect(own.body.responses[0].status).toBe(409);
   // Inherited: the main request's GW-UnknownPropertyHandling reaches the subrequest…
-  const inherited = await batch(t, { requests: [post('with extra', { body: { data: { attributes: { subject: 'extra', colour: 'red' } } } })] }, { headers: { 'GW-UnknownPropertyHandling': 'ignore' } });
+  const inherited = await batch(
+    t,
+    { requests: [post('with extra', { body: { data: { attributes: { subject: 'extra', colour: 'red' } } } })] },
+    { headers: { 'GW-UnknownPropertyHandling': 'ignore' } },
+  );
   expect(inherited.body.responses[0].status).toBe(201);
   // …and a subrequest's own GW-DoNotCommit overrides the main request's absence of one.
   const before = await fullSnapshot(t);
@@ -86,24 +123,43 @@ test('BATCH_MAX_SUBREQUESTS: N runs, N+1 is refused before anything runs', async
 test('includeResponseHeaders: all (default), none, a comma list', async () => {
   const body = { requests: [post('headers')] };
   const all = await batch(t, body);
-  expect(all.body.responses[0].headers.map((h: { name: string }) => h.name).sort()).toEqual(['GW-Checksum', 'Location']);
+  expect(all.body.responses[0].headers.map((h: { name: string }) => h.name).sort()).toEqual([
+    'GW-Checksum',
+    'Location',
+  ]);
   const explicitAll = await batch(t, body, { query: 'includeResponseHeaders=all' });
   expect(explicitAll.body.responses[0].headers).toHaveLength(2);
   const none = await batch(t, body, { query: 'includeResponseHeaders=none' });
   expect(none.body.responses[0].headers).toEqual([]);
   const list = await batch(t, body, { query: 'includeResponseHeaders=location,X-Other' });
-  expect(list.body.responses[0].headers).toEqual([{ name: 'Location', value: list.body.responses[0].body.data.links.self.href }]);
+  expect(list.body.responses[0].headers).toEqual([
+    { name: 'Location', value: list.body.responses[0].body.data.links.self.href },
+  ]);
   expectError(await batch(t, body, { query: 'includeResponseHeaders=,' }), 400);
 });
 
-test('authorisation per subrequest: a reader\'s POST gets 403 in that entry only', async () => {
-  const res = await batch(t, { requests: [{ method: 'get', path: '/activities', query: 'pageSize=1' }, post('by reader'), { method: 'get', path: '/activities', query: 'pageSize=1' }] }, { who: 'reader' });
+test("authorisation per subrequest: a reader's POST gets 403 in that entry only", async () => {
+  const res = await batch(
+    t,
+    {
+      requests: [
+        { method: 'get', path: '/activities', query: 'pageSize=1' },
+        post('by reader'),
+        { method: 'get', path: '/activities', query: 'pageSize=1' },
+      ],
+    },
+    { who: 'reader' },
+  );
   expect(res.status).toBe(200);
   expect(res.body.responses.map((r: { status: number }) => r.status)).toEqual([200, 403, 200]);
   expect(await subjects()).not.toContain('by reader');
   // The admin API's batch is for admins, and a user's batch of admin paths is refused whole.
   expectError(await batch(t, { requests: [{ method: 'get', path: '/users' }] }, { path: '/rest/admin/v1/batch' }), 403);
-  const admin = await batch(t, { requests: [{ method: 'get', path: '/users', query: 'fields=username' }] }, { who: 'admin', path: '/rest/admin/v1/batch' });
+  const admin = await batch(
+    t,
+    { requests: [{ method: 'get', path: '/users', query: 'fields=username' }] },
+    { who: 'admin', path: '/rest/admin/v1/batch' },
+  );
   expect(admin.body.responses[0].status).toBe(200);
   expect(admin.body.responses[0].body.data.length).toBeGreaterThanOrEqual(3);
 });
@@ -125,7 +181,9 @@ test('refused before anything runs: a batch in a batch, a bad method or path, an
 });
 
 test('a batch inside a composite is refused (x-gw-allowForCompositeApi: false)', async () => {
-  const res = await composite(t, { requests: [{ method: 'post', uri: '/common/v1/batch', body: { requests: [post('inside')] } }] });
+  const res = await composite(t, {
+    requests: [{ method: 'post', uri: '/common/v1/batch', body: { requests: [post('inside')] } }],
+  });
   expectError(res, 400);
   expect(res.body.userMessage).toMatch(/not allowed in a composite/);
   const doc = await t.http.get('/openapi.json').set('Authorization', t.auth('user'));

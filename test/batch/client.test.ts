@@ -24,10 +24,17 @@ afterAll(async () => {
   await t.close();
 });
 
-const create = (subject: string) => ({ method: 'post', path: '/activities', body: { data: { attributes: { subject } } } });
+const create = (subject: string) => ({
+  method: 'post',
+  path: '/activities',
+  body: { data: { attributes: { subject } } },
+});
 
 test('batch.run: the entries in order, with only the response headers asked for', async () => {
-  const res = await client.batch.run({ requests: [create('from the client'), { method: 'delete', path: '/activities/xc:999999' }] }, { includeResponseHeaders: ['Location'] });
+  const res = await client.batch.run(
+    { requests: [create('from the client'), { method: 'delete', path: '/activities/xc:999999' }] },
+    { includeResponseHeaders: ['Location'] },
+  );
   expect(res.responses.map((r) => ('status' in r ? r.status : 'skipped'))).toEqual([201, 404]);
   const first = res.responses[0] as { headers: Array<{ name: string; value: string }> };
   expect(first.headers.map((h) => h.name)).toEqual(['Location']);
@@ -36,10 +43,20 @@ test('batch.run: the entries in order, with only the response headers asked for'
 });
 
 test('batch.run on the admin API, a dry run, and unknown-element handling', async () => {
-  const users = await admin.batch.run({ requests: [{ method: 'get', path: '/users', query: 'fields=username' }] }, { api: 'admin' });
+  const users = await admin.batch.run(
+    { requests: [{ method: 'get', path: '/users', query: 'fields=username' }] },
+    { api: 'admin' },
+  );
   expect((users.responses[0] as { status: number }).status).toBe(200);
   const before = await fullSnapshot(t);
-  const dry = await client.batch.run({ requests: [{ method: 'post', path: '/activities', body: { data: { attributes: { subject: 'dry', colour: 'red' } } } }] }, { dryRun: true, unknownProperties: 'ignore' });
+  const dry = await client.batch.run(
+    {
+      requests: [
+        { method: 'post', path: '/activities', body: { data: { attributes: { subject: 'dry', colour: 'red' } } } },
+      ],
+    },
+    { dryRun: true, unknownProperties: 'ignore' },
+  );
   expect((dry.responses[0] as { status: number }).status).toBe(201);
   expect(await fullSnapshot(t)).toBe(before);
 });

@@ -4,8 +4,14 @@ import type { TestApp, Who } from '../helpers/testApp';
 
 export const BATCH = '/rest/common/v1/batch';
 
-export function batch(t: TestApp, body: unknown, opts: { who?: Who; headers?: Record<string, string>; path?: string; query?: string } = {}) {
-  const req = t.http.post(`${opts.path ?? BATCH}${opts.query ? `?${opts.query}` : ''}`).set('Authorization', t.auth(opts.who ?? 'user'));
+export function batch(
+  t: TestApp,
+  body: unknown,
+  opts: { who?: Who; headers?: Record<string, string>; path?: string; query?: string } = {},
+) {
+  const req = t.http
+    .post(`${opts.path ?? BATCH}${opts.query ? `?${opts.query}` : ''}`)
+    .set('Authorization', t.auth(opts.who ?? 'user'));
   for (const [k, v] of Object.entries(opts.headers ?? {})) req.set(k, v);
   return req.send(body as object);
 }
@@ -15,7 +21,10 @@ async function tableNames(t: TestApp): Promise<string[]> {
     const rows = await t.knex('sqlite_master').select('name').where('type', 'table');
     return rows.map((r: { name: string }) => r.name);
   }
-  const rows = await t.knex('information_schema.tables').select('table_name').where({ table_schema: 'public', table_type: 'BASE TABLE' });
+  const rows = await t
+    .knex('information_schema.tables')
+    .select('table_name')
+    .where({ table_schema: 'public', table_type: 'BASE TABLE' });
   return rows.map((r: { table_name: string }) => r.table_name);
 }
 

@@ -20,12 +20,21 @@ const withColour = (subject: string) => ({ data: { attributes: { subject, colour
 async function reportsDuring<T>(send: () => Promise<T>): Promise<{ res: T; reports: Array<Record<string, unknown>> }> {
   const from = t.logs.length;
   const res = await send();
-  const reports = t.logs.slice(from).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'unknown request elements ignored');
+  const reports = t.logs
+    .slice(from)
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((l) => l.msg === 'unknown request elements ignored');
   return { res, reports };
 }
 
-const post = (body: unknown, headers: Record<string, string> = {}) => t.http.post(ACTIVITIES).set('Authorization', t.auth('user')).set(headers).send(body as object);
-const list = (query: string, headers: Record<string, string> = {}) => t.http.get(`${ACTIVITIES}?${query}`).set('Authorization', t.auth('user')).set(headers);
+const post = (body: unknown, headers: Record<string, string> = {}) =>
+  t.http
+    .post(ACTIVITIES)
+    .set('Authorization', t.auth('user'))
+    .set(headers)
+    .send(body as object);
+const list = (query: string, headers: Record<string, string> = {}) =>
+  t.http.get(`${ACTIVITIES}?${query}`).set('Authorization', t.auth('user')).set(headers);
 
 test('a body: reject (default and explicit) refuses, log drops and logs once, ignore drops silently', async () => {
   for (const headers of [{}, { [PROPS]: 'reject' }] as Array<Record<string, string>>) {
@@ -41,7 +50,11 @@ test('a body: reject (default and explicit) refuses, log drops and logs once, ig
   const ignored = await reportsDuring(() => post(withColour('ignored'), { [PROPS]: 'IGNORE' }));
   expect(ignored.res.status).toBe(201);
   expect(ignored.reports).toHaveLength(0);
-  expect((await t.knex('activities').whereIn('subject', ['rejected', 'logged', 'ignored'])).map((r: { subject: string }) => r.subject).sort()).toEqual(['ignored', 'logged']);
+  expect(
+    (await t.knex('activities').whereIn('subject', ['rejected', 'logged', 'ignored']))
+      .map((r: { subject: string }) => r.subject)
+      .sort(),
+  ).toEqual(['ignored', 'logged']);
   // Dropping unknown members never lets a bad known one through.
   expectError(await post({ data: { attributes: { subject: 7, colour: 'red' } } }, { [PROPS]: 'ignore' }), 400);
 });
@@ -72,7 +85,7 @@ test('a bad header value is a 400 naming the header', async () => {
   }
 });
 
-test('inside a composite the composite request\'s value applies to every subrequest, logged once', async () => {
+test("inside a composite the composite request's value applies to every subrequest, logged once", async () => {
   const body = {
     requests: [
       { method: 'post', uri: '/common/v1/activities', body: withColour('in composite'), parameters: { colour: 'red' } },
@@ -98,7 +111,7 @@ test('inside a composite the composite request\'s value applies to every subrequ
   expect(ignored.reports).toHaveLength(0);
 });
 
-test('inside a batch the main request\'s value applies to every subrequest, whatever a subrequest says', async () => {
+test("inside a batch the main request's value applies to every subrequest, whatever a subrequest says", async () => {
   const requests = [
     { method: 'post', path: '/activities', body: withColour('in batch'), headers: [{ name: PROPS, value: 'reject' }] },
     { method: 'get', path: '/activities', query: 'pageSize=1&colour=red' },

@@ -4,9 +4,15 @@
 import { ref, type CompositeApiClient } from '../../src/client';
 
 export async function typedComposite(client: CompositeApiClient): Promise<string[]> {
-  const result = await client.composite()
-    .post('/common/v1/activities', { data: { attributes: { subject: 'Call the insured' } } }).as('activityId', '$.data.attributes.id')
-    .post(`/common/v1/activities/${ref('activityId')}/notes`, { data: { attributes: { body: 'First call made' } } }, { includeResponse: false })
+  const result = await client
+    .composite()
+    .post('/common/v1/activities', { data: { attributes: { subject: 'Call the insured' } } })
+    .as('activityId', '$.data.attributes.id')
+    .post(
+      `/common/v1/activities/${ref('activityId')}/notes`,
+      { data: { attributes: { body: 'First call made' } } },
+      { includeResponse: false },
+    )
     .select(`/common/v1/activities/${ref('activityId')}`)
     .select(`/common/v1/activities/${ref('activityId')}/notes`, { fields: 'body' })
     .run();
@@ -24,18 +30,28 @@ export async function typedComposite(client: CompositeApiClient): Promise<string
 }
 
 export function undeclaredRefs(client: CompositeApiClient): unknown[] {
-  const start = client.composite().post('/common/v1/activities', { data: { attributes: { subject: 's' } } }).as('activityId', '$.data.attributes.id');
+  const start = client
+    .composite()
+    .post('/common/v1/activities', { data: { attributes: { subject: 's' } } })
+    .as('activityId', '$.data.attributes.id');
   return [
     // @ts-expect-error "noteId" is not declared
     start.post(`/common/v1/activities/${ref('noteId')}/notes`, { data: { attributes: { body: 'b' } } }),
     // @ts-expect-error a ref in a body must be declared too
     start.post('/common/v1/activities', { data: { attributes: { subject: `about ${ref('other')}` } } }),
-    // @ts-expect-error a var declared later does not count for an earlier request
-    client.composite().delete(`/common/v1/activities/${ref('later')}`).post('/common/v1/activities', {}).as('later', '$.data.attributes.id'),
+    client
+      .composite()
+      // @ts-expect-error a var declared later does not count for an earlier request
+      .delete(`/common/v1/activities/${ref('later')}`)
+      .post('/common/v1/activities', {})
+      .as('later', '$.data.attributes.id'),
     // @ts-expect-error selections are checked as well
     start.select(`/common/v1/notes/${ref('activityID')}`),
     // declared ones compile, in uris, bodies, parameters and checksums
-    start.patch(`/common/v1/activities/${ref('activityId')}`, { data: { attributes: { description: `see ${ref('activityId')}` } } })
+    start
+      .patch(`/common/v1/activities/${ref('activityId')}`, {
+        data: { attributes: { description: `see ${ref('activityId')}` } },
+      })
       .delete(`/common/v1/activities/${ref('activityId')}`, { checksum: ref('activityId') })
       .select('/common/v1/activities', { filter: [`id:eq:${ref('activityId')}`] }),
   ];

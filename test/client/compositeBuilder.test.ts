@@ -15,7 +15,10 @@ let client: CompositeApiClient;
 beforeAll(async () => {
   t = await startTestApp();
   server = await listen(t.app);
-  client = createClient({ baseUrl: server.origin, credentials: { username: USERNAMES.user, password: PASSWORDS.user } });
+  client = createClient({
+    baseUrl: server.origin,
+    credentials: { username: USERNAMES.user, password: PASSWORDS.user },
+  });
 });
 afterAll(async () => {
   await server.close();
@@ -24,9 +27,15 @@ afterAll(async () => {
 
 test('a composite built with vars and selections runs, and its entries are what the types say', async () => {
   expect(await typedComposite(client)).toEqual(['Call the insured', 'false', 'Call the insured', 'First call made']);
-  const result = await client.composite()
-    .post('/common/v1/activities', { data: { attributes: { subject: 'Built' } } }, { fields: 'id,subject' }).as('a', '$.data.attributes.id')
-    .patch(`/common/v1/activities/${ref('a')}`, { data: { attributes: { description: `made by ${ref('a')}` } } }, { fields: 'description' })
+  const result = await client
+    .composite()
+    .post('/common/v1/activities', { data: { attributes: { subject: 'Built' } } }, { fields: 'id,subject' })
+    .as('a', '$.data.attributes.id')
+    .patch(
+      `/common/v1/activities/${ref('a')}`,
+      { data: { attributes: { description: `made by ${ref('a')}` } } },
+      { fields: 'description' },
+    )
     .select(`/common/v1/activities/${ref('a')}`, { fields: 'subject,description' })
     .select('/common/v1/notes/xc:999999')
     .run({ transactionId: `builder-${Date.now()}` });
@@ -37,15 +46,25 @@ test('a composite built with vars and selections runs, and its entries are what 
   expect(created.headers.Location).toBe(`/common/v1/activities/${id}`);
   expect(patched.body.data.attributes.description).toBe(`made by ${id}`);
   const [mine, missing] = result.selections;
-  expect(mine).toMatchObject({ ok: true, status: 200, body: { data: { attributes: { subject: 'Built', description: `made by ${id}` } } } });
-  expect(missing).toMatchObject({ ok: false, status: 404, error: { errorCode: 'gw.api.rest.exception.NotFoundException' } });
+  expect(mine).toMatchObject({
+    ok: true,
+    status: 200,
+    body: { data: { attributes: { subject: 'Built', description: `made by ${id}` } } },
+  });
+  expect(missing).toMatchObject({
+    ok: false,
+    status: 404,
+    error: { errorCode: 'gw.api.rest.exception.NotFoundException' },
+  });
   expect(result.serverTiming).toMatch(/total;dur=/);
 });
 
 test('a failed request resolves to a typed requestFailed; nothing was committed', async () => {
   const before = await t.knex('activities').count({ n: '*' }).first();
-  const result = await client.composite()
-    .post('/common/v1/activities', { data: { attributes: { subject: 'Rolled back' } } }).as('a', '$.data.attributes.id')
+  const result = await client
+    .composite()
+    .post('/common/v1/activities', { data: { attributes: { subject: 'Rolled back' } } })
+    .as('a', '$.data.attributes.id')
     .post(`/common/v1/activities/${ref('a')}/complete`)
     .delete('/common/v1/activities/xc:999999')
     .post(`/common/v1/activities/${ref('a')}/notes`, { data: { attributes: { body: 'never' } } })
@@ -53,16 +72,30 @@ test('a failed request resolves to a typed requestFailed; nothing was committed'
     .run();
   if (result.ok) throw new Error('expected the composite to fail');
   expect(result.requestFailed.index).toBe(2);
-  expect(result.requestFailed.error).toMatchObject({ status: 404, errorCode: 'gw.api.rest.exception.NotFoundException' });
-  expect(result.requestFailed.responses.map((e) => Object.keys(e).sort().join(','))).toEqual(['body,headers,status', 'body,headers,status', 'requestError', 'skipped']);
+  expect(result.requestFailed.error).toMatchObject({
+    status: 404,
+    errorCode: 'gw.api.rest.exception.NotFoundException',
+  });
+  expect(result.requestFailed.responses.map((e) => Object.keys(e).sort().join(','))).toEqual([
+    'body,headers,status',
+    'body,headers,status',
+    'requestError',
+    'skipped',
+  ]);
   expect(await t.knex('activities').count({ n: '*' }).first()).toEqual(before);
 });
 
 test('a composite refused before it runs, or by authentication, rejects with ApiRequestError', async () => {
-  const refused = client.composite().post('/common/v1/search/activities', { data: { attributes: {} } }).run();
+  const refused = client
+    .composite()
+    .post('/common/v1/search/activities', { data: { attributes: {} } })
+    .run();
   await expect(refused).rejects.toBeInstanceOf(ApiRequestError);
   await expect(refused).rejects.toMatchObject({ status: 400, errorCode: 'gw.api.rest.exception.BadInputException' });
-  const stranger = createClient({ baseUrl: server.origin, credentials: { username: 'nobody', password: 'wrong-password' } });
+  const stranger = createClient({
+    baseUrl: server.origin,
+    credentials: { username: 'nobody', password: 'wrong-password' },
+  });
   await expect(stranger.composite().select('/common/v1/activities').run()).rejects.toMatchObject({ status: 401 });
   expect(() => client.composite().as('x', '$.id')).toThrow(/needs a request before it/);
   expect(() => ref('not a name')).toThrow(/not a var name/);
@@ -71,7 +104,9 @@ test('a composite refused before it runs, or by authentication, rejects with Api
 test('the var check is a compile error: builderTypes.ts compiles, and fails without its expect-error directives', async () => {
   const dir = outputDir('builder-types');
   try {
-    const source = fs.readFileSync(path.join(ROOT, 'test/client/builderTypes.ts'), 'utf8').replace(/'\.\.\/\.\.\/src\/client'/g, `'${path.join(ROOT, 'src/client')}'`);
+    const source = fs
+      .readFileSync(path.join(ROOT, 'test/client/builderTypes.ts'), 'utf8')
+      .replace(/'\.\.\/\.\.\/src\/client'/g, `'${path.join(ROOT, 'src/client')}'`);
     fs.writeFileSync(path.join(dir, 'ok.ts'), source);
     fs.writeFileSync(path.join(dir, 'bad.ts'), source.replace(/^\s*\/\/ @ts-expect-error.*$/gm, ''));
     const ok = await compile(dir, ['ok.ts'], false);
@@ -81,7 +116,8 @@ test('the var check is a compile error: builderTypes.ts compiles, and fails with
     // one error where each directive stood, and no other
     const errorLines = bad.stdout.split('\n').filter((line) => / error TS\d+/.test(line));
     expect(errorLines).toHaveLength(source.match(/\/\/ @ts-expect-error/g)!.length);
-    for (const name of ['noteId', 'other', 'later', 'activityID']) expect(bad.stdout).toContain(`undeclaredVar: "${name}"`);
+    for (const name of ['noteId', 'other', 'later', 'activityID'])
+      expect(bad.stdout).toContain(`undeclaredVar: "${name}"`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -3,14 +3,26 @@ import { startTestApp, type TestApp } from '../helpers/testApp';
 import { composite } from './helpers';
 
 let t: TestApp;
-beforeAll(async () => { t = await startTestApp(); });
+beforeAll(async () => {
+  t = await startTestApp();
+});
 afterAll(async () => t.close());
 
 test('25 concurrent composites of an activity and 5 notes all commit', async () => {
   const one = (i: number) => ({
     requests: [
-      { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: `Concurrent ${i}` } } }, vars: [{ name: 'a', path: '$.data.attributes.id' }] },
-      ...Array.from({ length: 5 }, (_, j) => ({ method: 'post', uri: '/common/v1/activities/${a}/notes', body: { data: { attributes: { body: `note ${i}.${j}` } } }, includeResponse: false })),
+      {
+        method: 'post',
+        uri: '/common/v1/activities',
+        body: { data: { attributes: { subject: `Concurrent ${i}` } } },
+        vars: [{ name: 'a', path: '$.data.attributes.id' }],
+      },
+      ...Array.from({ length: 5 }, (_, j) => ({
+        method: 'post',
+        uri: '/common/v1/activities/${a}/notes',
+        body: { data: { attributes: { body: `note ${i}.${j}` } } },
+        includeResponse: false,
+      })),
     ],
     selections: [{ uri: '/common/v1/activities/${a}/notes', parameters: { includeTotal: true } }],
   });

@@ -17,8 +17,14 @@ export async function snapshot(t: TestApp): Promise<string> {
   return JSON.stringify(out);
 }
 
-export async function createActivity(t: TestApp, attributes: Record<string, unknown> = { subject: 'Seed activity' }): Promise<string> {
-  const res = await t.http.post('/rest/common/v1/activities').set('Authorization', t.auth('user')).send({ data: { attributes } });
+export async function createActivity(
+  t: TestApp,
+  attributes: Record<string, unknown> = { subject: 'Seed activity' },
+): Promise<string> {
+  const res = await t.http
+    .post('/rest/common/v1/activities')
+    .set('Authorization', t.auth('user'))
+    .send({ data: { attributes } });
   if (res.status !== 201) throw new Error(`create failed ${res.status}`);
   return res.body.data.attributes.id as string;
 }

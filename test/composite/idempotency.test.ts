@@ -3,10 +3,16 @@ import { startTestApp, type TestApp } from '../helpers/testApp';
 import { composite, snapshot } from './helpers';
 
 let t: TestApp;
-beforeAll(async () => { t = await startTestApp(); });
+beforeAll(async () => {
+  t = await startTestApp();
+});
 afterAll(async () => t.close());
 
-const body = { requests: [{ method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'Once only' } } } }] };
+const body = {
+  requests: [
+    { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'Once only' } } } },
+  ],
+};
 
 test('a committed transaction id is refused the second time and nothing runs', async () => {
   const first = await composite(t, body, 'user', { 'GW-DBTransaction-ID': 'txn-0001' });
@@ -20,7 +26,12 @@ test('a committed transaction id is refused the second time and nothing runs', a
 });
 
 test('a failed composite does not record its transaction id, so it can be sent again', async () => {
-  const failing = { requests: [body.requests[0], { method: 'post', uri: '/common/v1/activities/xc:999999/notes', body: { data: { attributes: { body: 'x' } } } }] };
+  const failing = {
+    requests: [
+      body.requests[0],
+      { method: 'post', uri: '/common/v1/activities/xc:999999/notes', body: { data: { attributes: { body: 'x' } } } },
+    ],
+  };
   const failed = await composite(t, failing, 'user', { 'GW-DBTransaction-ID': 'txn-retry' });
   expect(failed.status).toBe(400);
   expect(failed.body.requestFailed).toBe(true);
@@ -30,9 +41,24 @@ test('a failed composite does not record its transaction id, so it can be sent a
 });
 
 test('the same id sent many times at once runs exactly once', async () => {
-  const results = await Promise.all(Array.from({ length: 8 }, () => composite(t, { requests: [{ method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'Raced' } } } }] }, 'user', { 'GW-DBTransaction-ID': 'txn-race' })));
+  const results = await Promise.all(
+    Array.from({ length: 8 }, () =>
+      composite(
+        t,
+        {
+          requests: [
+            { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'Raced' } } } },
+          ],
+        },
+        'user',
+        { 'GW-DBTransaction-ID': 'txn-race' },
+      ),
+    ),
+  );
   expect(results.filter((r) => r.status === 200)).toHaveLength(1);
-  expect(results.filter((r) => r.body.errorCode === 'gw.api.webservice.exception.AlreadyExecutedException')).toHaveLength(7);
+  expect(
+    results.filter((r) => r.body.errorCode === 'gw.api.webservice.exception.AlreadyExecutedException'),
+  ).toHaveLength(7);
   expect(Number((await t.knex('activities').where({ subject: 'Raced' }).count({ n: '*' }))[0].n)).toBe(1);
 });
 

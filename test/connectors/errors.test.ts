@@ -29,15 +29,27 @@ beforeAll(async () => {
 
   const dir = tempDir();
   const registry = path.join(dir, 'connectors_registry.json');
-  const first = { name: 'first', url: `${api.url}/first`, headers: [{ key: 'X-Key', value: "{{ get_secret('key') }}" }] };
-  const composite = (permalink: string, second: Record<string, unknown>) => ({ name: permalink, permalink, steps: [first, { name: 'second', ...second }] });
+  const first = {
+    name: 'first',
+    url: `${api.url}/first`,
+    headers: [{ key: 'X-Key', value: "{{ get_secret('key') }}" }],
+  };
+  const composite = (permalink: string, second: Record<string, unknown>) => ({
+    name: permalink,
+    permalink,
+    steps: [first, { name: 'second', ...second }],
+  });
   writeJson(registry, {
     connectors: [{ name: 'Plain', permalink: 'plain', url: `${api.url}/ok` }],
     composite_connectors: [
       composite('http-error', { url: `${api.url}/fail` }),
       composite('network-error', { url: `http://127.0.0.1:${closedPort}/x` }),
       composite('slow', { url: `${api.url}/slow` }),
-      composite('bad-template', { url: `${api.url}/ok`, request_body: "{{ steps.first.body | from_json | attr('private') | from_json }}", method: 'POST' }),
+      composite('bad-template', {
+        url: `${api.url}/ok`,
+        request_body: "{{ steps.first.body | from_json | attr('private') | from_json }}",
+        method: 'POST',
+      }),
       composite('bad-json-template', { url: `${api.url}/ok?x={{ (steps.first.body ~ 'x') | from_json }}` }),
       composite('good', { url: `${api.url}/ok` }),
     ],
@@ -55,7 +67,8 @@ afterAll(async () => {
   await api.close();
 });
 
-const run = (permalink: string) => t.http.post(`/rest/connectors/v1/composite/${permalink}/execute`).set('Authorization', t.auth('user'));
+const run = (permalink: string) =>
+  t.http.post(`/rest/connectors/v1/composite/${permalink}/execute`).set('Authorization', t.auth('user'));
 
 function expectClean(body: unknown): void {
   const text = JSON.stringify(body);
@@ -80,14 +93,20 @@ test('a step answering 5xx: 502, HTTP error scope naming the step', async () => 
 test('a refused connection: 502, network scope', async () => {
   const res = await run('network-error');
   expect(res.status).toBe(502);
-  expect(res.body.errors).toMatchObject({ code: 'DOWNSTREAM_NETWORK_ERROR', scope: "Composite step 'second' (index 1): Downstream (network/external service)" });
+  expect(res.body.errors).toMatchObject({
+    code: 'DOWNSTREAM_NETWORK_ERROR',
+    scope: "Composite step 'second' (index 1): Downstream (network/external service)",
+  });
   expectClean(res.body);
 });
 
 test('a slow step times out after CONNECTOR_TIMEOUT_MS: 502, network scope', async () => {
   const res = await run('slow');
   expect(res.status).toBe(502);
-  expect(res.body.errors).toMatchObject({ code: 'DOWNSTREAM_TIMEOUT', scope: "Composite step 'second' (index 1): Downstream (network/external service)" });
+  expect(res.body.errors).toMatchObject({
+    code: 'DOWNSTREAM_TIMEOUT',
+    scope: "Composite step 'second' (index 1): Downstream (network/external service)",
+  });
   expect(res.body.errors.detail).toContain('300 ms');
   expectClean(res.body);
 });
@@ -95,7 +114,10 @@ test('a slow step times out after CONNECTOR_TIMEOUT_MS: 502, network scope', asy
 test.each(['bad-template', 'bad-json-template'])('%s: 422, template scope, no earlier data', async (permalink) => {
   const res = await run(permalink);
   expect(res.status).toBe(422);
-  expect(res.body.errors).toMatchObject({ code: 'TEMPLATE_RENDERING_ERROR', scope: "Composite step 'second' (index 1): Configuration (template rendering)" });
+  expect(res.body.errors).toMatchObject({
+    code: 'TEMPLATE_RENDERING_ERROR',
+    scope: "Composite step 'second' (index 1): Configuration (template rendering)",
+  });
   expect(res.body.errors.detail).toMatch(/from_json was given text that is not valid JSON/);
   expectClean(res.body);
 });
@@ -114,7 +136,10 @@ test('X-Path-Params on a composite connector: 400 and nothing is sent', async ()
   const calls = api.requests.length;
   const res = await run('good').set('X-Path-Params', '{"id":"1"}');
   expect(res.status).toBe(400);
-  expect(res.body.errors).toMatchObject({ code: 'PATH_PARAMS_NOT_SUPPORTED', scope: "Connector 'good': Request (path parameters)" });
+  expect(res.body.errors).toMatchObject({
+    code: 'PATH_PARAMS_NOT_SUPPORTED',
+    scope: "Connector 'good': Request (path parameters)",
+  });
   expect(api.requests.length).toBe(calls);
 });
 
@@ -127,17 +152,24 @@ test('the step that succeeded sent the secret header; the error log holds no sec
 });
 
 test('any body and content type is accepted and the query string is free-form', async () => {
-  const res = await run('good').query({ anything: 'goes', list: ['a', 'b'] }).set('Content-Type', 'text/csv').send('a,b\n1,2');
+  const res = await run('good')
+    .query({ anything: 'goes', list: ['a', 'b'] })
+    .set('Content-Type', 'text/csv')
+    .send('a,b\n1,2');
   expect(res.status).toBe(200);
 });
 
 test('connectors cannot run inside a transactional composite', async () => {
-  const res = await t.http.post('/rest/composite/v1/composite').set('Authorization', t.auth('user'))
+  const res = await t.http
+    .post('/rest/composite/v1/composite')
+    .set('Authorization', t.auth('user'))
     .send({ requests: [{ method: 'post', uri: '/connectors/v1/composite/good/execute', body: {} }] });
   expect(res.status).toBe(400);
   expect(JSON.stringify(res.body)).toMatch(/executeCompositeConnector is not allowed in a composite/);
   const openapi = await t.http.get('/rest/connectors/v1/openapi.json').set('Authorization', t.auth('user'));
-  for (const item of Object.values(openapi.body.paths) as Array<Record<string, { 'x-gw-allowForCompositeApi': boolean }>>) {
+  for (const item of Object.values(openapi.body.paths) as Array<
+    Record<string, { 'x-gw-allowForCompositeApi': boolean }>
+  >) {
     for (const op of Object.values(item)) expect(op['x-gw-allowForCompositeApi']).toBe(false);
   }
 });

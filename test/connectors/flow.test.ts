@@ -47,12 +47,19 @@ beforeAll(async () => {
     token_url: oauth.tokenUrl,
   };
   writeJson(registry, {
-    connectors: [{
-      name: 'Item lookup', permalink: 'item-lookup', method: 'GET',
-      url: `${api.url}/items/{{ pathParams.itemId }}`,
-      query_parameters: [{ key: 'q', value: '{{ query_parameters.q }}' }],
-      authentication: { type: 'api_key', config: { key: 'X-Api-Key', value: "{{ get_secret('api_key') }}", in: 'header' } },
-    }],
+    connectors: [
+      {
+        name: 'Item lookup',
+        permalink: 'item-lookup',
+        method: 'GET',
+        url: `${api.url}/items/{{ pathParams.itemId }}`,
+        query_parameters: [{ key: 'q', value: '{{ query_parameters.q }}' }],
+        authentication: {
+          type: 'api_key',
+          config: { key: 'X-Api-Key', value: "{{ get_secret('api_key') }}", in: 'header' },
+        },
+      },
+    ],
     composite_connectors: [
       // The seed's example entry, verbatim except for the hosts.
       {
@@ -60,13 +67,19 @@ beforeAll(async () => {
         permalink: 'auth-and-fetch-user',
         steps: [
           {
-            name: 'auth', url: oauth.tokenUrl, method: 'POST',
+            name: 'auth',
+            url: oauth.tokenUrl,
+            method: 'POST',
             headers: [{ key: 'Content-Type', value: 'application/json' }],
             authentication: { type: 'oauth_client_credentials', config: oauthConfig },
           },
           {
-            name: 'fetch-user', url: `${api.url}/users/me`, method: 'GET',
-            headers: [{ key: 'Authorization', value: "Bearer {{ steps.auth.body | from_json | attr('access_token') }}" }],
+            name: 'fetch-user',
+            url: `${api.url}/users/me`,
+            method: 'GET',
+            headers: [
+              { key: 'Authorization', value: "Bearer {{ steps.auth.body | from_json | attr('access_token') }}" },
+            ],
           },
         ],
       },
@@ -75,17 +88,22 @@ beforeAll(async () => {
         permalink: 'user-by-id',
         steps: [
           {
-            name: 'auth', url: oauth.tokenUrl, method: 'POST',
+            name: 'auth',
+            url: oauth.tokenUrl,
+            method: 'POST',
             authentication: { type: 'oauth_client_credentials', config: oauthConfig },
             response_body: "{{ response.body | from_json | attr('access_token') }}",
           },
           {
             name: 'fetch-user',
-            url: "{# the id comes from the client #}" + `${api.url}/users/{{ request.body_text | from_json | attr('userId') }}?format={{ request.query_parameters.format }}`,
+            url:
+              '{# the id comes from the client #}' +
+              `${api.url}/users/{{ request.body_text | from_json | attr('userId') }}?format={{ request.query_parameters.format }}`,
             headers: [{ key: 'Authorization', value: 'Bearer {{ steps.auth.body }}' }],
           },
           {
-            name: 'shape', url: `${api.url}/profiles/{{ steps['fetch-user'].body | from_json | attr('id') }}?format={{ request.query_parameters.format }}`,
+            name: 'shape',
+            url: `${api.url}/profiles/{{ steps['fetch-user'].body | from_json | attr('id') }}?format={{ request.query_parameters.format }}`,
             authentication: { type: 'oauth_client_credentials', config: oauthConfig },
             response_body: '{"user": {{ response.body }}, "previous_status": {{ steps[\'fetch-user\'].status_code }}}',
           },
@@ -107,7 +125,8 @@ afterAll(async () => {
   await oauth.close();
 });
 
-const execute = (permalink: string) => t.http.post(`/rest/connectors/v1/composite/${permalink}/execute`).set('Authorization', t.auth('user'));
+const execute = (permalink: string) =>
+  t.http.post(`/rest/connectors/v1/composite/${permalink}/execute`).set('Authorization', t.auth('user'));
 
 test("the seed's auth-and-fetch-user flow returns the last step's response", async () => {
   const res = await execute('auth-and-fetch-user');
@@ -115,21 +134,35 @@ test("the seed's auth-and-fetch-user flow returns the last step's response", asy
   expect(res.headers['content-type']).toMatch(/^application\/json/);
   expect(res.body).toEqual({ id: 'usr_me', name: 'Me' });
   expect(oauth.tokenRequests).toHaveLength(1);
-  expect(oauth.tokenRequests[0]).toMatchObject({ grant_type: 'client_credentials', client_id: 'widget-client', client_secret: CLIENT_SECRET });
+  expect(oauth.tokenRequests[0]).toMatchObject({
+    grant_type: 'client_credentials',
+    client_id: 'widget-client',
+    client_secret: CLIENT_SECRET,
+  });
 });
 
 test('timing headers name every step and the total', async () => {
   const res = await execute('auth-and-fetch-user');
-  expect(res.headers['server-timing']).toMatch(/^step\.auth;dur=[\d.]+;desc="Step: auth", step\.fetch-user;dur=[\d.]+;desc="Step: fetch-user", total;dur=[\d.]+;desc="Total"$/);
+  expect(res.headers['server-timing']).toMatch(
+    /^step\.auth;dur=[\d.]+;desc="Step: auth", step\.fetch-user;dur=[\d.]+;desc="Step: fetch-user", total;dur=[\d.]+;desc="Total"$/,
+  );
   const timing = JSON.parse(res.headers['x-connector-timing']);
   expect(typeof timing.total_ms).toBe('number');
-  expect(timing.steps.map((s: { name: string; index: number; status_code: number }) => [s.name, s.index, s.status_code])).toEqual([['auth', 0, 200], ['fetch-user', 1, 200]]);
+  expect(
+    timing.steps.map((s: { name: string; index: number; status_code: number }) => [s.name, s.index, s.status_code]),
+  ).toEqual([
+    ['auth', 0, 200],
+    ['fetch-user', 1, 200],
+  ]);
 });
 
 test('the token is cached across executions, steps and connectors with the same credentials', async () => {
   const before = oauth.tokenRequests.length;
   for (let i = 0; i < 3; i++) expect((await execute('auth-and-fetch-user')).status).toBe(200);
-  const res = await execute('user-by-id').query({ format: 'compact' }).set('Content-Type', 'application/json').send({ userId: 'usr_123' });
+  const res = await execute('user-by-id')
+    .query({ format: 'compact' })
+    .set('Content-Type', 'application/json')
+    .send({ userId: 'usr_123' });
   expect(res.status).toBe(200);
   // The last step's response_body saw its own response and the earlier step's status.
   expect(res.text).toBe('{"user": {"id":"usr_123","format":"compact"}, "previous_status": 200}');
@@ -148,7 +181,9 @@ test('a 401 refreshes the token once and retries the step', async () => {
 });
 
 test('a simple connector takes X-Path-Params, query parameters and an api_key from the secrets', async () => {
-  const res = await t.http.post('/rest/connectors/v1/connectors/item-lookup/execute?q=blue').set('Authorization', t.auth('user'))
+  const res = await t.http
+    .post('/rest/connectors/v1/connectors/item-lookup/execute?q=blue')
+    .set('Authorization', t.auth('user'))
     .set('X-Path-Params', JSON.stringify({ itemId: 'abc-1.2_~' }));
   expect(res.status).toBe(200);
   expect(res.body).toEqual({ item: 'abc-1.2_~', q: 'blue' });
@@ -175,19 +210,34 @@ test.each([
 });
 
 test('listings show definitions but never auth config, header values or secrets', async () => {
-  for (const url of ['/rest/connectors/v1/composite', '/rest/connectors/v1/connectors', '/rest/connectors/v1/composite/auth-and-fetch-user']) {
+  for (const url of [
+    '/rest/connectors/v1/composite',
+    '/rest/connectors/v1/connectors',
+    '/rest/connectors/v1/composite/auth-and-fetch-user',
+  ]) {
     const res = await t.http.get(url).set('Authorization', t.auth('reader'));
     expect(res.status).toBe(200);
     const text = JSON.stringify(res.body);
-    for (const hidden of [CLIENT_SECRET, API_KEY, 'get_secret', 'config', 'client_id', 'Bearer']) expect(text).not.toContain(hidden);
+    for (const hidden of [CLIENT_SECRET, API_KEY, 'get_secret', 'config', 'client_id', 'Bearer'])
+      expect(text).not.toContain(hidden);
   }
-  const one = await t.http.get('/rest/connectors/v1/composite/auth-and-fetch-user').set('Authorization', t.auth('reader'));
-  expect(one.body.data).toMatchObject({ name: 'Auth and Fetch User', permalink: 'auth-and-fetch-user', steps: [
-    { name: 'auth', method: 'POST', headers: ['Content-Type'], authentication: { type: 'oauth_client_credentials' } },
-    { name: 'fetch-user', method: 'GET', headers: ['Authorization'], authentication: { type: 'none' } },
-  ] });
+  const one = await t.http
+    .get('/rest/connectors/v1/composite/auth-and-fetch-user')
+    .set('Authorization', t.auth('reader'));
+  expect(one.body.data).toMatchObject({
+    name: 'Auth and Fetch User',
+    permalink: 'auth-and-fetch-user',
+    steps: [
+      { name: 'auth', method: 'POST', headers: ['Content-Type'], authentication: { type: 'oauth_client_credentials' } },
+      { name: 'fetch-user', method: 'GET', headers: ['Authorization'], authentication: { type: 'none' } },
+    ],
+  });
   const simple = await t.http.get('/rest/connectors/v1/connectors').set('Authorization', t.auth('user'));
-  expect(simple.body.data[0]).toMatchObject({ permalink: 'item-lookup', pathParams: ['itemId'], authentication: { type: 'api_key' } });
+  expect(simple.body.data[0]).toMatchObject({
+    permalink: 'item-lookup',
+    pathParams: ['itemId'],
+    authentication: { type: 'api_key' },
+  });
 });
 
 test('readers may list but not execute; secrets never reach the log', async () => {
@@ -206,7 +256,12 @@ test('a cached token is renewed shortly before it expires, not after', async () 
   let now = 1_000_000;
   const outbound = new Outbound([oauth.host], 5000);
   const cache = new TokenCache(outbound, () => now);
-  const creds = { tokenUrl: oauth.tokenUrl, clientId: 'clock-client', clientSecret: 's', clientAuth: 'client_secret_basic' as const };
+  const creds = {
+    tokenUrl: oauth.tokenUrl,
+    clientId: 'clock-client',
+    clientSecret: 's',
+    clientAuth: 'client_secret_basic' as const,
+  };
   try {
     const before = oauth.tokenRequests.length;
     expect((await cache.get(creds)).fetched).toBe(true);

@@ -14,7 +14,11 @@ let t: TestApp;
 let api: Upstream;
 let file: string;
 
-const composite = (permalink: string, steps: unknown[] = [{ name: 'only', url: 'https://api.example.com/x' }]) => ({ name: permalink, permalink, steps });
+const composite = (permalink: string, steps: unknown[] = [{ name: 'only', url: 'https://api.example.com/x' }]) => ({
+  name: permalink,
+  permalink,
+  steps,
+});
 const valid = (...permalinks: string[]) => ({ composite_connectors: permalinks.map((p) => composite(p)) });
 
 beforeAll(async () => {
@@ -30,7 +34,10 @@ afterAll(async () => {
 });
 
 const admin = () => t.auth('admin');
-const listed = async () => (await t.http.get('/rest/connectors/v1/composite').set('Authorization', t.auth('user'))).body.data.map((c: { permalink: string }) => c.permalink);
+const listed = async () =>
+  (await t.http.get('/rest/connectors/v1/composite').set('Authorization', t.auth('user'))).body.data.map(
+    (c: { permalink: string }) => c.permalink,
+  );
 const status = async () => (await t.http.get('/rest/admin/v1/connectors/sync').set('Authorization', admin())).body;
 
 test('the file is synced at start', async () => {
@@ -55,13 +62,52 @@ test.each([
   ['a missing url', { composite_connectors: [composite('x', [{ name: 'only' }])] }, /missing member "url"/],
   ['a bad permalink slug', valid('Not A Slug'), /slug/],
   ['a bad step name', { composite_connectors: [composite('x', [step({ name: 'Fetch_User' })])] }, /slug/],
-  ['a duplicate permalink', { connectors: [{ name: 'a', permalink: 'dup', url: 'https://a.example.com' }], composite_connectors: [composite('dup')] }, /duplicate permalink "dup"/],
-  ['a duplicate step name', { composite_connectors: [composite('x', [step({}), step({})])] }, /duplicate step name "only"/],
-  ['a template that does not compile', { composite_connectors: [composite('x', [step({ url: 'https://a.example.com/{{ steps.auth.body ' })])] }, /template does not compile/],
-  ['get_secret in a URL', { composite_connectors: [composite('x', [step({ url: "https://a.example.com/{{ get_secret('k') }}" })])] }, /get_secret\(\) may only be used/],
-  ['an include tag', { composite_connectors: [composite('x', [step({ request_body: "{% include 'x' %}" })])] }, /include %\} tag is not allowed/],
-  ['an unknown auth type', { composite_connectors: [composite('x', [step({ authentication: { type: 'jwt' } })])] }, /authentication\.type: must be one of none, api_key, oauth_client_credentials/],
-  ['oauth without a token_url', { composite_connectors: [composite('x', [step({ authentication: { type: 'oauth_client_credentials', config: { client_id: 'a', client_secret: 'b' } } })])] }, /missing member "token_url"/],
+  [
+    'a duplicate permalink',
+    {
+      connectors: [{ name: 'a', permalink: 'dup', url: 'https://a.example.com' }],
+      composite_connectors: [composite('dup')],
+    },
+    /duplicate permalink "dup"/,
+  ],
+  [
+    'a duplicate step name',
+    { composite_connectors: [composite('x', [step({}), step({})])] },
+    /duplicate step name "only"/,
+  ],
+  [
+    'a template that does not compile',
+    { composite_connectors: [composite('x', [step({ url: 'https://a.example.com/{{ steps.auth.body ' })])] },
+    /template does not compile/,
+  ],
+  [
+    'get_secret in a URL',
+    { composite_connectors: [composite('x', [step({ url: "https://a.example.com/{{ get_secret('k') }}" })])] },
+    /get_secret\(\) may only be used/,
+  ],
+  [
+    'an include tag',
+    { composite_connectors: [composite('x', [step({ request_body: "{% include 'x' %}" })])] },
+    /include %\} tag is not allowed/,
+  ],
+  [
+    'an unknown auth type',
+    { composite_connectors: [composite('x', [step({ authentication: { type: 'jwt' } })])] },
+    /authentication\.type: must be one of none, api_key, oauth_client_credentials/,
+  ],
+  [
+    'oauth without a token_url',
+    {
+      composite_connectors: [
+        composite('x', [
+          step({
+            authentication: { type: 'oauth_client_credentials', config: { client_id: 'a', client_secret: 'b' } },
+          }),
+        ]),
+      ],
+    },
+    /missing member "token_url"/,
+  ],
 ])('refused whole: %s', async (_label, content, reason) => {
   const before = await status();
   writeJson(file, content);
@@ -72,7 +118,9 @@ test.each([
   const after = await status();
   expect(after.active.revision).toBe(before.active.revision);
   expect(after.lastAttempt).toMatchObject({ ok: false, trigger: 'api' });
-  expect(after.lastAttempt.problems.map((p: { path: string; message: string }) => `${p.path}: ${p.message}`).join('\n')).toMatch(reason);
+  expect(
+    after.lastAttempt.problems.map((p: { path: string; message: string }) => `${p.path}: ${p.message}`).join('\n'),
+  ).toMatch(reason);
   expect(await listed()).toEqual(['first']);
   const log = t.logs.filter((l) => l.includes('connector registry refused')).pop();
   expect(log).toBeDefined();
@@ -84,7 +132,9 @@ test('a valid sync replaces the whole set; an unchanged file keeps the revision'
   expect(res.status).toBe(200);
   expect(await listed()).toEqual(['second', 'third']);
   const revision = (await status()).active.revision;
-  expect((await t.http.post('/rest/admin/v1/connectors/sync').set('Authorization', admin())).body.active.revision).toBe(revision);
+  expect((await t.http.post('/rest/admin/v1/connectors/sync').set('Authorization', admin())).body.active.revision).toBe(
+    revision,
+  );
 });
 
 test('a live file change is picked up by the watcher', async () => {
@@ -104,9 +154,19 @@ test('a live file change is picked up by the watcher', async () => {
 
 test('a second instance on the same database serves the same definitions', async () => {
   const logs: string[] = [];
-  const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
   const extensions = createExtensions({});
-  const other = createApp({ config: { ...t.config, connectorsRegistry: undefined }, knex: t.knex, logger: createLogger('info', sink), extraOperations: extensions.extraOperations });
+  const other = createApp({
+    config: { ...t.config, connectorsRegistry: undefined },
+    knex: t.knex,
+    logger: createLogger('info', sink),
+    extraOperations: extensions.extraOperations,
+  });
   await extensions.start();
   try {
     const res = await request(other.app).get('/rest/connectors/v1/composite').set('Authorization', t.auth('user'));

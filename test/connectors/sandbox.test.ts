@@ -13,10 +13,10 @@ let api: Upstream;
 
 const ESCAPES = [
   "{{ ''.constructor.constructor('globalThis.__connectorPwned = \"string\"')() }}",
-  "{{ constructor.constructor('globalThis.__connectorPwned = \"context\"')() }}",
-  "{{ range.constructor('globalThis.__connectorPwned = \"global\"')() }}",
+  '{{ constructor.constructor(\'globalThis.__connectorPwned = "context"\')() }}',
+  '{{ range.constructor(\'globalThis.__connectorPwned = "global"\')() }}',
   "{{ request['const' + 'ructor']['const' + 'ructor']('globalThis.__connectorPwned = \"computed\"')() }}",
-  "{% set f = cycler.constructor %}{{ f('globalThis.__connectorPwned = \"set\"')() }}",
+  '{% set f = cycler.constructor %}{{ f(\'globalThis.__connectorPwned = "set"\')() }}',
   "{{ (request | attr('constructor') | attr('constructor'))('globalThis.__connectorPwned = \"attr\"')() }}",
 ];
 
@@ -25,17 +25,35 @@ beforeAll(async () => {
   const file = path.join(tempDir(), 'connectors_registry.json');
   writeJson(file, {
     composite_connectors: [
-      ...ESCAPES.map((body, i) => ({ name: `escape ${i}`, permalink: `escape-${i}`, steps: [{ name: 'only', url: `${api.url}/x`, method: 'POST', request_body: body }] })),
+      ...ESCAPES.map((body, i) => ({
+        name: `escape ${i}`,
+        permalink: `escape-${i}`,
+        steps: [{ name: 'only', url: `${api.url}/x`, method: 'POST', request_body: body }],
+      })),
       {
-        name: 'Lookups', permalink: 'lookups',
-        steps: [{
-          name: 'only', url: `${api.url}/x`, method: 'POST',
-          request_body: "[{{ request.__proto__ | tojson }}, {{ request.constructor | tojson }}, {{ request.body_text.constructor | tojson }}, {{ request['__proto__'] | tojson }}, {{ request.toString | tojson }}, {{ (request | attr('__proto__')) | tojson }}]",
-        }],
+        name: 'Lookups',
+        permalink: 'lookups',
+        steps: [
+          {
+            name: 'only',
+            url: `${api.url}/x`,
+            method: 'POST',
+            request_body:
+              "[{{ request.__proto__ | tojson }}, {{ request.constructor | tojson }}, {{ request.body_text.constructor | tojson }}, {{ request['__proto__'] | tojson }}, {{ request.toString | tojson }}, {{ (request | attr('__proto__')) | tojson }}]",
+          },
+        ],
       },
       {
-        name: 'Echo', permalink: 'echo',
-        steps: [{ name: 'only', url: `${api.url}/x`, method: 'POST', request_body: '{{ request.body_text }}|{{ request.query_parameters.q }}' }],
+        name: 'Echo',
+        permalink: 'echo',
+        steps: [
+          {
+            name: 'only',
+            url: `${api.url}/x`,
+            method: 'POST',
+            request_body: '{{ request.body_text }}|{{ request.query_parameters.q }}',
+          },
+        ],
       },
     ],
   });
@@ -48,7 +66,8 @@ afterAll(async () => {
   await api.close();
 });
 
-const run = (permalink: string) => t.http.post(`/rest/connectors/v1/composite/${permalink}/execute`).set('Authorization', t.auth('user'));
+const run = (permalink: string) =>
+  t.http.post(`/rest/connectors/v1/composite/${permalink}/execute`).set('Authorization', t.auth('user'));
 
 test('control: plain nunjucks runs the escape (so the tests below can fail)', () => {
   nunjucks.renderString(ESCAPES[0], {});
@@ -60,7 +79,10 @@ test.each(ESCAPES.map((e, i) => [i, e]))('escape %i fails with 422 and runs noth
   const calls = api.requests.length;
   const res = await run(`escape-${i}`);
   expect(res.status).toBe(422);
-  expect(res.body.errors).toMatchObject({ code: 'TEMPLATE_RENDERING_ERROR', scope: "Composite step 'only' (index 0): Configuration (template rendering)" });
+  expect(res.body.errors).toMatchObject({
+    code: 'TEMPLATE_RENDERING_ERROR',
+    scope: "Composite step 'only' (index 0): Configuration (template rendering)",
+  });
   expect(g.__connectorPwned).toBeUndefined();
   expect(api.requests.length).toBe(calls);
 });
@@ -72,12 +94,18 @@ test('prototype-chain and function lookups render nothing', async () => {
 });
 
 test('client data is context, never template text', async () => {
-  const res = await run('echo').query({ q: "{{ ''.constructor }}" }).set('Content-Type', 'text/plain').send('{{ 7 * 7 }}{% raw %}');
+  const res = await run('echo')
+    .query({ q: "{{ ''.constructor }}" })
+    .set('Content-Type', 'text/plain')
+    .send('{{ 7 * 7 }}{% raw %}');
   expect(res.status).toBe(200);
   expect(res.body.received).toBe("{{ 7 * 7 }}{% raw %}|{{ ''.constructor }}");
 });
 
 test('autoescaping is off and the Jinja helpers work', () => {
-  const tpl = compileTemplate("{{ a }} {{ b | from_json | attr('x') }} {{ b | from_json | tojson }} {{ 'hé' | base64_encode | base64_decode }} {{ 'a,b'.split(',') | join('+') }}", { secrets: false });
+  const tpl = compileTemplate(
+    "{{ a }} {{ b | from_json | attr('x') }} {{ b | from_json | tojson }} {{ 'hé' | base64_encode | base64_decode }} {{ 'a,b'.split(',') | join('+') }}",
+    { secrets: false },
+  );
   expect(tpl.render({ a: '<&"\'>', b: '{"x": "<y>"}' })).toBe('<&"\'> <y> {"x":"<y>"} hé a+b');
 });

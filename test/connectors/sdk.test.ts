@@ -4,7 +4,13 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { ApiRequestError, ConnectorBoundaryError, ConnectorExecutionError, createClient, type CompositeApiClient } from '../../src/client';
+import {
+  ApiRequestError,
+  ConnectorBoundaryError,
+  ConnectorExecutionError,
+  createClient,
+  type CompositeApiClient,
+} from '../../src/client';
 import { PASSWORDS, USERNAMES, startTestApp, type TestApp } from '../helpers/testApp';
 import { json, startUpstream, tempDir, writeJson, type Upstream } from './upstream';
 
@@ -22,16 +28,39 @@ beforeAll(async () => {
   });
   const file = path.join(tempDir(), 'connectors_registry.json');
   writeJson(file, {
-    connectors: [{ name: 'Item', permalink: 'item', method: 'POST', url: `${api.url}/items/{{ pathParams.id }}?q={{ query_parameters.q }}` }],
+    connectors: [
+      {
+        name: 'Item',
+        permalink: 'item',
+        method: 'POST',
+        url: `${api.url}/items/{{ pathParams.id }}?q={{ query_parameters.q }}`,
+      },
+    ],
     composite_connectors: [
       {
-        name: 'User flow', permalink: 'user-flow',
+        name: 'User flow',
+        permalink: 'user-flow',
         steps: [
-          { name: 'lookup', url: `${api.url}/users/{{ request.body_text | from_json | attr('userId') }}?format={{ request.query_parameters.format }}` },
-          { name: 'fetch-user', url: `${api.url}/final`, method: 'POST', request_body: "{{ steps.lookup.body | from_json | attr('url') }}" },
+          {
+            name: 'lookup',
+            url: `${api.url}/users/{{ request.body_text | from_json | attr('userId') }}?format={{ request.query_parameters.format }}`,
+          },
+          {
+            name: 'fetch-user',
+            url: `${api.url}/final`,
+            method: 'POST',
+            request_body: "{{ steps.lookup.body | from_json | attr('url') }}",
+          },
         ],
       },
-      { name: 'Broken', permalink: 'broken', steps: [{ name: 'ok', url: `${api.url}/ok` }, { name: 'fetch-user', url: `${api.url}/fail` }] },
+      {
+        name: 'Broken',
+        permalink: 'broken',
+        steps: [
+          { name: 'ok', url: `${api.url}/ok` },
+          { name: 'fetch-user', url: `${api.url}/fail` },
+        ],
+      },
     ],
   });
   t = await startTestApp({ CONNECTORS_REGISTRY: file, CONNECTORS_ALLOWED_HOSTS: api.host });
@@ -42,7 +71,11 @@ beforeAll(async () => {
     fetchCalls++;
     return fetch(input, init);
   };
-  client = createClient({ baseUrl, credentials: { username: USERNAMES.user, password: PASSWORDS.user }, fetch: counting });
+  client = createClient({
+    baseUrl,
+    credentials: { username: USERNAMES.user, password: PASSWORDS.user },
+    fetch: counting,
+  });
 });
 
 afterAll(async () => {
@@ -52,12 +85,21 @@ afterAll(async () => {
 });
 
 test('connectors.composite.execute runs the flow with payload and queryParams', async () => {
-  const data = await client.connectors.composite.execute({ permalink: 'user-flow', payload: { userId: 'usr_123' }, queryParams: { format: 'json' } });
+  const data = await client.connectors.composite.execute({
+    permalink: 'user-flow',
+    payload: { userId: 'usr_123' },
+    queryParams: { format: 'json' },
+  });
   expect(data).toEqual({ url: '/final', body: '/users/usr_123?format=json', contentType: null });
 });
 
 test('connectors.execute sends pathParams, queryParams and the payload', async () => {
-  const data = await client.connectors.execute({ permalink: 'item', pathParams: { id: 'a-1' }, queryParams: { q: 'x' }, payload: { hello: 'world' } });
+  const data = await client.connectors.execute({
+    permalink: 'item',
+    pathParams: { id: 'a-1' },
+    queryParams: { q: 'x' },
+    payload: { hello: 'world' },
+  });
   expect(data).toEqual({ url: '/items/a-1?q=x', body: '{"hello":"world"}', contentType: 'application/json' });
 });
 
@@ -87,12 +129,27 @@ test('an unknown permalink rejects with status 404', async () => {
 
 test('composite.run posts a composite request; a failed one rejects with its body', async () => {
   const ok = await client.composite.run({
-    requests: [{ method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'From the SDK' } } }, vars: [{ name: 'id', path: '$.data.attributes.id' }] }],
+    requests: [
+      {
+        method: 'post',
+        uri: '/common/v1/activities',
+        body: { data: { attributes: { subject: 'From the SDK' } } },
+        vars: [{ name: 'id', path: '$.data.attributes.id' }],
+      },
+    ],
     selections: [{ uri: '/common/v1/activities/${id}' }],
   });
   expect(ok.responses).toHaveLength(1);
-  expect((ok.selections?.[0] as { body: { data: { attributes: { subject: string } } } }).body.data.attributes.subject).toBe('From the SDK');
-  const err = await client.composite.run({ requests: [{ method: 'patch', uri: '/common/v1/activities/xc:999999', body: { data: { attributes: { subject: 'x' } } } }] }).catch((e: unknown) => e);
+  expect(
+    (ok.selections?.[0] as { body: { data: { attributes: { subject: string } } } }).body.data.attributes.subject,
+  ).toBe('From the SDK');
+  const err = await client.composite
+    .run({
+      requests: [
+        { method: 'patch', uri: '/common/v1/activities/xc:999999', body: { data: { attributes: { subject: 'x' } } } },
+      ],
+    })
+    .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(ApiRequestError);
   expect((err as ApiRequestError).status).toBe(400);
   expect((err as ApiRequestError).body).toMatchObject({ requestFailed: true });

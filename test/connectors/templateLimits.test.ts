@@ -22,11 +22,17 @@ let server: http.Server;
 let base: string;
 
 beforeAll(async () => {
-  api = await startUpstream((req, res) => (req.url === '/earlier' ? json(res, 200, { data: EARLIER }) : json(res, 200, { received: req.body })));
+  api = await startUpstream((req, res) =>
+    req.url === '/earlier' ? json(res, 200, { data: EARLIER }) : json(res, 200, { received: req.body }),
+  );
   const dir = tempDir();
   const secrets = path.join(dir, 'secrets.json');
   writeJson(secrets, { sig: SECRET });
-  const one = (permalink: string, body: string) => ({ name: permalink, permalink, steps: [{ name: 'only', url: `${api.url}/x`, method: 'POST', request_body: body }] });
+  const one = (permalink: string, body: string) => ({
+    name: permalink,
+    permalink,
+    steps: [{ name: 'only', url: `${api.url}/x`, method: 'POST', request_body: body }],
+  });
   writeJson(path.join(dir, 'registry.json'), {
     composite_connectors: [
       one('echo', '{{ request.body_text }}'),
@@ -36,18 +42,31 @@ beforeAll(async () => {
       one('repeat', '{{ request.body_text.repeat(request.query_parameters.n) }}'),
       one('center', "{{ 'x' | center(1000000000) }}"),
       one('indent', "{{ request.body_text | replace('a', '\\n') | indent(5000) }}"),
-      one('doubling', '{% set s = request.body_text %}{% for i in range(60) %}{% set s = s ~ s %}{% endfor %}{{ s | length }}'),
+      one(
+        'doubling',
+        '{% set s = request.body_text %}{% for i in range(60) %}{% set s = s ~ s %}{% endfor %}{{ s | length }}',
+      ),
       one('big-output', '{% for i in range(1000) %}{{ request.body_text }}{% endfor %}'),
       one('replace-empty', "{{ request.body_text | replace('', request.body_text) }}"),
       one('join', '{{ range(200) | join(request.body_text) }}'),
-      one('shared-lists', '{% set a = [request.body_text] %}{% for i in range(40) %}{% set a = [a, a, a] %}{% endfor %}{{ a | length }}'),
-      one('hoard', '{% macro hoard(n, s, t) %}{% if n > 0 %}{{ hoard(n - 1, s.toUpperCase(), t.toLowerCase()) | length }}{% endif %}{% endmacro %}{{ hoard(1500, request.body_text, request.body_text) }}'),
+      one(
+        'shared-lists',
+        '{% set a = [request.body_text] %}{% for i in range(40) %}{% set a = [a, a, a] %}{% endfor %}{{ a | length }}',
+      ),
+      one(
+        'hoard',
+        '{% macro hoard(n, s, t) %}{% if n > 0 %}{{ hoard(n - 1, s.toUpperCase(), t.toLowerCase()) | length }}{% endif %}{% endmacro %}{{ hoard(1500, request.body_text, request.body_text) }}',
+      ),
       {
-        name: 'after data and a secret', permalink: 'after-data',
+        name: 'after data and a secret',
+        permalink: 'after-data',
         steps: [
           { name: 'first', url: `${api.url}/earlier`, headers: [{ key: 'X-Sig', value: "{{ get_secret('sig') }}" }] },
           {
-            name: 'second', url: `${api.url}/x`, method: 'POST', headers: [{ key: 'X-Sig', value: "{{ get_secret('sig') }}" }],
+            name: 'second',
+            url: `${api.url}/x`,
+            method: 'POST',
+            headers: [{ key: 'X-Sig', value: "{{ get_secret('sig') }}" }],
             request_body: '{{ steps.first.body.repeat(1000000) }}',
           },
         ],
@@ -55,8 +74,11 @@ beforeAll(async () => {
     ],
   });
   t = await startTestApp({
-    CONNECTORS_REGISTRY: path.join(dir, 'registry.json'), CONNECTOR_SECRETS_FILE: secrets, CONNECTORS_ALLOWED_HOSTS: api.host,
-    CONNECTOR_TIMEOUT_MS: String(TIMEOUT_MS), CONNECTOR_TEMPLATE_MAX_CHARS: String(MAX_CHARS),
+    CONNECTORS_REGISTRY: path.join(dir, 'registry.json'),
+    CONNECTOR_SECRETS_FILE: secrets,
+    CONNECTORS_ALLOWED_HOSTS: api.host,
+    CONNECTOR_TIMEOUT_MS: String(TIMEOUT_MS),
+    CONNECTOR_TEMPLATE_MAX_CHARS: String(MAX_CHARS),
   });
   server = http.createServer(t.app as http.RequestListener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -73,9 +95,14 @@ afterAll(async () => {
 
 async function run(permalink: string, body = 'ab', query = '') {
   const res = await fetch(`${base}/rest/connectors/v1/composite/${permalink}/execute${query}`, {
-    method: 'POST', headers: { authorization: t.auth('user'), 'content-type': 'text/plain' }, body,
+    method: 'POST',
+    headers: { authorization: t.auth('user'), 'content-type': 'text/plain' },
+    body,
   });
-  return { status: res.status, body: (await res.json()) as { errors: { code: string; detail: string; scope: string } } };
+  return {
+    status: res.status,
+    body: (await res.json()) as { errors: { code: string; detail: string; scope: string } },
+  };
 }
 
 /** Runs `work` while polling /healthz one call after another; returns its result and the /healthz times. */
@@ -118,7 +145,10 @@ test('a loop past CONNECTOR_TIMEOUT_MS is stopped with 422 while /healthz keeps 
   const sent = api.requests.length;
   const started = performance.now();
   const { result, times } = await whileHealthz(run('nested-loop'));
-  expectRefused(result, new RegExp(`^templates: rendering did not finish within ${TIMEOUT_MS} ms \\(CONNECTOR_TIMEOUT_MS\\)$`));
+  expectRefused(
+    result,
+    new RegExp(`^templates: rendering did not finish within ${TIMEOUT_MS} ms \\(CONNECTOR_TIMEOUT_MS\\)$`),
+  );
   expect(performance.now() - started).toBeLessThan(TIMEOUT_MS + 1000);
   expect(times.length).toBeGreaterThan(5);
   expectResponsive(times);
@@ -129,15 +159,60 @@ test('a loop past CONNECTOR_TIMEOUT_MS is stopped with 422 while /healthz keeps 
 
 test.each([
   ['range(30000000)', 'huge-range', '', /^request_body: range\(\) may make at most 100000 items$/],
-  ['padStart(400000000)', 'pad', '', /^request_body: padStart\(\) would be longer than 100000 characters \(CONNECTOR_TEMPLATE_MAX_CHARS\)$/],
-  ['repeat(n) with a client-chosen n', 'repeat', '?n=1000000000', /^request_body: repeat\(\) would be longer than 100000 characters/],
-  ['center(1000000000)', 'center', '', /^request_body: the center filter's width would be longer than 100000 characters/],
-  ['indent(5000) on many lines', 'indent', '', /^request_body: the indent filter would be longer than 100000 characters/],
-  ['output past CONNECTOR_TEMPLATE_MAX_CHARS', 'big-output', '', /^request_body: the rendered value would be longer than 100000 characters/],
-  ['a string doubled 60 times', 'doubling', '', /^request_body: joining strings would be longer than 100000 characters/],
-  ["replace('', text)", 'replace-empty', '', /^request_body: the replace filter would be longer than 100000 characters/],
-  ['joining a list past the limit', 'join', '', /^request_body: the join filter would be longer than 100000 characters/],
-  ['a list of shared lists tripled 40 times', 'shared-lists', '', /^request_body: a list or dict would be longer than 100000 characters/],
+  [
+    'padStart(400000000)',
+    'pad',
+    '',
+    /^request_body: padStart\(\) would be longer than 100000 characters \(CONNECTOR_TEMPLATE_MAX_CHARS\)$/,
+  ],
+  [
+    'repeat(n) with a client-chosen n',
+    'repeat',
+    '?n=1000000000',
+    /^request_body: repeat\(\) would be longer than 100000 characters/,
+  ],
+  [
+    'center(1000000000)',
+    'center',
+    '',
+    /^request_body: the center filter's width would be longer than 100000 characters/,
+  ],
+  [
+    'indent(5000) on many lines',
+    'indent',
+    '',
+    /^request_body: the indent filter would be longer than 100000 characters/,
+  ],
+  [
+    'output past CONNECTOR_TEMPLATE_MAX_CHARS',
+    'big-output',
+    '',
+    /^request_body: the rendered value would be longer than 100000 characters/,
+  ],
+  [
+    'a string doubled 60 times',
+    'doubling',
+    '',
+    /^request_body: joining strings would be longer than 100000 characters/,
+  ],
+  [
+    "replace('', text)",
+    'replace-empty',
+    '',
+    /^request_body: the replace filter would be longer than 100000 characters/,
+  ],
+  [
+    'joining a list past the limit',
+    'join',
+    '',
+    /^request_body: the join filter would be longer than 100000 characters/,
+  ],
+  [
+    'a list of shared lists tripled 40 times',
+    'shared-lists',
+    '',
+    /^request_body: a list or dict would be longer than 100000 characters/,
+  ],
 ])('%s is refused with 422 while /healthz keeps answering', async (_label, permalink, query, detail) => {
   const sent = api.requests.length;
   const { result, times } = await whileHealthz(run(permalink, 'a'.repeat(1000), query));
@@ -170,9 +245,15 @@ test('the refusal holds no earlier step data and no secret', async () => {
 });
 
 test('with every join checked, `+` still adds numbers and `~` and `+` still join text', () => {
-  const tpl = compileTemplate("{{ 1 + 2 }}|{{ 'a' ~ 1 }}|{{ 'a' + 'b' }}|{{ 2 ~ 3 }}|{{ [1, 2] | join('-') }}", { secrets: false });
+  const tpl = compileTemplate("{{ 1 + 2 }}|{{ 'a' ~ 1 }}|{{ 'a' + 'b' }}|{{ 2 ~ 3 }}|{{ [1, 2] | join('-') }}", {
+    secrets: false,
+  });
   expect(tpl.render({})).toBe('3|a1|ab|23|1-2');
-  expect(() => compileTemplate("{{ s ~ s }}", { secrets: false }).render({ s: 'x'.repeat(600) }, 1024)).toThrow(/joining strings would be longer than 1024 characters/);
-  expect(() => compileTemplate("{{ s.split('') | length }}", { secrets: false }).render({ s: 'x'.repeat(2000) }, 1024)).toThrow(/split\(\) was called on a text longer than 1024 characters/);
+  expect(() => compileTemplate('{{ s ~ s }}', { secrets: false }).render({ s: 'x'.repeat(600) }, 1024)).toThrow(
+    /joining strings would be longer than 1024 characters/,
+  );
+  expect(() =>
+    compileTemplate("{{ s.split('') | length }}", { secrets: false }).render({ s: 'x'.repeat(2000) }, 1024),
+  ).toThrow(/split\(\) was called on a text longer than 1024 characters/);
   expect(compileTemplate('{{ s | length }}', { secrets: false }).render({ s: 'x'.repeat(2000) }, 1024)).toBe('2000');
 });

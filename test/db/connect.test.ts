@@ -20,9 +20,14 @@ async function refusal(env: Record<string, string>): Promise<Error> {
 
 test('nothing listening on the PostgreSQL port: refused, naming host and port and the reason, without credentials', async () => {
   const port = await freePort();
-  const err = await refusal({ DATABASE_URL: `postgres://ops:hunter22-secret@127.0.0.1:${port}/app?sslmode=disable`, DB_CONNECT_TIMEOUT_MS: '2000' });
+  const err = await refusal({
+    DATABASE_URL: `postgres://ops:hunter22-secret@127.0.0.1:${port}/app?sslmode=disable`,
+    DB_CONNECT_TIMEOUT_MS: '2000',
+  });
   expect(err).toBeInstanceOf(DatabaseUnreachableError);
-  expect(err.message).toBe(`cannot reach the database at postgres://127.0.0.1:${port}/app: connect ECONNREFUSED 127.0.0.1:${port}`);
+  expect(err.message).toBe(
+    `cannot reach the database at postgres://127.0.0.1:${port}/app: connect ECONNREFUSED 127.0.0.1:${port}`,
+  );
   expect(err.message).not.toMatch(/hunter22|ops/);
 });
 
@@ -37,14 +42,18 @@ describe('SQLite paths', () => {
     fs.writeFileSync(path.join(dir, 'a-file'), '');
     const err = await refusal({ DATABASE_URL: `sqlite:${path.join(dir, 'a-file', 'db.sqlite')}` });
     expect(err).toBeInstanceOf(DatabaseUnreachableError);
-    expect(err.message).toBe(`cannot open the database at sqlite:${path.join(dir, 'a-file', 'db.sqlite')}: ${path.join(dir, 'a-file')} is not a folder`);
+    expect(err.message).toBe(
+      `cannot open the database at sqlite:${path.join(dir, 'a-file', 'db.sqlite')}: ${path.join(dir, 'a-file')} is not a folder`,
+    );
   });
 
   test('a folder named in DATABASE_URL that does not exist: refused, and not created', async () => {
     const missing = path.join(dir, 'missing', 'deeper');
     const err = await refusal({ DATABASE_URL: `sqlite:${path.join(missing, 'x.db')}` });
     expect(err).toBeInstanceOf(DatabaseUnreachableError);
-    expect(err.message).toBe(`cannot open the database at sqlite:${path.join(missing, 'x.db')}: the folder ${missing} does not exist (create it, or fix DATABASE_URL)`);
+    expect(err.message).toBe(
+      `cannot open the database at sqlite:${path.join(missing, 'x.db')}: the folder ${missing} does not exist (create it, or fix DATABASE_URL)`,
+    );
     expect(fs.existsSync(path.join(dir, 'missing'))).toBe(false);
   });
 
@@ -54,7 +63,10 @@ describe('SQLite paths', () => {
   });
 
   test('the default location creates its folder', async () => {
-    const knex = await connectDatabase({ database: { kind: 'sqlite', filename: path.join(dir, 'data', 'composite.db'), createFolder: true }, db: loadConfig({}).db });
+    const knex = await connectDatabase({
+      database: { kind: 'sqlite', filename: path.join(dir, 'data', 'composite.db'), createFolder: true },
+      db: loadConfig({}).db,
+    });
     await knex.destroy();
     expect(fs.statSync(path.join(dir, 'data')).isDirectory()).toBe(true);
   });

@@ -36,7 +36,9 @@ async function start(): Promise<ServerProcess> {
 }
 
 async function activities(p: ServerProcess): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${p.port}/rest/common/v1/activities`, { headers: { Authorization: basic(ADMIN.ADMIN_USERNAME, ADMIN.ADMIN_PASSWORD) } });
+  const res = await fetch(`http://127.0.0.1:${p.port}/rest/common/v1/activities`, {
+    headers: { Authorization: basic(ADMIN.ADMIN_USERNAME, ADMIN.ADMIN_PASSWORD) },
+  });
   return res.status;
 }
 
@@ -48,8 +50,13 @@ test('a second process on the same file exits non-zero at once, naming the file;
 
   const second = await start();
   expect(await second.exited).not.toBe(0);
-  const lines = second.output().split('\n').filter((l) => l.startsWith('cannot start:'));
-  expect(lines).toEqual([`cannot start: the SQLite database ${file} is in use by another process (pid ${first.child.pid}); SQLite mode allows one server process per file`]);
+  const lines = second
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('cannot start:'));
+  expect(lines).toEqual([
+    `cannot start: the SQLite database ${file} is in use by another process (pid ${first.child.pid}); SQLite mode allows one server process per file`,
+  ]);
 
   expect(await activities(first)).toBe(200);
   expect(JSON.parse(fs.readFileSync(`${file}.lock`, 'utf8')).pid).toBe(first.child.pid);
@@ -78,8 +85,13 @@ test('a lock whose pid now belongs to an unrelated process (pid reused) is stale
 
 test('the migrate command is refused too while a server holds the file', async () => {
   const server = await start();
-  const res = spawnSync(process.execPath, [entry.replace(/server\.js$/, 'cli/migrate.js')], { env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url }, encoding: 'utf8' });
+  const res = spawnSync(process.execPath, [entry.replace(/server\.js$/, 'cli/migrate.js')], {
+    env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url },
+    encoding: 'utf8',
+  });
   expect(res.status).toBe(1);
-  expect(res.stderr).toBe(`migration failed: the SQLite database ${file} is in use by another process (pid ${server.child.pid}); SQLite mode allows one server process per file\n`);
+  expect(res.stderr).toBe(
+    `migration failed: the SQLite database ${file} is in use by another process (pid ${server.child.pid}); SQLite mode allows one server process per file\n`,
+  );
   expect(await activities(server)).toBe(200);
 }, 30000);

@@ -10,7 +10,9 @@ const ADMIN = { ADMIN_USERNAME: 'admin', ADMIN_PASSWORD: 'crash-test-pw' };
 
 describe('kill -9 during a stream of composites', () => {
   let entry: string;
-  beforeAll(() => { entry = buildServer(); }, 120000);
+  beforeAll(() => {
+    entry = buildServer();
+  }, 120000);
 
   test('every composite answered 200 is there in full, and no composite is there in part', async () => {
     const db = await freshDatabase();
@@ -23,11 +25,26 @@ describe('kill -9 during a stream of composites', () => {
       const subject = `crash-${i}`;
       const body = {
         requests: [
-          { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject } } }, vars: [{ name: 'a', path: '$.data.attributes.id' }], includeResponse: false },
-          ...Array.from({ length: NOTES }, (_, j) => ({ method: 'post', uri: '/common/v1/activities/${a}/notes', body: { data: { attributes: { body: `n${j}` } } }, includeResponse: false })),
+          {
+            method: 'post',
+            uri: '/common/v1/activities',
+            body: { data: { attributes: { subject } } },
+            vars: [{ name: 'a', path: '$.data.attributes.id' }],
+            includeResponse: false,
+          },
+          ...Array.from({ length: NOTES }, (_, j) => ({
+            method: 'post',
+            uri: '/common/v1/activities/${a}/notes',
+            body: { data: { attributes: { body: `n${j}` } } },
+            includeResponse: false,
+          })),
         ],
       };
-      const res = await fetch(`http://127.0.0.1:${server.port}/rest/composite/v1/composite`, { method: 'POST', headers: { Authorization: auth, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`http://127.0.0.1:${server.port}/rest/composite/v1/composite`, {
+        method: 'POST',
+        headers: { Authorization: auth, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       if (res.status === 200) committed.push(subject);
     };
     // Four clients keep the server busy; the kill lands after a number of commits, mid-stream.
@@ -56,7 +73,9 @@ describe('kill -9 during a stream of composites', () => {
     const knex = createKnex(loadConfig({ DATABASE_URL: db.url }).database);
     try {
       const rows: Array<{ subject: string; notes: number }> = await knex('activities as a')
-        .leftJoin('notes as n', 'n.activity_id', 'a.id').groupBy('a.id', 'a.subject').select('a.subject', knex.raw('count(n.id) as notes'));
+        .leftJoin('notes as n', 'n.activity_id', 'a.id')
+        .groupBy('a.id', 'a.subject')
+        .select('a.subject', knex.raw('count(n.id) as notes'));
       const present = new Map(rows.map((r) => [r.subject, Number(r.notes)]));
       for (const subject of committed) expect(present.get(subject)).toBe(NOTES);
       for (const [, notes] of present) expect(notes).toBe(NOTES);

@@ -18,14 +18,28 @@ const SLOW_MS = 8000;
 function compositeBody(subject: string) {
   return {
     requests: [
-      { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject } } }, vars: [{ name: 'a', path: '$.data.attributes.id' }] },
-      ...Array.from({ length: NOTES }, (_, j) => ({ method: 'post', uri: '/common/v1/activities/${a}/notes', body: { data: { attributes: { body: `n${j}` } } }, includeResponse: false })),
+      {
+        method: 'post',
+        uri: '/common/v1/activities',
+        body: { data: { attributes: { subject } } },
+        vars: [{ name: 'a', path: '$.data.attributes.id' }],
+      },
+      ...Array.from({ length: NOTES }, (_, j) => ({
+        method: 'post',
+        uri: '/common/v1/activities/${a}/notes',
+        body: { data: { attributes: { body: `n${j}` } } },
+        includeResponse: false,
+      })),
     ],
   };
 }
 
 function send(server: ServerProcess, path: string, body: unknown, headers: Record<string, string>): Promise<Response> {
-  return fetch(`http://127.0.0.1:${server.port}${path}`, { method: path.endsWith('/response') || path.includes('/async/') ? 'GET' : 'POST', headers: { Authorization: auth, 'Content-Type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return fetch(`http://127.0.0.1:${server.port}${path}`, {
+    method: path.endsWith('/response') || path.includes('/async/') ? 'GET' : 'POST',
+    headers: { Authorization: auth, 'Content-Type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 }
 
 /** Each subject's activities and their notes, as committed. */
@@ -33,7 +47,9 @@ async function committed(db: FreshDatabase): Promise<Map<string, number[]>> {
   const knex = createKnex(loadConfig({ DATABASE_URL: db.url }).database);
   try {
     const rows: Array<{ subject: string; notes: number }> = await knex('activities as a')
-      .leftJoin('notes as n', 'n.activity_id', 'a.id').groupBy('a.id', 'a.subject').select('a.subject', knex.raw('count(n.id) as notes'));
+      .leftJoin('notes as n', 'n.activity_id', 'a.id')
+      .groupBy('a.id', 'a.subject')
+      .select('a.subject', knex.raw('count(n.id) as notes'));
     const out = new Map<string, number[]>();
     for (const r of rows) out.set(r.subject, [...(out.get(r.subject) ?? []), Number(r.notes)]);
     return out;
@@ -53,7 +69,9 @@ async function states(db: FreshDatabase): Promise<string[]> {
 
 describe('kill -9 and durable requests', () => {
   let entry: string;
-  beforeAll(() => { entry = buildServer(); }, 120000);
+  beforeAll(() => {
+    entry = buildServer();
+  }, 120000);
 
   test('composites with Idempotency-Key: after kill -9 and a restart, a retry of every key gets the stored answer, and each ran exactly once', async () => {
     const db = await freshDatabase();
@@ -65,7 +83,9 @@ describe('kill -9 and durable requests', () => {
       for (;;) {
         const i = sent++;
         try {
-          const res = await send(server, '/rest/composite/v1/composite', compositeBody(`key-crash-${i}`), { 'Idempotency-Key': `k-${i}` });
+          const res = await send(server, '/rest/composite/v1/composite', compositeBody(`key-crash-${i}`), {
+            'Idempotency-Key': `k-${i}`,
+          });
           if (res.status === 200) answered.set(i, await res.json());
         } catch {
           return; // the server died
@@ -82,7 +102,12 @@ describe('kill -9 and durable requests', () => {
       for (let i = 0; i < sent; i++) {
         let res: Response;
         // A call cut off before its commit holds its key until its lease runs out (PostgreSQL; on SQLite at once).
-        while ((res = await send(again, '/rest/composite/v1/composite', compositeBody(`key-crash-${i}`), { 'Idempotency-Key': `k-${i}` })).status === 409) await sleep(500);
+        while (
+          (res = await send(again, '/rest/composite/v1/composite', compositeBody(`key-crash-${i}`), {
+            'Idempotency-Key': `k-${i}`,
+          })).status === 409
+        )
+          await sleep(500);
         expect(res.status).toBe(200);
         const body = await res.json();
         if (answered.has(i)) {
@@ -104,15 +129,31 @@ describe('kill -9 and durable requests', () => {
     // The worker's one slot is held by a slow connector call, so the composites are still waiting when the server dies.
     const upstream = await startUpstream((_req, res) => void setTimeout(() => json(res, 200, { slow: true }), SLOW_MS));
     const registry = path.join(tempDir(), 'connectors_registry.json');
-    writeJson(registry, { connectors: [{ name: 'Slow', permalink: 'slow', method: 'POST', url: `${upstream.url}/slow` }] });
+    writeJson(registry, {
+      connectors: [{ name: 'Slow', permalink: 'slow', method: 'POST', url: `${upstream.url}/slow` }],
+    });
     const db = await freshDatabase();
-    const env = { DATABASE_URL: db.url, ASYNC_CONCURRENCY: '1', CONNECTORS_REGISTRY: registry, CONNECTORS_ALLOWED_HOSTS: upstream.host, ...ADMIN };
+    const env = {
+      DATABASE_URL: db.url,
+      ASYNC_CONCURRENCY: '1',
+      CONNECTORS_REGISTRY: registry,
+      CONNECTORS_ALLOWED_HOSTS: upstream.host,
+      ...ADMIN,
+    };
     const server = await startServer(entry, env);
     const slow = await send(server, '/rest/connectors/v1/connectors/slow/execute', {}, { Prefer: 'respond-async' });
     expect(slow.status).toBe(202);
     const slowLocation = slow.headers.get('gw-async-location') as string;
-    while ((await (await send(server, `/rest${slowLocation}`, undefined, {})).json()).data.attributes.status.code !== 'inProgress') await sleep(20);
-    const accepted = await Promise.all(Array.from({ length: 30 }, (_, i) => send(server, '/rest/composite/v1/composite', compositeBody(`async-crash-${i}`), { Prefer: 'respond-async' })));
+    while (
+      (await (await send(server, `/rest${slowLocation}`, undefined, {})).json()).data.attributes.status.code !==
+      'inProgress'
+    )
+      await sleep(20);
+    const accepted = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        send(server, '/rest/composite/v1/composite', compositeBody(`async-crash-${i}`), { Prefer: 'respond-async' }),
+      ),
+    );
     server.child.kill('SIGKILL');
     await server.exited;
     expect(accepted.map((r) => r.status)).toEqual(accepted.map(() => 202));

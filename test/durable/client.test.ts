@@ -13,14 +13,19 @@ beforeAll(async () => {
   t = await startTestApp();
   server = t.app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
-  client = createClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, credentials: { username: USERNAMES.user, password: PASSWORDS.user } });
+  client = createClient({
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    credentials: { username: USERNAMES.user, password: PASSWORDS.user },
+  });
 });
 afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
   await t.close();
 });
 
-const create = (subject: string) => ({ requests: [{ method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject } } } }] });
+const create = (subject: string) => ({
+  requests: [{ method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject } } } }],
+});
 
 test('idempotencyKey: the retry resolves to the same answer and nothing runs twice; another body with the key rejects with 422', async () => {
   const first = await client.composite.run(create('Client keyed'), { idempotencyKey: 'client-1' });
@@ -49,13 +54,19 @@ test('async with wait: answered at once; a failed composite rejects from waitFor
   expect(quick.id).toBeUndefined();
   expect((await quick.waitForResult()).responses).toHaveLength(1);
 
-  const failing = { requests: [{ method: 'patch', uri: '/common/v1/activities/xc:999999', body: { data: { attributes: { subject: 'x' } } } }] };
+  const failing = {
+    requests: [
+      { method: 'patch', uri: '/common/v1/activities/xc:999999', body: { data: { attributes: { subject: 'x' } } } },
+    ],
+  };
   const later = await client.composite.run(failing, { async: true });
   const err = await later.waitForResult({ intervalMs: 50 }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(ApiRequestError);
   expect((err as ApiRequestError).status).toBe(400);
   expect(((err as ApiRequestError).body as { requestFailed: boolean }).requestFailed).toBe(true);
 
-  const malformed = await client.composite.run({ requests: [{ method: 'get', uri: '/common/v1/activities' }] }, { async: true }).catch((e: unknown) => e);
+  const malformed = await client.composite
+    .run({ requests: [{ method: 'get', uri: '/common/v1/activities' }] }, { async: true })
+    .catch((e: unknown) => e);
   expect((malformed as ApiRequestError).status).toBe(400);
 });

@@ -20,8 +20,14 @@ beforeAll(async () => {
     }, 300);
   });
   const registry = path.join(tempDir(), 'connectors_registry.json');
-  writeJson(registry, { connectors: [{ name: 'Slow', permalink: 'slow', method: 'POST', url: `${upstream.url}/slow` }] });
-  t = await startTestApp({ CONNECTORS_REGISTRY: registry, CONNECTORS_ALLOWED_HOSTS: upstream.host, ASYNC_CONCURRENCY: '2' });
+  writeJson(registry, {
+    connectors: [{ name: 'Slow', permalink: 'slow', method: 'POST', url: `${upstream.url}/slow` }],
+  });
+  t = await startTestApp({
+    CONNECTORS_REGISTRY: registry,
+    CONNECTORS_ALLOWED_HOSTS: upstream.host,
+    ASYNC_CONCURRENCY: '2',
+  });
 });
 afterAll(async () => {
   await t.close();
@@ -29,9 +35,12 @@ afterAll(async () => {
 });
 
 test('six asynchronous calls with ASYNC_CONCURRENCY=2: two run at a time, all complete', async () => {
-  const accepted = await Promise.all(Array.from({ length: 6 }, () => sendAsync(t, 'post', '/rest/connectors/v1/connectors/slow/execute', {})));
+  const accepted = await Promise.all(
+    Array.from({ length: 6 }, () => sendAsync(t, 'post', '/rest/connectors/v1/connectors/slow/execute', {})),
+  );
   expect(accepted.map((r) => r.status)).toEqual([202, 202, 202, 202, 202, 202]);
-  for (const r of accepted) expect((await pollComplete(t.http, t.auth('user'), r.headers['gw-async-location'])).responseStatus).toBe(200);
+  for (const r of accepted)
+    expect((await pollComplete(t.http, t.auth('user'), r.headers['gw-async-location'])).responseStatus).toBe(200);
   expect(upstream.requests).toHaveLength(6);
   expect(most).toBe(2);
 });

@@ -18,8 +18,17 @@ const logs: string[] = [];
 
 /** Fails unexpectedly (a 500) while `failNext` counts down, then answers 201 with the run number. */
 const flaky: Operation = {
-  operationId: 'flakyForTest', api: 'common', method: 'post', path: '/flaky', summary: 'fails, then works', tag: 'Test', roles: WRITERS,
-  allowForComposite: false, queryParams: [], transactional: true, responses: [],
+  operationId: 'flakyForTest',
+  api: 'common',
+  method: 'post',
+  path: '/flaky',
+  summary: 'fails, then works',
+  tag: 'Test',
+  roles: WRITERS,
+  allowForComposite: false,
+  queryParams: [],
+  transactional: true,
+  responses: [],
   async handler() {
     runs++;
     if (failNext > 0) {
@@ -34,8 +43,18 @@ beforeAll(async () => {
   t = await startTestApp();
   // Only the app that has the flaky operation runs asynchronous requests here.
   await t.durable.worker.stop();
-  const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
-  const built = createApp({ config: t.config, knex: t.knex, logger: createLogger('info', sink), extraOperations: () => [flaky] });
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
+  const built = createApp({
+    config: t.config,
+    knex: t.knex,
+    logger: createLogger('info', sink),
+    extraOperations: () => [flaky],
+  });
   await built.durable.worker.start();
   http = request(built.app as Express);
   stopWorker = () => built.durable.worker.stop();
@@ -47,7 +66,8 @@ afterAll(async () => {
 
 test('a synchronous 500 is not stored: the retry with the key runs again, and its answer is kept', async () => {
   failNext = 1;
-  const send = () => http.post('/rest/common/v1/flaky').set('Authorization', t.auth('user')).set('Idempotency-Key', 'flaky-1').send({});
+  const send = () =>
+    http.post('/rest/common/v1/flaky').set('Authorization', t.auth('user')).set('Idempotency-Key', 'flaky-1').send({});
   const failed = await send();
   expect(failed.status).toBe(500);
   expect(await t.knex('durable_requests').where({ idem_key: 'flaky-1' }).first()).toBeUndefined();
@@ -61,7 +81,13 @@ test('a synchronous 500 is not stored: the retry with the key runs again, and it
 
 test('an asynchronous 500 is kept for its poller (with the request id, nothing more) and frees its key', async () => {
   failNext = 1;
-  const send = () => http.post('/rest/common/v1/flaky').set('Authorization', t.auth('user')).set('Idempotency-Key', 'flaky-async').set('Prefer', 'respond-async').send({});
+  const send = () =>
+    http
+      .post('/rest/common/v1/flaky')
+      .set('Authorization', t.auth('user'))
+      .set('Idempotency-Key', 'flaky-async')
+      .set('Prefer', 'respond-async')
+      .send({});
   const accepted = await send();
   expect(accepted.status).toBe(202);
   const location = accepted.headers['gw-async-location'];

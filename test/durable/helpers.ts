@@ -15,8 +15,17 @@ export async function pollComplete(http: Http, auth: string, location: string): 
 }
 
 /** Sends a write with Prefer: respond-async (and optional headers). */
-export function sendAsync(t: TestApp, method: 'post' | 'patch' | 'delete', path: string, body?: unknown, who: Who = 'user', headers: Record<string, string> = {}) {
-  const req = t.http[method](path).set('Authorization', t.auth(who)).set('Prefer', headers.Prefer ?? 'respond-async');
+export function sendAsync(
+  t: TestApp,
+  method: 'post' | 'patch' | 'delete',
+  path: string,
+  body?: unknown,
+  who: Who = 'user',
+  headers: Record<string, string> = {},
+) {
+  const req = t.http[method](path)
+    .set('Authorization', t.auth(who))
+    .set('Prefer', headers.Prefer ?? 'respond-async');
   for (const [k, v] of Object.entries(headers)) req.set(k, v);
   return body === undefined ? req : req.send(body as object);
 }

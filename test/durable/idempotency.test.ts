@@ -5,7 +5,9 @@ import { startTestApp, type TestApp, type Who } from '../helpers/testApp';
 import { COMPOSITE, createActivity } from '../composite/helpers';
 
 let t: TestApp;
-beforeAll(async () => { t = await startTestApp(); });
+beforeAll(async () => {
+  t = await startTestApp();
+});
 afterAll(async () => t.close());
 
 const ACTIVITIES = '/rest/common/v1/activities';
@@ -36,14 +38,24 @@ test('a POST sent again with its key is answered from the record: same status, h
 
 test('a composite is replayed with its stored responses, and its selections run again against current data', async () => {
   const body = {
-    requests: [{ method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'Composite idem' } } }, vars: [{ name: 'a', path: '$.data.attributes.id' }] }],
+    requests: [
+      {
+        method: 'post',
+        uri: '/common/v1/activities',
+        body: { data: { attributes: { subject: 'Composite idem' } } },
+        vars: [{ name: 'a', path: '$.data.attributes.id' }],
+      },
+    ],
     selections: [{ uri: '/common/v1/activities/${a}', parameters: { fields: 'subject' } }],
   };
   const first = await post(COMPOSITE, body, 'key-composite-1');
   expect(first.status).toBe(200);
   const id = first.body.responses[0].body.data.attributes.id;
   expect(first.body.selections[0].body.data.attributes.subject).toBe('Composite idem');
-  const changed = await t.http.patch(`${ACTIVITIES}/${id}`).set('Authorization', t.auth('user')).send({ data: { attributes: { subject: 'Changed since' } } });
+  const changed = await t.http
+    .patch(`${ACTIVITIES}/${id}`)
+    .set('Authorization', t.auth('user'))
+    .send({ data: { attributes: { subject: 'Changed since' } } });
   expect(changed.status).toBe(200);
 
   const again = await post(COMPOSITE, body, 'key-composite-1');
@@ -57,10 +69,12 @@ test('a composite is replayed with its stored responses, and its selections run 
 });
 
 test('a failed composite (400, rolled back) is stored and replayed with the same error', async () => {
-  const body = { requests: [
-    { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'Never kept' } } } },
-    { method: 'post', uri: '/common/v1/activities/xc:999999/notes', body: { data: { attributes: { body: 'x' } } } },
-  ] };
+  const body = {
+    requests: [
+      { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'Never kept' } } } },
+      { method: 'post', uri: '/common/v1/activities/xc:999999/notes', body: { data: { attributes: { body: 'x' } } } },
+    ],
+  };
   const first = await post(COMPOSITE, body, 'key-failed-1');
   expect(first.status).toBe(400);
   expect(first.body.requestFailed).toBe(true);
@@ -73,14 +87,20 @@ test('a failed composite (400, rolled back) is stored and replayed with the same
 
 test('a direct call that failed (404) is replayed with the same error; a DELETE is replayed too', async () => {
   const id = await createActivity(t, { subject: 'Deleted later' });
-  const del = () => t.http.delete(`${ACTIVITIES}/${id}`).set('Authorization', t.auth('user')).set('Idempotency-Key', 'key-delete-1');
+  const del = () =>
+    t.http.delete(`${ACTIVITIES}/${id}`).set('Authorization', t.auth('user')).set('Idempotency-Key', 'key-delete-1');
   const first = await del();
   expect(first.status).toBe(204);
   const again = await del();
   expect(again.status).toBe(204);
   expect(again.headers['idempotent-replayed']).toBe('true');
 
-  const missing = () => t.http.patch(`${ACTIVITIES}/xc:888888`).set('Authorization', t.auth('user')).set('Idempotency-Key', 'key-404').send({ data: { attributes: { subject: 'x' } } });
+  const missing = () =>
+    t.http
+      .patch(`${ACTIVITIES}/xc:888888`)
+      .set('Authorization', t.auth('user'))
+      .set('Idempotency-Key', 'key-404')
+      .send({ data: { attributes: { subject: 'x' } } });
   const notFound = await missing();
   expect(notFound.status).toBe(404);
   const replayed = await missing();
@@ -96,7 +116,11 @@ test('the same key with another body, path or method is 422 and runs nothing', a
   expect(otherBody.body.errorCode).toBe('gw.api.rest.exception.UnprocessableEntityException');
   const otherPath = await post(`${ACTIVITIES}?fields=id`, { data: { attributes: { subject: 'Key A' } } }, 'key-422');
   expect(otherPath.status).toBe(422);
-  const otherMethod = await t.http.patch(`${ACTIVITIES}/xc:1`).set('Authorization', t.auth('user')).set('Idempotency-Key', 'key-422').send({ data: { attributes: { subject: 'Key A' } } });
+  const otherMethod = await t.http
+    .patch(`${ACTIVITIES}/xc:1`)
+    .set('Authorization', t.auth('user'))
+    .set('Idempotency-Key', 'key-422')
+    .send({ data: { attributes: { subject: 'Key A' } } });
   expect(otherMethod.status).toBe(422);
   expect(await count('Key A')).toBe(1);
   expect(await count('Key B')).toBe(0);
@@ -117,17 +141,33 @@ test('16 concurrent sends of one key: exactly one execution, the rest replayed o
 test('a key in use is 409; a call whose runner died before its commit (lease run out) runs on the retry', async () => {
   const body = { data: { attributes: { subject: 'Held key' } } };
   const row = (id: string, key: string, leaseUntil: string) => ({
-    id, caller: 'alice', idem_key: key, kind: 'sync', method: 'POST', request_uri: ACTIVITIES, state: 'inProgress', owner: 'someone-else',
-    fingerprint: fingerprint('POST', ACTIVITIES, Buffer.from(JSON.stringify(body))), lease_until: leaseUntil, attempts: 1,
-    create_time: new Date().toISOString(), update_time: new Date().toISOString(), key_expires: '9999-01-01T00:00:00.000Z', purge_after: '9999-01-01T00:00:00.000Z',
+    id,
+    caller: 'alice',
+    idem_key: key,
+    kind: 'sync',
+    method: 'POST',
+    request_uri: ACTIVITIES,
+    state: 'inProgress',
+    owner: 'someone-else',
+    fingerprint: fingerprint('POST', ACTIVITIES, Buffer.from(JSON.stringify(body))),
+    lease_until: leaseUntil,
+    attempts: 1,
+    create_time: new Date().toISOString(),
+    update_time: new Date().toISOString(),
+    key_expires: '9999-01-01T00:00:00.000Z',
+    purge_after: '9999-01-01T00:00:00.000Z',
   });
-  await t.knex('durable_requests').insert(row('00000000-0000-0000-0000-000000000001', 'key-held', '9999-01-01T00:00:00.000Z'));
+  await t
+    .knex('durable_requests')
+    .insert(row('00000000-0000-0000-0000-000000000001', 'key-held', '9999-01-01T00:00:00.000Z'));
   const busy = await post(ACTIVITIES, body, 'key-held');
   expect(busy.status).toBe(409);
   expect(busy.headers['retry-after']).toBe('1');
   expect(await count('Held key')).toBe(0);
 
-  await t.knex('durable_requests').insert(row('00000000-0000-0000-0000-000000000002', 'key-dead', '2000-01-01T00:00:00.000Z'));
+  await t
+    .knex('durable_requests')
+    .insert(row('00000000-0000-0000-0000-000000000002', 'key-dead', '2000-01-01T00:00:00.000Z'));
   const taken = await post(ACTIVITIES, body, 'key-dead');
   expect(taken.status).toBe(201);
   expect((await post(ACTIVITIES, body, 'key-dead')).headers['idempotent-replayed']).toBe('true');
@@ -148,10 +188,13 @@ test('keys are scoped to the caller: two users with one key do not collide', asy
 test('an expired key runs again; expired records are purged', async () => {
   const body = { data: { attributes: { subject: 'Expiring key' } } };
   expect((await post(ACTIVITIES, body, 'key-expiring')).status).toBe(201);
-  const ttlHours = (await t.knex('durable_requests').where({ idem_key: 'key-expiring' }).first());
+  const ttlHours = await t.knex('durable_requests').where({ idem_key: 'key-expiring' }).first();
   expect(Date.parse(ttlHours.key_expires) - Date.parse(ttlHours.create_time)).toBe(24 * 3600000);
   // IDEMPOTENCY_TTL_HOURS later:
-  await t.knex('durable_requests').where({ idem_key: 'key-expiring' }).update({ key_expires: '2000-01-01T00:00:00.000Z', purge_after: '2000-01-01T00:00:00.000Z' });
+  await t
+    .knex('durable_requests')
+    .where({ idem_key: 'key-expiring' })
+    .update({ key_expires: '2000-01-01T00:00:00.000Z', purge_after: '2000-01-01T00:00:00.000Z' });
   const again = await post(ACTIVITIES, body, 'key-expiring');
   expect(again.status).toBe(201);
   expect(again.headers['idempotent-replayed']).toBeUndefined();
@@ -182,8 +225,18 @@ test('a request refused before running (bad body, not allowed) is not recorded: 
 });
 
 test('GW-DBTransaction-ID keeps AlreadyExecuted; with the same Idempotency-Key the stored answer is replayed instead', async () => {
-  const body = { requests: [{ method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'Both headers' } } } }] };
-  const send = (key: string) => t.http.post(COMPOSITE).set('Authorization', t.auth('user')).set('GW-DBTransaction-ID', 'tx-both').set('Idempotency-Key', key).send(body);
+  const body = {
+    requests: [
+      { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'Both headers' } } } },
+    ],
+  };
+  const send = (key: string) =>
+    t.http
+      .post(COMPOSITE)
+      .set('Authorization', t.auth('user'))
+      .set('GW-DBTransaction-ID', 'tx-both')
+      .set('Idempotency-Key', key)
+      .send(body);
   expect((await send('key-both')).status).toBe(200);
   const replay = await send('key-both');
   expect(replay.status).toBe(200);

@@ -3,7 +3,14 @@
 import { startTestApp, type TestApp } from '../helpers/testApp';
 
 let t: TestApp;
-type Op = { operationId: string; summary: string; tags: string[]; parameters: Array<{ name: string; in: string }>; responses: Record<string, { headers?: Record<string, unknown> }>; 'x-gw-allowForCompositeApi': boolean };
+type Op = {
+  operationId: string;
+  summary: string;
+  tags: string[];
+  parameters: Array<{ name: string; in: string }>;
+  responses: Record<string, { headers?: Record<string, unknown> }>;
+  'x-gw-allowForCompositeApi': boolean;
+};
 let paths: Record<string, Record<string, Op>>;
 beforeAll(async () => {
   t = await startTestApp();
@@ -17,8 +24,12 @@ test('every POST, PATCH and DELETE takes Idempotency-Key and Prefer and declares
   for (const [method, op] of ops) {
     const headers = op.parameters.filter((p) => p.in === 'header').map((p) => p.name);
     const durable = method !== 'get';
-    expect(`${op.operationId}: ${headers.includes('Idempotency-Key')} ${headers.includes('Prefer')}`).toBe(`${op.operationId}: ${durable} ${durable}`);
-    expect(`${op.operationId}: ${['202', '409', '422'].every((s) => s in op.responses)}`).toBe(`${op.operationId}: ${durable}`);
+    expect(`${op.operationId}: ${headers.includes('Idempotency-Key')} ${headers.includes('Prefer')}`).toBe(
+      `${op.operationId}: ${durable} ${durable}`,
+    );
+    expect(`${op.operationId}: ${['202', '409', '422'].every((s) => s in op.responses)}`).toBe(
+      `${op.operationId}: ${durable}`,
+    );
     if (durable) expect(op.responses['202'].headers).toHaveProperty('GW-Async-Location');
   }
 });
@@ -34,8 +45,13 @@ test('the async API: two GETs with a summary, a tag, 400/401/404 answers, and no
   }
   const own = await t.http.get('/rest/async/v1/openapi.json').set('Authorization', t.auth('reader'));
   expect(own.status).toBe(200);
-  expect(Object.keys(own.body.paths).sort()).toEqual(['/async/v1/requests/{requestId}', '/async/v1/requests/{requestId}/response']);
-  const inComposite = await t.http.post('/rest/composite/v1/composite').set('Authorization', t.auth('user'))
+  expect(Object.keys(own.body.paths).sort()).toEqual([
+    '/async/v1/requests/{requestId}',
+    '/async/v1/requests/{requestId}/response',
+  ]);
+  const inComposite = await t.http
+    .post('/rest/composite/v1/composite')
+    .set('Authorization', t.auth('user'))
     .send({ selections: [{ uri: '/async/v1/requests/00000000-0000-0000-0000-000000000000' }] });
   expect(inComposite.status).toBe(400);
 });

@@ -6,13 +6,22 @@ import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '../..');
 
-export interface CliRun { code: number; stdout: string; stderr: string }
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 export function runBin(name: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(path.join(ROOT, 'node_modules/.bin', name), args, { cwd: ROOT, env, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      path.join(ROOT, 'node_modules/.bin', name),
+      args,
+      { cwd: ROOT, env, maxBuffer: 32 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -27,8 +36,14 @@ export function outputDir(prefix: string): string {
 export async function compile(dir: string, files: string[], emit: boolean): Promise<CliRun> {
   const config = {
     compilerOptions: {
-      target: 'ES2022', module: 'commonjs', moduleResolution: 'node', lib: ['ES2022', 'DOM'], strict: true,
-      esModuleInterop: true, skipLibCheck: true, ...(emit ? { outDir: 'out', rootDir: '.' } : { noEmit: true }),
+      target: 'ES2022',
+      module: 'commonjs',
+      moduleResolution: 'node',
+      lib: ['ES2022', 'DOM'],
+      strict: true,
+      esModuleInterop: true,
+      skipLibCheck: true,
+      ...(emit ? { outDir: 'out', rootDir: '.' } : { noEmit: true }),
     },
     files,
   };

@@ -40,7 +40,10 @@ export function startDatabaseRun(): void {
 export async function dropRunDatabases(): Promise<void> {
   if (testDatabaseKind() !== 'postgres' || !process.env[RUN_VARIABLE]) return;
   await withServer(async (k) => {
-    const { rows } = await k.raw<{ rows: Array<{ datname: string }> }>('SELECT datname FROM pg_database WHERE starts_with(datname, ?)', [runPrefix()]);
+    const { rows } = await k.raw<{ rows: Array<{ datname: string }> }>(
+      'SELECT datname FROM pg_database WHERE starts_with(datname, ?)',
+      [runPrefix()],
+    );
     for (const { datname } of rows) await k.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [datname]);
   });
 }

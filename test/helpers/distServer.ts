@@ -20,7 +20,11 @@ export interface Proc {
 }
 
 export function spawnProc(command: string, args: string[], env: Record<string, string>, input?: string): Proc {
-  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  });
   if (input !== undefined) child.stdin?.end(input);
   let out = '';
   const waiting = new Set<() => void>();
@@ -30,14 +34,19 @@ export function spawnProc(command: string, args: string[], env: Record<string, s
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return {
     child,
     output: () => out,
     exited,
     line(pattern, timeoutMs = 20000) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => finish(new Error(`no output line matched ${pattern} within ${timeoutMs} ms:\n${out}`)), timeoutMs);
+        const timer = setTimeout(
+          () => finish(new Error(`no output line matched ${pattern} within ${timeoutMs} ms:\n${out}`)),
+          timeoutMs,
+        );
         const check = () => {
           const found = out.split('\n').find((l) => pattern.test(l));
           if (found !== undefined) finish(undefined, found);
@@ -49,7 +58,9 @@ export function spawnProc(command: string, args: string[], env: Record<string, s
           else resolve(found as string);
         }
         waiting.add(check);
-        void exited.then(() => setImmediate(() => finish(new Error(`the process exited before printing ${pattern}:\n${out}`))));
+        void exited.then(() =>
+          setImmediate(() => finish(new Error(`the process exited before printing ${pattern}:\n${out}`))),
+        );
         check();
       });
     },
@@ -63,17 +74,27 @@ export interface RunningServer extends Proc {
 }
 
 /** Starts `node dist/src/server.js` (or `npm start`) on a free port (PORT=0) and waits for its 'listening' line. */
-export async function startDistServer(env: Record<string, string>, how: 'node' | 'npm' = 'node'): Promise<RunningServer> {
+export async function startDistServer(
+  env: Record<string, string>,
+  how: 'node' | 'npm' = 'node',
+): Promise<RunningServer> {
   builtDist();
   const fullEnv = { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env };
-  const proc = how === 'npm' ? spawnProc('npm', ['start', '--silent'], fullEnv) : spawnProc(process.execPath, ['dist/src/server.js'], fullEnv);
+  const proc =
+    how === 'npm'
+      ? spawnProc('npm', ['start', '--silent'], fullEnv)
+      : spawnProc(process.execPath, ['dist/src/server.js'], fullEnv);
   const line = await proc.line(/"msg":"listening"/);
   const url = JSON.parse(line).url as string;
   return { ...proc, url, port: Number(new URL(url).port) };
 }
 
 /** Runs the admin CLI (`node dist/src/cli/admin.js`) to the end. */
-export async function runAdmin(args: string[], env: Record<string, string>, stdin?: string): Promise<{ code: number | null; output: string }> {
+export async function runAdmin(
+  args: string[],
+  env: Record<string, string>,
+  stdin?: string,
+): Promise<{ code: number | null; output: string }> {
   builtDist();
   const proc = spawnProc(process.execPath, ['dist/src/cli/admin.js', ...args], env, stdin);
   const { code } = await proc.exited;

@@ -28,7 +28,10 @@ export function fill(file: string): void {
 }
 
 /** The first answer that is not 201: the database may still have room in pages it already holds. */
-export async function writeUntilRefused<R extends { status: number }>(create: (i: number) => PromiseLike<R>, attempts = 200): Promise<R | undefined> {
+export async function writeUntilRefused<R extends { status: number }>(
+  create: (i: number) => PromiseLike<R>,
+  attempts = 200,
+): Promise<R | undefined> {
   for (let i = 0; i < attempts; i++) {
     const res = await create(i);
     if (res.status !== 201) return res;
@@ -36,4 +39,5 @@ export async function writeUntilRefused<R extends { status: number }>(create: (i
   return undefined;
 }
 
-export const STORAGE_MESSAGE = 'The database could not write: its storage is full or failing. Nothing was changed; try again later';
+export const STORAGE_MESSAGE =
+  'The database could not write: its storage is full or failing. Nothing was changed; try again later';

@@ -15,6 +15,9 @@ export async function listen(app: Express): Promise<Listening> {
   await new Promise((resolve, reject) => server.once('listening', resolve).once('error', reject));
   return {
     origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((resolve) => { server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+      }),
   };
 }

@@ -38,7 +38,11 @@ function fences(text: string): Fence[] {
   return out;
 }
 
-const MARKS: Record<string, StepKind> = { 'readme-test': 'test', 'readme-server': 'server', 'readme-background': 'background' };
+const MARKS: Record<string, StepKind> = {
+  'readme-test': 'test',
+  'readme-server': 'server',
+  'readme-background': 'background',
+};
 
 /** The marked blocks in order, each `readme-test` with the expect block that directly follows it (if any). */
 export function readmeSteps(text: string): Step[] {
@@ -52,7 +56,8 @@ export function readmeSteps(text: string): Step[] {
     const next = all[i + 1];
     const between = next ? lines.slice(f.end, next.line - 1) : [];
     if (next && next.info[1] === 'expect' && between.every((l) => l.trim() === '')) {
-      if (next.info[0] !== 'http' && next.info[0] !== 'json') throw new Error(`README line ${next.line}: an expect block is \`http expect\` or \`json expect\``);
+      if (next.info[0] !== 'http' && next.info[0] !== 'json')
+        throw new Error(`README line ${next.line}: an expect block is \`http expect\` or \`json expect\``);
       step.expect = { kind: next.info[0], text: next.code };
     }
     steps.push(step);
@@ -103,10 +108,12 @@ export function expectedHttp(text: string): Answer[] {
     const [statusLine, ...headerLines] = head.split('\n');
     const status = Number(/^HTTP\/[\d.]+ (\d{3})/.exec(statusLine)?.[1]);
     if (!status) throw new Error(`expected answer does not start with an HTTP status line: ${statusLine}`);
-    const headers = headerLines.filter((l) => l.trim()).map((l): [string, string] => {
-      const at = l.indexOf(':');
-      return [l.slice(0, at).trim().toLowerCase(), l.slice(at + 1).trim()];
-    });
+    const headers = headerLines
+      .filter((l) => l.trim())
+      .map((l): [string, string] => {
+        const at = l.indexOf(':');
+        return [l.slice(0, at).trim().toLowerCase(), l.slice(at + 1).trim()];
+      });
     const body = rest.join('\n\n').trim();
     return { status, headers, body: body === '' ? undefined : body };
   });
@@ -123,7 +130,10 @@ export function actualHttp(raw: Buffer): Answer[] {
     }
     const [statusLine, ...headerLines] = raw.subarray(pos, headEnd).toString('utf8').split('\r\n');
     const status = Number(statusLine.split(' ')[1]);
-    const headers = headerLines.map((l): [string, string] => [l.slice(0, l.indexOf(':')).trim().toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]);
+    const headers = headerLines.map((l): [string, string] => [
+      l.slice(0, l.indexOf(':')).trim().toLowerCase(),
+      l.slice(l.indexOf(':') + 1).trim(),
+    ]);
     pos = headEnd + 4;
     if (status < 200) continue;
     const length = headers.find(([n]) => n === 'content-length');
@@ -148,8 +158,11 @@ export function subsetDiff(expected: unknown, actual: unknown, at = '$'): string
     return expected.flatMap((e, i) => subsetDiff(e, actual[i], `${at}[${i}]`));
   }
   if (expected !== null && typeof expected === 'object') {
-    if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return [`${at}: expected an object, got ${JSON.stringify(actual)}`];
-    return Object.entries(expected).flatMap(([k, v]) => subsetDiff(v, (actual as Record<string, unknown>)[k], `${at}.${k}`));
+    if (actual === null || typeof actual !== 'object' || Array.isArray(actual))
+      return [`${at}: expected an object, got ${JSON.stringify(actual)}`];
+    return Object.entries(expected).flatMap(([k, v]) =>
+      subsetDiff(v, (actual as Record<string, unknown>)[k], `${at}.${k}`),
+    );
   }
   return expected === actual ? [] : [`${at}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`];
 }
@@ -167,8 +180,11 @@ export function compare(expect: Expected, stdout: Buffer): string[] {
   if (expect.kind === 'json') {
     const want = jsonValues(expect.text);
     const got = jsonValues(stdout.toString('utf8'));
-    if (got.length !== want.length) return [`expected ${want.length} JSON answers, got ${got.length}: ${stdout.toString('utf8').slice(0, 300)}`];
-    return want.flatMap((w, i) => subsetDiff(parseJson(w, 'the README answer'), parseJson(got[i], 'the answer'), `answer ${i + 1} $`));
+    if (got.length !== want.length)
+      return [`expected ${want.length} JSON answers, got ${got.length}: ${stdout.toString('utf8').slice(0, 300)}`];
+    return want.flatMap((w, i) =>
+      subsetDiff(parseJson(w, 'the README answer'), parseJson(got[i], 'the answer'), `answer ${i + 1} $`),
+    );
   }
   const want = expectedHttp(expect.text);
   const got = actualHttp(stdout);
@@ -176,14 +192,23 @@ export function compare(expect: Expected, stdout: Buffer): string[] {
   return want.flatMap((w, i) => {
     const g = got[i];
     const diffs: string[] = [];
-    if (g.status !== w.status) diffs.push(`answer ${i + 1}: status ${g.status}, the README shows ${w.status} (body: ${(g.body ?? '').slice(0, 300)})`);
+    if (g.status !== w.status)
+      diffs.push(
+        `answer ${i + 1}: status ${g.status}, the README shows ${w.status} (body: ${(g.body ?? '').slice(0, 300)})`,
+      );
     for (const [name, value] of w.headers) {
       const have = g.headers.find(([n]) => n === name)?.[1];
-      if (have === undefined || (value !== ANY && have !== value)) diffs.push(`answer ${i + 1}: header ${name} is ${JSON.stringify(have)}, the README shows ${JSON.stringify(value)}`);
+      if (have === undefined || (value !== ANY && have !== value))
+        diffs.push(
+          `answer ${i + 1}: header ${name} is ${JSON.stringify(have)}, the README shows ${JSON.stringify(value)}`,
+        );
     }
     if (w.body !== undefined) {
       if (g.body === undefined) diffs.push(`answer ${i + 1}: no body`);
-      else diffs.push(...subsetDiff(parseJson(w.body, 'the README answer'), parseJson(g.body, 'the answer'), `answer ${i + 1} $`));
+      else
+        diffs.push(
+          ...subsetDiff(parseJson(w.body, 'the README answer'), parseJson(g.body, 'the answer'), `answer ${i + 1} $`),
+        );
     }
     return diffs;
   });

@@ -40,9 +40,19 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   await migrateLatest(knex);
   await ensureAdmin(knex, USERNAMES.admin, PASSWORDS.admin);
   const logs: string[] = [];
-  const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
   const extensions = createExtensions({ ...process.env, ...env });
-  const built = createApp({ config, knex, logger: createLogger(config.logLevel, sink), extraOperations: extensions.extraOperations });
+  const built = createApp({
+    config,
+    knex,
+    logger: createLogger(config.logLevel, sink),
+    extraOperations: extensions.extraOperations,
+  });
   await extensions.start();
   const http = request(built.app as Express);
   const auth = (who: Who) => basic(USERNAMES[who], PASSWORDS[who]);
@@ -50,13 +60,30 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const adminRow = await knex('users').where({ username: USERNAMES.admin }).first();
   ids.admin = `${config.idPrefix}:${adminRow.id}`;
   for (const who of ['user', 'reader'] as const) {
-    const res = await http.post('/rest/admin/v1/users').set('Authorization', auth('admin'))
-      .send({ data: { attributes: { username: USERNAMES[who], displayName: who === 'user' ? 'Alice User' : 'Rita Reader', password: PASSWORDS[who], roles: [who] } } });
+    const res = await http
+      .post('/rest/admin/v1/users')
+      .set('Authorization', auth('admin'))
+      .send({
+        data: {
+          attributes: {
+            username: USERNAMES[who],
+            displayName: who === 'user' ? 'Alice User' : 'Rita Reader',
+            password: PASSWORDS[who],
+            roles: [who],
+          },
+        },
+      });
     if (res.status !== 201) throw new Error(`could not create ${who}: ${res.status} ${JSON.stringify(res.body)}`);
     ids[who] = res.body.data.attributes.id;
   }
   return {
-    ...built, knex, config, http, logs, auth, ids,
+    ...built,
+    knex,
+    config,
+    http,
+    logs,
+    auth,
+    ids,
     async close() {
       await extensions.stop();
       await knex.destroy();

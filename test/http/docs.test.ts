@@ -13,7 +13,10 @@ import { listen } from '../helpers/listen';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = fs.existsSync(CHROMIUM);
-if (!haveChromium) process.stdout.write(`docs.test.ts: the browser test is skipped: ${CHROMIUM} is missing (apt-get install -y chromium)\n`);
+if (!haveChromium)
+  process.stdout.write(
+    `docs.test.ts: the browser test is skipped: ${CHROMIUM} is missing (apt-get install -y chromium)\n`,
+  );
 
 let t: TestApp;
 let open: TestApp;
@@ -35,14 +38,22 @@ test('/docs needs the credentials /openapi.json needs, unless DOCS_PUBLIC=true',
     expect(`${p}: ${(await open.http.get(p)).status}`).toBe(`${p}: 200`);
   }
   // DOCS_PUBLIC opens the reference only: the API and its /openapi.json still need credentials
-  expect([(await open.http.get('/openapi.json')).status, (await open.http.get('/rest/common/v1/activities')).status]).toEqual([401, 401]);
+  expect([
+    (await open.http.get('/openapi.json')).status,
+    (await open.http.get('/rest/common/v1/activities')).status,
+  ]).toEqual([401, 401]);
   const served = await open.http.get('/docs/openapi.json');
   const whole = await open.http.get('/openapi.json').set('Authorization', open.auth('reader'));
   expect(served.body).toEqual(whole.body);
 });
 
-test('only the page\'s own files are served, and its CSP applies to /docs alone', async () => {
-  for (const p of ['/docs/assets/index.html', '/docs/assets/package.json', '/docs/assets/..%2fpackage.json', '/docs/assets/swagger-ui.js.map']) {
+test("only the page's own files are served, and its CSP applies to /docs alone", async () => {
+  for (const p of [
+    '/docs/assets/index.html',
+    '/docs/assets/package.json',
+    '/docs/assets/..%2fpackage.json',
+    '/docs/assets/swagger-ui.js.map',
+  ]) {
     expect(`${p}: ${(await open.http.get(p)).status}`).toBe(`${p}: 404`);
   }
   const page = await open.http.get('/docs');
@@ -53,42 +64,64 @@ test('only the page\'s own files are served, and its CSP applies to /docs alone'
   expect(api.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
 });
 
-(haveChromium ? test : test.skip)('headless Chromium renders the composite operation and its x-gw-allowForCompositeApi flag', async () => {
-  const server = await listen(t.app);
-  const origin = server.origin;
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'docs-chromium-'));
-  const browser = await puppeteer.launch({
-    executablePath: CHROMIUM, headless: true, userDataDir: profile,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  try {
-    const page = await browser.newPage();
-    const problems: string[] = [];
-    const elsewhere: string[] = [];
-    page.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
-    page.on('pageerror', (err) => problems.push(String(err)));
-    page.on('response', (res) => { if (res.status() >= 400) problems.push(`${res.status()} ${res.url()}`); });
-    page.on('request', (req) => { if (!req.url().startsWith(origin) && !req.url().startsWith('data:')) elsewhere.push(req.url()); });
-    await page.authenticate({ username: 'rita', password: 'rita-secret-pw' });
-    await page.setViewport({ width: 1280, height: 1600 });
-    await page.goto(`${origin}/docs#/Composite/executeComposite`, { waitUntil: 'networkidle0' });
-    await page.waitForFunction(() => document.body.innerText.includes('x-gw-allowForCompositeApi'), { timeout: 30_000 });
-    const text = await page.evaluate(() => document.body.innerText);
-    expect(text).toContain('/composite/v1/composite');
-    expect(text).toContain('Run writes in one transaction, then selections against the committed data');
-    // the expanded composite operation shows its flag with its value
-    expect(text).toMatch(/x-gw-allowForCompositeApi\tfalse\n/);
-    expect(text).toContain('Activities');
-    const shots = path.join(ROOT, 'test-output');
-    fs.mkdirSync(shots, { recursive: true });
-    await page.screenshot({ path: path.join(shots, 'docs.png'), fullPage: false });
-    expect(fs.statSync(path.join(shots, 'docs.png')).size).toBeGreaterThan(10_000);
-    expect(elsewhere).toEqual([]);
-    expect(problems).toEqual([]);
-  } finally {
-    await browser.close();
-    await server.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
-}, 120_000);
+(haveChromium ? test : test.skip)(
+  'headless Chromium renders the composite operation and its x-gw-allowForCompositeApi flag',
+  async () => {
+    const server = await listen(t.app);
+    const origin = server.origin;
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'docs-chromium-'));
+    const browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      userDataDir: profile,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      const elsewhere: string[] = [];
+      page.on('console', (msg) => {
+        if (msg.type() === 'error') problems.push(msg.text());
+      });
+      page.on('pageerror', (err) => problems.push(String(err)));
+      page.on('response', (res) => {
+        if (res.status() >= 400) problems.push(`${res.status()} ${res.url()}`);
+      });
+      page.on('request', (req) => {
+        if (!req.url().startsWith(origin) && !req.url().startsWith('data:')) elsewhere.push(req.url());
+      });
+      await page.authenticate({ username: 'rita', password: 'rita-secret-pw' });
+      await page.setViewport({ width: 1280, height: 1600 });
+      await page.goto(`${origin}/docs#/Composite/executeComposite`, { waitUntil: 'networkidle0' });
+      await page.waitForFunction(() => document.body.innerText.includes('x-gw-allowForCompositeApi'), {
+        timeout: 30_000,
+      });
+      const text = await page.evaluate(() => document.body.innerText);
+      expect(text).toContain('/composite/v1/composite');
+      expect(text).toContain('Run writes in one transaction, then selections against the committed data');
+      // the expanded composite operation shows its flag with its value
+      expect(text).toMatch(/x-gw-allowForCompositeApi\tfalse\n/);
+      expect(text).toContain('Activities');
+      const shots = path.join(ROOT, 'test-output');
+      fs.mkdirSync(shots, { recursive: true });
+      await page.screenshot({ path: path.join(shots, 'docs.png'), fullPage: false });
+      expect(fs.statSync(path.join(shots, 'docs.png')).size).toBeGreaterThan(10_000);
+      expect(elsewhere).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+      await server.close();
+      fs.rmSync(profile, { recursive: true, force: true });
+    }
+  },
+  120_000,
+);

@@ -34,12 +34,21 @@ test('reset-password with nothing piped in: a generated password is printed once
   expect(result.code).toBe(0);
   const generated = /generated password: (\S+)\n/.exec(result.output)?.[1] as string;
   expect(generated).toMatch(/^[A-Za-z0-9_-]{24}$/);
-  expect((await t.http.get('/rest/common/v1/activities').set('Authorization', basic(USERNAMES.user, generated))).status).toBe(200);
-  expect((await t.http.get('/rest/common/v1/activities').set('Authorization', basic(USERNAMES.user, PASSWORDS.user))).status).toBe(401);
+  expect(
+    (await t.http.get('/rest/common/v1/activities').set('Authorization', basic(USERNAMES.user, generated))).status,
+  ).toBe(200);
+  expect(
+    (await t.http.get('/rest/common/v1/activities').set('Authorization', basic(USERNAMES.user, PASSWORDS.user))).status,
+  ).toBe(401);
 });
 
 test('`npm run admin -- create <username> --role admin` (the npm script, password from --stdin): the new admin can administer', async () => {
-  const proc = spawnProc('npm', ['run', '--silent', 'admin', '--', 'create', 'rescuer', '--role', 'admin', '--stdin'], env, 'rescuer-password-1');
+  const proc = spawnProc(
+    'npm',
+    ['run', '--silent', 'admin', '--', 'create', 'rescuer', '--role', 'admin', '--stdin'],
+    env,
+    'rescuer-password-1',
+  );
   expect((await proc.exited).code).toBe(0);
   expect(proc.output()).toBe('created user "rescuer" with roles admin\n');
   expect(await status('rescuer', 'rescuer-password-1')).toBe(200);
@@ -49,8 +58,14 @@ test('`npm run admin -- create <username> --role admin` (the npm script, passwor
 });
 
 test('mistakes are refused in one line and change nothing', async () => {
-  expect(await runAdmin(['reset-password', 'nobody'], env, 'some-password-1')).toEqual({ code: 1, output: 'admin: there is no user named "nobody"\n' });
-  expect(await runAdmin(['reset-password', USERNAMES.reader], env, 'short')).toEqual({ code: 2, output: 'admin: the password on stdin must be 8-256 characters\n' });
+  expect(await runAdmin(['reset-password', 'nobody'], env, 'some-password-1')).toEqual({
+    code: 1,
+    output: 'admin: there is no user named "nobody"\n',
+  });
+  expect(await runAdmin(['reset-password', USERNAMES.reader], env, 'short')).toEqual({
+    code: 2,
+    output: 'admin: the password on stdin must be 8-256 characters\n',
+  });
   expect(await status(USERNAMES.reader, PASSWORDS.reader)).toBe(403); // the reader's password still works (403: not an admin)
   const unknown = await runAdmin(['delete-everything'], env);
   expect(unknown.code).toBe(2);

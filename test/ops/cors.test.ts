@@ -15,10 +15,15 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const preflight = (app: TestApp, origin: string, method = 'POST') => app.http.options(ACTIVITIES)
-  .set('Origin', origin)
-  .set('Access-Control-Request-Method', method)
-  .set('Access-Control-Request-Headers', 'authorization,content-type,gw-dbtransaction-id,idempotency-key,gw-checksum');
+const preflight = (app: TestApp, origin: string, method = 'POST') =>
+  app.http
+    .options(ACTIVITIES)
+    .set('Origin', origin)
+    .set('Access-Control-Request-Method', method)
+    .set(
+      'Access-Control-Request-Headers',
+      'authorization,content-type,gw-dbtransaction-id,idempotency-key,gw-checksum',
+    );
 
 test('a preflight from an allowed origin passes without credentials, with the Access-Control-* headers', async () => {
   const res = await preflight(t, ALLOWED);
@@ -28,11 +33,14 @@ test('a preflight from an allowed origin passes without credentials, with the Ac
   expect(res.headers['access-control-allow-methods']).toBe('GET,HEAD,POST,PATCH,DELETE');
   const headers = res.headers['access-control-allow-headers'].toLowerCase().split(',');
   for (const h of CORS_ALLOWED_HEADERS) expect(headers).toContain(h.toLowerCase());
-  for (const h of ['authorization', 'gw-checksum', 'gw-dbtransaction-id', 'idempotency-key']) expect(headers).toContain(h);
+  for (const h of ['authorization', 'gw-checksum', 'gw-dbtransaction-id', 'idempotency-key'])
+    expect(headers).toContain(h);
   expect(res.headers['access-control-max-age']).toBe('600');
   expect(res.headers.vary).toMatch(/Origin/);
   expect(res.headers['access-control-allow-credentials']).toBeUndefined();
-  expect((await preflight(t, 'http://localhost:5173', 'DELETE')).headers['access-control-allow-origin']).toBe('http://localhost:5173');
+  expect((await preflight(t, 'http://localhost:5173', 'DELETE')).headers['access-control-allow-origin']).toBe(
+    'http://localhost:5173',
+  );
 });
 
 test('a preflight from another origin is refused with 403 and no Access-Control-Allow-Origin', async () => {
@@ -46,11 +54,16 @@ test('a preflight from another origin is refused with 403 and no Access-Control-
 });
 
 test('answers to an allowed origin expose the headers a browser client reads; others get no CORS headers', async () => {
-  const created = await t.http.post(ACTIVITIES).set('Origin', ALLOWED).set('Authorization', t.auth('user')).send({ data: { attributes: { subject: 'from a browser' } } });
+  const created = await t.http
+    .post(ACTIVITIES)
+    .set('Origin', ALLOWED)
+    .set('Authorization', t.auth('user'))
+    .send({ data: { attributes: { subject: 'from a browser' } } });
   expect(created.status).toBe(201);
   expect(created.headers['access-control-allow-origin']).toBe(ALLOWED);
   const exposed = created.headers['access-control-expose-headers'].split(',');
-  for (const h of ['Server-Timing', 'GW-Checksum', 'Location', 'GW-Async-Location', 'Idempotent-Replayed']) expect(exposed).toContain(h);
+  for (const h of ['Server-Timing', 'GW-Checksum', 'Location', 'GW-Async-Location', 'Idempotent-Replayed'])
+    expect(exposed).toContain(h);
   // An error is readable by the page too, so it can show why.
   const refused = await t.http.get(ACTIVITIES).set('Origin', ALLOWED);
   expect(refused.status).toBe(401);

@@ -35,8 +35,11 @@ afterAll(async () => {
   }
 });
 
-const create = (subject: string) => t.http.post(ACTIVITIES).set('Authorization', t.auth('user'))
-  .send({ data: { attributes: { subject, description: 'x'.repeat(20000) } } });
+const create = (subject: string) =>
+  t.http
+    .post(ACTIVITIES)
+    .set('Authorization', t.auth('user'))
+    .send({ data: { attributes: { subject, description: 'x'.repeat(20000) } } });
 
 maybe('SQLite on a full disk', () => {
   test('writes answer 503 with Retry-After, /readyz reports the disk, data stays intact, and both recover', async () => {
@@ -62,7 +65,9 @@ maybe('SQLite on a full disk', () => {
     expect((await t.http.get('/healthz')).status).toBe(200);
 
     // Reads still work, and what was committed before is there.
-    const kept = await t.http.get(`${ACTIVITIES}/${before.body.data.attributes.id}`).set('Authorization', t.auth('user'));
+    const kept = await t.http
+      .get(`${ACTIVITIES}/${before.body.data.attributes.id}`)
+      .set('Authorization', t.auth('user'));
     expect(kept.status).toBe(200);
     expect(kept.body.data.attributes.subject).toBe('before the disk filled');
     const count = (await t.knex('activities').count({ n: '*' }))[0].n;
@@ -76,7 +81,7 @@ maybe('SQLite on a full disk', () => {
     expect(t.logs.join('')).not.toContain('"level":50');
   });
 
-  test('/readyz answers 503 while the database\'s directory is read-only, and 200 once it is writable again', async () => {
+  test("/readyz answers 503 while the database's directory is read-only, and 200 once it is writable again", async () => {
     // A read-only bind mount over the directory: root ignores file modes, not a read-only mount.
     execFileSync('mount', ['--bind', dir, dir]);
     try {
@@ -84,7 +89,10 @@ maybe('SQLite on a full disk', () => {
       await sleep(1100);
       const ready = await t.http.get('/readyz');
       expect(ready.status).toBe(503);
-      expect(ready.body).toMatchObject({ status: 503, userMessage: 'Not ready: The database\'s disk does not take writes' });
+      expect(ready.body).toMatchObject({
+        status: 503,
+        userMessage: "Not ready: The database's disk does not take writes",
+      });
       expect(ready.body.details[0].properties).toEqual({ check: 'storage', code: 'EROFS' });
     } finally {
       execFileSync('umount', [dir]);

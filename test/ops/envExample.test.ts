@@ -14,14 +14,19 @@ function readmeTable(): Map<string, string> {
   if (!section) throw new Error('README.md has no "## Configuration" section');
   const table = new Map<string, string>();
   for (const row of section.split('\n').filter((l) => /^\| `[A-Z]/.test(l))) {
-    const cells = row.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
+    const cells = row
+      .split(/(?<!\\)\|/)
+      .slice(1, -1)
+      .map((c) => c.trim());
     const names = [...cells[0].matchAll(/`([^`]+)`/g)].map((m) => m[1]);
     // A family of variables (`CONNECTOR_SECRET_<NAME>`) has no single default to list.
     if (names.length === 1 && /^[A-Z_]+<[A-Z]+>$/.test(names[0])) continue;
-    if (names.length === 0 || !names.every((n) => NAME.test(n))) throw new Error(`README configuration row names no variable: ${row}`);
+    if (names.length === 0 || !names.every((n) => NAME.test(n)))
+      throw new Error(`README configuration row names no variable: ${row}`);
     // "`8080`, `127.0.0.1`" pairs with two names; one default ("off", "none: …") serves every name of its row.
     const parts = cells[cells.length - 1].split(/,\s+/);
-    if (parts.length !== names.length && parts.length !== 1) throw new Error(`README configuration row: ${names.length} variables but ${parts.length} defaults: ${row}`);
+    if (parts.length !== names.length && parts.length !== 1)
+      throw new Error(`README configuration row: ${names.length} variables but ${parts.length} defaults: ${row}`);
     names.forEach((name, i) => {
       const literal = /^`([^`]*)`$/.exec(parts.length === 1 ? parts[0] : parts[i]);
       table.set(name, literal ? literal[1] : '');
@@ -50,7 +55,9 @@ test('.env.example and the README configuration table list the same variables wi
 
 test('every variable src/config.ts reads is in the README configuration table', () => {
   const source = fs.readFileSync(path.join(ROOT, 'src/config.ts'), 'utf8');
-  const read = new Set([...source.matchAll(/env\.([A-Z][A-Z0-9_]*)|env, '([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1] ?? m[2]));
+  const read = new Set(
+    [...source.matchAll(/env\.([A-Z][A-Z0-9_]*)|env, '([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1] ?? m[2]),
+  );
   expect(read.size).toBeGreaterThan(20);
   const table = readmeTable();
   expect([...read].filter((name) => !table.has(name))).toEqual([]);

@@ -14,7 +14,14 @@ beforeAll(async () => {
   writeJson(registry, {
     connectors: [],
     composite_connectors: [
-      { name: 'Two', permalink: 'two', steps: [{ name: 'a', url: `${api.url}/ok` }, { name: 'b', url: `${api.url}/ok` }] },
+      {
+        name: 'Two',
+        permalink: 'two',
+        steps: [
+          { name: 'a', url: `${api.url}/ok` },
+          { name: 'b', url: `${api.url}/ok` },
+        ],
+      },
       { name: 'Failing', permalink: 'failing', steps: [{ name: 'a', url: `${api.url}/fail` }] },
     ],
   });
@@ -46,17 +53,26 @@ test('refused without credentials (401) and to a non-admin (403), in the SPEC §
 
 test('a composite is counted with its subrequests, its transaction and its request', async () => {
   const before = await scrape();
-  const res = await t.http.post('/rest/composite/v1/composite').set('Authorization', t.auth('user')).send({
-    requests: [
-      { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'one' } } }, vars: [{ name: 'a', path: '$.data.attributes.id' }] },
-      { method: 'post', uri: '/common/v1/activities/${a}/notes', body: { data: { attributes: { body: 'n' } } } },
-      { method: 'patch', uri: '/common/v1/activities/${a}', body: { data: { attributes: { subject: 'two' } } } },
-    ],
-    selections: [{ uri: '/common/v1/activities/${a}' }],
-  });
+  const res = await t.http
+    .post('/rest/composite/v1/composite')
+    .set('Authorization', t.auth('user'))
+    .send({
+      requests: [
+        {
+          method: 'post',
+          uri: '/common/v1/activities',
+          body: { data: { attributes: { subject: 'one' } } },
+          vars: [{ name: 'a', path: '$.data.attributes.id' }],
+        },
+        { method: 'post', uri: '/common/v1/activities/${a}/notes', body: { data: { attributes: { body: 'n' } } } },
+        { method: 'patch', uri: '/common/v1/activities/${a}', body: { data: { attributes: { subject: 'two' } } } },
+      ],
+      selections: [{ uri: '/common/v1/activities/${a}' }],
+    });
   expect(res.status).toBe(200);
   const after = await scrape();
-  const delta = (name: string, labels: Record<string, string> = {}) => valueOf(after, name, labels) - valueOf(before, name, labels);
+  const delta = (name: string, labels: Record<string, string> = {}) =>
+    valueOf(after, name, labels) - valueOf(before, name, labels);
   expect(delta('subrequests_total', { source: 'composite_request' })).toBe(3);
   expect(delta('subrequests_total', { source: 'composite_selection' })).toBe(1);
   expect(delta('composite_size_count', { part: 'requests' })).toBe(1);
@@ -64,25 +80,31 @@ test('a composite is counted with its subrequests, its transaction and its reque
   expect(delta('composite_size_bucket', { part: 'requests', le: '2' })).toBe(0);
   expect(delta('composite_size_bucket', { part: 'requests', le: '5' })).toBe(1);
   expect(delta('http_requests_total', { operation: 'executeComposite', method: 'POST', status: '200' })).toBe(1);
-  expect(delta('http_request_duration_seconds_count', { operation: 'executeComposite', method: 'POST', status: '200' })).toBe(1);
+  expect(
+    delta('http_request_duration_seconds_count', { operation: 'executeComposite', method: 'POST', status: '200' }),
+  ).toBe(1);
   expect(delta('db_transaction_duration_seconds_count', { outcome: 'committed' })).toBe(1);
   // The earlier scrape is counted too, under its own fixed name.
-  expect(valueOf(after, 'http_requests_total', { operation: 'metrics', method: 'GET', status: '200' })).toBeGreaterThanOrEqual(1);
+  expect(
+    valueOf(after, 'http_requests_total', { operation: 'metrics', method: 'GET', status: '200' }),
+  ).toBeGreaterThanOrEqual(1);
 });
 
 test('connector steps are timed by kind and outcome, and failures counted by scope', async () => {
   const before = await scrape();
-  const run = (permalink: string) => t.http.post(`/rest/connectors/v1/composite/${permalink}/execute`).set('Authorization', t.auth('user'));
+  const run = (permalink: string) =>
+    t.http.post(`/rest/connectors/v1/composite/${permalink}/execute`).set('Authorization', t.auth('user'));
   expect((await run('two')).status).toBe(200);
   expect((await run('failing')).status).toBe(502);
   const after = await scrape();
-  const delta = (name: string, labels: Record<string, string>) => valueOf(after, name, labels) - valueOf(before, name, labels);
+  const delta = (name: string, labels: Record<string, string>) =>
+    valueOf(after, name, labels) - valueOf(before, name, labels);
   expect(delta('connector_step_duration_seconds_count', { connector: 'composite', outcome: 'ok' })).toBe(2);
   expect(delta('connector_step_duration_seconds_count', { connector: 'composite', outcome: 'failed' })).toBe(1);
   expect(delta('connector_step_failures_total', { scope: 'http' })).toBe(1);
 });
 
-test('the pool and Node\'s process metrics are there', async () => {
+test("the pool and Node's process metrics are there", async () => {
   const samples = await scrape();
   const max = t.config.database.kind === 'sqlite' ? 1 : t.config.db.poolMax;
   expect(valueOf(samples, 'db_pool_connections', { state: 'max' })).toBe(max);
@@ -97,15 +119,28 @@ test('no label carries an id, a user name or a value from the request', async ()
   await t.http.get(`/rest/common/v1/activities?filter=subject:eq:${marker}`).set('Authorization', t.auth('reader'));
   await t.http.get(`/rest/${marker}/v1/things/xc:987654?q=${marker}`).set('Authorization', t.auth('user'));
   await t.http.get(`/${marker}`);
-  await t.http.get('/rest/common/v1/activities').set('Authorization', `Basic ${Buffer.from(`${marker}:wrong-password`).toString('base64')}`);
+  await t.http
+    .get('/rest/common/v1/activities')
+    .set('Authorization', `Basic ${Buffer.from(`${marker}:wrong-password`).toString('base64')}`);
   const res = await t.http.get('/metrics').set('Authorization', t.auth('admin'));
-  for (const value of [marker, '987654', USERNAMES.user, USERNAMES.reader, 'wrong-password']) expect(res.text).not.toContain(value);
+  for (const value of [marker, '987654', USERNAMES.user, USERNAMES.reader, 'wrong-password'])
+    expect(res.text).not.toContain(value);
   const samples = parsePrometheus(res.text);
   expect(valueOf(samples, 'http_requests_total', { operation: 'getActivity', method: 'GET', status: '404' })).toBe(1);
-  expect(valueOf(samples, 'http_requests_total', { operation: 'unmatched', method: 'GET', status: '404' })).toBeGreaterThanOrEqual(2);
-  expect(valueOf(samples, 'http_requests_total', { operation: 'unmatched', method: 'GET', status: '401' })).toBeGreaterThanOrEqual(1);
+  expect(
+    valueOf(samples, 'http_requests_total', { operation: 'unmatched', method: 'GET', status: '404' }),
+  ).toBeGreaterThanOrEqual(2);
+  expect(
+    valueOf(samples, 'http_requests_total', { operation: 'unmatched', method: 'GET', status: '401' }),
+  ).toBeGreaterThanOrEqual(1);
   // Every operation label is an operation id of the route table or one of the fixed names.
-  const allowed = new Set([...t.operations.map((c) => c.op.operationId), 'unmatched', 'metrics', 'openapi', 'cors_preflight']);
+  const allowed = new Set([
+    ...t.operations.map((c) => c.op.operationId),
+    'unmatched',
+    'metrics',
+    'openapi',
+    'cors_preflight',
+  ]);
   const operations = new Set(samples.filter((s) => s.labels.operation !== undefined).map((s) => s.labels.operation));
   expect([...operations].filter((o) => !allowed.has(o))).toEqual([]);
 });

@@ -9,7 +9,9 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 function requestLine(path: string, status: number): Record<string, unknown> {
-  const lines = t.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request' && l.path === path && l.status === status);
+  const lines = t.logs
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((l) => l.msg === 'request' && l.path === path && l.status === status);
   expect(lines).toHaveLength(1);
   return lines[0];
 }
@@ -21,9 +23,15 @@ test('4xx lines carry the errorCode the client got; a 200 line has none; times a
 
   const missing = await t.http.get('/rest/common/v1/activities/xc:999999').set('Authorization', t.auth('user'));
   expect(missing.status).toBe(404);
-  expect(requestLine('/rest/common/v1/activities/xc:999999', 404).errorCode).toBe('gw.api.rest.exception.NotFoundException');
+  expect(requestLine('/rest/common/v1/activities/xc:999999', 404).errorCode).toBe(
+    'gw.api.rest.exception.NotFoundException',
+  );
 
-  const bad = await t.http.post('/rest/common/v1/activities').set('Authorization', t.auth('user')).set('Content-Type', 'application/json').send('{"data": {"attributes": {"subject": "secret-subject-value", "nope": 1}}}');
+  const bad = await t.http
+    .post('/rest/common/v1/activities')
+    .set('Authorization', t.auth('user'))
+    .set('Content-Type', 'application/json')
+    .send('{"data": {"attributes": {"subject": "secret-subject-value", "nope": 1}}}');
   expect(bad.status).toBe(400);
   const badLine = requestLine('/rest/common/v1/activities', 400);
   expect(badLine.errorCode).toBe('gw.api.rest.exception.BadInputException');

@@ -25,11 +25,23 @@ afterEach(async () => {
 });
 
 function start(env: Record<string, string> = {}, how: 'node' | 'npm' = 'node'): Promise<RunningServer> {
-  return startDistServer({ DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}`, ADMIN_PASSWORD: ADMIN.password, SHUTDOWN_TIMEOUT_MS: '20000', ...env }, how);
+  return startDistServer(
+    {
+      DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}`,
+      ADMIN_PASSWORD: ADMIN.password,
+      SHUTDOWN_TIMEOUT_MS: '20000',
+      ...env,
+    },
+    how,
+  );
 }
 
 function compositeOf(n: number): Buffer {
-  const requests = Array.from({ length: n }, (_, i) => ({ method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: `In flight ${i}` } } } }));
+  const requests = Array.from({ length: n }, (_, i) => ({
+    method: 'post',
+    uri: '/common/v1/activities',
+    body: { data: { attributes: { subject: `In flight ${i}` } } },
+  }));
   return Buffer.from(JSON.stringify({ requests }));
 }
 
@@ -47,7 +59,9 @@ interface Answer {
  */
 function halfSent(s: RunningServer, body: Buffer, agent: http.Agent): { finish(): Promise<Answer> } {
   const req = http.request(`${s.url}/rest/composite/v1/composite`, {
-    method: 'POST', agent, headers: { Authorization: AUTH, 'Content-Type': 'application/json', 'Content-Length': body.length },
+    method: 'POST',
+    agent,
+    headers: { Authorization: AUTH, 'Content-Type': 'application/json', 'Content-Length': body.length },
   });
   const answer = new Promise<Answer>((resolve, reject) => {
     req.on('error', reject);
@@ -92,7 +106,12 @@ async function refused(port: number): Promise<boolean> {
 
 /** The pid of the only child of `pid` (Linux /proc). */
 function childOf(pid: number): number {
-  const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  const children = fs
+    .readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
   expect(children).toHaveLength(1);
   return children[0];
 }
@@ -128,7 +147,10 @@ test('SIGINT to the npm process alone: npm passes it on, node stops cleanly', as
 });
 
 test('Ctrl-C on `npm start` (SIGINT to npm and node together): one clean stop, not a second-signal exit', async () => {
-  server = await startDistServer({ DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}`, ADMIN_PASSWORD: ADMIN.password }, 'npm');
+  server = await startDistServer(
+    { DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}`, ADMIN_PASSWORD: ADMIN.password },
+    'npm',
+  );
   const nodePid = childOf(server.child.pid as number);
   // What a terminal does: the signal goes to the whole foreground group, and npm passes it on too.
   process.kill(server.child.pid as number, 'SIGINT');
@@ -211,7 +233,9 @@ test('requests still running at SHUTDOWN_TIMEOUT_MS: their connections are close
   await new Promise((r) => setTimeout(r, 100));
   server.child.kill('SIGTERM');
   expect((await server.exited).code).toBe(0);
-  expect(server.output()).toMatch(/"inFlight":1,"timeoutMs":500,"msg":"requests still running at the shutdown time-out; closing their connections"/);
+  expect(server.output()).toMatch(
+    /"inFlight":1,"timeoutMs":500,"msg":"requests still running at the shutdown time-out; closing their connections"/,
+  );
   await expect(inFlight.finish()).rejects.toThrow();
   agent.destroy();
 });

@@ -21,7 +21,13 @@ afterEach(async () => {
 /** Runs the server to its exit (a start that fails); returns the exit code and every line it printed. */
 async function failedStart(env: Record<string, string>): Promise<{ code: number | null; lines: string[] }> {
   // With ADMIN_PASSWORD given nothing is printed before listening; a generated one would be (it stays valid).
-  const proc = spawnProc(process.execPath, ['dist/src/server.js'], { HOST: '127.0.0.1', PORT: '0', DATABASE_URL: `sqlite:${path.join(dir, 'x.db')}`, ADMIN_PASSWORD: 'first-admin-pw', ...env });
+  const proc = spawnProc(process.execPath, ['dist/src/server.js'], {
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATABASE_URL: `sqlite:${path.join(dir, 'x.db')}`,
+    ADMIN_PASSWORD: 'first-admin-pw',
+    ...env,
+  });
   procs.push(proc);
   const { code } = await proc.exited;
   return { code, lines: proc.output().trim().split('\n') };
@@ -34,7 +40,9 @@ test('a port in use: one line naming the address, exit 4, and no claim to listen
   try {
     const { code, lines } = await failedStart({ PORT: String(port) });
     expect(code).toBe(4);
-    expect(lines).toEqual([`cannot start: cannot listen on 127.0.0.1:${port}: the port is already in use (set PORT, or stop the other process)`]);
+    expect(lines).toEqual([
+      `cannot start: cannot listen on 127.0.0.1:${port}: the port is already in use (set PORT, or stop the other process)`,
+    ]);
   } finally {
     taken.close();
   }
@@ -48,37 +56,52 @@ function unprivileged(): { command: string; prefix: string[] } | undefined {
   const start = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'));
   if (!(start > 80)) return undefined;
   if (process.getuid?.() !== 0) return { command: process.execPath, prefix: [] };
-  return fs.existsSync('/usr/bin/setpriv') ? { command: '/usr/bin/setpriv', prefix: ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath] } : undefined;
+  return fs.existsSync('/usr/bin/setpriv')
+    ? { command: '/usr/bin/setpriv', prefix: ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath] }
+    : undefined;
 }
 const asUnprivileged = unprivileged();
 
 (asUnprivileged ? test : test.skip)('no permission for the port (EACCES): one line, exit 4', async () => {
   const { command, prefix } = asUnprivileged as NonNullable<typeof asUnprivileged>;
   fs.chmodSync(dir, 0o777); // the SQLite file, for nobody
-  const proc = spawnProc(command, [...prefix, 'dist/src/server.js'], { HOST: '127.0.0.1', PORT: '80', DATABASE_URL: `sqlite:${path.join(dir, 'x.db')}`, ADMIN_PASSWORD: 'first-admin-pw' });
+  const proc = spawnProc(command, [...prefix, 'dist/src/server.js'], {
+    HOST: '127.0.0.1',
+    PORT: '80',
+    DATABASE_URL: `sqlite:${path.join(dir, 'x.db')}`,
+    ADMIN_PASSWORD: 'first-admin-pw',
+  });
   procs.push(proc);
   expect((await proc.exited).code).toBe(4);
-  expect(proc.output().trim().split('\n')).toEqual(['cannot start: cannot listen on 127.0.0.1:80: permission denied (ports below 1024 need privileges; set PORT)']);
+  expect(proc.output().trim().split('\n')).toEqual([
+    'cannot start: cannot listen on 127.0.0.1:80: permission denied (ports below 1024 need privileges; set PORT)',
+  ]);
 });
 
 test('an unknown host: one line, exit 4', async () => {
   const { code, lines } = await failedStart({ HOST: 'not a host' });
   expect(code).toBe(4);
-  expect(lines).toEqual(['cannot start: cannot listen on not a host:0: unknown host "not a host" (set HOST to an address or a name that resolves)']);
+  expect(lines).toEqual([
+    'cannot start: cannot listen on not a host:0: unknown host "not a host" (set HOST to an address or a name that resolves)',
+  ]);
 });
 
 test('a parent folder named in DATABASE_URL that does not exist: refused in one line, and not created', async () => {
   const missing = path.join(dir, 'nonexistent', 'dir');
   const { code, lines } = await failedStart({ DATABASE_URL: `sqlite:${path.join(missing, 'x.db')}` });
   expect(code).toBe(3);
-  expect(lines).toEqual([`cannot start: cannot open the database at sqlite:${path.join(missing, 'x.db')}: the folder ${missing} does not exist (create it, or fix DATABASE_URL)`]);
+  expect(lines).toEqual([
+    `cannot start: cannot open the database at sqlite:${path.join(missing, 'x.db')}: the folder ${missing} does not exist (create it, or fix DATABASE_URL)`,
+  ]);
   expect(fs.existsSync(path.join(dir, 'nonexistent'))).toBe(false);
 });
 
 test('a folder as the SQLite file: one line, no stack trace', async () => {
   const { code, lines } = await failedStart({ DATABASE_URL: `sqlite:${dir}` });
   expect(code).toBe(3);
-  expect(lines).toEqual([`cannot start: cannot open the database at sqlite:${dir}: that is a folder; name a file in it`]);
+  expect(lines).toEqual([
+    `cannot start: cannot open the database at sqlite:${dir}: that is a folder; name a file in it`,
+  ]);
 });
 
 test('an unreachable PostgreSQL: one line naming where (without the password), exit 3', async () => {
@@ -86,9 +109,14 @@ test('an unreachable PostgreSQL: one line naming where (without the password), e
   await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
   const { port } = closed.address() as net.AddressInfo;
   await new Promise((resolve) => closed.close(resolve));
-  const { code, lines } = await failedStart({ DATABASE_URL: `postgres://ops:hunter22-secret@127.0.0.1:${port}/app`, DB_CONNECT_TIMEOUT_MS: '2000' });
+  const { code, lines } = await failedStart({
+    DATABASE_URL: `postgres://ops:hunter22-secret@127.0.0.1:${port}/app`,
+    DB_CONNECT_TIMEOUT_MS: '2000',
+  });
   expect(code).toBe(3);
-  expect(lines).toEqual([`cannot start: cannot reach the database at postgres://127.0.0.1:${port}/app: connect ECONNREFUSED 127.0.0.1:${port}`]);
+  expect(lines).toEqual([
+    `cannot start: cannot reach the database at postgres://127.0.0.1:${port}/app: connect ECONNREFUSED 127.0.0.1:${port}`,
+  ]);
 });
 
 test('an unreadable SQLite file: one line from the driver, no stack trace', async () => {
@@ -114,14 +142,23 @@ test('the URL is logged once listening, with the port really bound; ADMIN_PASSWO
   const second = await startDistServer(env);
   procs.push(second);
   const warning = JSON.parse(await second.line(/ADMIN_PASSWORD/));
-  expect(warning).toMatchObject({ level: 40, msg: 'ADMIN_PASSWORD was not used: the database already has users. To set a password: npm run admin -- reset-password <username>' });
+  expect(warning).toMatchObject({
+    level: 40,
+    msg: 'ADMIN_PASSWORD was not used: the database already has users. To set a password: npm run admin -- reset-password <username>',
+  });
   expect(JSON.stringify(warning)).not.toContain('first-admin-pw');
   // Times are ISO-8601.
   expect(warning.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 });
 
 test('LOG_FORMAT=pretty prints readable lines instead of JSON', async () => {
-  const proc = spawnProc(process.execPath, ['dist/src/server.js'], { HOST: '127.0.0.1', PORT: '0', DATABASE_URL: `sqlite:${path.join(dir, 'x.db')}`, ADMIN_PASSWORD: 'first-admin-pw', LOG_FORMAT: 'pretty' });
+  const proc = spawnProc(process.execPath, ['dist/src/server.js'], {
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATABASE_URL: `sqlite:${path.join(dir, 'x.db')}`,
+    ADMIN_PASSWORD: 'first-admin-pw',
+    LOG_FORMAT: 'pretty',
+  });
   procs.push(proc);
   const line = await proc.line(/listening/);
   expect(line).toMatch(/INFO.*listening/);

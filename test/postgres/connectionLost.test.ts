@@ -25,7 +25,10 @@ afterAll(async () => {
 const ACTIVITIES = '/rest/common/v1/activities';
 
 async function createActivity(subject: string): Promise<{ id: string; numeric: number }> {
-  const res = await t.http.post(ACTIVITIES).set('Authorization', t.auth('user')).send({ data: { attributes: { subject } } });
+  const res = await t.http
+    .post(ACTIVITIES)
+    .set('Authorization', t.auth('user'))
+    .send({ data: { attributes: { subject } } });
   expect(res.status).toBe(201);
   return { id: res.body.data.attributes.id, numeric: Number(res.body.data.attributes.id.split(':')[1]) };
 }
@@ -60,7 +63,12 @@ async function recovers(): Promise<void> {
 
 test('a PATCH whose backend is killed inside its transaction answers 503 or is run again, never 500', async () => {
   const { id, numeric } = await createActivity('Patch me');
-  const res = await killWhileWaitingFor(numeric, () => t.http.patch(`${ACTIVITIES}/${id}`).set('Authorization', t.auth('user')).send({ data: { attributes: { subject: 'Patched' } } }));
+  const res = await killWhileWaitingFor(numeric, () =>
+    t.http
+      .patch(`${ACTIVITIES}/${id}`)
+      .set('Authorization', t.auth('user'))
+      .send({ data: { attributes: { subject: 'Patched' } } }),
+  );
   expectUnavailableOr(res, 200);
   const stored = await t.knex('activities').where({ id: numeric }).first();
   expect(stored.subject).toBe(res.status === 200 ? 'Patched' : 'Patch me');
@@ -70,12 +78,25 @@ test('a PATCH whose backend is killed inside its transaction answers 503 or is r
 test('a composite whose backend is killed mid-way answers 503 with nothing committed, or commits once', async () => {
   const { id, numeric } = await createActivity('Locked');
   const before = Number((await t.knex('activities').count({ n: '*' }))[0].n);
-  const res = await killWhileWaitingFor(numeric, () => t.http.post('/rest/composite/v1/composite').set('Authorization', t.auth('user')).send({
-    requests: [
-      { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'Made in the killed composite' } } } },
-      { method: 'patch', uri: `/common/v1/activities/${id}`, body: { data: { attributes: { subject: 'Changed by the killed composite' } } } },
-    ],
-  }));
+  const res = await killWhileWaitingFor(numeric, () =>
+    t.http
+      .post('/rest/composite/v1/composite')
+      .set('Authorization', t.auth('user'))
+      .send({
+        requests: [
+          {
+            method: 'post',
+            uri: '/common/v1/activities',
+            body: { data: { attributes: { subject: 'Made in the killed composite' } } },
+          },
+          {
+            method: 'patch',
+            uri: `/common/v1/activities/${id}`,
+            body: { data: { attributes: { subject: 'Changed by the killed composite' } } },
+          },
+        ],
+      }),
+  );
   expectUnavailableOr(res, 200);
   const made = await t.knex('activities').where({ subject: 'Made in the killed composite' });
   expect(made).toHaveLength(res.status === 200 ? 1 : 0);
@@ -86,10 +107,16 @@ test('a composite whose backend is killed mid-way answers 503 with nothing commi
 test('requests on pooled connections whose backends were just killed are answered, never 500', async () => {
   // Fill the pool with connections, then kill every one of them at once.
   await Promise.all(Array.from({ length: 8 }, () => t.http.get(ACTIVITIES).set('Authorization', t.auth('user'))));
-  await observer.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> $1', [(locker as unknown as { processID: number }).processID]);
+  await observer.query(
+    'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> $1',
+    [(locker as unknown as { processID: number }).processID],
+  );
   const answers = await Promise.all([
     ...Array.from({ length: 8 }, () => t.http.get(ACTIVITIES).set('Authorization', t.auth('user'))),
-    t.http.post(ACTIVITIES).set('Authorization', t.auth('user')).send({ data: { attributes: { subject: 'After the kill' } } }),
+    t.http
+      .post(ACTIVITIES)
+      .set('Authorization', t.auth('user'))
+      .send({ data: { attributes: { subject: 'After the kill' } } }),
   ]);
   for (const res of answers.slice(0, 8)) expectUnavailableOr(res, 200);
   expectUnavailableOr(answers[8], 201);

@@ -17,21 +17,55 @@ const cleanup: Array<() => Promise<void>> = [];
 beforeAll(async () => {
   src = await startTestApp({ DATABASE_URL: tempSqliteUrl() });
   const user = src.auth('user');
-  const a = await src.http.post('/rest/common/v1/activities').set('Authorization', user)
-    .send({ data: { attributes: { subject: 'Moved across', priority: { code: 'high' }, dueDate: '2030-01-31', assignedUser: { id: src.ids.user } } } });
-  await src.http.post(`/rest/common/v1/activities/${a.body.data.attributes.id}/notes`).set('Authorization', user)
+  const a = await src.http
+    .post('/rest/common/v1/activities')
+    .set('Authorization', user)
+    .send({
+      data: {
+        attributes: {
+          subject: 'Moved across',
+          priority: { code: 'high' },
+          dueDate: '2030-01-31',
+          assignedUser: { id: src.ids.user },
+        },
+      },
+    });
+  await src.http
+    .post(`/rest/common/v1/activities/${a.body.data.attributes.id}/notes`)
+    .set('Authorization', user)
     .send({ data: { attributes: { body: 'secret note', confidential: true } } });
-  await src.http.patch(`/rest/common/v1/activities/${a.body.data.attributes.id}`).set('Authorization', user)
+  await src.http
+    .patch(`/rest/common/v1/activities/${a.body.data.attributes.id}`)
+    .set('Authorization', user)
     .send({ data: { attributes: { description: 'changed once' }, checksum: '0' } });
-  const ok = await src.http.post('/rest/composite/v1/composite').set('Authorization', user).set('GW-DBTransaction-ID', 'copied-tx')
-    .send({ requests: [{ method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'From a composite' } } } }] });
+  const ok = await src.http
+    .post('/rest/composite/v1/composite')
+    .set('Authorization', user)
+    .set('GW-DBTransaction-ID', 'copied-tx')
+    .send({
+      requests: [
+        {
+          method: 'post',
+          uri: '/common/v1/activities',
+          body: { data: { attributes: { subject: 'From a composite' } } },
+        },
+      ],
+    });
   expect(ok.status).toBe(200);
   // A rolled-back composite still consumed its ids: the copy must not hand them out again.
-  const failed = await src.http.post('/rest/composite/v1/composite').set('Authorization', user)
-    .send({ requests: [
-      { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'Rolled back' } } } },
-      { method: 'patch', uri: `/common/v1/activities/${a.body.data.attributes.id}`, body: { data: { attributes: { subject: 'x' }, checksum: '0' } } },
-    ] });
+  const failed = await src.http
+    .post('/rest/composite/v1/composite')
+    .set('Authorization', user)
+    .send({
+      requests: [
+        { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'Rolled back' } } } },
+        {
+          method: 'patch',
+          uri: `/common/v1/activities/${a.body.data.attributes.id}`,
+          body: { data: { attributes: { subject: 'x' }, checksum: '0' } },
+        },
+      ],
+    });
   expect(failed.status).toBe(400);
 });
 afterAll(async () => {
@@ -73,14 +107,31 @@ test('SQLite → PostgreSQL → SQLite: the same API, passwords, ledger and sequ
   const nextBefore = await src.knex('id_sequences').where({ name: 'activities' }).first();
 
   const report = await copyData(src.knex, await open(pg), STORED_DATA);
-  expect(report).toMatchObject({ users: 3, activities: 2, notes: 1, composite_transactions: 1, connector_registry: 1, 'activities next id': Number(nextBefore.next_id) });
+  expect(report).toMatchObject({
+    users: 3,
+    activities: 2,
+    notes: 1,
+    composite_transactions: 1,
+    connector_registry: 1,
+    'activities next id': Number(nextBefore.next_id),
+  });
   const onPg = serve(pg);
   // The same bodies, read through the app on PostgreSQL with the copied users' own passwords.
   expect(await snapshot(onPg.http, src.auth('admin'))).toEqual(before);
-  const again = await onPg.http.post('/rest/composite/v1/composite').set('Authorization', src.auth('user')).set('GW-DBTransaction-ID', 'copied-tx')
-    .send({ requests: [{ method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'twice?' } } } }] });
+  const again = await onPg.http
+    .post('/rest/composite/v1/composite')
+    .set('Authorization', src.auth('user'))
+    .set('GW-DBTransaction-ID', 'copied-tx')
+    .send({
+      requests: [
+        { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'twice?' } } } },
+      ],
+    });
   expect(again.body.errorCode).toBe('gw.api.webservice.exception.AlreadyExecutedException');
-  const fresh = await onPg.http.post('/rest/common/v1/activities').set('Authorization', src.auth('user')).send({ data: { attributes: { subject: 'New on PostgreSQL' } } });
+  const fresh = await onPg.http
+    .post('/rest/common/v1/activities')
+    .set('Authorization', src.auth('user'))
+    .send({ data: { attributes: { subject: 'New on PostgreSQL' } } });
   expect(fresh.status).toBe(201);
   expect(fresh.body.data.attributes.id).toBe(`xc:${nextBefore.next_id}`);
 
@@ -99,7 +150,9 @@ test('refuses a target that already holds data, and changes nothing there', asyn
   const target = await open(pg);
   await copyData(src.knex, target, STORED_DATA);
   const users = await target('users').orderBy('id');
-  await expect(copyData(src.knex, target, STORED_DATA)).rejects.toThrow('the target database already holds users; copy only into a fresh database');
+  await expect(copyData(src.knex, target, STORED_DATA)).rejects.toThrow(
+    'the target database already holds users; copy only into a fresh database',
+  );
   expect(await target('users').orderBy('id')).toEqual(users);
 });
 
@@ -108,13 +161,18 @@ test('refuses a source that is not migrated', async () => {
   cleanup.push(() => empty.drop());
   const pg = await freshPostgresDatabase();
   cleanup.push(() => pg.drop());
-  await expect(copyData(await open(empty), await open(pg), STORED_DATA)).rejects.toThrow(/the source database is at migrations \[\], this server expects \[001_resources/);
+  await expect(copyData(await open(empty), await open(pg), STORED_DATA)).rejects.toThrow(
+    /the source database is at migrations \[\], this server expects \[001_resources/,
+  );
 });
 
 test('the command line: usage, a clear failure without credentials, and a complete copy', async () => {
-  const run = (args: string[]) => spawnSync(process.execPath, ['-e', TS_HOOK, path.resolve(__dirname, '../../src/cli/copyData.ts'), ...args], {
-    env: { PATH: process.env.PATH, NODE_PATH: path.resolve(__dirname, '../../node_modules') }, encoding: 'utf8', timeout: 60000,
-  });
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, ['-e', TS_HOOK, path.resolve(__dirname, '../../src/cli/copyData.ts'), ...args], {
+      env: { PATH: process.env.PATH, NODE_PATH: path.resolve(__dirname, '../../node_modules') },
+      encoding: 'utf8',
+      timeout: 60000,
+    });
   const usage = run([]);
   expect(usage.status).toBe(2);
   expect(usage.stderr).toContain('usage: copy-data --from <DATABASE_URL> --to <DATABASE_URL>');

@@ -18,7 +18,9 @@ const name = `composite_test_disk_${randomBytes(4).toString('hex')}`;
 const mounted = mountTmpfs(dir, '12m');
 if (mounted) execFileSync('chown', ['postgres:postgres', dir]);
 else {
-  console.warn(`postgres/diskFull.test.ts skipped: cannot mount a tmpfs for PostgreSQL at ${dir} (needs root and a local server)`);
+  console.warn(
+    `postgres/diskFull.test.ts skipped: cannot mount a tmpfs for PostgreSQL at ${dir} (needs root and a local server)`,
+  );
 }
 if (!mounted) fs.rmSync(dir, { recursive: true, force: true });
 const maybe = mounted ? describe : describe.skip;
@@ -47,8 +49,11 @@ afterAll(async () => {
   }
 });
 
-const create = (subject: string) => t.http.post(ACTIVITIES).set('Authorization', t.auth('user'))
-  .send({ data: { attributes: { subject, description: randomBytes(15000).toString('base64') } } });
+const create = (subject: string) =>
+  t.http
+    .post(ACTIVITIES)
+    .set('Authorization', t.auth('user'))
+    .send({ data: { attributes: { subject, description: randomBytes(15000).toString('base64') } } });
 
 maybe('PostgreSQL on a full disk', () => {
   test('writes answer 503 with Retry-After, /readyz reports it, data stays intact, and both recover', async () => {
@@ -65,7 +70,9 @@ maybe('PostgreSQL on a full disk', () => {
     expect(ready.body.details[0].properties).toEqual({ check: 'storage', code: '53100' });
     expect((await t.http.get('/healthz')).status).toBe(200);
 
-    const kept = await t.http.get(`${ACTIVITIES}/${before.body.data.attributes.id}`).set('Authorization', t.auth('user'));
+    const kept = await t.http
+      .get(`${ACTIVITIES}/${before.body.data.attributes.id}`)
+      .set('Authorization', t.auth('user'));
     expect(kept.body.data.attributes.subject).toBe('before the disk filled');
 
     fs.rmSync(filler);

@@ -31,7 +31,11 @@ test('readyz and the API answer 503 while the database refuses connections, and 
   const ready = await t.http.get('/readyz');
   expect(ready.status).toBe(503);
   expect(ready.headers['retry-after']).toBe('5');
-  expect(ready.body).toMatchObject({ status: 503, userMessage: 'Not ready: The database is not reachable', details: [{ properties: { check: 'database' } }] });
+  expect(ready.body).toMatchObject({
+    status: 503,
+    userMessage: 'Not ready: The database is not reachable',
+    details: [{ properties: { check: 'database' } }],
+  });
   expect((await t.http.get('/healthz')).status).toBe(200);
   const api = await t.http.get('/rest/common/v1/activities').set('Authorization', t.auth('user'));
   expect(api.status).toBe(503);

@@ -19,7 +19,8 @@ export interface Instance {
 }
 
 export function databaseUrl(t: TestApp): string {
-  if (t.config.database.kind !== 'postgres') throw new Error('test/postgres/ runs only with TEST_DATABASE_URL=postgres://…');
+  if (t.config.database.kind !== 'postgres')
+    throw new Error('test/postgres/ runs only with TEST_DATABASE_URL=postgres://…');
   return t.config.database.url;
 }
 
@@ -31,7 +32,11 @@ export function secondInstance(t: TestApp): Instance {
 /** An app on the database `config` names, which must already be migrated. */
 export function instanceOn(config: Config): Instance {
   const knex = createKnex(config.database, config.db);
-  const sink = new Writable({ write(_chunk, _enc, cb) { cb(); } });
+  const sink = new Writable({
+    write(_chunk, _enc, cb) {
+      cb();
+    },
+  });
   const built = createApp({ config, knex, logger: createLogger('silent', sink), extraOperations });
   return { http: request(built.app as Express), knex, close: () => knex.destroy() };
 }

@@ -10,7 +10,10 @@ let b: Instance;
 let locker: Client;
 beforeAll(() => ({ t, b, locker } = env));
 
-async function raceOnHeldRow(id: string, run: () => Array<Promise<{ status: number; body: { userMessage?: string } }>>) {
+async function raceOnHeldRow(
+  id: string,
+  run: () => Array<Promise<{ status: number; body: { userMessage?: string } }>>,
+) {
   const numeric = Number(id.split(':')[1]);
   // Both instances read the row, then queue on its lock: the second UPDATE finds the checksum moved.
   await locker.query('BEGIN');
@@ -22,18 +25,34 @@ async function raceOnHeldRow(id: string, run: () => Array<Promise<{ status: numb
 }
 
 test('two PATCHes without a checksum at once: both 200, both applied, checksum 2', async () => {
-  const created = await t.http.post('/rest/common/v1/activities').set('Authorization', t.auth('user')).send({ data: { attributes: { subject: 'LWW' } } });
+  const created = await t.http
+    .post('/rest/common/v1/activities')
+    .set('Authorization', t.auth('user'))
+    .send({ data: { attributes: { subject: 'LWW' } } });
   const id = created.body.data.attributes.id;
   const { results, row } = await raceOnHeldRow(id, () => [
-    send(t.http.patch(`/rest/common/v1/activities/${id}`).set('Authorization', t.auth('user')).send({ data: { attributes: { subject: 'from A' } } })),
-    send(b.http.patch(`/rest/common/v1/activities/${id}`).set('Authorization', t.auth('user')).send({ data: { attributes: { description: 'from B' } } })),
+    send(
+      t.http
+        .patch(`/rest/common/v1/activities/${id}`)
+        .set('Authorization', t.auth('user'))
+        .send({ data: { attributes: { subject: 'from A' } } }),
+    ),
+    send(
+      b.http
+        .patch(`/rest/common/v1/activities/${id}`)
+        .set('Authorization', t.auth('user'))
+        .send({ data: { attributes: { description: 'from B' } } }),
+    ),
   ]);
   expect(results.map((r) => r.status)).toEqual([200, 200]);
   expect(row).toMatchObject({ subject: 'from A', description: 'from B', checksum: 2 });
 });
 
 test('two completes without a checksum at once: one completes, the retried one sees it is already complete (400, not 409)', async () => {
-  const created = await t.http.post('/rest/common/v1/activities').set('Authorization', t.auth('user')).send({ data: { attributes: { subject: 'Complete once' } } });
+  const created = await t.http
+    .post('/rest/common/v1/activities')
+    .set('Authorization', t.auth('user'))
+    .send({ data: { attributes: { subject: 'Complete once' } } });
   const id = created.body.data.attributes.id;
   const { results, row } = await raceOnHeldRow(id, () => [
     send(t.http.post(`/rest/common/v1/activities/${id}/complete`).set('Authorization', t.auth('user'))),

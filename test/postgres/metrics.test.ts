@@ -18,12 +18,20 @@ test('a retried transaction is counted in db_transaction_retries_total and commi
       IF nextval('metrics_attempts') = 1 THEN RAISE EXCEPTION 'forced' USING ERRCODE = 'serialization_failure'; END IF; RETURN NEW; END $$;
     CREATE TRIGGER metrics_fail_once BEFORE INSERT ON activities FOR EACH ROW EXECUTE FUNCTION metrics_fail_once()`);
   const before = await scrape();
-  const res = await t.http.post('/rest/common/v1/activities').set('Authorization', t.auth('user')).send({ data: { attributes: { subject: 'retried' } } });
+  const res = await t.http
+    .post('/rest/common/v1/activities')
+    .set('Authorization', t.auth('user'))
+    .send({ data: { attributes: { subject: 'retried' } } });
   expect(res.status).toBe(201);
   const after = await scrape();
   expect(valueOf(after, 'db_transaction_retries_total') - valueOf(before, 'db_transaction_retries_total')).toBe(1);
   const committed = { outcome: 'committed' };
-  expect(valueOf(after, 'db_transaction_duration_seconds_count', committed) - valueOf(before, 'db_transaction_duration_seconds_count', committed)).toBe(1);
+  expect(
+    valueOf(after, 'db_transaction_duration_seconds_count', committed) -
+      valueOf(before, 'db_transaction_duration_seconds_count', committed),
+  ).toBe(1);
   expect(valueOf(after, 'db_pool_connections', { state: 'max' })).toBe(4);
-  expect(valueOf(after, 'db_pool_connections', { state: 'used' }) + valueOf(after, 'db_pool_connections', { state: 'free' })).toBeGreaterThanOrEqual(1);
+  expect(
+    valueOf(after, 'db_pool_connections', { state: 'used' }) + valueOf(after, 'db_pool_connections', { state: 'free' }),
+  ).toBeGreaterThanOrEqual(1);
 });

@@ -28,9 +28,15 @@ test('/readyz answers 503 once the database is dropped; /healthz stays 200', asy
   expect(ready.status).toBe(503);
   expect(ready.headers.get('retry-after')).toBe('5');
   const body = await ready.json();
-  expect(body).toMatchObject({ status: 503, errorCode: 'gw.api.rest.exception.ServiceUnavailableException', userMessage: 'Not ready: The database is not reachable' });
+  expect(body).toMatchObject({
+    status: 503,
+    errorCode: 'gw.api.rest.exception.ServiceUnavailableException',
+    userMessage: 'Not ready: The database is not reachable',
+  });
   expect(body.details[0].properties).toEqual({ check: 'database', code: '3D000' });
   expect((await fetch(`${base}/healthz`)).status).toBe(200);
-  const api = await fetch(`${base}/rest/common/v1/activities`, { headers: { Authorization: basic(ADMIN.ADMIN_USERNAME, ADMIN.ADMIN_PASSWORD) } });
+  const api = await fetch(`${base}/rest/common/v1/activities`, {
+    headers: { Authorization: basic(ADMIN.ADMIN_USERNAME, ADMIN.ADMIN_PASSWORD) },
+  });
   expect(api.status).toBe(503);
 });

@@ -28,7 +28,9 @@ async function failInsertsWith40001(failures: number): Promise<void> {
       END IF;
       RETURN NEW;
     END $$`);
-  await t.knex.raw(`CREATE TRIGGER test_fail_first BEFORE INSERT ON activities FOR EACH ROW EXECUTE FUNCTION test_fail_first('${failures}')`);
+  await t.knex.raw(
+    `CREATE TRIGGER test_fail_first BEFORE INSERT ON activities FOR EACH ROW EXECUTE FUNCTION test_fail_first('${failures}')`,
+  );
 }
 
 /** How many INSERTs into activities were attempted (committed or not). */
@@ -46,10 +48,14 @@ afterEach(async () => {
   await t.knex.raw('DROP SEQUENCE IF EXISTS test_updates');
 });
 
-const composite = (body: object) => t.http.post('/rest/composite/v1/composite').set('Authorization', t.auth('user')).send(body);
+const composite = (body: object) =>
+  t.http.post('/rest/composite/v1/composite').set('Authorization', t.auth('user')).send(body);
 
 async function createActivity(subject: string): Promise<{ id: string; numeric: number }> {
-  const res = await t.http.post('/rest/common/v1/activities').set('Authorization', t.auth('user')).send({ data: { attributes: { subject } } });
+  const res = await t.http
+    .post('/rest/common/v1/activities')
+    .set('Authorization', t.auth('user'))
+    .send({ data: { attributes: { subject } } });
   expect(res.status).toBe(201);
   return { id: res.body.data.attributes.id, numeric: Number(res.body.data.attributes.id.split(':')[1]) };
 }
@@ -58,8 +64,17 @@ test('a composite that hits a serialization failure is retried whole and commits
   await failInsertsWith40001(1);
   const res = await composite({
     requests: [
-      { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'Retried' } } }, vars: [{ name: 'a', path: '$.data.attributes.id' }] },
-      { method: 'post', uri: '/common/v1/activities/${a}/notes', body: { data: { attributes: { body: 'after the retry' } } } },
+      {
+        method: 'post',
+        uri: '/common/v1/activities',
+        body: { data: { attributes: { subject: 'Retried' } } },
+        vars: [{ name: 'a', path: '$.data.attributes.id' }],
+      },
+      {
+        method: 'post',
+        uri: '/common/v1/activities/${a}/notes',
+        body: { data: { attributes: { body: 'after the retry' } } },
+      },
     ],
   });
   expect(res.status).toBe(200);
@@ -73,14 +88,19 @@ test('a composite that hits a serialization failure is retried whole and commits
 
 test('a plain POST that hits a serialization failure is retried too', async () => {
   await failInsertsWith40001(1);
-  const res = await t.http.post('/rest/common/v1/activities').set('Authorization', t.auth('user')).send({ data: { attributes: { subject: 'Plain retried' } } });
+  const res = await t.http
+    .post('/rest/common/v1/activities')
+    .set('Authorization', t.auth('user'))
+    .send({ data: { attributes: { subject: 'Plain retried' } } });
   expect(res.status).toBe(201);
   expect(await attempts()).toBe(2);
 });
 
 test('after DB_RETRY_LIMIT retries the client gets 503 with Retry-After and nothing is committed', async () => {
   await failInsertsWith40001(1000);
-  const res = await composite({ requests: [{ method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'Never' } } } }] });
+  const res = await composite({
+    requests: [{ method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'Never' } } } }],
+  });
   expect(res.status).toBe(503);
   expect(res.body.errorCode).toBe('gw.api.rest.exception.ServiceUnavailableException');
   expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
@@ -97,10 +117,22 @@ test('a checksum conflict found by the UPDATE itself is a 409 and is not retried
       IF current_setting('application_name') = 'composite-api-server' THEN PERFORM nextval('test_updates'); END IF;
       RETURN NULL;
     END $$`);
-  await t.knex.raw('CREATE TRIGGER test_count_updates BEFORE UPDATE ON activities FOR EACH STATEMENT EXECUTE FUNCTION test_count_updates()');
+  await t.knex.raw(
+    'CREATE TRIGGER test_count_updates BEFORE UPDATE ON activities FOR EACH STATEMENT EXECUTE FUNCTION test_count_updates()',
+  );
   await locker.query('BEGIN');
   await locker.query('SELECT id FROM activities WHERE id = $1 FOR UPDATE', [numeric]);
-  const pending = send(composite({ requests: [{ method: 'patch', uri: `/common/v1/activities/${id}`, body: { data: { attributes: { subject: 'Mine' }, checksum: '0' } } }] }));
+  const pending = send(
+    composite({
+      requests: [
+        {
+          method: 'patch',
+          uri: `/common/v1/activities/${id}`,
+          body: { data: { attributes: { subject: 'Mine' }, checksum: '0' } },
+        },
+      ],
+    }),
+  );
   await lockWaiters(locker, 1);
   // Someone else's change commits first: the composite's UPDATE … WHERE checksum = 0 now matches nothing.
   await locker.query("UPDATE activities SET subject = 'Theirs', checksum = checksum + 1 WHERE id = $1", [numeric]);
@@ -109,7 +141,7 @@ test('a checksum conflict found by the UPDATE itself is a 409 and is not retried
   expect(res.status).toBe(400);
   expect(res.body.responses[0].requestError.status).toBe(409);
   expect(res.body.responses[0].requestError.errorCode).toBe('gw.api.rest.exception.ChecksumMismatchException');
-  const { rows } = await t.knex.raw("SELECT last_value FROM test_updates");
+  const { rows } = await t.knex.raw('SELECT last_value FROM test_updates');
   expect(Number(rows[0].last_value)).toBe(1);
   expect((await t.knex('activities').where({ id: numeric }).first()).subject).toBe('Theirs');
 });
@@ -122,12 +154,22 @@ test('a real deadlock (40P01) between a composite and another session is retried
   await locker.query("SET deadlock_timeout = '60s'");
   await locker.query('BEGIN');
   await locker.query('SELECT id FROM activities WHERE id = $1 FOR UPDATE', [b.numeric]);
-  const pending = send(composite({
-    requests: [
-      { method: 'patch', uri: `/common/v1/activities/${a.id}`, body: { data: { attributes: { description: 'first A' }, checksum: '0' } } },
-      { method: 'patch', uri: `/common/v1/activities/${b.id}`, body: { data: { attributes: { description: 'then B' }, checksum: '0' } } },
-    ],
-  }));
+  const pending = send(
+    composite({
+      requests: [
+        {
+          method: 'patch',
+          uri: `/common/v1/activities/${a.id}`,
+          body: { data: { attributes: { description: 'first A' }, checksum: '0' } },
+        },
+        {
+          method: 'patch',
+          uri: `/common/v1/activities/${b.id}`,
+          body: { data: { attributes: { description: 'then B' }, checksum: '0' } },
+        },
+      ],
+    }),
+  );
   // The composite holds A and waits for B; now wait for A: a cycle.
   await lockWaiters(locker, 1);
   // Returns only once the composite's transaction has been aborted (releasing A): it cannot commit while waiting for B.
@@ -137,5 +179,8 @@ test('a real deadlock (40P01) between a composite and another session is retried
   const res = await pending;
   expect(res.status).toBe(200);
   const rows = await t.knex('activities').whereIn('id', [a.numeric, b.numeric]).orderBy('id');
-  expect(rows.map((r) => [r.description, r.checksum])).toEqual([['first A', 1], ['then B', 1]]);
+  expect(rows.map((r) => [r.description, r.checksum])).toEqual([
+    ['first A', 1],
+    ['then B', 1],
+  ]);
 });

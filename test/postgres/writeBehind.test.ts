@@ -16,7 +16,9 @@ beforeAll(async () => {
       RETURN NULL;
     END $$`);
   for (const table of ['activities', 'notes', 'users']) {
-    await t.knex.raw(`CREATE TRIGGER test_count_${table} AFTER INSERT ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION test_count_statement()`);
+    await t.knex.raw(
+      `CREATE TRIGGER test_count_${table} AFTER INSERT ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION test_count_statement()`,
+    );
   }
 });
 afterAll(async () => t.close());
@@ -26,15 +28,27 @@ async function statements(table: string): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-const note = (body: string) => ({ method: 'post', uri: '/common/v1/activities/${a}/notes', body: { data: { attributes: { body } } } });
+const note = (body: string) => ({
+  method: 'post',
+  uri: '/common/v1/activities/${a}/notes',
+  body: { data: { attributes: { body } } },
+});
 
 test('an activity and 98 notes are written in a handful of INSERT statements, every row and answer as before', async () => {
   const before = { activities: await statements('activities'), notes: await statements('notes') };
   const requests = [
-    { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'batched' } } }, vars: [{ name: 'a', path: '$.data.attributes.id' }] },
+    {
+      method: 'post',
+      uri: '/common/v1/activities',
+      body: { data: { attributes: { subject: 'batched' } } },
+      vars: [{ name: 'a', path: '$.data.attributes.id' }],
+    },
     ...Array.from({ length: 98 }, (_, i) => note(`note ${i}`)),
   ];
-  const res = await t.http.post(COMPOSITE).set('Authorization', t.auth('user')).send({ requests, selections: [{ uri: '/common/v1/activities/${a}/notes', parameters: { pageSize: 100 } }] });
+  const res = await t.http
+    .post(COMPOSITE)
+    .set('Authorization', t.auth('user'))
+    .send({ requests, selections: [{ uri: '/common/v1/activities/${a}/notes', parameters: { pageSize: 100 } }] });
   expect(res.status).toBe(200);
   expect(res.body.responses).toHaveLength(99);
   res.body.responses.forEach((r: { status: number }) => expect(r.status).toBe(201));
@@ -42,28 +56,60 @@ test('an activity and 98 notes are written in a handful of INSERT statements, ev
   expect(await statements('activities')).toBe(before.activities + 1);
   // 98 rows in batches of 64, 32 and 2: three statements instead of 98.
   expect(await statements('notes')).toBe(before.notes + 3);
-  const ids = res.body.responses.slice(1).map((r: { body: { data: { attributes: { id: string } } } }) => r.body.data.attributes.id);
-  const stored = await t.knex('notes').whereIn('id', ids.map((id: string) => Number(id.split(':')[1]))).orderBy('id').pluck('body');
+  const ids = res.body.responses
+    .slice(1)
+    .map((r: { body: { data: { attributes: { id: string } } } }) => r.body.data.attributes.id);
+  const stored = await t
+    .knex('notes')
+    .whereIn(
+      'id',
+      ids.map((id: string) => Number(id.split(':')[1])),
+    )
+    .orderBy('id')
+    .pluck('body');
   expect(stored).toEqual(Array.from({ length: 98 }, (_, i) => `note ${i}`));
 });
 
 test('a read in the middle writes what was queued first, so it sees it', async () => {
-  const res = await t.http.post(COMPOSITE).set('Authorization', t.auth('user')).send({
-    requests: [
-      { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'read after queued' } } }, vars: [{ name: 'a', path: '$.data.attributes.id' }, { name: 'sum', path: '$.data.checksum' }] },
-      note('before the read'),
-      { method: 'patch', uri: '/common/v1/activities/${a}', body: { data: { attributes: { subject: 'patched' }, checksum: '${sum}' } } },
-      note('after the read'),
-    ],
-  });
+  const res = await t.http
+    .post(COMPOSITE)
+    .set('Authorization', t.auth('user'))
+    .send({
+      requests: [
+        {
+          method: 'post',
+          uri: '/common/v1/activities',
+          body: { data: { attributes: { subject: 'read after queued' } } },
+          vars: [
+            { name: 'a', path: '$.data.attributes.id' },
+            { name: 'sum', path: '$.data.checksum' },
+          ],
+        },
+        note('before the read'),
+        {
+          method: 'patch',
+          uri: '/common/v1/activities/${a}',
+          body: { data: { attributes: { subject: 'patched' }, checksum: '${sum}' } },
+        },
+        note('after the read'),
+      ],
+    });
   expect(res.status).toBe(200);
   expect(res.body.responses[2].body.data.attributes.subject).toBe('patched');
 });
 
 test('a batch that fails is run again row by row: the failure names the subrequest, nothing is kept', async () => {
-  const users = (names: string[]) => names.map((username) => ({ method: 'post', uri: '/admin/v1/users', body: { data: { attributes: { username, password: 'password123' } } } }));
+  const users = (names: string[]) =>
+    names.map((username) => ({
+      method: 'post',
+      uri: '/admin/v1/users',
+      body: { data: { attributes: { username, password: 'password123' } } },
+    }));
   const before = await t.knex('users').count<{ n: string }[]>({ n: '*' }).first();
-  const res = await t.http.post(COMPOSITE).set('Authorization', t.auth('admin')).send({ requests: users(['u1', 'u2', 'u3', 'u2', 'u5']) });
+  const res = await t.http
+    .post(COMPOSITE)
+    .set('Authorization', t.auth('admin'))
+    .send({ requests: users(['u1', 'u2', 'u3', 'u2', 'u5']) });
   expect(res.status).toBe(400);
   expect(res.body.responses.slice(0, 3).map((r: { status: number }) => r.status)).toEqual([201, 201, 201]);
   expect(res.body.responses[3].requestError.status).toBe(409);

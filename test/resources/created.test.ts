@@ -2,13 +2,22 @@
 import { startTestApp, type TestApp } from '../helpers/testApp';
 
 let t: TestApp;
-beforeAll(async () => { t = await startTestApp(); });
+beforeAll(async () => {
+  t = await startTestApp();
+});
 afterAll(async () => t.close());
 
 async function createdEqualsRead(path: string, attributes: Record<string, unknown>, who: 'user' | 'admin' = 'user') {
-  const created = await t.http.post(path).set('Authorization', t.auth(who)).query({ fields: '*all' }).send({ data: { attributes } });
+  const created = await t.http
+    .post(path)
+    .set('Authorization', t.auth(who))
+    .query({ fields: '*all' })
+    .send({ data: { attributes } });
   expect(created.status).toBe(201);
-  const read = await t.http.get(created.headers.location.replace(/^/, '/rest')).set('Authorization', t.auth(who)).query({ fields: '*all' });
+  const read = await t.http
+    .get(created.headers.location.replace(/^/, '/rest'))
+    .set('Authorization', t.auth(who))
+    .query({ fields: '*all' });
   expect(read.status).toBe(200);
   expect(created.body).toEqual(read.body);
   expect(created.headers['gw-checksum']).toBe(read.headers['gw-checksum']);
@@ -16,16 +25,42 @@ async function createdEqualsRead(path: string, attributes: Record<string, unknow
 }
 
 test('activity: assigned to the caller (name known), to someone else (read back), and unassigned', async () => {
-  expect((await createdEqualsRead('/rest/common/v1/activities', { subject: 'Mine', assignedUser: { id: t.ids.user }, dueDate: '2030-01-02', priority: { code: 'urgent' } })).assignedByUser.displayName).toBe('Alice User');
-  expect((await createdEqualsRead('/rest/common/v1/activities', { subject: 'Theirs', assignedUser: { id: t.ids.reader }, description: 'd' })).assignedUser.displayName).toBe('Rita Reader');
+  expect(
+    (
+      await createdEqualsRead('/rest/common/v1/activities', {
+        subject: 'Mine',
+        assignedUser: { id: t.ids.user },
+        dueDate: '2030-01-02',
+        priority: { code: 'urgent' },
+      })
+    ).assignedByUser.displayName,
+  ).toBe('Alice User');
+  expect(
+    (
+      await createdEqualsRead('/rest/common/v1/activities', {
+        subject: 'Theirs',
+        assignedUser: { id: t.ids.reader },
+        description: 'd',
+      })
+    ).assignedUser.displayName,
+  ).toBe('Rita Reader');
   expect((await createdEqualsRead('/rest/common/v1/activities', { subject: 'Nobody' })).status.code).toBe('open');
 });
 
 test('note and user', async () => {
   const activity = await createdEqualsRead('/rest/common/v1/activities', { subject: 'Parent' });
-  const note = await createdEqualsRead(`/rest/common/v1/activities/${activity.id}/notes`, { body: 'b', topic: { code: 'legal' }, confidential: true, subject: 's' });
+  const note = await createdEqualsRead(`/rest/common/v1/activities/${activity.id}/notes`, {
+    body: 'b',
+    topic: { code: 'legal' },
+    confidential: true,
+    subject: 's',
+  });
   expect(note.author.displayName).toBe('Alice User');
-  const user = await createdEqualsRead('/rest/admin/v1/users', { username: 'created-check', password: 'password-123', roles: ['reader', 'user'], active: false }, 'admin');
+  const user = await createdEqualsRead(
+    '/rest/admin/v1/users',
+    { username: 'created-check', password: 'password-123', roles: ['reader', 'user'], active: false },
+    'admin',
+  );
   expect(user).not.toHaveProperty('password');
   expect(user.active).toBe(false);
 });
@@ -38,19 +73,42 @@ test('one composite inserting rows of different column sets: every row holds exa
     { subject: 'A3', dueDate: '2031-03-03', assignedUser: { id: t.ids.reader } },
     { subject: 'A4' },
   ];
-  const notes = [{ body: 'n1', topic: { code: 'legal' } }, { body: 'n2' }, { body: 'n3', confidential: true, subject: 'with subject' }];
+  const notes = [
+    { body: 'n1', topic: { code: 'legal' } },
+    { body: 'n2' },
+    { body: 'n3', confidential: true, subject: 'with subject' },
+  ];
   const requests: unknown[] = [];
   activities.forEach((attributes, i) => {
-    requests.push({ method: 'post', uri: '/common/v1/activities', body: { data: { attributes } }, vars: [{ name: `a${i}`, path: '$.data.attributes.id' }] });
-    requests.push({ method: 'post', uri: `/common/v1/activities/\${a${i}}/notes`, body: { data: { attributes: notes[i % notes.length] } } });
+    requests.push({
+      method: 'post',
+      uri: '/common/v1/activities',
+      body: { data: { attributes } },
+      vars: [{ name: `a${i}`, path: '$.data.attributes.id' }],
+    });
+    requests.push({
+      method: 'post',
+      uri: `/common/v1/activities/\${a${i}}/notes`,
+      body: { data: { attributes: notes[i % notes.length] } },
+    });
   });
   const res = await t.http.post('/rest/composite/v1/composite').set('Authorization', t.auth('user')).send({ requests });
   expect(res.status).toBe(200);
   for (let i = 0; i < activities.length; i++) {
     const activity = res.body.responses[2 * i].body.data.attributes;
     const note = res.body.responses[2 * i + 1].body.data.attributes;
-    const readActivity = (await t.http.get(`/rest/common/v1/activities/${activity.id}`).set('Authorization', t.auth('user')).query({ fields: '*all' })).body.data.attributes;
-    const readNote = (await t.http.get(`/rest/common/v1/notes/${note.id}`).set('Authorization', t.auth('user')).query({ fields: '*all' })).body.data.attributes;
+    const readActivity = (
+      await t.http
+        .get(`/rest/common/v1/activities/${activity.id}`)
+        .set('Authorization', t.auth('user'))
+        .query({ fields: '*all' })
+    ).body.data.attributes;
+    const readNote = (
+      await t.http
+        .get(`/rest/common/v1/notes/${note.id}`)
+        .set('Authorization', t.auth('user'))
+        .query({ fields: '*all' })
+    ).body.data.attributes;
     const sent = activities[i] as Record<string, unknown>;
     expect(readActivity.subject).toBe(sent.subject);
     expect(readActivity.dueDate ?? null).toBe(sent.dueDate ?? null);

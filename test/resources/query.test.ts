@@ -23,7 +23,10 @@ interface Seed {
 const seeded: Seed[] = [];
 
 function expected(pred: (s: Seed) => boolean): string[] {
-  return seeded.filter(pred).map((s) => s.id).sort();
+  return seeded
+    .filter(pred)
+    .map((s) => s.id)
+    .sort();
 }
 
 async function list(query: string, who: 'reader' | 'user' | 'admin' = 'reader') {
@@ -60,15 +63,25 @@ afterAll(async () => {
 describe('fields on collections', () => {
   it('returns the default set, a list (plus id), or *all', async () => {
     const def = await list('?pageSize=1');
-    expect(Object.keys(def.body.data[0].attributes)).toEqual(expect.arrayContaining(['id', 'subject', 'priority', 'status', 'createTime']));
+    expect(Object.keys(def.body.data[0].attributes)).toEqual(
+      expect.arrayContaining(['id', 'subject', 'priority', 'status', 'createTime']),
+    );
     expect(def.body.data[0].attributes.description).toBeUndefined();
     const some = await list('?pageSize=3&fields=subject,dueDate');
-    for (const d of some.body.data) expect(Object.keys(d.attributes).every((k) => ['id', 'subject', 'dueDate'].includes(k))).toBe(true);
+    for (const d of some.body.data)
+      expect(Object.keys(d.attributes).every((k) => ['id', 'subject', 'dueDate'].includes(k))).toBe(true);
     expect(some.body.data[0].checksum).toBe('0');
     const all = await list('?pageSize=1&sort=-id&fields=*all');
-    expect(Object.keys(all.body.data[0].attributes).sort()).toEqual(
-      ['assignedByUser', 'assignedUser', 'createTime', 'id', 'priority', 'status', 'subject', 'updateTime'],
-    );
+    expect(Object.keys(all.body.data[0].attributes).sort()).toEqual([
+      'assignedByUser',
+      'assignedUser',
+      'createTime',
+      'id',
+      'priority',
+      'status',
+      'subject',
+      'updateTime',
+    ]);
     const named = expectError(await list('?fields=subject,shoeSize'), 400);
     expect(named.body.userMessage).toContain('shoeSize');
   });
@@ -82,21 +95,37 @@ describe('filter', () => {
   });
 
   it('lt gt le ge on dates; ne and ni keep items with no value', async () => {
-    expect(await idsOf('filter=dueDate:lt:2030-01-05')).toEqual(expected((s) => !!s.dueDate && s.dueDate < '2030-01-05'));
-    expect(await idsOf('filter=dueDate:le:2030-01-05')).toEqual(expected((s) => !!s.dueDate && s.dueDate <= '2030-01-05'));
-    expect(await idsOf('filter=dueDate:gt:2030-01-20')).toEqual(expected((s) => !!s.dueDate && s.dueDate > '2030-01-20'));
-    expect(await idsOf('filter=dueDate:ge:2030-01-20')).toEqual(expected((s) => !!s.dueDate && s.dueDate >= '2030-01-20'));
+    expect(await idsOf('filter=dueDate:lt:2030-01-05')).toEqual(
+      expected((s) => !!s.dueDate && s.dueDate < '2030-01-05'),
+    );
+    expect(await idsOf('filter=dueDate:le:2030-01-05')).toEqual(
+      expected((s) => !!s.dueDate && s.dueDate <= '2030-01-05'),
+    );
+    expect(await idsOf('filter=dueDate:gt:2030-01-20')).toEqual(
+      expected((s) => !!s.dueDate && s.dueDate > '2030-01-20'),
+    );
+    expect(await idsOf('filter=dueDate:ge:2030-01-20')).toEqual(
+      expected((s) => !!s.dueDate && s.dueDate >= '2030-01-20'),
+    );
     expect(await idsOf('filter=dueDate:ge:2030-01-10&filter=dueDate:lt:2030-01-13')).toHaveLength(3);
     expect(await idsOf('filter=dueDate:ne:2030-01-05')).toEqual(expected((s) => s.dueDate !== '2030-01-05'));
-    expect(await idsOf('filter=dueDate:in:2030-01-01,2030-01-02,2031-01-01')).toEqual(expected((s) => s.dueDate === '2030-01-01' || s.dueDate === '2030-01-02'));
-    expect(await idsOf('filter=dueDate:ni:2030-01-01,2030-01-02')).toEqual(expected((s) => s.dueDate !== '2030-01-01' && s.dueDate !== '2030-01-02'));
+    expect(await idsOf('filter=dueDate:in:2030-01-01,2030-01-02,2031-01-01')).toEqual(
+      expected((s) => s.dueDate === '2030-01-01' || s.dueDate === '2030-01-02'),
+    );
+    expect(await idsOf('filter=dueDate:ni:2030-01-01,2030-01-02')).toEqual(
+      expected((s) => s.dueDate !== '2030-01-01' && s.dueDate !== '2030-01-02'),
+    );
   });
 
   it('typekeys by code with eq ne in ni', async () => {
     expect(await idsOf('filter=priority:eq:high')).toEqual(expected((s) => s.priority === 'high'));
     expect(await idsOf('filter=priority:ne:normal')).toEqual(expected((s) => s.priority !== 'normal'));
-    expect(await idsOf('filter=priority:in:high,urgent')).toEqual(expected((s) => s.priority === 'high' || s.priority === 'urgent'));
-    expect(await idsOf('filter=priority:ni:high,urgent')).toEqual(expected((s) => s.priority !== 'high' && s.priority !== 'urgent'));
+    expect(await idsOf('filter=priority:in:high,urgent')).toEqual(
+      expected((s) => s.priority === 'high' || s.priority === 'urgent'),
+    );
+    expect(await idsOf('filter=priority:ni:high,urgent')).toEqual(
+      expected((s) => s.priority !== 'high' && s.priority !== 'urgent'),
+    );
     expect(await idsOf('filter=status:eq:open')).toHaveLength(30);
     expect(await idsOf('filter=status:eq:complete')).toHaveLength(0);
     const bad = expectError(await list('?filter=priority:eq:High'), 400);
@@ -105,12 +134,18 @@ describe('filter', () => {
 
   it('references and ids by public id', async () => {
     expect(await idsOf(`filter=assignedUser:eq:${t.ids.user}`)).toEqual(expected((s) => s.assignedUser === t.ids.user));
-    expect(await idsOf(`filter=assignedUser:in:${t.ids.user},${t.ids.reader}`)).toEqual(expected((s) => s.assignedUser !== undefined));
+    expect(await idsOf(`filter=assignedUser:in:${t.ids.user},${t.ids.reader}`)).toEqual(
+      expected((s) => s.assignedUser !== undefined),
+    );
     expect(await idsOf(`filter=assignedUser:ne:${t.ids.user}`)).toEqual(expected((s) => s.assignedUser !== t.ids.user));
-    expect(await idsOf(`filter=assignedByUser:eq:${t.ids.user}`)).toEqual(expected((s) => s.assignedUser !== undefined));
+    expect(await idsOf(`filter=assignedByUser:eq:${t.ids.user}`)).toEqual(
+      expected((s) => s.assignedUser !== undefined),
+    );
     expect(await idsOf(`filter=id:eq:${seeded[3].id}`)).toEqual([seeded[3].id]);
     expect(await idsOf(`filter=id:eq:${seeded[3].id.replace(':', '::')}`)).toEqual([seeded[3].id]);
-    expect(await idsOf(`filter=assignedUser:eq:${t.ids.user.replace(':', '::')}`)).toEqual(expected((s) => s.assignedUser === t.ids.user));
+    expect(await idsOf(`filter=assignedUser:eq:${t.ids.user.replace(':', '::')}`)).toEqual(
+      expected((s) => s.assignedUser === t.ids.user),
+    );
     expect(await idsOf(`filter=id:in:${seeded[0].id},${seeded[1].id}`)).toEqual([seeded[0].id, seeded[1].id].sort());
     expect(await idsOf(`filter=id:gt:${seeded[27].id}`)).toEqual([seeded[28].id, seeded[29].id].sort());
     expectError(await list('?filter=assignedUser:eq:alice'), 400);
@@ -121,7 +156,9 @@ describe('filter', () => {
     expect(await idsOf('filter=subject:sw:Task 1')).toEqual(expected((s) => s.subject.startsWith('Task 1')));
     expect(await idsOf('filter=subject:sw:task 1')).toEqual(expected((s) => s.subject.startsWith('Task 1')));
     expect(await idsOf('filter=subject:cn:LOWER')).toEqual(expected((s) => s.subject === 'claim lower'));
-    expect(await idsOf(`filter=${encodeURIComponent('subject:cn:50%')}`)).toEqual(expected((s) => s.subject === 'Ratio 50% done'));
+    expect(await idsOf(`filter=${encodeURIComponent('subject:cn:50%')}`)).toEqual(
+      expected((s) => s.subject === 'Ratio 50% done'),
+    );
     expect(await idsOf('filter=subject:cn:_')).toEqual(expected((s) => s.subject === 'under_score'));
     expect(await idsOf('filter=subject:sw:claim::')).toEqual(expected((s) => s.subject === 'Claim: A:B'));
     expect(await idsOf('filter=subject:cn:')).toHaveLength(30);
@@ -138,11 +175,20 @@ describe('filter', () => {
     expect(await idsOf(`filter=createTime:eq:${one.replace(/Z$/, '')}`)).toContain(seeded[4].id);
     expect(await idsOf(`filter=createTime:eq:${one}`)).toContain(seeded[4].id);
     expect(await idsOf(`filter=createTime:ge:${one.slice(0, 16)}`)).toContain(seeded[4].id);
-    const users = await t.http.get('/rest/admin/v1/users?filter=active:eq:true&sort=username').set('Authorization', t.auth('admin'));
-    expect(users.body.data.map((d: { attributes: { username: string } }) => d.attributes.username)).toEqual(['admin', 'alice', 'rita']);
+    const users = await t.http
+      .get('/rest/admin/v1/users?filter=active:eq:true&sort=username')
+      .set('Authorization', t.auth('admin'));
+    expect(users.body.data.map((d: { attributes: { username: string } }) => d.attributes.username)).toEqual([
+      'admin',
+      'alice',
+      'rita',
+    ]);
     const none = await t.http.get('/rest/admin/v1/users?filter=active:eq:false').set('Authorization', t.auth('admin'));
     expect(none.body.count).toBe(0);
-    expectError(await t.http.get('/rest/admin/v1/users?filter=active:eq:yes').set('Authorization', t.auth('admin')), 400);
+    expectError(
+      await t.http.get('/rest/admin/v1/users?filter=active:eq:yes').set('Authorization', t.auth('admin')),
+      400,
+    );
   });
 
   it('refuses an unknown field, an unknown operator, a bad value or shape with 400 naming it', async () => {
@@ -160,9 +206,15 @@ describe('filter', () => {
       const res = expectError(await list(`?${query}`), 400);
       expect(`${query} → ${res.body.userMessage}`).toContain(named);
     }
-    const users = expectError(await t.http.get('/rest/admin/v1/users?filter=password:eq:x').set('Authorization', t.auth('admin')), 400);
+    const users = expectError(
+      await t.http.get('/rest/admin/v1/users?filter=password:eq:x').set('Authorization', t.auth('admin')),
+      400,
+    );
     expect(users.body.userMessage).toContain('password');
-    expectError(await t.http.get('/rest/admin/v1/users?filter=roles:eq:admin').set('Authorization', t.auth('admin')), 400);
+    expectError(
+      await t.http.get('/rest/admin/v1/users?filter=roles:eq:admin').set('Authorization', t.auth('admin')),
+      400,
+    );
     const tooMany = Array.from({ length: 21 }, () => 'filter=subject:ne:x').join('&');
     expectError(await list(`?${tooMany}`), 400);
   });
@@ -172,13 +224,15 @@ describe('sort', () => {
   it('sorts by several keys, - for descending, empty values last ascending', async () => {
     const res = await list('?pageSize=100&sort=priority,-dueDate&fields=priority,dueDate');
     const got = res.body.data.map((d: { attributes: { id: string } }) => d.attributes.id);
-    const want = [...seeded].sort((a, b) => {
-      if (a.priority !== b.priority) return a.priority < b.priority ? -1 : 1;
-      if (a.dueDate === b.dueDate) return a.id.localeCompare(b.id, undefined, { numeric: true });
-      if (a.dueDate === undefined) return -1;
-      if (b.dueDate === undefined) return 1;
-      return a.dueDate < b.dueDate ? 1 : -1;
-    }).map((s) => s.id);
+    const want = [...seeded]
+      .sort((a, b) => {
+        if (a.priority !== b.priority) return a.priority < b.priority ? -1 : 1;
+        if (a.dueDate === b.dueDate) return a.id.localeCompare(b.id, undefined, { numeric: true });
+        if (a.dueDate === undefined) return -1;
+        if (b.dueDate === undefined) return 1;
+        return a.dueDate < b.dueDate ? 1 : -1;
+      })
+      .map((s) => s.id);
     expect(got).toEqual(want);
 
     const asc = await list('?pageSize=100&sort=dueDate');
@@ -189,7 +243,11 @@ describe('sort', () => {
     expect(byId.body.data[0].attributes.id).toBe(seeded[29].id);
     const twoParams = await list('?pageSize=100&sort=priority&sort=-subject');
     expect(twoParams.body.data.map((d: { attributes: { id: string } }) => d.attributes.id)).toEqual(
-      [...seeded].sort((a, b) => (a.priority !== b.priority ? (a.priority < b.priority ? -1 : 1) : a.subject < b.subject ? 1 : -1)).map((s) => s.id),
+      [...seeded]
+        .sort((a, b) =>
+          a.priority !== b.priority ? (a.priority < b.priority ? -1 : 1) : a.subject < b.subject ? 1 : -1,
+        )
+        .map((s) => s.id),
     );
   });
 
@@ -213,12 +271,16 @@ describe('paging, totals and links', () => {
     expect(next.body.count).toBe(5);
     expect(next.body.links.next).toBeUndefined();
     expect(next.body.links.prev.href).toBe('/common/v1/activities');
-    const all = [...res.body.data, ...next.body.data].map((d: { attributes: { id: string } }) => d.attributes.id).sort();
+    const all = [...res.body.data, ...next.body.data]
+      .map((d: { attributes: { id: string } }) => d.attributes.id)
+      .sort();
     expect(all).toEqual(seeded.map((s) => s.id).sort());
   });
 
   it('pageSize, pageOffset and includeTotal work together and links keep the query', async () => {
-    const res = await list('?filter=priority:in:high,urgent&sort=-dueDate&pageSize=4&pageOffset=4&includeTotal=true&fields=subject');
+    const res = await list(
+      '?filter=priority:in:high,urgent&sort=-dueDate&pageSize=4&pageOffset=4&includeTotal=true&fields=subject',
+    );
     const matching = seeded.filter((s) => s.priority === 'high' || s.priority === 'urgent');
     expect(res.body.total).toBe(matching.length);
     expect(Object.keys(res.body)).toEqual(['count', 'total', 'data', 'links']);
@@ -239,36 +301,64 @@ describe('paging, totals and links', () => {
   });
 
   it('refuses page sizes and offsets out of range and unknown parameters', async () => {
-    for (const q of ['pageSize=101', 'pageSize=0', 'pageSize=-1', 'pageSize=ten', 'pageSize=2.5', 'pageOffset=-1', 'includeTotal=maybe']) {
+    for (const q of [
+      'pageSize=101',
+      'pageSize=0',
+      'pageSize=-1',
+      'pageSize=ten',
+      'pageSize=2.5',
+      'pageOffset=-1',
+      'includeTotal=maybe',
+    ]) {
       const res = expectError(await list(`?${q}`), 400);
       expect(`${q} → ${res.body.userMessage}`).toContain(q.split('=')[0]);
     }
     expect(expectError(await list('?pagesize=10'), 400).body.userMessage).toContain('pagesize');
-    expect(expectError(await t.http.get(`${LIST}/${seeded[0].id}?sort=subject`).set('Authorization', t.auth('reader')), 400).body.userMessage).toContain('sort');
+    expect(
+      expectError(await t.http.get(`${LIST}/${seeded[0].id}?sort=subject`).set('Authorization', t.auth('reader')), 400)
+        .body.userMessage,
+    ).toContain('sort');
   });
 });
 
 describe('POST /common/v1/search/activities', () => {
   const search = (body: unknown, query = '', who: 'reader' | 'user' = 'reader') =>
-    t.http.post(`/rest/common/v1/search/activities${query}`).set('Authorization', t.auth(who)).send(body as object);
+    t.http
+      .post(`/rest/common/v1/search/activities${query}`)
+      .set('Authorization', t.auth(who))
+      .send(body as object);
 
   it('filters from the body (strings or objects), with sort, paging and total from the query', async () => {
-    const res = await search({ data: { attributes: { filters: ['priority:in:high,urgent', { field: 'dueDate', op: 'lt', value: '2030-01-15' }] } } }, '?sort=-dueDate&pageSize=3&includeTotal=true');
+    const res = await search(
+      {
+        data: {
+          attributes: { filters: ['priority:in:high,urgent', { field: 'dueDate', op: 'lt', value: '2030-01-15' }] },
+        },
+      },
+      '?sort=-dueDate&pageSize=3&includeTotal=true',
+    );
     expect(res.status).toBe(200);
-    const want = seeded.filter((s) => (s.priority === 'high' || s.priority === 'urgent') && !!s.dueDate && s.dueDate < '2030-01-15')
-      .sort((a, b) => (a.dueDate as string) < (b.dueDate as string) ? 1 : -1);
+    const want = seeded
+      .filter((s) => (s.priority === 'high' || s.priority === 'urgent') && !!s.dueDate && s.dueDate < '2030-01-15')
+      .sort((a, b) => ((a.dueDate as string) < (b.dueDate as string) ? 1 : -1));
     expect(res.body.total).toBe(want.length);
-    expect(res.body.data.map((d: { attributes: { id: string } }) => d.attributes.id)).toEqual(want.slice(0, 3).map((s) => s.id));
+    expect(res.body.data.map((d: { attributes: { id: string } }) => d.attributes.id)).toEqual(
+      want.slice(0, 3).map((s) => s.id),
+    );
     expect(res.body.links.self.href).toBe('/common/v1/search/activities?sort=-dueDate&pageSize=3&includeTotal=true');
     expect(res.body.links.next.methods).toEqual(['post']);
-    const colon = await search({ data: { attributes: { filters: [{ field: 'subject', op: 'eq', value: 'Claim: A:B' }] } } });
+    const colon = await search({
+      data: { attributes: { filters: [{ field: 'subject', op: 'eq', value: 'Claim: A:B' }] } },
+    });
     expect(colon.body.count).toBe(1);
     const everything = await search({ data: { attributes: {} } }, '?pageSize=100');
     expect(everything.body.count).toBe(30);
   });
 
   it('refuses bad filters, unknown members and query filters', async () => {
-    expect(expectError(await search({ data: { attributes: { filters: ['colour:eq:red'] } } }), 400).body.userMessage).toContain('colour');
+    expect(
+      expectError(await search({ data: { attributes: { filters: ['colour:eq:red'] } } }), 400).body.userMessage,
+    ).toContain('colour');
     expectError(await search({ data: { attributes: { filters: [{ field: 'subject', op: 'eq' }] } } }), 400);
     expectError(await search({ data: { attributes: { filter: ['subject:eq:x'] } } }), 400);
     expectError(await search({ data: { attributes: { filters: 'subject:eq:x' } } }), 400);
@@ -282,12 +372,21 @@ describe('indexes', () => {
   async function leadingIndexColumns(table: string): Promise<Set<string>> {
     if (testDatabaseKind() === 'sqlite') {
       const indexes: Array<{ name: string }> = await t.knex.raw(`PRAGMA index_list(${table})`);
-      const firsts = await Promise.all(indexes.map(async (ix) => ((await t.knex.raw(`PRAGMA index_info("${ix.name}")`)) as Array<{ seqno: number; name: string }>).find((c) => c.seqno === 0)?.name));
+      const firsts = await Promise.all(
+        indexes.map(
+          async (ix) =>
+            ((await t.knex.raw(`PRAGMA index_info("${ix.name}")`)) as Array<{ seqno: number; name: string }>).find(
+              (c) => c.seqno === 0,
+            )?.name,
+        ),
+      );
       const pk: Array<{ name: string; pk: number }> = await t.knex.raw(`PRAGMA table_info(${table})`);
       return new Set([...firsts, ...pk.filter((c) => c.pk === 1).map((c) => c.name)].filter((n): n is string => !!n));
     }
     const { rows } = await t.knex.raw(
-      'select a.attname from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0] where i.indrelid = ?::regclass', [table]);
+      'select a.attname from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0] where i.indrelid = ?::regclass',
+      [table],
+    );
     return new Set(rows.map((r: { attname: string }) => r.attname));
   }
 
@@ -297,7 +396,9 @@ describe('indexes', () => {
       for (const [name, field] of Object.entries(res.fields)) {
         if (!(field.filterable || field.sortable) || field.writeOnly || field.kind === 'text') continue;
         const column = field.kind === 'id' ? 'id' : rowKey(field);
-        expect(`${res.type}.${name} (${column}): ${indexed.has(column) ? 'indexed' : 'no index'}`).toBe(`${res.type}.${name} (${column}): indexed`);
+        expect(`${res.type}.${name} (${column}): ${indexed.has(column) ? 'indexed' : 'no index'}`).toBe(
+          `${res.type}.${name} (${column}): indexed`,
+        );
       }
     }
   });
@@ -305,7 +406,8 @@ describe('indexes', () => {
   it('a filtered and sorted activities list uses an index (SQLite EXPLAIN QUERY PLAN)', async () => {
     if (testDatabaseKind() !== 'sqlite') {
       // The same indexes exist on PostgreSQL; its planner prefers a scan on a table this small.
-      const [{ n }] = (await t.knex.raw("select count(*)::int as n from pg_indexes where tablename = 'activities'")).rows;
+      const [{ n }] = (await t.knex.raw("select count(*)::int as n from pg_indexes where tablename = 'activities'"))
+        .rows;
       expect(n).toBeGreaterThanOrEqual(7);
       return;
     }

@@ -4,16 +4,25 @@ import type { ActivityAttributes, NoteAttributes, UserAttributes } from '../../s
 import { startTestApp, type TestApp } from '../helpers/testApp';
 
 let t: TestApp;
-beforeAll(async () => { t = await startTestApp(); });
+beforeAll(async () => {
+  t = await startTestApp();
+});
 afterAll(async () => t.close());
 
 test('a created activity, note and user fit the derived types', async () => {
-  const a = await t.http.post('/rest/common/v1/activities').set('Authorization', t.auth('user'))
-    .send({ data: { attributes: { subject: 'Typed', priority: { code: 'low' }, assignedUser: { id: t.ids.reader } } } });
+  const a = await t.http
+    .post('/rest/common/v1/activities')
+    .set('Authorization', t.auth('user'))
+    .send({
+      data: { attributes: { subject: 'Typed', priority: { code: 'low' }, assignedUser: { id: t.ids.reader } } },
+    });
   const activity: ActivityAttributes = a.body.data.attributes;
   expect(activity.priority?.name).toBe('Low');
   expect(activity.assignedUser?.displayName).toBe('Rita Reader');
-  const n = await t.http.post(`/rest/common/v1/activities/${activity.id}/notes`).set('Authorization', t.auth('user')).send({ data: { attributes: { body: 'b' } } });
+  const n = await t.http
+    .post(`/rest/common/v1/activities/${activity.id}/notes`)
+    .set('Authorization', t.auth('user'))
+    .send({ data: { attributes: { body: 'b' } } });
   const note: NoteAttributes = n.body.data.attributes;
   expect(note.relatedTo?.id).toBe(activity.id);
   const u = await t.http.get(`/rest/admin/v1/users/${t.ids.user}`).set('Authorization', t.auth('admin'));

@@ -71,7 +71,10 @@ describe('users', () => {
     expectError(await createUser({ username: 'r5', password: 'long-enough-1', id: 'xc:77' }), 400);
     const dup = expectError(await createUser({ username: 'alice', password: 'another-password' }), 409);
     expect(dup.body.errorCode).toBe('gw.api.rest.exception.ConflictException');
-    const [{ n }] = await t.knex('users').whereIn('username', ['nopw', 'shortpw', 'bad name', 'r1', 'r2', 'r3', 'r4', 'r5']).count({ n: '*' });
+    const [{ n }] = await t
+      .knex('users')
+      .whereIn('username', ['nopw', 'shortpw', 'bad name', 'r1', 'r2', 'r3', 'r4', 'r5'])
+      .count({ n: '*' });
     expect(Number(n)).toBe(0);
     expect(await t.knex('users').where({ username: 'alice' }).count({ n: '*' })).toEqual([{ n: 1 }]);
   });
@@ -80,8 +83,20 @@ describe('users', () => {
     for (const who of ['user', 'reader'] as const) {
       expectError(await t.http.get(USERS).set('Authorization', t.auth(who)), 403);
       expectError(await t.http.get(`${USERS}/${t.ids.user}`).set('Authorization', t.auth(who)), 403);
-      expectError(await t.http.post(USERS).set('Authorization', t.auth(who)).send({ data: { attributes: { username: 'x', password: 'xxxxxxxx1' } } }), 403);
-      expectError(await t.http.patch(`${USERS}/${t.ids.user}`).set('Authorization', t.auth(who)).send({ data: { attributes: { displayName: 'x' } } }), 403);
+      expectError(
+        await t.http
+          .post(USERS)
+          .set('Authorization', t.auth(who))
+          .send({ data: { attributes: { username: 'x', password: 'xxxxxxxx1' } } }),
+        403,
+      );
+      expectError(
+        await t.http
+          .patch(`${USERS}/${t.ids.user}`)
+          .set('Authorization', t.auth(who))
+          .send({ data: { attributes: { displayName: 'x' } } }),
+        403,
+      );
       expectError(await t.http.delete(`${USERS}/${t.ids.reader}`).set('Authorization', t.auth(who)), 403);
     }
     expect((await t.knex('users').where({ username: 'rita' }).first()).display_name).toBe('Rita Reader');
@@ -91,47 +106,88 @@ describe('users', () => {
     const created = await createUser({ username: 'carol', password: 'carol-password-1', roles: ['user'] });
     const id = created.body.data.attributes.id;
     const carol = basic('carol', 'carol-password-1');
-    const post = (auth: string) => t.http.post('/rest/common/v1/activities').set('Authorization', auth).send({ data: { attributes: { subject: 'by carol' } } });
+    const post = (auth: string) =>
+      t.http
+        .post('/rest/common/v1/activities')
+        .set('Authorization', auth)
+        .send({ data: { attributes: { subject: 'by carol' } } });
     expect((await post(carol)).status).toBe(201);
 
-    const demoted = await t.http.patch(`${USERS}/${id}`).set('Authorization', t.auth('admin')).send({ data: { attributes: { roles: ['reader'] }, checksum: '0' } });
+    const demoted = await t.http
+      .patch(`${USERS}/${id}`)
+      .set('Authorization', t.auth('admin'))
+      .send({ data: { attributes: { roles: ['reader'] }, checksum: '0' } });
     expect(demoted.status).toBe(200);
     expect(demoted.body.data.attributes.roles).toEqual(['reader']);
     expectNoPassword(demoted.body);
     expectError(await post(carol), 403);
 
-    const inactive = await t.http.patch(`${USERS}/${id}`).set('Authorization', t.auth('admin')).send({ data: { attributes: { active: false } } });
+    const inactive = await t.http
+      .patch(`${USERS}/${id}`)
+      .set('Authorization', t.auth('admin'))
+      .send({ data: { attributes: { active: false } } });
     expect(inactive.body.data.attributes.active).toBe(false);
     const refused = expectError(await t.http.get('/rest/common/v1/activities').set('Authorization', carol), 401);
     expect(refused.headers['www-authenticate']).toMatch(/^Basic /);
 
-    await t.http.patch(`${USERS}/${id}`).set('Authorization', t.auth('admin')).send({ data: { attributes: { active: true, roles: ['user'], password: 'carol-password-2' } } });
+    await t.http
+      .patch(`${USERS}/${id}`)
+      .set('Authorization', t.auth('admin'))
+      .send({ data: { attributes: { active: true, roles: ['user'], password: 'carol-password-2' } } });
     expectError(await post(carol), 401);
     expect((await post(basic('carol', 'carol-password-2'))).status).toBe(201);
-    expectError(await t.http.patch(`${USERS}/${id}`).set('Authorization', t.auth('admin')).send({ data: { attributes: { password: 'short' } } }), 400);
-    expectError(await t.http.patch(`${USERS}/${id}`).set('Authorization', t.auth('admin')).send({ data: { attributes: { username: 'alice' } } }), 409);
+    expectError(
+      await t.http
+        .patch(`${USERS}/${id}`)
+        .set('Authorization', t.auth('admin'))
+        .send({ data: { attributes: { password: 'short' } } }),
+      400,
+    );
+    expectError(
+      await t.http
+        .patch(`${USERS}/${id}`)
+        .set('Authorization', t.auth('admin'))
+        .send({ data: { attributes: { username: 'alice' } } }),
+      409,
+    );
   });
 
   it('refuses to delete a user an activity or note still refers to (409, nothing deleted); deletes one that is free', async () => {
     const referenced = await createUser({ username: 'dave', password: 'dave-password-1' });
     const id = referenced.body.data.attributes.id;
-    const act = await t.http.post('/rest/common/v1/activities').set('Authorization', t.auth('user')).send({ data: { attributes: { subject: 'for dave', assignedUser: { id } } } });
+    const act = await t.http
+      .post('/rest/common/v1/activities')
+      .set('Authorization', t.auth('user'))
+      .send({ data: { attributes: { subject: 'for dave', assignedUser: { id } } } });
     expect(act.status).toBe(201);
     const conflict = expectError(await t.http.delete(`${USERS}/${id}`).set('Authorization', t.auth('admin')), 409);
     expect(conflict.body.errorCode).toBe('gw.api.rest.exception.ConflictException');
     expect((await t.http.get(`${USERS}/${id}`).set('Authorization', t.auth('admin'))).status).toBe(200);
 
     const author = await createUser({ username: 'erin', password: 'erin-password-1' });
-    const note = await t.http.post(`/rest/common/v1/activities/${act.body.data.attributes.id}/notes`).set('Authorization', basic('erin', 'erin-password-1'))
+    const note = await t.http
+      .post(`/rest/common/v1/activities/${act.body.data.attributes.id}/notes`)
+      .set('Authorization', basic('erin', 'erin-password-1'))
       .send({ data: { attributes: { body: 'by erin' } } });
     expect(note.status).toBe(201);
-    expectError(await t.http.delete(`${USERS}/${author.body.data.attributes.id}`).set('Authorization', t.auth('admin')), 409);
+    expectError(
+      await t.http.delete(`${USERS}/${author.body.data.attributes.id}`).set('Authorization', t.auth('admin')),
+      409,
+    );
 
     const free = await createUser({ username: 'frank', password: 'frank-password-1' });
     const freeId = free.body.data.attributes.id;
-    expectError(await t.http.delete(`${USERS}/${freeId}`).set('Authorization', t.auth('admin')).set('GW-Checksum', '4'), 409);
-    expect((await t.http.delete(`${USERS}/${freeId}`).set('Authorization', t.auth('admin')).set('GW-Checksum', '0')).status).toBe(204);
+    expectError(
+      await t.http.delete(`${USERS}/${freeId}`).set('Authorization', t.auth('admin')).set('GW-Checksum', '4'),
+      409,
+    );
+    expect(
+      (await t.http.delete(`${USERS}/${freeId}`).set('Authorization', t.auth('admin')).set('GW-Checksum', '0')).status,
+    ).toBe(204);
     expectError(await t.http.get(`${USERS}/${freeId}`).set('Authorization', t.auth('admin')), 404);
-    expectError(await t.http.get('/rest/common/v1/activities').set('Authorization', basic('frank', 'frank-password-1')), 401);
+    expectError(
+      await t.http.get('/rest/common/v1/activities').set('Authorization', basic('frank', 'frank-password-1')),
+      401,
+    );
   });
 });

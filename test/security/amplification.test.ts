@@ -28,9 +28,16 @@ afterAll(async () => {
 function capturingB(second: Record<string, unknown>) {
   return {
     requests: [
-      { method: 'post', uri: '/common/v1/activities', parameters: { fields: 'id,description' },
+      {
+        method: 'post',
+        uri: '/common/v1/activities',
+        parameters: { fields: 'id,description' },
         body: { data: { attributes: { subject: 'Amplifier', description: 'd'.repeat(BIG) } } },
-        vars: [{ name: 'b', path: '$.data.attributes.description' }, { name: 'id', path: '$.data.attributes.id' }] },
+        vars: [
+          { name: 'b', path: '$.data.attributes.description' },
+          { name: 'id', path: '$.data.attributes.id' },
+        ],
+      },
       { method: 'post', uri: '/common/v1/activities/${id}/notes', ...second },
     ],
   };
@@ -45,7 +52,11 @@ async function refusedAtRequest1(body: unknown, bound: RegExp) {
   expect(res.status).toBe(400);
   expect(res.body.requestFailed).toBe(true);
   expect(res.body.responses[0].status).toBe(201);
-  const failed = { status: 400, body: res.body.responses[1].requestError, headers: { 'content-type': 'application/json' } };
+  const failed = {
+    status: 400,
+    body: res.body.responses[1].requestError,
+    headers: { 'content-type': 'application/json' },
+  };
   expectError(failed as never, 400);
   expect(failed.body.userMessage).toMatch(/^requests\[1\]: /);
   expect(failed.body.userMessage).toMatch(bound);
@@ -64,9 +75,12 @@ async function timed(path: string, init?: RequestInit): Promise<{ status: number
 test('the amplification composite (${b} 9,000 times) answers 400 within 100 ms while /healthz answers within 50 ms', async () => {
   const attack = JSON.stringify(capturingB(noteWith('${b}'.repeat(9000))));
   expect(attack.length).toBeGreaterThan(98_000);
-  const send = () => timed('/rest/composite/v1/composite', {
-    method: 'POST', body: attack, headers: { 'content-type': 'application/json', authorization: t.auth('user') },
-  });
+  const send = () =>
+    timed('/rest/composite/v1/composite', {
+      method: 'POST',
+      body: attack,
+      headers: { 'content-type': 'application/json', authorization: t.auth('user') },
+    });
   // The first round warms the code paths (the refusal is the same every time).
   await send();
   const before = await snapshot(t);
@@ -81,27 +95,38 @@ test('the amplification composite (${b} 9,000 times) answers 400 within 100 ms w
   }
   const [refused, health] = round;
   expect((refused.body as { requestFailed: boolean }).requestFailed).toBe(true);
-  expect(JSON.stringify(refused.body)).toMatch(/requests\[1\]: a rendered value would be 589815000 characters, more than the limit of 200000 for one value/);
+  expect(JSON.stringify(refused.body)).toMatch(
+    /requests\[1\]: a rendered value would be 589815000 characters, more than the limit of 200000 for one value/,
+  );
   expect(refused.ms).toBeLessThan(100);
   expect(health.ms).toBeLessThan(50);
   expect(await snapshot(t)).toBe(before);
 });
 
 test('one rendered value is bounded by BODY_LIMIT_BYTES: a client could not have sent it either', async () => {
-  await refusedAtRequest1(capturingB(noteWith('${b}${b}${b}${b}')), /a rendered value would be 262140 characters, more than the limit of 200000 for one value/);
+  await refusedAtRequest1(
+    capturingB(noteWith('${b}${b}${b}${b}')),
+    /a rendered value would be 262140 characters, more than the limit of 200000 for one value/,
+  );
 });
 
 test('everything one composite renders is bounded by COMPOSITE_MAX_EXPANSION times its size', async () => {
   // Each value is 131,070 characters, under the per-value bound; thirty of them are not.
   const spread = capturingB(noteWith(Array.from({ length: 30 }, () => '${b}${b}')));
-  await refusedAtRequest1(spread, /rendering variables would build more than \d+ characters for this composite \(COMPOSITE_MAX_EXPANSION times its size\)/);
+  await refusedAtRequest1(
+    spread,
+    /rendering variables would build more than \d+ characters for this composite \(COMPOSITE_MAX_EXPANSION times its size\)/,
+  );
   // Whole-value references copy nothing at once, but what they add is stored and sent: charged too.
   const whole = capturingB(noteWith(Array.from({ length: 40 }, () => '${b}')));
   await refusedAtRequest1(whole, /more than \d+ characters for this composite/);
 });
 
 test('a composite within the bounds still copies a large value', async () => {
-  const res = await composite(t, capturingB({ ...noteWith('${b}'), vars: [{ name: 'note', path: '$.data.attributes.body' }] }));
+  const res = await composite(
+    t,
+    capturingB({ ...noteWith('${b}'), vars: [{ name: 'note', path: '$.data.attributes.body' }] }),
+  );
   expect(res.status).toBe(200);
   expect(res.body.responses[1].body.data.attributes.body).toHaveLength(BIG);
 });

@@ -32,9 +32,10 @@ async function direct(c: CompiledOp, role: Role): Promise<number> {
 /** Status of the operation run as the only subrequest (or selection) of a composite; undefined if refused at plan time. */
 async function viaComposite(c: CompiledOp, role: Role): Promise<{ planRefused: boolean; status?: number }> {
   const uri = uriOf(c);
-  const body = c.op.method === 'get'
-    ? { selections: [{ uri }] }
-    : { requests: [{ method: c.op.method, uri, ...(c.op.body ? { body: {} } : {}) }] };
+  const body =
+    c.op.method === 'get'
+      ? { selections: [{ uri }] }
+      : { requests: [{ method: c.op.method, uri, ...(c.op.body ? { body: {} } : {}) }] };
   const res = await composite(t, body, WHO[role]);
   if (res.status === 400 && !res.body.requestFailed) return { planRefused: true };
   if (c.op.method === 'get') {
@@ -67,7 +68,11 @@ test('for every operation and every role, the composite path allows exactly what
         expect({ name, planRefused: sub.planRefused }).toEqual({ name, planRefused: true });
       } else {
         // …and as a subrequest or selection it gets the same answer.
-        expect({ name, planRefused: sub.planRefused, forbidden: sub.status === 403 }).toEqual({ name, planRefused: false, forbidden: !allowed });
+        expect({ name, planRefused: sub.planRefused, forbidden: sub.status === 403 }).toEqual({
+          name,
+          planRefused: false,
+          forbidden: !allowed,
+        });
       }
       rows.push(`${name}: direct ${directStatus}, composite ${sub.planRefused ? 'refused' : sub.status}`);
     }
@@ -78,13 +83,26 @@ test('for every operation and every role, the composite path allows exactly what
 
 test('a forbidden subrequest among allowed ones rolls the whole composite back', async () => {
   const before = await snapshot(t);
-  const res = await composite(t, {
-    requests: [
-      { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'cover' } } }, vars: [{ name: 'a', path: '$.data.attributes.id' }] },
-      { method: 'post', uri: '/admin/v1/users', body: { data: { attributes: { username: 'mallory', password: 'mallory-pw-123', roles: ['admin'] } } } },
-    ],
-    selections: [{ uri: '/admin/v1/users' }],
-  }, 'user');
+  const res = await composite(
+    t,
+    {
+      requests: [
+        {
+          method: 'post',
+          uri: '/common/v1/activities',
+          body: { data: { attributes: { subject: 'cover' } } },
+          vars: [{ name: 'a', path: '$.data.attributes.id' }],
+        },
+        {
+          method: 'post',
+          uri: '/admin/v1/users',
+          body: { data: { attributes: { username: 'mallory', password: 'mallory-pw-123', roles: ['admin'] } } },
+        },
+      ],
+      selections: [{ uri: '/admin/v1/users' }],
+    },
+    'user',
+  );
   expect(res.status).toBe(400);
   expect(res.body.requestFailed).toBe(true);
   expect(res.body.responses[1].requestError.status).toBe(403);
@@ -94,15 +112,38 @@ test('a forbidden subrequest among allowed ones rolls the whole composite back',
 
 test('a reader may run a composite, but each of its writes is refused as if sent alone', async () => {
   const before = await snapshot(t);
-  const res = await composite(t, { requests: [{ method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'reader write' } } } }] }, 'reader');
+  const res = await composite(
+    t,
+    {
+      requests: [
+        { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'reader write' } } } },
+      ],
+    },
+    'reader',
+  );
   expect(res.status).toBe(400);
-  expect(res.body.responses[0].requestError).toMatchObject({ status: 403, errorCode: 'gw.api.rest.exception.PermissionDeniedException' });
+  expect(res.body.responses[0].requestError).toMatchObject({
+    status: 403,
+    errorCode: 'gw.api.rest.exception.PermissionDeniedException',
+  });
   expect(await snapshot(t)).toBe(before);
 });
 
 test('the composite endpoint itself cannot be nested to skip a check', async () => {
   const before = await snapshot(t);
-  const res = await composite(t, { requests: [{ method: 'post', uri: '/composite/v1/composite', body: { requests: [{ method: 'post', uri: '/admin/v1/users', body: {} }] } }] }, 'user');
+  const res = await composite(
+    t,
+    {
+      requests: [
+        {
+          method: 'post',
+          uri: '/composite/v1/composite',
+          body: { requests: [{ method: 'post', uri: '/admin/v1/users', body: {} }] },
+        },
+      ],
+    },
+    'user',
+  );
   expectError(res, 400);
   expect(res.body.userMessage).toMatch(/not allowed in a composite/);
   expect(await snapshot(t)).toBe(before);

@@ -43,28 +43,42 @@ const get = (url: string) => t.http.get(url).set('Authorization', t.auth('user')
 
 describe('SQL injection', () => {
   const MARK = 'zq9MARK';
-  const payloads = [`x' OR '1'='1' --${MARK}`, `'; DROP TABLE activities; --${MARK}`, `x") OR 1=1 /*${MARK}*/`, `${MARK}\\'; SELECT password_hash FROM users; --`];
+  const payloads = [
+    `x' OR '1'='1' --${MARK}`,
+    `'; DROP TABLE activities; --${MARK}`,
+    `x") OR 1=1 /*${MARK}*/`,
+    `${MARK}\\'; SELECT password_hash FROM users; --`,
+  ];
 
-  it.each(OPERATORS.filter((op) => op !== 'in' && op !== 'ni'))('binds filter values with operator %s — never in the SQL text', async (op) => {
-    const before = await snapshot(t);
-    for (const payload of payloads) {
-      let res: Awaited<ReturnType<typeof get>> | undefined;
-      const queries = await capturedSql(async () => { res = await get(`${ACTIVITIES}?filter=${encodeURIComponent(`subject:${op}:${payload.replace(/:/g, '::')}`)}&includeTotal=true`); });
-      expect(res?.status).toBe(200);
-      expect(queries.length).toBeGreaterThan(0);
-      for (const q of queries) expect(q.sql).not.toContain(MARK);
-      expect(queries.some((q) => q.bindings.some((b) => String(b).includes(MARK)))).toBe(true);
-      if (op === 'eq' || op === 'sw' || op === 'cn') expect(res?.body.total).toBe(0);
-    }
-    expect(await snapshot(t)).toBe(before);
-  });
+  it.each(OPERATORS.filter((op) => op !== 'in' && op !== 'ni'))(
+    'binds filter values with operator %s — never in the SQL text',
+    async (op) => {
+      const before = await snapshot(t);
+      for (const payload of payloads) {
+        let res: Awaited<ReturnType<typeof get>> | undefined;
+        const queries = await capturedSql(async () => {
+          res = await get(
+            `${ACTIVITIES}?filter=${encodeURIComponent(`subject:${op}:${payload.replace(/:/g, '::')}`)}&includeTotal=true`,
+          );
+        });
+        expect(res?.status).toBe(200);
+        expect(queries.length).toBeGreaterThan(0);
+        for (const q of queries) expect(q.sql).not.toContain(MARK);
+        expect(queries.some((q) => q.bindings.some((b) => String(b).includes(MARK)))).toBe(true);
+        if (op === 'eq' || op === 'sw' || op === 'cn') expect(res?.body.total).toBe(0);
+      }
+      expect(await snapshot(t)).toBe(before);
+    },
+  );
 
   it('binds in/ni list values and search-body filters the same way', async () => {
     const before = await snapshot(t);
     const queries = await capturedSql(async () => {
       expect((await get(`${ACTIVITIES}?filter=${encodeURIComponent(`subject:in:a,${payloads[0]}`)}`)).status).toBe(200);
       expect((await get(`${ACTIVITIES}?filter=${encodeURIComponent(`subject:ni:${payloads[1]}`)}`)).status).toBe(200);
-      const search = await t.http.post('/rest/common/v1/search/activities').set('Authorization', t.auth('user'))
+      const search = await t.http
+        .post('/rest/common/v1/search/activities')
+        .set('Authorization', t.auth('user'))
         .send({ data: { attributes: { filters: [{ field: 'subject', op: 'cn', value: payloads[2] }] } } });
       expect(search.status).toBe(200);
       expect(search.body.count).toBe(0);
@@ -74,7 +88,10 @@ describe('SQL injection', () => {
   });
 
   it('escapes LIKE wildcards: % and _ in a value match only themselves', async () => {
-    const subjects = async (filter: string) => (await get(`${ACTIVITIES}?filter=${encodeURIComponent(filter)}`)).body.data.map((d: { attributes: { subject: string } }) => d.attributes.subject);
+    const subjects = async (filter: string) =>
+      (await get(`${ACTIVITIES}?filter=${encodeURIComponent(filter)}`)).body.data.map(
+        (d: { attributes: { subject: string } }) => d.attributes.subject,
+      );
     expect(await subjects('subject:cn:100%')).toEqual(['100% done']);
     expect(await subjects('subject:sw:under_')).toEqual(['under_score']);
     expect(await subjects('subject:cn:%')).toEqual(['100% done']);
@@ -89,13 +106,21 @@ describe('SQL injection', () => {
       `${ACTIVITIES}?filter=${encodeURIComponent('1=1 OR subject:eq:x')}`,
       `${ACTIVITIES}?filter=${encodeURIComponent('subject:eq) OR (1=1:x')}`,
       `/rest/admin/v1/users?filter=${encodeURIComponent('password:eq:admin-secret-pw')}`,
-    ]) expectEchoingError(await t.http.get(url).set('Authorization', t.auth('admin')), 400);
+    ])
+      expectEchoingError(await t.http.get(url).set('Authorization', t.auth('admin')), 400);
     expect(await snapshot(t)).toBe(before);
   });
 
   it('treats injected ids as ids that do not exist', async () => {
     const before = await snapshot(t);
-    for (const id of ["xc:1 OR 1=1", "xc:1'; DELETE FROM activities; --", 'xc:1)', '1 OR 1=1', 'xc:-1', 'xc:99999999999999999999']) {
+    for (const id of [
+      'xc:1 OR 1=1',
+      "xc:1'; DELETE FROM activities; --",
+      'xc:1)',
+      '1 OR 1=1',
+      'xc:-1',
+      'xc:99999999999999999999',
+    ]) {
       const res = await t.http.delete(`${ACTIVITIES}/${encodeURIComponent(id)}`).set('Authorization', t.auth('admin'));
       expect([400, 404]).toContain(res.status);
       expectEchoingError(res, res.status);
@@ -105,7 +130,10 @@ describe('SQL injection', () => {
 
   it('stores SQL in a body as plain text', async () => {
     const subject = "'); DROP TABLE notes; --";
-    const res = await t.http.post(ACTIVITIES).set('Authorization', t.auth('user')).send({ data: { attributes: { subject } } });
+    const res = await t.http
+      .post(ACTIVITIES)
+      .set('Authorization', t.auth('user'))
+      .send({ data: { attributes: { subject } } });
     expect(res.status).toBe(201);
     expect((await t.knex('activities').where({ subject }).first()).subject).toBe(subject);
     expect(Number((await t.knex('notes').count({ n: '*' }))[0].n)).toBeGreaterThanOrEqual(0);
@@ -132,7 +160,14 @@ describe('JSONPath as code', () => {
   it.each(payloads)('refuses %s as a var path with a plain 400 before anything runs', async (payload) => {
     const before = await snapshot(t);
     const res = await composite(t, {
-      requests: [{ method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'rce' } } }, vars: [{ name: 'v', path: payload }] }],
+      requests: [
+        {
+          method: 'post',
+          uri: '/common/v1/activities',
+          body: { data: { attributes: { subject: 'rce' } } },
+          vars: [{ name: 'v', path: payload }],
+        },
+      ],
       selections: [{ uri: '/common/v1/activities' }],
     });
     expectError(res, 400, 'gw.api.rest.exception.BadInputException');
@@ -145,7 +180,9 @@ describe('JSONPath as code', () => {
 
   it('never evaluates a path: one that got past the check still cannot be compiled into member steps', () => {
     expect(checkVarPath(payloads[2])).toBeDefined();
-    expect(() => readVarPath(compileVarPath(payloads[2]), { data: { attributes: { id: 'xc:1' } } })).toThrow(/not allowed/i);
+    expect(() => readVarPath(compileVarPath(payloads[2]), { data: { attributes: { id: 'xc:1' } } })).toThrow(
+      /not allowed/i,
+    );
     expect(fs.existsSync(marker)).toBe(false);
   });
 
@@ -154,7 +191,12 @@ describe('JSONPath as code', () => {
     for (const p of ['$.__proto__', "$['constructor']", '$.data.constructor']) {
       const res = await composite(t, {
         requests: [
-          { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'proto' } } }, vars: [{ name: 'v', path: p }] },
+          {
+            method: 'post',
+            uri: '/common/v1/activities',
+            body: { data: { attributes: { subject: 'proto' } } },
+            vars: [{ name: 'v', path: p }],
+          },
           { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: '${v}' } } } },
         ],
       });
@@ -167,11 +209,28 @@ describe('JSONPath as code', () => {
 
   it('refuses code in ${…} templates anywhere', async () => {
     const before = await snapshot(t);
-    const declare = { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'a' } } }, vars: [{ name: 'a', path: '$.data.attributes.id' }] };
+    const declare = {
+      method: 'post',
+      uri: '/common/v1/activities',
+      body: { data: { attributes: { subject: 'a' } } },
+      vars: [{ name: 'a', path: '$.data.attributes.id' }],
+    };
     for (const attack of [
-      { method: 'post', uri: "/common/v1/activities/${a.constructor.constructor('return process')()}/notes", body: { data: { attributes: { body: 'x' } } } },
-      { method: 'post', uri: '/common/v1/activities/${a}/notes', body: { data: { attributes: { body: '${this.process.exit()}' } } } },
-      { method: 'post', uri: '/common/v1/activities/${a}/notes', body: { data: { attributes: { body: '${a}${__proto__}' } } } },
+      {
+        method: 'post',
+        uri: "/common/v1/activities/${a.constructor.constructor('return process')()}/notes",
+        body: { data: { attributes: { body: 'x' } } },
+      },
+      {
+        method: 'post',
+        uri: '/common/v1/activities/${a}/notes',
+        body: { data: { attributes: { body: '${this.process.exit()}' } } },
+      },
+      {
+        method: 'post',
+        uri: '/common/v1/activities/${a}/notes',
+        body: { data: { attributes: { body: '${a}${__proto__}' } } },
+      },
     ]) {
       const res = await composite(t, { requests: [declare, attack] });
       expectError(res, 400);
@@ -201,7 +260,19 @@ describe('composite uri smuggling', () => {
   it.each(smuggled)('refuses uri %s with a plain 400, for a user and even for an admin', async (uri) => {
     const before = await snapshot(t);
     for (const who of ['user', 'admin'] as const) {
-      const res = await composite(t, { requests: [{ method: 'post', uri, body: { data: { attributes: { username: 'smuggled', password: 'smuggled-pw-1', roles: ['admin'] } } } }] }, who);
+      const res = await composite(
+        t,
+        {
+          requests: [
+            {
+              method: 'post',
+              uri,
+              body: { data: { attributes: { username: 'smuggled', password: 'smuggled-pw-1', roles: ['admin'] } } },
+            },
+          ],
+        },
+        who,
+      );
       expectError(res, 400);
       expect(res.body.requestFailed).toBeUndefined();
     }
@@ -213,8 +284,17 @@ describe('composite uri smuggling', () => {
     for (const subject of ['../../admin/v1/users', '..%2F..%2Fadmin%2Fv1%2Fusers', 'xc:1/../../../admin/v1/users']) {
       const res = await composite(t, {
         requests: [
-          { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject } } }, vars: [{ name: 's', path: '$.data.attributes.subject' }] },
-          { method: 'post', uri: '/common/v1/activities/${s}/notes', body: { data: { attributes: { body: 'climb' } } } },
+          {
+            method: 'post',
+            uri: '/common/v1/activities',
+            body: { data: { attributes: { subject } } },
+            vars: [{ name: 's', path: '$.data.attributes.subject' }],
+          },
+          {
+            method: 'post',
+            uri: '/common/v1/activities/${s}/notes',
+            body: { data: { attributes: { body: 'climb' } } },
+          },
         ],
       });
       expect(res.status).toBe(400);
@@ -228,7 +308,11 @@ describe('composite uri smuggling', () => {
 describe('regular expressions', () => {
   /** Every TypeScript file under a directory. */
   function sources(dir: string): string[] {
-    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+    return fs
+      .readdirSync(dir, { withFileTypes: true })
+      .flatMap((e) =>
+        e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+      );
   }
 
   it('builds none from input: the server source holds no RegExp constructor, eval or Function constructor, and JSONPath runs with eval off', () => {
@@ -236,7 +320,8 @@ describe('regular expressions', () => {
     for (const file of sources(path.join(__dirname, '../../src'))) {
       const text = fs.readFileSync(file, 'utf8');
       if (/\bRegExp\s*\(|\beval\s*\(|\bnew\s+Function\s*\(/.test(text)) offenders.push(file);
-      for (const call of text.match(/JSONPath\(\{[^}]*\}/g) ?? []) if (!/eval:\s*false/.test(call)) offenders.push(`${file}: ${call}`);
+      for (const call of text.match(/JSONPath\(\{[^}]*\}/g) ?? [])
+        if (!/eval:\s*false/.test(call)) offenders.push(`${file}: ${call}`);
     }
     expect(offenders).toEqual([]);
   });

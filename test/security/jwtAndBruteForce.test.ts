@@ -45,7 +45,10 @@ const bearer = (jwt: string) => `Bearer ${jwt}`;
 /** Tries to create an activity with the token: refused with 401 in the contract's shape, nothing written. */
 async function expectRefused(jwt: string): Promise<void> {
   const before = await snapshot(t);
-  const res = await t.http.post(ACTIVITIES).set('Authorization', bearer(jwt)).send({ data: { attributes: { subject: 'should not exist' } } });
+  const res = await t.http
+    .post(ACTIVITIES)
+    .set('Authorization', bearer(jwt))
+    .send({ data: { attributes: { subject: 'should not exist' } } });
   expectError(res, 401, UNAUTHENTICATED);
   expect(res.headers['www-authenticate']).toMatch(/Bearer realm=/);
   expect(await snapshot(t)).toBe(before);
@@ -56,7 +59,10 @@ beforeAll(async () => {
   await oauth.issuer.keys.generate('RS256');
   await oauth.start(0, '127.0.0.1');
   t = await startTestApp({
-    JWT_JWKS_URL: `${oauth.issuer.url}/jwks`, JWT_ISSUER: oauth.issuer.url as string, JWT_AUDIENCE: AUDIENCE, AUTH_FAILURE_LIMIT: '100000',
+    JWT_JWKS_URL: `${oauth.issuer.url}/jwks`,
+    JWT_ISSUER: oauth.issuer.url as string,
+    JWT_AUDIENCE: AUDIENCE,
+    AUTH_FAILURE_LIMIT: '100000',
   });
 });
 afterAll(async () => {
@@ -67,21 +73,33 @@ afterAll(async () => {
 describe('Bearer JWT', () => {
   it('accepts a valid token: subject is the username, roles from the claim, the users-table id as author', async () => {
     const jwt = await token({ sub: 'alice', roles: ['user'] });
-    const created = await t.http.post(ACTIVITIES).set('Authorization', bearer(jwt)).send({ data: { attributes: { subject: 'By token' } } });
+    const created = await t.http
+      .post(ACTIVITIES)
+      .set('Authorization', bearer(jwt))
+      .send({ data: { attributes: { subject: 'By token' } } });
     expect(created.status).toBe(201);
     const id = created.body.data.attributes.id as string;
-    const note = await t.http.post(`${ACTIVITIES}/${id}/notes`).set('Authorization', bearer(jwt)).send({ data: { attributes: { body: 'Signed note' } } });
+    const note = await t.http
+      .post(`${ACTIVITIES}/${id}/notes`)
+      .set('Authorization', bearer(jwt))
+      .send({ data: { attributes: { body: 'Signed note' } } });
     expect(note.status).toBe(201);
     expect(note.body.data.attributes.author).toMatchObject({ id: t.ids.user, displayName: 'Alice User' });
     const row = await t.knex('notes').where({ body: 'Signed note' }).first();
     expect(`${t.config.idPrefix}:${row.author_id}`).toBe(t.ids.user);
   });
 
-  it('keeps only the server\'s roles from the claim, and enforces them', async () => {
+  it("keeps only the server's roles from the claim, and enforces them", async () => {
     const reader = await token({ sub: 'rita', roles: ['reader', 'superuser', 'root'] });
     expect((await t.http.get(ACTIVITIES).set('Authorization', bearer(reader))).status).toBe(200);
     const before = await snapshot(t);
-    expectError(await t.http.post(ACTIVITIES).set('Authorization', bearer(reader)).send({ data: { attributes: { subject: 'x' } } }), 403);
+    expectError(
+      await t.http
+        .post(ACTIVITIES)
+        .set('Authorization', bearer(reader))
+        .send({ data: { attributes: { subject: 'x' } } }),
+      403,
+    );
     // A `roles` claim that names admin as a string inside an object is not a role.
     const sneaky = await token({ sub: 'alice', roles: [{ role: 'admin' }, 'admin ', 'ADMIN'] });
     expectError(await t.http.get('/rest/admin/v1/users').set('Authorization', bearer(sneaky)), 403);
@@ -90,9 +108,14 @@ describe('Bearer JWT', () => {
 
   it('accepts a subject with no users-table row: no id, so a note has no author', async () => {
     const jwt = await token({ sub: 'svc-importer', roles: ['user'] });
-    const created = await t.http.post(ACTIVITIES).set('Authorization', bearer(jwt)).send({ data: { attributes: { subject: 'From a service' } } });
+    const created = await t.http
+      .post(ACTIVITIES)
+      .set('Authorization', bearer(jwt))
+      .send({ data: { attributes: { subject: 'From a service' } } });
     expect(created.status).toBe(201);
-    const note = await t.http.post(`${ACTIVITIES}/${created.body.data.attributes.id}/notes`).set('Authorization', bearer(jwt))
+    const note = await t.http
+      .post(`${ACTIVITIES}/${created.body.data.attributes.id}/notes`)
+      .set('Authorization', bearer(jwt))
       .send({ data: { attributes: { body: 'Service note' } } });
     expect(note.status).toBe(201);
     expect(note.body.data.attributes.author).toBeUndefined();
@@ -113,16 +136,26 @@ describe('Bearer JWT', () => {
   });
 
   it('refuses a token without a subject or with a subject that is not text', async () => {
-    await expectRefused(await oauth.issuer.buildToken({ scopesOrTransform: (_h, p) => { Object.assign(p, { roles: ['admin'], aud: AUDIENCE }); } }));
+    await expectRefused(
+      await oauth.issuer.buildToken({
+        scopesOrTransform: (_h, p) => {
+          Object.assign(p, { roles: ['admin'], aud: AUDIENCE });
+        },
+      }),
+    );
     await expectRefused(await token({ sub: 'a\u0000b' }));
   });
 
-  it('refuses a token signed by another key — under the issuer\'s kid, and under a kid of its own', async () => {
+  it("refuses a token signed by another key — under the issuer's kid, and under a kid of its own", async () => {
     const { privateKey } = await generateKeyPair('RS256');
     const claims = { sub: 'admin', roles: ['admin'], aud: AUDIENCE, iss: oauth.issuer.url as string };
     const issuerKid = (oauth.issuer.keys.toJSON()[0] as JWK & { kid: string }).kid;
     for (const kid of [issuerKid, 'attacker-key']) {
-      const forged = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' }).setIssuedAt().setExpirationTime('5m').sign(privateKey);
+      const forged = await new SignJWT(claims)
+        .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(privateKey);
       await expectRefused(forged);
     }
   });
@@ -137,7 +170,7 @@ describe('Bearer JWT', () => {
     }
   });
 
-  it('refuses an HMAC token whose secret is the issuer\'s public key (algorithm confusion)', async () => {
+  it("refuses an HMAC token whose secret is the issuer's public key (algorithm confusion)", async () => {
     const publicJwk = oauth.issuer.keys.toJSON()[0] as JWK & { kid: string };
     const now = Math.floor(Date.now() / 1000);
     const payload = { sub: 'admin', roles: ['admin'], aud: AUDIENCE, iss: oauth.issuer.url, iat: now, exp: now + 300 };
@@ -148,8 +181,15 @@ describe('Bearer JWT', () => {
 
   it('refuses a token of a local account that an admin switched off', async () => {
     await t.knex('users').insert({
-      id: 900, username: 'gone', display_name: 'Gone', roles: JSON.stringify(['user']), active: false,
-      password_hash: 'scrypt$1$1$1$AA==$AA==', checksum: 0, create_time: new Date().toISOString(), update_time: new Date().toISOString(),
+      id: 900,
+      username: 'gone',
+      display_name: 'Gone',
+      roles: JSON.stringify(['user']),
+      active: false,
+      password_hash: 'scrypt$1$1$1$AA==$AA==',
+      checksum: 0,
+      create_time: new Date().toISOString(),
+      update_time: new Date().toISOString(),
     });
     await expectRefused(await token({ sub: 'gone', roles: ['user'] }));
   });
@@ -180,8 +220,14 @@ describe('JWKS fetching', () => {
   }
 
   const sign = (key: Awaited<ReturnType<typeof keyPair>>, sub: string) =>
-    new SignJWT({ roles: ['user'] }).setProtectedHeader({ alg: 'ES256', kid: key.kid }).setSubject(sub).setIssuer('https://issuer.test').setAudience(AUDIENCE)
-      .setIssuedAt().setExpirationTime('5m').sign(key.privateKey);
+    new SignJWT({ roles: ['user'] })
+      .setProtectedHeader({ alg: 'ES256', kid: key.kid })
+      .setSubject(sub)
+      .setIssuer('https://issuer.test')
+      .setAudience(AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(key.privateKey);
 
   const quiet = pino({ level: 'silent' });
   const settings = (url: string) => ({ jwksUrl: url, issuer: 'https://issuer.test', audience: AUDIENCE });
@@ -193,7 +239,8 @@ describe('JWKS fetching', () => {
     const jwks = await jwksServer(() => published);
     try {
       const auth = new JwtAuthenticator(t.knex, settings(jwks.url), quiet, { cooldownMs: 0 });
-      for (let i = 0; i < 3; i++) expect((await auth.authenticate(bearer(await sign(first, 'alice'))))?.username).toBe('alice');
+      for (let i = 0; i < 3; i++)
+        expect((await auth.authenticate(bearer(await sign(first, 'alice'))))?.username).toBe('alice');
       expect(jwks.fetches()).toBe(1);
       published.push(second.jwk);
       expect((await auth.authenticate(bearer(await sign(second, 'rita'))))?.roles).toEqual(['user']);
@@ -209,20 +256,24 @@ describe('JWKS fetching', () => {
     try {
       const auth = new JwtAuthenticator(t.knex, settings(jwks.url), quiet, { cooldownMs: 60_000 });
       expect(await auth.authenticate(bearer(await sign(known, 'alice')))).toBeDefined();
-      for (let i = 0; i < 5; i++) expect(await auth.authenticate(bearer(await sign(await keyPair(`random-${i}`), 'alice')))).toBeUndefined();
+      for (let i = 0; i < 5; i++)
+        expect(await auth.authenticate(bearer(await sign(await keyPair(`random-${i}`), 'alice')))).toBeUndefined();
       expect(jwks.fetches()).toBe(1);
     } finally {
       await jwks.close();
     }
   });
 
-  it('answers 503 in the contract\'s shape when the key set cannot be fetched, and writes nothing', async () => {
+  it("answers 503 in the contract's shape when the key set cannot be fetched, and writes nothing", async () => {
     const jwks = await jwksServer(() => []);
     await jwks.close(); // nothing listens on that port any more
     const down = await startTestApp({ JWT_JWKS_URL: jwks.url, JWT_AUDIENCE: AUDIENCE });
     try {
       const before = await snapshot(down);
-      const res = await down.http.post(ACTIVITIES).set('Authorization', bearer(await token())).send({ data: { attributes: { subject: 'x' } } });
+      const res = await down.http
+        .post(ACTIVITIES)
+        .set('Authorization', bearer(await token()))
+        .send({ data: { attributes: { subject: 'x' } } });
       expectError(res, 503, 'gw.api.rest.exception.ServiceUnavailableException');
       expect(await snapshot(down)).toBe(before);
       expect((await down.http.get(ACTIVITIES).set('Authorization', down.auth('user'))).status).toBe(200);
@@ -243,7 +294,8 @@ describe('brute force', () => {
       };
       // No credentials at all is not a guess and does not count.
       for (let i = 0; i < 5; i++) expectError(await attempt(), 401, UNAUTHENTICATED);
-      for (const guess of ['guess-1', 'guess-2', 'guess-3']) expectError(await attempt(basic('alice', guess)), 401, UNAUTHENTICATED);
+      for (const guess of ['guess-1', 'guess-2', 'guess-3'])
+        expectError(await attempt(basic('alice', guess)), 401, UNAUTHENTICATED);
       for (const authorization of [basic('alice', 'guess-4'), basic('alice', PASSWORDS.user), 'Bearer a.b.c']) {
         const res = expectError(await attempt(authorization), 429, 'gw.api.rest.exception.TooManyRequestsException');
         const retryAfter = Number(res.headers['retry-after']);
@@ -258,11 +310,21 @@ describe('brute force', () => {
   });
 
   it('counts by the client a trusted proxy names (TRUST_PROXY): one client guessing does not lock out the others', async () => {
-    const limited = await startTestApp({ AUTH_FAILURE_LIMIT: '2', AUTH_FAILURE_WINDOW_MS: '600000', TRUST_PROXY: 'loopback' });
+    const limited = await startTestApp({
+      AUTH_FAILURE_LIMIT: '2',
+      AUTH_FAILURE_WINDOW_MS: '600000',
+      TRUST_PROXY: 'loopback',
+    });
     try {
-      const from = (client: string, authorization: string) => limited.http.get(ACTIVITIES).set('X-Forwarded-For', client).set('Authorization', authorization);
-      for (const guess of ['guess-1', 'guess-2']) expectError(await from('203.0.113.7', basic('alice', guess)), 401, UNAUTHENTICATED);
-      expectError(await from('203.0.113.7', limited.auth('user')), 429, 'gw.api.rest.exception.TooManyRequestsException');
+      const from = (client: string, authorization: string) =>
+        limited.http.get(ACTIVITIES).set('X-Forwarded-For', client).set('Authorization', authorization);
+      for (const guess of ['guess-1', 'guess-2'])
+        expectError(await from('203.0.113.7', basic('alice', guess)), 401, UNAUTHENTICATED);
+      expectError(
+        await from('203.0.113.7', limited.auth('user')),
+        429,
+        'gw.api.rest.exception.TooManyRequestsException',
+      );
       expect((await from('198.51.100.9', limited.auth('user'))).status).toBe(200);
     } finally {
       await limited.close();
@@ -272,9 +334,15 @@ describe('brute force', () => {
   it('without TRUST_PROXY believes no X-Forwarded-For: a client cannot step around the limit by naming another address', async () => {
     const limited = await startTestApp({ AUTH_FAILURE_LIMIT: '2', AUTH_FAILURE_WINDOW_MS: '600000' });
     try {
-      const from = (client: string, authorization: string) => limited.http.get(ACTIVITIES).set('X-Forwarded-For', client).set('Authorization', authorization);
-      for (const guess of ['guess-1', 'guess-2']) expectError(await from('203.0.113.7', basic('alice', guess)), 401, UNAUTHENTICATED);
-      expectError(await from('198.51.100.9', limited.auth('user')), 429, 'gw.api.rest.exception.TooManyRequestsException');
+      const from = (client: string, authorization: string) =>
+        limited.http.get(ACTIVITIES).set('X-Forwarded-For', client).set('Authorization', authorization);
+      for (const guess of ['guess-1', 'guess-2'])
+        expectError(await from('203.0.113.7', basic('alice', guess)), 401, UNAUTHENTICATED);
+      expectError(
+        await from('198.51.100.9', limited.auth('user')),
+        429,
+        'gw.api.rest.exception.TooManyRequestsException',
+      );
     } finally {
       await limited.close();
     }
@@ -283,7 +351,8 @@ describe('brute force', () => {
   it('does not count successful sign-ins', async () => {
     const limited = await startTestApp({ AUTH_FAILURE_LIMIT: '2', AUTH_FAILURE_WINDOW_MS: '600000' });
     try {
-      for (let i = 0; i < 5; i++) expect((await limited.http.get(ACTIVITIES).set('Authorization', limited.auth('user'))).status).toBe(200);
+      for (let i = 0; i < 5; i++)
+        expect((await limited.http.get(ACTIVITIES).set('Authorization', limited.auth('user'))).status).toBe(200);
       expectError(await limited.http.get(ACTIVITIES).set('Authorization', basic('alice', 'nope')), 401);
       expect((await limited.http.get(ACTIVITIES).set('Authorization', limited.auth('user'))).status).toBe(200);
     } finally {

@@ -40,38 +40,108 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 describe('planted secrets', () => {
-  it('creates and changes a user\'s password without ever showing it', async () => {
-    const created = seen(await t.http.post(USERS).set('Authorization', t.auth('admin'))
-      .send({ data: { attributes: { username: 'victim', password: SECRETS.password, roles: ['user'] } } }));
+  it("creates and changes a user's password without ever showing it", async () => {
+    const created = seen(
+      await t.http
+        .post(USERS)
+        .set('Authorization', t.auth('admin'))
+        .send({ data: { attributes: { username: 'victim', password: SECRETS.password, roles: ['user'] } } }),
+    );
     expect(created.status).toBe(201);
     const id = created.body.data.attributes.id as string;
     seen(await t.http.get(`${USERS}/${id}?fields=*all`).set('Authorization', t.auth('admin')));
     seen(await t.http.get(`${USERS}?fields=*all`).set('Authorization', t.auth('admin')));
-    expect(seen(await t.http.patch(`${USERS}/${id}`).set('Authorization', t.auth('admin')).send({ data: { attributes: { password: SECRETS.newPassword } } })).status).toBe(200);
-    expect(seen(await t.http.get(ACTIVITIES).set('Authorization', basic('victim', SECRETS.newPassword))).status).toBe(200);
+    expect(
+      seen(
+        await t.http
+          .patch(`${USERS}/${id}`)
+          .set('Authorization', t.auth('admin'))
+          .send({ data: { attributes: { password: SECRETS.newPassword } } }),
+      ).status,
+    ).toBe(200);
+    expect(seen(await t.http.get(ACTIVITIES).set('Authorization', basic('victim', SECRETS.newPassword))).status).toBe(
+      200,
+    );
   });
 
   it('refuses bad input that carries a password without echoing it', async () => {
     const before = await snapshot(t);
-    expectError(seen(await t.http.post(USERS).set('Authorization', t.auth('admin'))
-      .send({ data: { attributes: { username: 'short', password: SECRETS.shortPassword } } })), 400);
-    expectError(seen(await t.http.post(USERS).set('Authorization', t.auth('admin'))
-      .send({ data: { attributes: { username: 'bad name!', password: SECRETS.password, roles: ['root'] } } })), 400);
-    expectError(seen(await t.http.post(USERS).set('Authorization', t.auth('admin'))
-      .send({ data: { attributes: { username: 'victim', password: SECRETS.password } } })), 409);
-    expectError(seen(await t.http.post(ACTIVITIES).set('Authorization', t.auth('user'))
-      .send({ data: { attributes: { subject: 'x', password: SECRETS.inBody, token: SECRETS.bearer } } })), 400);
-    expectError(seen(await t.http.post(ACTIVITIES).set('Authorization', t.auth('user')).set('Content-Type', 'application/json')
-      .send(`{"data":{"attributes":{"subject":"${SECRETS.inMalformed}"`)), 400);
-    expectError(seen(await t.http.post(ACTIVITIES).set('Authorization', t.auth('user')).set('Content-Type', 'application/json')
-      .send(`{"p":${SECRETS.inMalformed}}`)), 400);
+    expectError(
+      seen(
+        await t.http
+          .post(USERS)
+          .set('Authorization', t.auth('admin'))
+          .send({ data: { attributes: { username: 'short', password: SECRETS.shortPassword } } }),
+      ),
+      400,
+    );
+    expectError(
+      seen(
+        await t.http
+          .post(USERS)
+          .set('Authorization', t.auth('admin'))
+          .send({ data: { attributes: { username: 'bad name!', password: SECRETS.password, roles: ['root'] } } }),
+      ),
+      400,
+    );
+    expectError(
+      seen(
+        await t.http
+          .post(USERS)
+          .set('Authorization', t.auth('admin'))
+          .send({ data: { attributes: { username: 'victim', password: SECRETS.password } } }),
+      ),
+      409,
+    );
+    expectError(
+      seen(
+        await t.http
+          .post(ACTIVITIES)
+          .set('Authorization', t.auth('user'))
+          .send({ data: { attributes: { subject: 'x', password: SECRETS.inBody, token: SECRETS.bearer } } }),
+      ),
+      400,
+    );
+    expectError(
+      seen(
+        await t.http
+          .post(ACTIVITIES)
+          .set('Authorization', t.auth('user'))
+          .set('Content-Type', 'application/json')
+          .send(`{"data":{"attributes":{"subject":"${SECRETS.inMalformed}"`),
+      ),
+      400,
+    );
+    expectError(
+      seen(
+        await t.http
+          .post(ACTIVITIES)
+          .set('Authorization', t.auth('user'))
+          .set('Content-Type', 'application/json')
+          .send(`{"p":${SECRETS.inMalformed}}`),
+      ),
+      400,
+    );
     expect(await snapshot(t)).toBe(before);
   });
 
   it('refuses wrong credentials without repeating them', async () => {
     const before = await snapshot(t);
-    for (const authorization of [basic('victim', SECRETS.wrongPassword), `Bearer ${SECRETS.bearer}`, `Bearer ${SECRETS.jwtish}`, `Basic ${SECRETS.bearer}`]) {
-      expectError(seen(await t.http.post(ACTIVITIES).set('Authorization', authorization).send({ data: { attributes: { subject: 'x' } } })), 401);
+    for (const authorization of [
+      basic('victim', SECRETS.wrongPassword),
+      `Bearer ${SECRETS.bearer}`,
+      `Bearer ${SECRETS.jwtish}`,
+      `Basic ${SECRETS.bearer}`,
+    ]) {
+      expectError(
+        seen(
+          await t.http
+            .post(ACTIVITIES)
+            .set('Authorization', authorization)
+            .send({ data: { attributes: { subject: 'x' } } }),
+        ),
+        401,
+      );
     }
     expect(await snapshot(t)).toBe(before);
   });
@@ -82,8 +152,12 @@ describe('planted secrets', () => {
     await t.knex.schema.renameTable('notes', 'notes_hidden');
     let res: Response;
     try {
-      res = seen(await t.http.post(`${ACTIVITIES}/${activityId}/notes`).set('Authorization', t.auth('user'))
-        .send({ data: { attributes: { body: SECRETS.inNote, subject: SECRETS.inBody } } }));
+      res = seen(
+        await t.http
+          .post(`${ACTIVITIES}/${activityId}/notes`)
+          .set('Authorization', t.auth('user'))
+          .send({ data: { attributes: { body: SECRETS.inNote, subject: SECRETS.inBody } } }),
+      );
     } finally {
       await t.knex.schema.renameTable('notes_hidden', 'notes');
     }
@@ -98,14 +172,26 @@ describe('planted secrets', () => {
   });
 
   it('shows none of them, nor a password hash, SQL or a stack, in any response or log line', async () => {
-    const hashes = (await t.knex('users').select('password_hash')).map((r: { password_hash: string }) => r.password_hash);
-    const secrets = [...Object.values(SECRETS), ...hashes, Buffer.from(`victim:${SECRETS.wrongPassword}`).toString('base64')];
+    const hashes = (await t.knex('users').select('password_hash')).map(
+      (r: { password_hash: string }) => r.password_hash,
+    );
+    const secrets = [
+      ...Object.values(SECRETS),
+      ...hashes,
+      Buffer.from(`victim:${SECRETS.wrongPassword}`).toString('base64'),
+    ];
     expect(responses.length).toBeGreaterThan(10);
     expect(t.logs.length).toBeGreaterThan(10);
-    for (const [where, texts] of [['responses', responses], ['logs', t.logs]] as const) {
+    for (const [where, texts] of [
+      ['responses', responses],
+      ['logs', t.logs],
+    ] as const) {
       for (const text of texts) {
-        for (const secret of secrets) expect({ where, leaked: text.includes(secret) ? secret : undefined }).toEqual({ where, leaked: undefined });
-        expect(text).not.toMatch(/password_hash|\binsert into\b|\bselect\b.+\bfrom\b|node_modules|\bat .+\.(ts|js):\d+/i);
+        for (const secret of secrets)
+          expect({ where, leaked: text.includes(secret) ? secret : undefined }).toEqual({ where, leaked: undefined });
+        expect(text).not.toMatch(
+          /password_hash|\binsert into\b|\bselect\b.+\bfrom\b|node_modules|\bat .+\.(ts|js):\d+/i,
+        );
       }
     }
   });
@@ -114,17 +200,34 @@ describe('planted secrets', () => {
 describe('logger redaction', () => {
   it('redacts credentials by key at any depth and by shape in any string, the message included', () => {
     const lines: string[] = [];
-    const logger = createLogger('info', new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } }));
+    const logger = createLogger(
+      'info',
+      new Writable({
+        write(chunk, _enc, cb) {
+          lines.push(String(chunk));
+          cb();
+        },
+      }),
+    );
     const secret = planted('deep');
     const jwt = `eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.${planted('s')}`;
-    logger.info({
-      user: 'alice',
-      headers: { authorization: `Basic ${secret}`, cookie: `sid=${secret}` },
-      request: { body: { data: { attributes: { password: secret, nested: { clientSecret: secret, apiKey: secret, refresh_token: secret } } } } },
-      url: `https://bob:${secret}@example.test/path`,
-      note: `sent Bearer ${secret} and ${jwt}`,
-      list: [{ password: secret }, `Basic ${secret}`],
-    }, `calling with Bearer ${secret}`);
+    logger.info(
+      {
+        user: 'alice',
+        headers: { authorization: `Basic ${secret}`, cookie: `sid=${secret}` },
+        request: {
+          body: {
+            data: {
+              attributes: { password: secret, nested: { clientSecret: secret, apiKey: secret, refresh_token: secret } },
+            },
+          },
+        },
+        url: `https://bob:${secret}@example.test/path`,
+        note: `sent Bearer ${secret} and ${jwt}`,
+        list: [{ password: secret }, `Basic ${secret}`],
+      },
+      `calling with Bearer ${secret}`,
+    );
     logger.error(new Error(`failed with token ${jwt}`), 'boom');
     const text = lines.join('');
     expect(text).not.toContain(secret);
@@ -136,13 +239,17 @@ describe('logger redaction', () => {
 });
 
 describe('HTTP hygiene', () => {
-  it('sends helmet\'s API headers, no-store and no X-Powered-By on every kind of answer', async () => {
+  it("sends helmet's API headers, no-store and no X-Powered-By on every kind of answer", async () => {
     const answers = [
       await t.http.get('/healthz'),
       await t.http.get(ACTIVITIES).set('Authorization', t.auth('user')),
       await t.http.get(ACTIVITIES),
       await t.http.get('/rest/nowhere').set('Authorization', t.auth('user')),
-      await t.http.post(ACTIVITIES).set('Authorization', t.auth('user')).set('Content-Type', 'application/json').send('{'),
+      await t.http
+        .post(ACTIVITIES)
+        .set('Authorization', t.auth('user'))
+        .set('Content-Type', 'application/json')
+        .send('{'),
     ];
     for (const res of answers) {
       seen(res);

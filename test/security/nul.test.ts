@@ -40,30 +40,65 @@ const asUser = (req: import('supertest').Test) => req.set('Authorization', t.aut
 
 describe('in bodies', () => {
   it('refuses it in a value at any depth, in a create and an update', async () => {
-    await refused(() => asUser(t.http.post(ACTIVITIES)).send({ data: { attributes: { subject: `a${NUL}b` } } }), 'body/data/attributes/subject');
-    await refused(() => asUser(t.http.patch(`${ACTIVITIES}/${activityId}`)).send({ data: { attributes: { description: `x${NUL}` } } }), 'body/data/attributes/description');
-    await refused(() => asUser(t.http.post(ACTIVITIES)).send({ data: { attributes: { subject: 'ok', tags: [[`deep${NUL}`]] } } }), 'body/data/attributes/tags/0/0');
+    await refused(
+      () => asUser(t.http.post(ACTIVITIES)).send({ data: { attributes: { subject: `a${NUL}b` } } }),
+      'body/data/attributes/subject',
+    );
+    await refused(
+      () =>
+        asUser(t.http.patch(`${ACTIVITIES}/${activityId}`)).send({ data: { attributes: { description: `x${NUL}` } } }),
+      'body/data/attributes/description',
+    );
+    await refused(
+      () => asUser(t.http.post(ACTIVITIES)).send({ data: { attributes: { subject: 'ok', tags: [[`deep${NUL}`]] } } }),
+      'body/data/attributes/tags/0/0',
+    );
   });
 
   it('refuses it in a member name', async () => {
-    await refused(() => asUser(t.http.post(ACTIVITIES)).send({ data: { attributes: { [`sub${NUL}ject`]: 'x' } } }), 'body/data/attributes (a member name)');
+    await refused(
+      () => asUser(t.http.post(ACTIVITIES)).send({ data: { attributes: { [`sub${NUL}ject`]: 'x' } } }),
+      'body/data/attributes (a member name)',
+    );
   });
 
   it('refuses it in a search filter', async () => {
-    await refused(() => asUser(t.http.post('/rest/common/v1/search/activities')).send({ data: { attributes: { filters: [`subject:eq:${NUL}`] } } }), 'body/data/attributes/filters/0');
+    await refused(
+      () =>
+        asUser(t.http.post('/rest/common/v1/search/activities')).send({
+          data: { attributes: { filters: [`subject:eq:${NUL}`] } },
+        }),
+      'body/data/attributes/filters/0',
+    );
   });
 
   it('refuses it in a composite body, uri and parameters', async () => {
-    await refused(() => composite(t, { requests: [{ method: 'post', uri: ACTIVITIES.slice(5), body: { data: { attributes: { subject: NUL } } } }] }), 'body/requests/0/body/data/attributes/subject');
-    await refused(() => composite(t, { selections: [{ uri: `/common/v1/activities/${NUL}` }] }), 'body/selections/0/uri');
-    await refused(() => composite(t, { selections: [{ uri: '/common/v1/activities', parameters: { filter: [`subject:eq:${NUL}`] } }] }), 'body/selections/0/parameters/filter/0');
+    await refused(
+      () =>
+        composite(t, {
+          requests: [{ method: 'post', uri: ACTIVITIES.slice(5), body: { data: { attributes: { subject: NUL } } } }],
+        }),
+      'body/requests/0/body/data/attributes/subject',
+    );
+    await refused(
+      () => composite(t, { selections: [{ uri: `/common/v1/activities/${NUL}` }] }),
+      'body/selections/0/uri',
+    );
+    await refused(
+      () =>
+        composite(t, { selections: [{ uri: '/common/v1/activities', parameters: { filter: [`subject:eq:${NUL}`] } }] }),
+      'body/selections/0/parameters/filter/0',
+    );
   });
 });
 
 describe('in the query string and the path', () => {
   it('refuses it in filter, sort and fields values', async () => {
     await refused(() => asUser(t.http.get(`${ACTIVITIES}?filter=subject:eq:a%00b`)), 'query/filter');
-    await refused(() => asUser(t.http.get(`${ACTIVITIES}?filter=subject:eq:a&filter=subject:sw:%00`)), 'query/filter/1');
+    await refused(
+      () => asUser(t.http.get(`${ACTIVITIES}?filter=subject:eq:a&filter=subject:sw:%00`)),
+      'query/filter/1',
+    );
     await refused(() => asUser(t.http.get(`${ACTIVITIES}?sort=%00subject`)), 'query/sort');
     await refused(() => asUser(t.http.get(`${ACTIVITIES}/${activityId}?fields=subject%00`)), 'query/fields');
   });
@@ -75,22 +110,38 @@ describe('in the query string and the path', () => {
 
 describe('in Basic credentials', () => {
   it('refuses it in the username and the password before the database is asked', async () => {
-    await refused(() => t.http.get(ACTIVITIES).set('Authorization', basic(`ali${NUL}ce`, 'whatever-pw')), 'The Basic credentials');
-    await refused(() => t.http.get(ACTIVITIES).set('Authorization', basic('alice', `pw${NUL}`)), 'The Basic credentials');
+    await refused(
+      () => t.http.get(ACTIVITIES).set('Authorization', basic(`ali${NUL}ce`, 'whatever-pw')),
+      'The Basic credentials',
+    );
+    await refused(
+      () => t.http.get(ACTIVITIES).set('Authorization', basic('alice', `pw${NUL}`)),
+      'The Basic credentials',
+    );
     // The right credentials still work afterwards.
     expect((await asUser(t.http.get(ACTIVITIES))).status).toBe(200);
   });
 });
 
-(testDatabaseKind() === 'postgres' ? it : it.skip)('maps PostgreSQL data exceptions (class 22) to 400 by their code', async () => {
-  const caught: unknown[] = [];
-  for (const [sql, bindings] of [['select ?::text as t', [`a${NUL}b`]], ['select ?::int as n', ['99999999999']], ['select ?::int as n', ['x']]] as const) {
-    await t.knex.raw(sql, [...bindings]).then(() => caught.push('no error'), (err: unknown) => caught.push(err));
-  }
-  expect(caught.map((e) => (e as { code?: string }).code)).toEqual(['22021', '22003', '22P02']);
-  for (const err of caught) {
-    const mapped = mapDbError(err);
-    expect(mapped).toBeInstanceOf(ApiError);
-    expect((mapped as ApiError).status).toBe(400);
-  }
-});
+(testDatabaseKind() === 'postgres' ? it : it.skip)(
+  'maps PostgreSQL data exceptions (class 22) to 400 by their code',
+  async () => {
+    const caught: unknown[] = [];
+    for (const [sql, bindings] of [
+      ['select ?::text as t', [`a${NUL}b`]],
+      ['select ?::int as n', ['99999999999']],
+      ['select ?::int as n', ['x']],
+    ] as const) {
+      await t.knex.raw(sql, [...bindings]).then(
+        () => caught.push('no error'),
+        (err: unknown) => caught.push(err),
+      );
+    }
+    expect(caught.map((e) => (e as { code?: string }).code)).toEqual(['22021', '22003', '22P02']);
+    for (const err of caught) {
+      const mapped = mapDbError(err);
+      expect(mapped).toBeInstanceOf(ApiError);
+      expect((mapped as ApiError).status).toBe(400);
+    }
+  },
+);

@@ -12,10 +12,16 @@ const activityFields = {
   subject: f.string('What the activity is about', { column: 'a.subject', required: true }),
   description: f.text('Longer description', { column: 'a.description', inDefault: false, nullable: true }),
   priority: f.typekey('Priority (default normal)', 'Priority', PRIORITIES, { column: 'a.priority' }),
-  status: f.typekey('Status; changed only by the assign/complete actions', 'ActivityStatus', STATUSES, { column: 'a.status', readOnly: true }),
+  status: f.typekey('Status; changed only by the assign/complete actions', 'ActivityStatus', STATUSES, {
+    column: 'a.status',
+    readOnly: true,
+  }),
   dueDate: f.date('Due date', { column: 'a.due_date', nullable: true }),
   assignedUser: f.ref('User the activity is assigned to', USER_REF, { column: 'a.assigned_user_id', nullable: true }),
-  assignedByUser: f.ref('User who assigned it (the caller)', USER_REF, { column: 'a.assigned_by_user_id', readOnly: true }),
+  assignedByUser: f.ref('User who assigned it (the caller)', USER_REF, {
+    column: 'a.assigned_by_user_id',
+    readOnly: true,
+  }),
   createTime: f.datetime('When the activity was created', { column: 'a.create_time', setAtCommit: true }),
   updateTime: f.datetime('When the activity last changed', { column: 'a.update_time', setAtCommit: true }),
 } satisfies Record<string, FieldDef>;
@@ -31,8 +37,11 @@ export const activityResource: ResourceDef = {
     h('activities as a')
       .leftJoin('users as au', 'au.id', 'a.assigned_user_id')
       .leftJoin('users as ab', 'ab.id', 'a.assigned_by_user_id')
-      .select('a.*', { [refNameKey('assignedUser')]: h.raw('coalesce(au.display_name, au.username)') },
-        { [refNameKey('assignedByUser')]: h.raw('coalesce(ab.display_name, ab.username)') }),
+      .select(
+        'a.*',
+        { [refNameKey('assignedUser')]: h.raw('coalesce(au.display_name, au.username)') },
+        { [refNameKey('assignedByUser')]: h.raw('coalesce(ab.display_name, ab.username)') },
+      ),
   selfMethods: ['get', 'patch', 'delete'],
   extraLinks: (uri) => ({
     assign: { href: `${uri}/assign`, methods: ['post'] },

@@ -14,20 +14,57 @@ function parentActivityId(ctx: OpContext, input: OpInput): MaybePromise<number> 
 }
 
 /** Exported alone too: an activity's POST and PATCH include notes through them (see activities/operations.ts). */
-export const createNote = createOp({ ...common, operationId: 'createActivityNote', summary: 'Add a note to an activity', path: '/activities/{activityId}/notes', roles: WRITERS,
-    defaults: { confidential: false },
-    columns: (ctx, _attributes, input) => thenOrNow(parentActivityId(ctx, input), (activityId) => ({ activity_id: activityId, author_id: ctx.caller.id ?? null })) });
+export const createNote = createOp({
+  ...common,
+  operationId: 'createActivityNote',
+  summary: 'Add a note to an activity',
+  path: '/activities/{activityId}/notes',
+  roles: WRITERS,
+  defaults: { confidential: false },
+  columns: (ctx, _attributes, input) =>
+    thenOrNow(parentActivityId(ctx, input), (activityId) => ({
+      activity_id: activityId,
+      author_id: ctx.caller.id ?? null,
+    })),
+});
 
-export const updateNote = patchOp({ ...common, operationId: 'updateNote', summary: 'Update a note', path: itemPath, idParam: 'noteId', roles: WRITERS });
+export const updateNote = patchOp({
+  ...common,
+  operationId: 'updateNote',
+  summary: 'Update a note',
+  path: itemPath,
+  idParam: 'noteId',
+  roles: WRITERS,
+});
 
 export const noteOperations: Operation[] = [
-  listOp({ ...common, operationId: 'listActivityNotes', summary: 'List the notes of an activity', path: '/activities/{activityId}/notes', roles: READERS,
+  listOp({
+    ...common,
+    operationId: 'listActivityNotes',
+    summary: 'List the notes of an activity',
+    path: '/activities/{activityId}/notes',
+    roles: READERS,
     scope: async (ctx, input) => {
       const activityId = await parentActivityId(ctx, input);
       return (qb) => qb.where('n.activity_id', activityId);
-    } }),
+    },
+  }),
   createNote,
-  getOp({ ...common, operationId: 'getNote', summary: 'Get a note', path: itemPath, idParam: 'noteId', roles: READERS }),
+  getOp({
+    ...common,
+    operationId: 'getNote',
+    summary: 'Get a note',
+    path: itemPath,
+    idParam: 'noteId',
+    roles: READERS,
+  }),
   updateNote,
-  deleteOp({ ...common, operationId: 'deleteNote', summary: 'Delete a note', path: itemPath, idParam: 'noteId', roles: WRITERS }),
+  deleteOp({
+    ...common,
+    operationId: 'deleteNote',
+    summary: 'Delete a note',
+    path: itemPath,
+    idParam: 'noteId',
+    roles: WRITERS,
+  }),
 ];

@@ -6,21 +6,37 @@ import type { ResourceDef } from '../../model/resource';
 import { ROLES } from '../../api/operation';
 
 const roles: FieldDef<TArray<TString>> = {
-  kind: 'roles', column: 'u.roles',
-  writeSchema: Type.Array(Type.Union(ROLES.map((r) => Type.Literal(r))), { minItems: 1, maxItems: 3, uniqueItems: true }),
+  kind: 'roles',
+  column: 'u.roles',
+  writeSchema: Type.Array(Type.Union(ROLES.map((r) => Type.Literal(r))), {
+    minItems: 1,
+    maxItems: 3,
+    uniqueItems: true,
+  }),
   readSchema: Type.Array(Type.String()),
-  filterable: false, sortable: false, inDefault: true, description: 'Roles: admin, user, reader',
+  filterable: false,
+  sortable: false,
+  inDefault: true,
+  description: 'Roles: admin, user, reader',
 };
 
 const password: WriteOnlyField = {
-  kind: 'password', writeOnly: true, required: true, description: 'Write-only; stored as a salted scrypt hash',
+  kind: 'password',
+  writeOnly: true,
+  required: true,
+  description: 'Write-only; stored as a salted scrypt hash',
   writeSchema: Type.String({ minLength: 8, maxLength: 256 }),
 };
 
 const userFields = {
   id: f.id(),
-  username: f.string('Login name, unique', { column: 'u.username', required: true, minLength: 1, maxLength: 64,
-    writeSchema: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' }) }),
+  username: f.string('Login name, unique', {
+    column: 'u.username',
+    required: true,
+    minLength: 1,
+    maxLength: 64,
+    writeSchema: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' }),
+  }),
   displayName: f.string('Name shown in references', { column: 'u.display_name', maxLength: 255, nullable: true }),
   roles,
   active: f.boolean('Whether the user may sign in', { column: 'u.active' }),

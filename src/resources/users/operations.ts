@@ -16,10 +16,28 @@ async function userColumns(attributes: Record<string, unknown>): Promise<Record<
 
 export const userOperations: Operation[] = [
   listOp({ ...common, operationId: 'listUsers', summary: 'List users', path: '/users' }),
-  createOp({ ...common, operationId: 'createUser', summary: 'Create a user', path: '/users',
-    defaults: { roles: JSON.stringify(['user']), active: true }, columns: (_ctx, attributes) => userColumns(attributes) }),
+  createOp({
+    ...common,
+    operationId: 'createUser',
+    summary: 'Create a user',
+    path: '/users',
+    defaults: { roles: JSON.stringify(['user']), active: true },
+    columns: (_ctx, attributes) => userColumns(attributes),
+  }),
   getOp({ ...common, operationId: 'getUser', summary: 'Get a user', path: '/users/{userId}', idParam: 'userId' }),
-  patchOp({ ...common, operationId: 'updateUser', summary: 'Update a user', path: '/users/{userId}', idParam: 'userId',
-    columns: (_ctx, attributes) => userColumns(attributes) }),
-  deleteOp({ ...common, operationId: 'deleteUser', summary: 'Delete a user', path: '/users/{userId}', idParam: 'userId' }),
+  patchOp({
+    ...common,
+    operationId: 'updateUser',
+    summary: 'Update a user',
+    path: '/users/{userId}',
+    idParam: 'userId',
+    columns: (_ctx, attributes) => userColumns(attributes),
+  }),
+  deleteOp({
+    ...common,
+    operationId: 'deleteUser',
+    summary: 'Delete a user',
+    path: '/users/{userId}',
+    idParam: 'userId',
+  }),
 ];
