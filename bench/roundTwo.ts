@@ -1,7 +1,7 @@
-// Owns running the second round (issue 21) inside `npm run bench`: a second server with metrics switched
-// off (bench/metricsOff.ts preloaded) on a database of its own loaded like the main one (SQLite allows
-// one server per file), the repeated new-API measurements, then the memory run under 64 clients;
-// returns everything bench/roundTwoReport.ts prints and writes.
+// Owns running the second round (issue 21) inside `npm run bench`: a pair of servers started alike, one
+// with metrics switched off (bench/metricsOff.ts preloaded), each on a database of its own loaded like
+// the main one (SQLite allows one server per file); the repeated new-API measurements; then the memory
+// run under 64 clients on the main server. Returns everything bench/roundTwoReport.ts prints and writes.
 import path from 'node:path';
 import { ApiClient } from './apiClient';
 import { memoryUnderLoad } from './memory';
@@ -11,6 +11,7 @@ import { startServer, type ServerUnderTest } from './server';
 import { basicAuth } from './client';
 import { freshDatabase, type FreshDatabase } from './database';
 import { bulkLoadActivities } from './workloads';
+import { runThroughput } from './throughput';
 
 export interface RoundTwoContext {
   database: RoundTwo['database'];
@@ -32,9 +33,9 @@ export function heapSnapshotArgs(dir: string | undefined): string[] {
 export async function runRoundTwo(ctx: RoundTwoContext): Promise<RoundTwo> {
   const start = loadAverage();
   const preload = path.join(__dirname, 'metricsOff.js');
-  ctx.log('starting a second server on the same database with metrics switched off');
-  let off: ServerUnderTest | undefined;
-  let offDb: FreshDatabase | undefined;
+  ctx.log('starting two more servers, metrics on and metrics off, each on a database of its own');
+  const servers: ServerUnderTest[] = [];
+  const dbs: FreshDatabase[] = [];
   const clients: ApiClient[] = [];
   const client = (origin: string, auth: string) => {
     const c = new ApiClient(origin, auth);
@@ -42,20 +43,31 @@ export async function runRoundTwo(ctx: RoundTwoContext): Promise<RoundTwo> {
     return c;
   };
   try {
-    offDb = await freshDatabase(ctx.serverEnv.DATABASE_URL.startsWith('sqlite') ? undefined : process.env.DATABASE_URL);
-    off = await startServer({ ...ctx.serverEnv, DATABASE_URL: offDb.url }, ['--require', preload]);
     const userAuthorization = basicAuth(ctx.user.username, ctx.user.password);
-    const offAdmin = client(off.origin, ctx.adminAuthorization);
-    await offAdmin.send('POST', '/rest/admin/v1/users', JSON.stringify({ data: { attributes: { ...ctx.user, roles: ['user'] } } }));
-    const driver = await offDb.connect();
-    try {
-      await bulkLoadActivities(driver, ctx.settings.selectionRows);
-    } finally {
-      await driver.close();
-    }
+    // The A/B pair: two servers started alike, the same warm-up, each on a database of its own loaded
+    // alike; only the preload differs. (The main server has run the whole bench before: not comparable.)
+    const twin = async (nodeArgs: string[]) => {
+      const db = await freshDatabase(ctx.database === 'sqlite' ? undefined : process.env.DATABASE_URL);
+      dbs.push(db);
+      const server = await startServer({ ...ctx.serverEnv, DATABASE_URL: db.url }, nodeArgs);
+      servers.push(server);
+      await client(server.origin, ctx.adminAuthorization).send('POST', '/rest/admin/v1/users', JSON.stringify({ data: { attributes: { ...ctx.user, roles: ['user'] } } }));
+      const driver = await db.connect();
+      try {
+        await bulkLoadActivities(driver, ctx.settings.selectionRows);
+      } finally {
+        await driver.close();
+      }
+      // Warmed like the main server, which has been through the throughput run: V8 keeps optimizing the
+      // composite path for thousands of requests, and a twin measured cold measures the JIT.
+      await runThroughput(server.origin, userAuthorization, { connections: 16, durationS: 3, n: 10 });
+      return { server, client: client(server.origin, userAuthorization) };
+    };
+    const on = await twin([]);
+    const off = await twin(['--require', preload]);
     const admin = client(ctx.server.origin, ctx.adminAuthorization);
     const apis = await measureNewApis(
-      { main: client(ctx.server.origin, userAuthorization), metricsOff: client(off.origin, userAuthorization), floor: client(ctx.httpFloorOrigin, userAuthorization), admin },
+      { main: client(ctx.server.origin, userAuthorization), metricsOn: on.client, metricsOff: off.client, floor: client(ctx.httpFloorOrigin, userAuthorization), admin },
       { warmup: ctx.settings.warmup, runs: ctx.settings.runs },
       ctx.log,
     );
@@ -71,12 +83,12 @@ export async function runRoundTwo(ctx: RoundTwoContext): Promise<RoundTwo> {
       loadAverage: { start, end: loadAverage() },
       apis,
       memory,
-      peakRssMiB: { server: ctx.server.peakRssMiB(), metricsOffServer: off.peakRssMiB(), target: '≤ 160' },
+      peakRssMiB: { server: ctx.server.peakRssMiB(), metricsOnServer: on.server.peakRssMiB(), metricsOffServer: off.server.peakRssMiB(), target: '≤ 160' },
       startup: readStartup(ctx.settings.resultsDir),
     };
   } finally {
     await Promise.all(clients.map((c) => c.close()));
-    await off?.stop();
-    await offDb?.drop();
+    await Promise.all(servers.map((x) => x.stop()));
+    for (const db of dbs) await db.drop();
   }
 }
