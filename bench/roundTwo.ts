@@ -75,7 +75,8 @@ export async function runRoundTwo(ctx: RoundTwoContext): Promise<RoundTwo> {
     const memory = await memoryUnderLoad(ctx.server.origin, userAuthorization, admin, {
       connections: ctx.settings.loadConnections,
       seconds: ctx.settings.loadSeconds,
-      snapshotPid: ctx.settings.heapSnapshot ? ctx.server.pid : undefined,
+      serverPid: ctx.server.pid,
+      snapshot: ctx.settings.heapSnapshot,
     });
     return {
       database: ctx.database,

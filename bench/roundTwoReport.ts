@@ -47,6 +47,7 @@ export function printRoundTwo(r: RoundTwo): void {
   lines.push('');
   lines.push(`under ${t.connections} clients × composites of 10 for ${t.durationS}s: ${f(t.compositesPerS, 1)} composites/s, p50 ${t.p50Ms} ms, p99 ${t.p99Ms} ms, errors ${t.errors}`);
   lines.push(`  server's memory right after (its /metrics): RSS ${f(m.rssMiB, 1)} MiB, V8 heap used ${f(m.heapUsedMiB, 1)} of ${f(m.heapTotalMiB, 1)} MiB, external ${f(m.externalMiB, 1)} MiB${m.heapSnapshotTaken ? ' (a heap snapshot was taken during the load: RSS includes its cost)' : ''}`);
+  if (m.mappings) lines.push(`  resident by mapping (smaps) with ${m.threads} threads: ${Object.entries(m.mappings).sort((a, b) => b[1] - a[1]).filter(([, v]) => v >= 0.5).map(([k, v]) => `${k} ${f(v, 1)}`).join(', ')} MiB`);
   lines.push(`peak RSS through the whole bench (VmHWM): server ${f(r.peakRssMiB.server, 1)} MiB (target ${r.peakRssMiB.target}), A/B servers (no 64-client load) metrics on ${f(r.peakRssMiB.metricsOnServer, 1)} / off ${f(r.peakRssMiB.metricsOffServer, 1)} MiB`);
   if (r.startup) lines.push(`start-to-ready: see bench/results/startup-latest.json (${JSON.stringify(r.startup)})`);
   process.stdout.write(lines.join('\n') + '\n');
