@@ -79,6 +79,13 @@ export function stageTimes(file: string, fromUs: number, toUs: number): Map<stri
   return ms;
 }
 
+/** The one .cpuprofile a stopped server child wrote into `dir`. */
+function cpuProfileIn(dir: string): string {
+  const names = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  if (names.length !== 1) throw new Error(`expected one .cpuprofile in ${dir}, found ${names.length}`);
+  return path.join(dir, names[0]);
+}
+
 async function main(): Promise<void> {
   const n = Number(process.env.PROFILE_N || 100);
   const iterations = Number(process.env.PROFILE_ITERATIONS || 1000);
@@ -106,9 +113,8 @@ async function main(): Promise<void> {
     await server.stop();
     await db.drop();
   }
-  const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  if (!file) throw new Error('the server wrote no profile');
-  const times = stageTimes(path.join(dir, file), window[0], window[1]);
+  const file = cpuProfileIn(dir);
+  const times = stageTimes(file, window[0], window[1]);
   const busy = [...times].filter(([s]) => s !== 'idle').reduce((a, [, v]) => a + v, 0);
   const lines = [
     `composite(${n}) × ${iterations} after a 3 s warm-up load (left out); the client saw ${clientMs.toFixed(3)} ms per composite, the server was busy ${(busy / iterations).toFixed(3)} ms of it`,
@@ -117,7 +123,7 @@ async function main(): Promise<void> {
   for (const [stage, v] of [...times].sort((a, b) => b[1] - a[1])) {
     lines.push(`${stage.padEnd(52)}${(v / iterations).toFixed(3).padStart(13)}${stage === 'idle' ? '' : `${((100 * v) / busy).toFixed(1)}%`.padStart(8)}`);
   }
-  process.stdout.write(`${lines.join('\n')}\nprofile: ${path.join(dir, file)}\n`);
+  process.stdout.write(`${lines.join('\n')}\nprofile: ${file}\n`);
 }
 
 if (require.main === module) {
