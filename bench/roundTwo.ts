@@ -12,6 +12,7 @@ import { basicAuth } from './client';
 import { freshDatabase, type FreshDatabase } from './database';
 import { bulkLoadActivities } from './workloads';
 import { runThroughput } from './throughput';
+import { measureTwoInstances, type TwoInstances } from './twoInstances';
 
 export interface RoundTwoContext {
   database: RoundTwo['database'];
@@ -21,7 +22,7 @@ export interface RoundTwoContext {
   httpFloorOrigin: string;
   user: { username: string; password: string };
   adminAuthorization: string;
-  settings: { selectionRows: number; warmup: number; runs: number; loadConnections: number; loadSeconds: number; heapSnapshot: boolean; resultsDir: string };
+  settings: { throughputSeconds: number; selectionRows: number; warmup: number; runs: number; loadConnections: number; loadSeconds: number; heapSnapshot: boolean; resultsDir: string };
   log: (msg: string) => void;
 }
 
@@ -78,8 +79,16 @@ export async function runRoundTwo(ctx: RoundTwoContext): Promise<RoundTwo> {
       serverPid: ctx.server.pid,
       snapshot: ctx.settings.heapSnapshot,
     });
+    let twoInstances: TwoInstances | undefined;
+    if (ctx.database === 'postgres') {
+      ctx.log(`two instances on one database: 16 clients on one, then 8 + 8 on two, ${ctx.settings.throughputSeconds}s each`);
+      const second = await startServer(ctx.serverEnv);
+      servers.push(second);
+      twoInstances = await measureTwoInstances(ctx.server.origin, second.origin, userAuthorization, ctx.settings.throughputSeconds);
+    }
     return {
       database: ctx.database,
+      twoInstances,
       when: new Date().toISOString(),
       loadAverage: { start, end: loadAverage() },
       apis,

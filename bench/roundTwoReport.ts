@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { MemoryUnderLoad } from './memory';
 import type { NewApiResults } from './newApis';
+import type { TwoInstances } from './twoInstances';
 
 export interface RoundTwo {
   database: 'sqlite' | 'postgres';
@@ -15,6 +16,8 @@ export interface RoundTwo {
   loadAverage: { start: number[]; end: number[] };
   apis: NewApiResults;
   memory: MemoryUnderLoad;
+  /** PostgreSQL only: one server against two on the same database. */
+  twoInstances?: TwoInstances;
   peakRssMiB: { server: number | undefined; metricsOnServer: number | undefined; metricsOffServer: number | undefined; target: string };
   /** Written by bench/startup.ts just before (always on SQLite), if it ran. */
   startup: unknown;
@@ -49,6 +52,11 @@ export function printRoundTwo(r: RoundTwo): void {
   lines.push(`  server's memory right after (its /metrics): RSS ${f(m.rssMiB, 1)} MiB, V8 heap used ${f(m.heapUsedMiB, 1)} of ${f(m.heapTotalMiB, 1)} MiB, external ${f(m.externalMiB, 1)} MiB${m.heapSnapshotTaken ? ' (a heap snapshot was taken during the load: RSS includes its cost)' : ''}`);
   if (m.mappings) lines.push(`  resident by mapping (smaps) with ${m.threads} threads: ${Object.entries(m.mappings).sort((a, b) => b[1] - a[1]).filter(([, v]) => v >= 0.5).map(([k, v]) => `${k} ${f(v, 1)}`).join(', ')} MiB`);
   lines.push(`peak RSS through the whole bench (VmHWM): server ${f(r.peakRssMiB.server, 1)} MiB (target ${r.peakRssMiB.target}), A/B servers (no 64-client load) metrics on ${f(r.peakRssMiB.metricsOnServer, 1)} / off ${f(r.peakRssMiB.metricsOffServer, 1)} MiB`);
+  const two = r.twoInstances;
+  if (two) {
+    lines.push(`two instances on one database, 16 clients × composites of 10 for ${two.seconds}s: one server ${f(two.oneServer.compositesPerS, 1)} composites/s (p99 ${two.oneServer.p99Ms} ms, errors ${two.oneServer.errors}); ` +
+      `two servers ${f(two.twoServers.compositesPerS, 1)} composites/s = ${two.twoServers.perServer.map((x) => f(x, 1)).join(' + ')} (p99 ${two.twoServers.p99Ms} ms, errors ${two.twoServers.errors}); ×${f(two.twoServers.compositesPerS / two.oneServer.compositesPerS)}`);
+  }
   if (r.startup) lines.push(`start-to-ready: see bench/results/startup-latest.json (${JSON.stringify(r.startup)})`);
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     const throughput = await runThroughput(server.origin, authorization, { connections: settings.connections, durationS: settings.throughputSeconds, n: 10 });
     const roundTwo = await runRoundTwo({
       database: db.kind, server, serverEnv, httpFloorOrigin: httpFloor.origin, user: { username: 'bench', password: userPassword }, adminAuthorization: basicAuth('admin', adminPassword), log,
-      settings: { selectionRows: settings.selectionRows, warmup: settings.warmup, runs: settings.roundTwoRuns, loadConnections: settings.loadConnections, loadSeconds: settings.loadSeconds, heapSnapshot: !!process.env.BENCH_HEAP_SNAPSHOT, resultsDir },
+      settings: { throughputSeconds: settings.throughputSeconds, selectionRows: settings.selectionRows, warmup: settings.warmup, runs: settings.roundTwoRuns, loadConnections: settings.loadConnections, loadSeconds: settings.loadSeconds, heapSnapshot: !!process.env.BENCH_HEAP_SNAPSHOT, resultsDir },
     });
 
     const partial: Omit<Results, 'ratios' | 'references'> = {
