@@ -60,6 +60,7 @@ async function repetition(runs: number, fns: Record<string, Workload>): Promise<
   const backward = [...forward].reverse();
   for (let i = 0; i < runs; i++) {
     for (const [name, fn] of i % 2 ? backward : forward) {
+      await fn(); // unmeasured, to the same target first: see measureInterleaved in bench/stats.ts
       const start = process.hrtime.bigint();
       const parts = await fn();
       add(name, Number(process.hrtime.bigint() - start) / 1e6);
