@@ -27,6 +27,8 @@ import {
   usesIndex,
 } from './workloads';
 import { printTable, ratios, references, writeJson, type Results } from './report';
+import { heapSnapshotArgs, runRoundTwo } from './roundTwo';
+import { printRoundTwo, writeRoundTwo } from './roundTwoReport';
 
 function envInt(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -42,7 +44,11 @@ const settings = {
   connections: 16,
   selectionRows: envInt('BENCH_ROWS', 100000),
   serverLogLevel: process.env.BENCH_LOG_LEVEL || 'info',
+  roundTwoRuns: envInt('BENCH_ROUND2_RUNS', 100),
+  loadConnections: 64,
+  loadSeconds: envInt('BENCH_LOAD_SECONDS', 30),
 };
+const resultsDir = process.env.BENCH_RESULTS_DIR || path.join(__dirname, '..', '..', 'bench', 'results');
 
 function gitCommit(): string {
   try {
@@ -67,16 +73,15 @@ async function main(): Promise<void> {
     const nodeArgs = process.env.BENCH_CPU_PROF
       ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`]
       : [];
+    nodeArgs.push(...heapSnapshotArgs(process.env.BENCH_HEAP_SNAPSHOT));
     log(`starting the server on a fresh ${db.kind} database`);
-    server = await startServer(
-      {
-        DATABASE_URL: db.url,
-        ADMIN_USERNAME: 'admin',
-        ADMIN_PASSWORD: adminPassword,
-        LOG_LEVEL: settings.serverLogLevel,
-      },
-      nodeArgs,
-    );
+    const serverEnv = {
+      DATABASE_URL: db.url,
+      ADMIN_USERNAME: 'admin',
+      ADMIN_PASSWORD: adminPassword,
+      LOG_LEVEL: settings.serverLogLevel,
+    };
+    server = await startServer(serverEnv, nodeArgs);
 
     const admin = new BenchClient(server.origin, basicAuth('admin', adminPassword));
     clients.push(admin);
@@ -143,6 +148,25 @@ async function main(): Promise<void> {
       durationS: settings.throughputSeconds,
       n: 10,
     });
+    const roundTwo = await runRoundTwo({
+      database: db.kind,
+      server,
+      serverEnv,
+      httpFloorOrigin: httpFloor.origin,
+      user: { username: 'bench', password: userPassword },
+      adminAuthorization: basicAuth('admin', adminPassword),
+      log,
+      settings: {
+        throughputSeconds: settings.throughputSeconds,
+        selectionRows: settings.selectionRows,
+        warmup: settings.warmup,
+        runs: settings.roundTwoRuns,
+        loadConnections: settings.loadConnections,
+        loadSeconds: settings.loadSeconds,
+        heapSnapshot: !!process.env.BENCH_HEAP_SNAPSHOT,
+        resultsDir,
+      },
+    });
 
     const partial: Omit<Results, 'ratios' | 'references'> = {
       database: db.kind,
@@ -173,11 +197,9 @@ async function main(): Promise<void> {
     };
     const results: Results = { ...partial, ratios: ratios(partial), references: references(partial) };
     printTable(results);
-    const file = writeJson(
-      results,
-      process.env.BENCH_RESULTS_DIR || path.join(__dirname, '..', '..', 'bench', 'results'),
-    );
-    log(`wrote ${path.relative(process.cwd(), file)}`);
+    printRoundTwo(roundTwo);
+    for (const file of [writeJson(results, resultsDir), writeRoundTwo(roundTwo, resultsDir)])
+      log(`wrote ${path.relative(process.cwd(), file)}`);
   } finally {
     await Promise.all(clients.map((c) => c.close()));
     await driver?.close();
