@@ -54,9 +54,13 @@ class BashSession {
     }
   }
 
-  close(): void {
+  /** Ends the session and waits for bash to exit, so no child handle outlives the test file. */
+  async close(): Promise<void> {
+    if (this.bash.exitCode !== null || this.bash.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.bash.once('exit', () => resolve()));
     this.bash.stdin.end();
     this.bash.kill();
+    await exited;
   }
 }
 
@@ -148,10 +152,14 @@ async function runReadme(steps: Step[], entry: string): Promise<string[]> {
       }
     }
   } finally {
-    bash.close();
+    await bash.close();
     for (const child of background) {
-      // The whole process group: npm and the node process it started.
-      if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGTERM');
+      if (!child.pid || child.exitCode !== null || child.signalCode !== null) continue;
+      // The whole process group: npm and the node process it started. Waited for, so the jest worker
+      // holds no handle of a child still exiting when the file ends.
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      process.kill(-child.pid, 'SIGTERM');
+      await exited;
     }
     if (server) {
       server.child.kill('SIGTERM');
