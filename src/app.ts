@@ -61,8 +61,8 @@ export function createApp(opts: AppOptions): App {
   // Probes come every few seconds from a balancer: mounted before the request log, never logged.
   app.get('/healthz', liveness());
   app.get('/readyz', readinessCheck(readiness));
-  app.use(requestLog(opts.logger));
-  app.use(metrics.middleware());
+  // One timing per request, for its log line and its metrics.
+  app.use(requestLog(opts.logger, (req, res, seconds) => metrics.request(req, res, seconds)));
   app.use(corsPolicy(opts.config.corsOrigins));
 
   const auth = authenticate(credentialChecks(services, opts.knex), opts.config);

@@ -36,8 +36,3 @@ export function attachObserver(knex: Knex, observer: Observer): void {
 export function observerOf(knex: Knex): Observer {
   return observers.get(knex) ?? NOBODY;
 }
-
-/** For the batch operation: `observeBatchSize(pool, n)`. */
-export function observeBatchSize(knex: Knex, size: number): void {
-  observerOf(knex).batch(size);
-}

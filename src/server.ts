@@ -5,8 +5,7 @@ import http from 'node:http';
 import type { Knex } from 'knex';
 import { loadConfig, type Config } from './config';
 import { createApp } from './app';
-import { connectDatabase } from './db/connect';
-import { dbErrorCode } from './db/errors';
+import { connectDatabase, reason } from './db/connect';
 import { migrateLatest } from './schema/migrate';
 import { ensureAdmin } from './auth/bootstrap';
 import { createLogger } from './logger';
@@ -21,13 +20,6 @@ const EXIT = { config: 2, database: 3, listen: 4 } as const;
 function fail(line: string, code: number): never {
   process.stderr.write(`cannot start: ${line}\n`);
   process.exit(code);
-}
-
-/** The first line of what went wrong, with the driver's code: never a stack, and no bound values. */
-function why(err: unknown): string {
-  const code = dbErrorCode(err);
-  const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
-  return code !== undefined && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
 function readConfig(): Config {
@@ -51,7 +43,7 @@ async function openDatabase(config: Config): Promise<Knex> {
     return knex;
   } catch (err) {
     await knex.destroy().catch(() => undefined);
-    fail(`the database migrations failed: ${why(err)}`, EXIT.database);
+    fail(`the database migrations failed: ${reason(err)}`, EXIT.database);
   }
 }
 
@@ -65,7 +57,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, undefined, config.logFormat);
   const knex = await openDatabase(config);
   const admin = await ensureAdmin(knex, config.adminUsername, config.adminPassword).catch((err: unknown) =>
-    fail(`cannot create the first admin: ${why(err)}`, EXIT.database),
+    fail(`cannot create the first admin: ${reason(err)}`, EXIT.database),
   );
   if (admin.generatedPassword) {
     // Printed once, on the console only (not through the log pipeline), so the operator can sign in.

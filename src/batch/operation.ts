@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import type { CompiledOp } from '../api/dispatch';
 import { PathMatcher } from '../api/match';
 import { ADMINS, READERS, type ApiName, type Operation, type Role } from '../api/operation';
-import { observeBatchSize } from '../observe';
+import { observerOf } from '../observe';
 import { planBatch, BATCH_PATH } from './plan';
 import { headerFilter, runBatch } from './run';
 import { BatchBody, BatchResponse } from './schema';
@@ -55,7 +55,7 @@ function batchOperation(api: ApiName, roles: readonly Role[], routeTable: () => 
         { api, matcher, maxSubrequests: ctx.services.config.batchMaxSubrequests },
         input.body as BatchBody,
       );
-      observeBatchSize(pool, plan.length);
+      observerOf(pool).batch(plan.length);
       const responses = await runBatch(
         plan,
         {

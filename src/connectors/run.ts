@@ -89,7 +89,7 @@ export class ConnectorRunner {
     private readonly tokens: TokenCache,
     private readonly renderer: StepRenderer,
     private readonly logger: Logger,
-    private readonly observer?: Observer,
+    private readonly observer: Observer,
   ) {}
 
   runComposite(connector: CompiledComposite, client: ClientData): Promise<RunOutcome> {
@@ -163,7 +163,7 @@ export class ConnectorRunner {
       } catch (err) {
         timing.duration_ms = ms(stepStart);
         const failure = outboundFailure(err, p.site);
-        this.observer?.connectorStep(connector, timing.duration_ms / 1000, failure.kind);
+        this.observer.connectorStep(connector, timing.duration_ms / 1000, failure.kind);
         this.logger.info(
           { connector: permalink, step: p.step.name, index, code: failure.code, status: failure.status },
           'connector step failed',
@@ -171,7 +171,7 @@ export class ConnectorRunner {
         return { ok: false, failure, timings, totalMs: ms(start) };
       }
       timing.duration_ms = ms(stepStart);
-      this.observer?.connectorStep(connector, timing.duration_ms / 1000, undefined);
+      this.observer.connectorStep(connector, timing.duration_ms / 1000, undefined);
     }
     const done = last as { result: StepResult; body: Buffer };
     return {

@@ -22,14 +22,14 @@ export function describeDatabase(database: DatabaseConfig): string {
   return url.toString();
 }
 
-function reason(err: unknown): string {
+/** The first line of what went wrong, with the driver's code: never a stack, and no bound values. */
+export function reason(err: unknown): string {
   const code = dbErrorCode(err);
   // The pool re-wraps a failed connect, so its message may start with the inner error's name.
   const message = (err instanceof Error ? err.message.split('\n')[0] : String(err)).replace(/^\w*Error: /, '');
   return code !== undefined && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
-/**
 /**
  * The default location's folder (./data) is created; a folder named in DATABASE_URL must exist, so a
  * typo never silently makes a new, empty database somewhere else. A folder in place of the file is

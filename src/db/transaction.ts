@@ -72,10 +72,13 @@ export async function inTransaction<T>(
         reportFailure(observer, start, attempt, err);
         throw mapDbError(err);
       }
-      if (!isRetryable(err) || attempt >= opts.retries) reportFailure(observer, start, attempt, err);
-      if (!isRetryable(err)) throw err;
-      if (attempt >= opts.retries)
-        throw errors.serviceUnavailable('The database was too busy to complete the request; try again', 1);
+      const retryable = isRetryable(err);
+      if (!retryable || attempt >= opts.retries) {
+        reportFailure(observer, start, attempt, err);
+        throw retryable
+          ? errors.serviceUnavailable('The database was too busy to complete the request; try again', 1)
+          : err;
+      }
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 10 * (attempt + 1))));
     }
   }

@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 import type { DatabaseConfig } from '../config';
 import { MIGRATIONS } from '../schema/migrate';
 import { errors } from '../errors';
+import { dbErrorCode } from '../db/errors';
 import { sendError } from './errorHandler';
 import { sendJson } from './json';
 
@@ -44,11 +45,6 @@ function withinTime<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-function codeOf(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
 /**
  * Writes a small file beside the SQLite database and removes it: a full or read-only file system
  * refuses it (ENOSPC, EROFS…) the way it would refuse the database's next page.
@@ -66,7 +62,7 @@ async function sqliteStorageProblem(filename: string): Promise<NotReady | undefi
     return undefined;
   } catch (err) {
     await fs.unlink(probe).catch(() => undefined);
-    return { check: 'storage', message: "The database's disk does not take writes", code: codeOf(err) ?? 'EIO' };
+    return { check: 'storage', message: "The database's disk does not take writes", code: dbErrorCode(err) ?? 'EIO' };
   }
 }
 
@@ -126,7 +122,7 @@ export class Readiness {
     try {
       result = await withinTime(this.probeDatabase(startedAt), this.opts.timeoutMs);
     } catch (err) {
-      result = { check: 'database', message: 'The database is not reachable', code: codeOf(err) };
+      result = { check: 'database', message: 'The database is not reachable', code: dbErrorCode(err) };
     }
     this.cached = { at: Date.now(), result };
     return result;

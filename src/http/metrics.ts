@@ -2,7 +2,7 @@
 // process), fed by the request middleware here and by the observer seam (src/observe.ts) the lower
 // floors report through, plus Node's process metrics from one registry per process. Labels hold only
 // fixed words: operation ids, methods, status codes, outcomes — never an id, a user or a request value.
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Knex } from 'knex';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { errors } from '../errors';
@@ -141,22 +141,16 @@ export class AppMetrics implements Observer {
     });
   }
 
-  /** Counts and times every request that passes, under the operation it reached. */
-  middleware(): RequestHandler {
-    return (req: Request, res: Response, next: NextFunction) => {
-      const start = performance.now();
-      res.on('finish', () => {
-        const operation = typeof res.locals.operation === 'string' ? res.locals.operation : UNMATCHED;
-        const labels = {
-          operation,
-          method: METHODS.has(req.method) ? req.method : 'other',
-          status: String(res.statusCode),
-        };
-        this.requests.inc(labels);
-        this.requestSeconds.observe(labels, (performance.now() - start) / 1000);
-      });
-      next();
+  /** Counts and times an answered request under the operation it reached (called by the request log, which times it). */
+  request(req: Request, res: Response, seconds: number): void {
+    const operation = typeof res.locals.operation === 'string' ? res.locals.operation : UNMATCHED;
+    const labels = {
+      operation,
+      method: METHODS.has(req.method) ? req.method : 'other',
+      status: String(res.statusCode),
     };
+    this.requests.inc(labels);
+    this.requestSeconds.observe(labels, seconds);
   }
 
   /** GET /metrics: admins only (after `auth`), or anyone when METRICS_PUBLIC=true. */

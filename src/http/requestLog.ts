@@ -10,7 +10,8 @@ declare module 'express-serve-static-core' {
   }
 }
 
-export function requestLog(logger: Logger) {
+/** `answered`, when given, hears of every answered request with its duration (the metrics). */
+export function requestLog(logger: Logger, answered?: (req: Request, res: Response, seconds: number) => void) {
   return (req: Request, res: Response, next: NextFunction) => {
     const start = process.hrtime.bigint();
     // Taken now: inside a mounted router (/rest) Express shows the path without the mount point.
@@ -19,6 +20,7 @@ export function requestLog(logger: Logger) {
     res.setHeader('X-Request-Id', req.id);
     res.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - start) / 1e6;
+      answered?.(req, res, durationMs / 1000);
       // The error's code only (set by sendError), never its messages: they can name the caller's values.
       const errorCode = res.statusCode >= 400 ? (res.locals.errorCode as string | undefined) : undefined;
       logger.info(

@@ -8,7 +8,7 @@ import type { DurableRequests } from '../durable/requests';
 import { refuseNul } from '../api/nul';
 import { requestOptions } from '../api/requestOptions';
 import { errors } from '../errors';
-import { resolveOperation, type Resolved } from '../api/resolve';
+import { resolveOperation } from '../api/resolve';
 import { bodyBuffer, jsonBody } from './body';
 import { sendJson } from './json';
 
@@ -53,22 +53,17 @@ function handlerFor(c: CompiledOp, durable: DurableRequests, logger: Logger) {
 export function operationRouter(ops: CompiledOp[], durable: DurableRequests, logger: Logger) {
   const matcher = new PathMatcher(ops.map((c) => ({ op: c.op, handle: handlerFor(c, durable, logger) })));
   return (req: Request, res: Response, next: NextFunction) => {
-    let hit: Resolved<{ op: CompiledOp['op']; handle: ReturnType<typeof handlerFor> }>;
     try {
-      hit = resolveOperation(matcher, req.method, req.path, `${req.baseUrl}${req.path}`);
-    } catch (err) {
-      return next(err);
-    }
-    try {
+      const hit = resolveOperation(matcher, req.method, req.path, `${req.baseUrl}${req.path}`);
       refuseNul(hit.params, 'path');
       refuseNul(req.query, 'query');
+      req.params = hit.params;
+      // The request's label in the metrics: the operation id, never the path with its ids.
+      res.locals.operation = hit.entry.op.operationId;
+      hit.entry.handle(req, res).catch(next);
     } catch (err) {
-      return next(err);
+      next(err);
     }
-    req.params = hit.params;
-    // The request's label in the metrics: the operation id, never the path with its ids.
-    res.locals.operation = hit.entry.op.operationId;
-    hit.entry.handle(req, res).catch(next);
   };
 }
 
