@@ -2,13 +2,14 @@
 // (dry run) and GW-UnknownPropertyHandling / GW-UnknownQueryParamHandling (unknown elements).
 import type { Logger } from 'pino';
 import { errors } from '../errors';
+import { REQUEST_HEADERS } from './headers';
 
 export type UnknownMode = 'reject' | 'log' | 'ignore';
 const UNKNOWN_MODES: readonly UnknownMode[] = ['reject', 'log', 'ignore'];
 
-export const DRY_RUN_HEADER = 'GW-DoNotCommit';
-export const UNKNOWN_PROPERTY_HEADER = 'GW-UnknownPropertyHandling';
-export const UNKNOWN_QUERY_PARAM_HEADER = 'GW-UnknownQueryParamHandling';
+export const DRY_RUN_HEADER = REQUEST_HEADERS.doNotCommit.name;
+const UNKNOWN_PROPERTY_HEADER = REQUEST_HEADERS.unknownProperty.name;
+const UNKNOWN_QUERY_PARAM_HEADER = REQUEST_HEADERS.unknownQueryParam.name;
 
 /** At most this many names of dropped elements go into the one log line of a request. */
 const MAX_LOGGED_NAMES = 20;

@@ -1,9 +1,10 @@
 // Owns reading the request headers of durable calls: Idempotency-Key (IETF draft), Prefer:
 // respond-async[, wait=N] (RFC 7240), and the fingerprint that tells one request from another.
 import { createHash } from 'node:crypto';
+import { REQUEST_HEADERS } from '../api/headers';
 import { errors } from '../errors';
 
-export const MAX_KEY_LENGTH = 255;
+const MAX_KEY_LENGTH = REQUEST_HEADERS.idempotencyKey.schema.maxLength;
 /** The longest `wait` honoured: a client that wants to wait longer can poll. */
 export const MAX_WAIT_SECONDS = 60;
 

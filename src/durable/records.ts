@@ -137,9 +137,7 @@ export async function completeRecord(
   // The request (which may hold a password being set) is kept only while something still has to run from it.
   const sql = `UPDATE durable_requests SET state = 'complete', response_status = ?, response = ?, replay_state = ?, complete_time = ?, update_time = ?, lease_until = NULL${answer.partial ? '' : ', request = NULL'}${releaseKey ? ', idem_key = NULL' : ''} WHERE id = ? AND owner = ? AND state = 'inProgress'`;
   const replay = replayState === undefined ? null : JSON.stringify(replayState);
-  let changed = execute(h, sql, [answer.status, JSON.stringify(answer), replay, now, now, id, owner]);
-  if (changed instanceof Promise) changed = await changed;
-  return changed === 1;
+  return (await execute(h, sql, [answer.status, JSON.stringify(answer), replay, now, now, id, owner])) === 1;
 }
 
 /** Replaces a complete record's answer with the whole of it (a composite's, selections included). */

@@ -95,6 +95,8 @@ export async function runClaimed(
   lease.unref();
   try {
     let result: OpResult;
+    // Set once the answer committed with the writes: then only a composite's selections remain to add.
+    let storedWithWrites = false;
     try {
       result = await runAlone(c, rt, caller, raw, requestId, {
         ...opts,
@@ -111,16 +113,20 @@ export async function runClaimed(
             ))
           )
             throw claimLost();
+          storedWithWrites = true;
         },
       });
     } catch (err) {
       await afterFailure(rt, claim, err, requestId);
       throw err;
     }
-    if (result.status >= 500 && claim.kind === 'sync') {
+    if (storedWithWrites) {
+      // A composite's whole answer (with its selections) replaces the partial one stored with its writes.
+      if (result.replayState !== undefined) await finalizeAnswer(knex, claim.id, claim.owner, answerOf(result));
+    } else if (result.status >= 500 && claim.kind === 'sync') {
       await dropRecord(knex, claim.id, claim.owner);
-    } else if (
-      !(await completeRecord(
+    } else {
+      await completeRecord(
         knex,
         claim.id,
         claim.owner,
@@ -128,10 +134,7 @@ export async function runClaimed(
         result.replayState,
         iso(),
         result.status >= 500,
-      ))
-    ) {
-      // Stored with the writes already; a composite's whole answer (with its selections) replaces the partial one.
-      if (result.replayState !== undefined) await finalizeAnswer(knex, claim.id, claim.owner, answerOf(result));
+      );
     }
     return result;
   } finally {
