@@ -105,7 +105,7 @@ export function compositeOperation(routeTable: () => CompiledOp[], pool: Knex): 
     },
     async replay(ctx, input, stored, state) {
       const start = process.hrtime.bigint();
-      const plan = planOf(ctx.services, input);
+      const plan = planOf(ctx.services, input, ctx.unknown);
       const timings: Timing[] = [];
       const selections = await runSelections(
         plan,
@@ -134,7 +134,8 @@ export function compositeOperation(routeTable: () => CompiledOp[], pool: Knex): 
       if (beforeCommit) x.beforeCommit = (trx, done) => beforeCommit(trx, committedAnswer(done));
       const outcome = await executeComposite(plan, x);
       const result = respond(outcome, Number(process.hrtime.bigint() - start) / 1e6, body.selections !== undefined);
-      if (outcome.ok) result.replayState = replayState(outcome.vars);
+      // Only a durable call keeps what a replay needs.
+      if (outcome.ok && beforeCommit) result.replayState = replayState(outcome.vars);
       return result;
     },
   };

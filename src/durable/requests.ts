@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { authorize, validateInput, type CompiledOp, type RawInput } from '../api/dispatch';
 import type { Caller, OpInput, OpResult, Runtime, StoredAnswer } from '../api/operation';
-import { requestOptions } from '../api/requestOptions';
+import { requestOptions, type UnknownElements } from '../api/requestOptions';
 import { runAlone, type RunOptions } from '../api/runAlone';
 import { IdReservations } from '../db/sequences';
 import { errors } from '../errors';
@@ -90,7 +90,7 @@ export class DurableRequests {
         continue;
       }
       if (existing.fingerprint !== fp) throw errors.idempotencyKeyReused(key as string);
-      if (existing.state === 'complete') return this.replay(c, caller, input, existing, meta.requestId);
+      if (existing.state === 'complete') return this.replay(c, caller, input, existing, meta.requestId, opts.unknown);
       // A synchronous call whose runner stopped renewing its lease died before its commit: run it now.
       if (
         existing.kind === 'sync' &&
@@ -151,9 +151,10 @@ export class DurableRequests {
     if (!answer.partial) return resultOf(answer);
     const stored = this.storedCall(record);
     if (!stored) return resultOf(answer);
-    // Its selections run as its sender, whoever reads it.
-    const input = validateInput(stored.c, stored.raw);
-    return this.replayed(stored.c, stored.caller, input, answer, record, requestId);
+    // Its selections run as its sender, whoever reads it, with the sender's unknown-element handling.
+    const { unknown } = requestOptions(stored.raw.headers);
+    const input = validateInput(stored.c, stored.raw, unknown);
+    return this.replayed(stored.c, stored.caller, input, answer, record, requestId, unknown);
   }
 
   private async replay(
@@ -162,6 +163,7 @@ export class DurableRequests {
     input: OpInput,
     record: RequestRecord,
     requestId: string,
+    unknown: UnknownElements | undefined,
   ): Promise<OpResult> {
     const result = await this.replayed(
       c,
@@ -170,6 +172,7 @@ export class DurableRequests {
       JSON.parse(record.response as string) as StoredAnswer,
       record,
       requestId,
+      unknown,
     );
     result.headers = { ...result.headers, 'Idempotent-Replayed': 'true' };
     return result;
@@ -182,6 +185,7 @@ export class DurableRequests {
     answer: StoredAnswer,
     record: RequestRecord,
     requestId: string,
+    unknown: UnknownElements | undefined,
   ): Promise<OpResult> {
     if (!c.op.replay || record.replay_state === null || answer.status >= 300) return resultOf(answer);
     const ctx = {
@@ -191,6 +195,7 @@ export class DurableRequests {
       reservations: new IdReservations(),
       inComposite: false,
       requestId,
+      unknown,
     };
     return c.op.replay(ctx, input, answer, JSON.parse(record.replay_state));
   }

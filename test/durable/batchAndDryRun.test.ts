@@ -124,3 +124,21 @@ test('a dry run sent with Prefer: respond-async is answered at once, not queued'
   expect(await records()).toBe(before);
   expect(await count('Never queued')).toBe(0);
 });
+
+test("a keyed composite's replay runs its selections with the sender's unknown-parameter handling", async () => {
+  const body = { selections: [{ uri: '/common/v1/activities', parameters: { pageSize: 1, colour: 'red' } }] };
+  const send = () =>
+    t.http
+      .post('/rest/composite/v1/composite')
+      .set('Authorization', t.auth('user'))
+      .set('Idempotency-Key', 'unknown-replay-1')
+      .set('GW-UnknownQueryParamHandling', 'ignore')
+      .send(body);
+  const first = await send();
+  expect(first.status).toBe(200);
+  expect(first.body.selections[0].status).toBe(200);
+  const again = await send();
+  expect(again.status).toBe(200);
+  expect(again.headers['idempotent-replayed']).toBe('true');
+  expect(again.body.selections[0].status).toBe(200);
+});
