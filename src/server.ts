@@ -72,8 +72,10 @@ async function main(): Promise<void> {
   }
 
   const extensions = createExtensions();
-  const { app } = createApp({ config, knex, logger, extraOperations: extensions.extraOperations });
+  const { app, durable } = createApp({ config, knex, logger, extraOperations: extensions.extraOperations });
   await extensions.start();
+  // The asynchronous worker picks up work left unfinished by an earlier process.
+  await durable.worker.start();
   const server = http.createServer(
     {
       // Node's own limits agree with REQUEST_TIMEOUT_MS; it checks them on this interval (30 s by
@@ -90,9 +92,10 @@ async function main(): Promise<void> {
   const exit = (code: number) => logger.flush(() => process.exit(code));
   const shutdown = createShutdown({ server, logger, timeoutMs: config.shutdownTimeoutMs, exit });
   // In this order after the requests in flight: what takes work (the asynchronous worker lets its
-  // running requests finish; what is accepted stays for the next start) and the connectors, then the
+  // running requests finish; what is accepted stays for the next start), the connectors, then the
   // database last.
-  shutdown.onStop('async worker and connectors', () => extensions.stop());
+  shutdown.onStop('async worker', () => durable.worker.stop());
+  shutdown.onStop('connectors', () => extensions.stop());
   shutdown.onStop('database', () => knex.destroy());
   process.on('SIGTERM', () => void shutdown.begin('SIGTERM'));
   process.on('SIGINT', () => void shutdown.begin('SIGINT'));
@@ -101,6 +104,7 @@ async function main(): Promise<void> {
     const address = await listen(server, config.host, config.port);
     logger.info({ url: urlOf(config.host, address.port), database: config.database.kind }, 'listening');
   } catch (err) {
+    await durable.worker.stop().catch(() => undefined);
     await extensions.stop().catch(() => undefined);
     await knex.destroy().catch(() => undefined);
     fail((err as Error).message, EXIT.listen);

@@ -54,6 +54,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     extraOperations: extensions.extraOperations,
   });
   await extensions.start();
+  await built.durable.worker.start();
   const http = request(built.app as Express);
   const auth = (who: Who) => basic(USERNAMES[who], PASSWORDS[who]);
   const ids = { admin: '', user: '', reader: '' };
@@ -85,6 +86,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     auth,
     ids,
     async close() {
+      await built.durable.worker.stop();
       await extensions.stop();
       await knex.destroy();
       await db.drop();

@@ -34,10 +34,12 @@ async function workingInstance(): Promise<Instance> {
     extraOperations: extensions.extraOperations,
   });
   await extensions.start();
+  await built.durable.worker.start();
   return {
     http: request(built.app as Express),
     knex,
     close: async () => {
+      await built.durable.worker.stop();
       await extensions.stop();
       await knex.destroy();
     },
