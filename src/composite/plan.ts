@@ -94,8 +94,6 @@ interface Target {
 
 const NOTHING: Readonly<Record<string, never>> = Object.freeze({});
 const NO_VARS: PlannedCall['vars'] = [];
-const REQUEST_METHODS = ['post', 'patch', 'delete'];
-const SELECTION_METHODS = ['get'];
 
 interface PlanState {
   matcher: PathMatcher<CompiledOp>;
@@ -153,16 +151,8 @@ function withoutUnknownParams(
 
 function planCall(state: PlanState, section: Section, index: number, sub: SubRequest | SubSelection): PlannedCall {
   const declared = state.declared;
+  // Which methods each section takes is the body schema's enum (parse.ts), checked before planning.
   const method = (sub.method ?? 'get').toLowerCase();
-  const allowedMethods = section === 'requests' ? REQUEST_METHODS : SELECTION_METHODS;
-  if (!allowedMethods.includes(method)) {
-    throw refuse(
-      section,
-      index,
-      `method ${sub.method} is not allowed in ${section} (only ${allowedMethods.join(', ')})`,
-      { method: sub.method },
-    );
-  }
   try {
     const { compiled, params } = targetOf(state, section, index, method, sub.uri);
     const op = compiled.op;

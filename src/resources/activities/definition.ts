@@ -2,10 +2,10 @@
 import type { KnexHandle } from '../../db/exec';
 import { f, type AttributesOf, type FieldDef } from '../../model/fields';
 import { refNameKey, type ResourceDef } from '../../model/resource';
+import { USER_REF } from '../users/definition';
 
 export const PRIORITIES = { urgent: 'Urgent', high: 'High', normal: 'Normal', low: 'Low' };
 export const STATUSES = { open: 'Open', complete: 'Complete', canceled: 'Canceled', skipped: 'Skipped' };
-const USER_REF = { resourceType: 'User', uriPrefix: '/admin/v1/users', table: 'users' };
 
 const activityFields = {
   id: f.id(),

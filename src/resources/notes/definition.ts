@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { KnexHandle } from '../../db/exec';
 import { f, type AttributesOf, type FieldDef } from '../../model/fields';
 import { refNameKey, type ResourceDef } from '../../model/resource';
+import { USER_REF } from '../users/definition';
 
 export const TOPICS = { general: 'General', legal: 'Legal', medical: 'Medical', other: 'Other' };
 
@@ -23,11 +24,7 @@ const noteFields = {
     readSchema: Type.Object({ id: Type.String(), type: Type.String(), uri: Type.String() }),
     description: 'The activity the note belongs to',
   },
-  author: f.ref(
-    'Who wrote the note (the caller)',
-    { resourceType: 'User', uriPrefix: '/admin/v1/users', table: 'users' },
-    { column: 'n.author_id', readOnly: true },
-  ),
+  author: f.ref('Who wrote the note (the caller)', USER_REF, { column: 'n.author_id', readOnly: true }),
   createTime: f.datetime('When the note was created', { column: 'n.create_time', setAtCommit: true }),
   updateTime: f.datetime('When the note last changed', { column: 'n.update_time', setAtCommit: true }),
 } satisfies Record<string, FieldDef>;

@@ -5,6 +5,9 @@ import { f, type AttributesOf, type FieldDef, type WriteOnlyField } from '../../
 import type { ResourceDef } from '../../model/resource';
 import { ROLES } from '../../api/operation';
 
+/** How other resources refer to a user (`assignedUser`, `author`). */
+export const USER_REF = { resourceType: 'User', uriPrefix: '/admin/v1/users', table: 'users' };
+
 const roles: FieldDef<TArray<TString>> = {
   kind: 'roles',
   column: 'u.roles',
