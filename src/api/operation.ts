@@ -69,7 +69,12 @@ export interface OpContext {
   /** How unknown body members and query parameters are treated (default: refused). */
   unknown?: UnknownElements;
   /**
-   * For an operation that opens its own transaction (a composite): run this inside it, after its
+   * For an operation that opens its own transaction (a composite, flagged `commitHooks`): run this
+   * first inside it, before its work (an Idempotency-Key's check).
+   */
+  atBegin?: (trx: DbHandle) => Promise<void>;
+  /**
+   * For an operation that opens its own transaction (a composite, flagged `commitHooks`): run this inside it, after its
    * work succeeded and before the commit, so the stored answer commits with the writes or not at all.
    */
   beforeCommit?: (trx: DbHandle, result: OpResult) => Promise<void>;
@@ -123,6 +128,11 @@ export interface Operation {
   responses: readonly OpResponse[];
   /** Writes run in a transaction of their own when called directly. */
   transactional: boolean;
+  /**
+   * Not `transactional`, but opens one transaction itself and runs `OpContext.atBegin` and
+   * `beforeCommit` in it whenever it writes (a composite): an Idempotency-Key answer commits there.
+   */
+  commitHooks?: boolean;
   /** Sequence of the resource this operation creates; composites reserve such ids before their transaction. */
   creates?: string;
   /**

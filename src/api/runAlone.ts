@@ -12,6 +12,8 @@ import { DRY_RUN_HEADER, type UnknownElements } from './requestOptions';
 export interface RunOptions {
   /** GW-DoNotCommit: run everything, answer as usual, then roll back. */
   dryRun?: boolean;
+  /** Runs first inside the operation's own transaction, before the handler (an Idempotency-Key's check). */
+  atBegin?: (trx: DbHandle) => Promise<void>;
   /** Runs inside the operation's own transaction, after the handler succeeded, before commit (idempotency records). */
   beforeCommit?: (trx: DbHandle, result: OpResult) => Promise<void>;
   /** GW-Unknown…Handling of the request (a batch's main request, for each subrequest); default: refuse. */
@@ -55,8 +57,8 @@ export async function runAlone(
       ]);
     }
     // A read that lost its connection changed nothing: it runs once more on a fresh one. An operation
-    // that opens its own transaction (a composite) runs the beforeCommit hook there.
-    const own = { ...ctx(pool), beforeCommit: opts.beforeCommit };
+    // that opens its own transaction (a composite) runs the atBegin and beforeCommit hooks there.
+    const own = { ...ctx(pool), atBegin: opts.atBegin, beforeCommit: opts.beforeCommit };
     const result =
       c.op.method === 'get' ? await onceMoreIfConnectionLost(() => invoke(c, own, raw)) : await invoke(c, own, raw);
     return dryRun ? echoDryRun(result) : result;
@@ -65,6 +67,7 @@ export async function runAlone(
     return await inTransaction(
       pool,
       async (trx) => {
+        if (opts.atBegin) await opts.atBegin(trx);
         const result = await invoke(c, ctx(trx), raw);
         // A dry run writes no idempotency record: the request may still be sent for real.
         if (dryRun) throw new DryRunRollback(result);

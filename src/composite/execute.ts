@@ -44,6 +44,8 @@ export interface ExecuteContext {
   dryRun?: boolean;
   /** The composite request's handling of unknown members and parameters, for every subrequest. */
   unknown?: UnknownElements;
+  /** Runs first inside the transaction, before the requests (an Idempotency-Key's check). */
+  atBegin?: (trx: DbHandle) => Promise<void>;
   /** Runs inside the transaction after every request succeeded, before the commit (an Idempotency-Key answer). */
   beforeCommit?: (trx: DbHandle, done: RequestsDone) => Promise<void>;
 }
@@ -203,6 +205,7 @@ async function runRequests(
       s.vars.clear();
       s.budget.reset();
       s.timings.length = 0;
+      if (x.atBegin) await x.atBegin(trx);
       if (x.transactionId !== undefined) await recordTransactionId(trx, x.transactionId);
       const ctx: OpContext = {
         db: trx,

@@ -82,6 +82,7 @@ export function compositeOperation(routeTable: () => CompiledOp[], pool: Knex): 
     queryParams: [],
     body: CompositeBody,
     transactional: false,
+    commitHooks: true,
     dryRun: 'handler',
     headers: [REQUEST_HEADERS.transactionId],
     responses: [
@@ -129,8 +130,9 @@ export function compositeOperation(routeTable: () => CompiledOp[], pool: Knex): 
       observerOf(pool).composite(plan.requests.length, plan.selections.length);
       if (transactionId !== undefined && (await alreadyExecuted(pool, transactionId)))
         throw errors.alreadyExecuted(transactionId);
-      const { beforeCommit } = ctx;
+      const { atBegin, beforeCommit } = ctx;
       const x = executeContext(ctx, transactionId);
+      x.atBegin = atBegin;
       if (beforeCommit) x.beforeCommit = (trx, done) => beforeCommit(trx, committedAnswer(done));
       const outcome = await executeComposite(plan, x);
       const result = respond(outcome, Number(process.hrtime.bigint() - start) / 1e6, body.selections !== undefined);

@@ -48,7 +48,8 @@ export type NewRecord = Pick<
   | 'create_time'
   | 'key_expires'
   | 'purge_after'
->;
+> &
+  Partial<Pick<RequestRecord, 'response_status' | 'response' | 'replay_state' | 'complete_time'>>;
 
 const COLUMNS = [
   'id',
@@ -67,24 +68,35 @@ const COLUMNS = [
   'update_time',
   'key_expires',
   'purge_after',
+  'response_status',
+  'response',
+  'replay_state',
+  'complete_time',
 ] as const;
 
 const INSERT = `INSERT INTO durable_requests (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (caller, idem_key) DO NOTHING`;
 
-/** Inserts the record unless the caller already holds its key: true when this call owns it now. */
-export async function insertRecord(knex: Knex, r: NewRecord): Promise<boolean> {
-  const row: Record<string, unknown> = { ...r, attempts: r.state === 'inProgress' ? 1 : 0, update_time: r.create_time };
+/**
+ * Inserts the record unless the caller already holds its key: true when this call owns it now. `h`
+ * may be the transaction holding the call's writes (a record inserted complete, with its answer).
+ */
+export async function insertRecord(h: DbHandle, r: NewRecord): Promise<boolean> {
+  const row: Record<string, unknown> = {
+    ...r,
+    attempts: r.state === 'accepted' ? 0 : 1,
+    update_time: r.complete_time ?? r.create_time,
+  };
   return (
     (await execute(
-      knex,
+      h,
       INSERT,
-      COLUMNS.map((c) => row[c]),
+      COLUMNS.map((c) => row[c] ?? null),
     )) === 1
   );
 }
 
-export async function findByKey(knex: Knex, caller: string, key: string): Promise<RequestRecord | undefined> {
-  return queryFirst<RequestRecord>(knex, 'SELECT * FROM durable_requests WHERE caller = ? AND idem_key = ?', [
+export async function findByKey(h: DbHandle, caller: string, key: string): Promise<RequestRecord | undefined> {
+  return queryFirst<RequestRecord>(h, 'SELECT * FROM durable_requests WHERE caller = ? AND idem_key = ?', [
     caller,
     key,
   ]);
@@ -95,8 +107,8 @@ export async function findById(knex: Knex, id: string): Promise<RequestRecord | 
 }
 
 /** Frees an expired key (the row itself stays until it is purged). */
-export async function expireKey(knex: Knex, id: string, now: string): Promise<void> {
-  await execute(knex, 'UPDATE durable_requests SET idem_key = NULL WHERE id = ? AND key_expires < ?', [id, now]);
+export async function expireKey(h: DbHandle, id: string, now: string): Promise<void> {
+  await execute(h, 'UPDATE durable_requests SET idem_key = NULL WHERE id = ? AND key_expires < ?', [id, now]);
 }
 
 /** Takes over a call whose runner stopped renewing its lease (it died before its commit). */
@@ -152,6 +164,13 @@ export async function finalizeAnswer(knex: Knex, id: string, owner: string, answ
 /** Forgets a call that ended without an answer to keep (a 5xx): its retry runs again. */
 export async function dropRecord(knex: Knex, id: string, owner: string): Promise<void> {
   await execute(knex, "DELETE FROM durable_requests WHERE id = ? AND owner = ? AND state = 'inProgress'", [id, owner]);
+}
+
+/** Forgets a synchronous call whose runner stopped renewing its lease (it died before its commit). */
+export async function dropDead(h: DbHandle, id: string, now: string): Promise<boolean> {
+  const sql =
+    "DELETE FROM durable_requests WHERE id = ? AND kind = 'sync' AND state = 'inProgress' AND lease_until < ?";
+  return (await execute(h, sql, [id, now])) === 1;
 }
 
 /**

@@ -21,6 +21,7 @@ import {
 } from './records';
 import { iso, LEASE_MS, resultOf, runClaimed } from './run';
 import { AsyncWorker } from './worker';
+import { answerFromHeld, answersInItsTransaction, KeyedCalls, type KeyedCall, type Replay } from './keyed';
 
 export interface CallMeta {
   /** The HTTP method and the request uri as received (with /rest and the query string). */
@@ -47,6 +48,7 @@ const MAX_ATTEMPTS = 5;
 
 export class DurableRequests {
   readonly worker: AsyncWorker;
+  private readonly keyed: KeyedCalls;
   private readonly waiting = new Map<string, Set<() => void>>();
 
   constructor(
@@ -54,6 +56,7 @@ export class DurableRequests {
     private readonly routeTable: () => CompiledOp[],
   ) {
     this.worker = new AsyncWorker(rt, (record) => this.runAccepted(record));
+    this.keyed = new KeyedCalls(rt, this.replay);
   }
 
   /**
@@ -71,6 +74,20 @@ export class DurableRequests {
     const input = validateInput(c, { ...raw, query: { ...raw.query } }, opts.unknown);
     c.op.check?.(this.rt.services, input, opts.unknown);
     const fp = fingerprint(meta.method, meta.uri, meta.body);
+    const keyed: KeyedCall = {
+      c,
+      caller,
+      raw,
+      input,
+      key: key as string,
+      fingerprint: fp,
+      method: meta.method,
+      uri: meta.uri,
+      requestId: meta.requestId,
+      opts,
+    };
+    if (!prefer && answersInItsTransaction(c.op)) return this.keyed.call(keyed);
+    // Any other operation claims its key first, in a record of its own, and stores its answer after.
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = Date.now();
       const owner = randomUUID();
@@ -89,8 +106,8 @@ export class DurableRequests {
         await expireKey(this.rt.pool, existing.id, iso(now));
         continue;
       }
-      if (existing.fingerprint !== fp) throw errors.idempotencyKeyReused(key as string);
-      if (existing.state === 'complete') return this.replay(c, caller, input, existing, meta.requestId, opts.unknown);
+      if (existing.fingerprint !== fp || existing.state === 'complete')
+        return answerFromHeld(keyed, existing, this.replay);
       // A synchronous call whose runner stopped renewing its lease died before its commit: run it now.
       if (
         existing.kind === 'sync' &&
@@ -157,26 +174,14 @@ export class DurableRequests {
     return this.replayed(stored.c, stored.caller, input, answer, record, requestId, unknown);
   }
 
-  private async replay(
-    c: CompiledOp,
-    caller: Caller,
-    input: OpInput,
-    record: RequestRecord,
-    requestId: string,
-    unknown: UnknownElements | undefined,
-  ): Promise<OpResult> {
-    const result = await this.replayed(
-      c,
-      caller,
-      input,
-      JSON.parse(record.response as string) as StoredAnswer,
-      record,
-      requestId,
-      unknown,
-    );
+  /** A finished call's answer to a call with its key, marked as replayed. */
+  private readonly replay: Replay = async (call, record) => {
+    const answer = JSON.parse(record.response as string) as StoredAnswer;
+    const { c, caller, input, requestId, opts } = call;
+    const result = await this.replayed(c, caller, input, answer, record, requestId, opts.unknown);
     result.headers = { ...result.headers, 'Idempotent-Replayed': 'true' };
     return result;
-  }
+  };
 
   private async replayed(
     c: CompiledOp,

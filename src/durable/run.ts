@@ -38,7 +38,7 @@ export function resultOf(answer: StoredAnswer): OpResult {
   return result;
 }
 
-function errorAnswer(err: ApiError): StoredAnswer {
+export function errorAnswer(err: ApiError): StoredAnswer {
   return { status: err.status, headers: { ...err.headers }, body: err.toBody() };
 }
 

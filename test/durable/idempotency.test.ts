@@ -246,3 +246,59 @@ test('GW-DBTransaction-ID keeps AlreadyExecuted; with the same Idempotency-Key t
   expect(otherKey.body.errorCode).toBe('gw.api.webservice.exception.AlreadyExecutedException');
   expect(await count('Both headers')).toBe(1);
 });
+
+test('the answer commits with the writes: when its record cannot be stored, the writes roll back and the retry runs', async () => {
+  const sqlite = t.config.database.kind === 'sqlite';
+  await t.knex.raw(
+    sqlite
+      ? "CREATE TRIGGER test_refuse_record BEFORE INSERT ON durable_requests WHEN NEW.idem_key = 'key-unstorable' BEGIN SELECT RAISE(ABORT, 'record refused'); END"
+      : "CREATE FUNCTION test_refuse_record() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.idem_key = 'key-unstorable' THEN RAISE EXCEPTION 'record refused'; END IF; RETURN NEW; END $$",
+  );
+  if (!sqlite)
+    await t.knex.raw(
+      'CREATE TRIGGER test_refuse_record BEFORE INSERT ON durable_requests FOR EACH ROW EXECUTE FUNCTION test_refuse_record()',
+    );
+  const body = {
+    requests: [
+      {
+        method: 'post',
+        uri: '/common/v1/activities',
+        body: { data: { attributes: { subject: 'Unstorable' } } },
+        vars: [{ name: 'a', path: '$.data.attributes.id' }],
+      },
+      { method: 'post', uri: '/common/v1/activities/${a}/notes', body: { data: { attributes: { body: 'n' } } } },
+    ],
+  };
+  const failed = await post(COMPOSITE, body, 'key-unstorable');
+  expect(failed.status).toBe(500);
+  expect(JSON.stringify(failed.body)).not.toContain('record refused');
+  expect(await count('Unstorable')).toBe(0);
+  const direct = await post(ACTIVITIES, { data: { attributes: { subject: 'Unstorable' } } }, 'key-unstorable');
+  expect(direct.status).toBe(500);
+  expect(await count('Unstorable')).toBe(0);
+  expect(await t.knex('durable_requests').where({ idem_key: 'key-unstorable' })).toHaveLength(0);
+
+  await t.knex.raw('DROP TRIGGER test_refuse_record' + (sqlite ? '' : ' ON durable_requests'));
+  const retried = await post(COMPOSITE, body, 'key-unstorable');
+  expect(retried.status).toBe(200);
+  expect(retried.headers['idempotent-replayed']).toBeUndefined();
+  expect(await count('Unstorable')).toBe(1);
+  const replayed = await post(COMPOSITE, body, 'key-unstorable');
+  expect(replayed.headers['idempotent-replayed']).toBe('true');
+  expect(replayed.body.responses).toEqual(retried.body.responses);
+  expect(await count('Unstorable')).toBe(1);
+});
+
+test('a keyed write that answers at once keeps no record while it runs: a record in progress is one whose runner claimed its key first', async () => {
+  // A composite of selections only writes nothing and opens no transaction: its answer is stored after.
+  const body = { selections: [{ uri: '/common/v1/activities', parameters: { pageSize: '1' } }] };
+  const first = await post(COMPOSITE, body, 'key-selections');
+  expect(first.status).toBe(200);
+  const records = await t.knex('durable_requests').where({ idem_key: 'key-selections' });
+  expect(records).toHaveLength(1);
+  expect(records[0].state).toBe('complete');
+  expect(records[0].owner).toBeNull();
+  const again = await post(COMPOSITE, body, 'key-selections');
+  expect(again.headers['idempotent-replayed']).toBe('true');
+  expect(again.body.selections).toHaveLength(1);
+});

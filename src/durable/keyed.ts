@@ -1,0 +1,175 @@
+// Owns a synchronous Idempotency-Key call of an operation that writes in one transaction (a direct
+// write, a composite): the key is checked first inside that transaction and the answer inserted last
+// in it, so the record commits with the writes or not at all. No record exists while the call runs,
+// and a call cut off before its commit (kill -9) leaves nothing behind: its retry simply runs.
+// "Still running" is decided by this instance's set of running keys and, on PostgreSQL, by an
+// advisory lock on the key held by the running transaction (another instance's call).
+import { randomUUID } from 'node:crypto';
+import type { CompiledOp, RawInput } from '../api/dispatch';
+import type { Caller, Operation, OpInput, OpResult, Runtime, StoredAnswer } from '../api/operation';
+import { runAlone, type RunOptions } from '../api/runAlone';
+import { mapDbError } from '../db/errors';
+import { queryFirst, type DbHandle } from '../db/exec';
+import { isSqlite } from '../db/knex';
+import { ApiError, errors } from '../errors';
+import { dropDead, expireKey, findByKey, insertRecord, type NewRecord, type RequestRecord } from './records';
+import { answerOf, errorAnswer, iso } from './run';
+
+export interface KeyedCall {
+  c: CompiledOp;
+  caller: Caller;
+  raw: RawInput;
+  /** The input as validated before the call (for a replay's selections). */
+  input: OpInput;
+  key: string;
+  fingerprint: string;
+  method: string;
+  uri: string;
+  requestId: string;
+  opts: RunOptions;
+}
+
+/** The answer of the record that holds a key, for a call that found it there. */
+export type Replay = (call: KeyedCall, record: RequestRecord) => Promise<OpResult>;
+
+/** Another call holds the key (`record` when it has committed): the transaction rolls back. */
+class KeyHeld extends Error {
+  constructor(readonly record?: RequestRecord) {
+    super('Idempotency-Key held by another call');
+  }
+}
+
+/** Does a keyed call of this operation commit its answer with its writes (rather than claim the key first)? */
+export function answersInItsTransaction(op: Operation): boolean {
+  return op.transactional || op.commitHooks === true;
+}
+
+/**
+ * The existing record's answer to a call with its key: another request 422, a finished one replayed,
+ * one still running 409.
+ */
+export function answerFromHeld(call: KeyedCall, record: RequestRecord | undefined, replay: Replay): Promise<OpResult> {
+  if (record?.fingerprint !== undefined && record.fingerprint !== call.fingerprint)
+    throw errors.idempotencyKeyReused(call.key);
+  if (record?.state === 'complete') return replay(call, record);
+  throw errors.idempotencyKeyInUse(call.key);
+}
+
+export class KeyedCalls {
+  /** Keys of this instance's calls running now: caller and key. */
+  private readonly running = new Set<string>();
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly replay: Replay,
+  ) {}
+
+  async call(call: KeyedCall): Promise<OpResult> {
+    const slot = `${call.caller.username}\n${call.key}`;
+    if (this.running.has(slot)) throw errors.idempotencyKeyInUse(call.key);
+    this.running.add(slot);
+    try {
+      return await this.run(call, slot);
+    } finally {
+      this.running.delete(slot);
+    }
+  }
+
+  private async run(call: KeyedCall, slot: string): Promise<OpResult> {
+    let stored = false;
+    try {
+      const result = await runAlone(call.c, this.rt, call.caller, call.raw, call.requestId, {
+        ...call.opts,
+        atBegin: (trx) => this.check(trx, call, slot),
+        beforeCommit: async (trx, done) => {
+          // A composite's answer before its selections ran: they run again when it is replayed.
+          if (!(await insertRecord(trx, this.record(call, answerOf(done, done.replayState !== undefined), done))))
+            throw new KeyHeld(await findByKey(trx, call.caller.username, call.key));
+          stored = true;
+        },
+      });
+      // An answer that did not commit with writes: a composite that wrote nothing, or one that failed
+      // and rolled back (its error is kept for its retry). A 5xx is not kept: its retry runs again.
+      if (!stored && result.status < 500) {
+        const held = await this.storeAfter(call, answerOf(result), result.replayState);
+        if (held) return answerFromHeld(call, held, this.replay);
+      }
+      return result;
+    } catch (err) {
+      if (err instanceof KeyHeld) return answerFromHeld(call, err.record, this.replay);
+      const mapped = mapDbError(err);
+      if (mapped instanceof ApiError && mapped.status < 500) {
+        const held = await this.storeAfter(call, errorAnswer(mapped));
+        if (held) return answerFromHeld(call, held, this.replay);
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * First inside the call's transaction: the key must be free. An expired key is freed; a record left
+   * in progress by a runner that died before its commit (an operation that claims its key first) is
+   * dropped; any other record answers the call.
+   */
+  private async check(trx: DbHandle, call: KeyedCall, slot: string): Promise<void> {
+    if (!isSqlite(this.rt.pool)) {
+      // Held by the transaction of a call running on another instance; released when it ends.
+      const lock = await queryFirst<{ free: boolean }>(
+        trx,
+        'SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0)) AS free',
+        [slot],
+      );
+      if (!lock?.free) throw new KeyHeld();
+    }
+    const existing = await findByKey(trx, call.caller.username, call.key);
+    if (!existing) return;
+    const now = iso();
+    if (existing.key_expires !== null && existing.key_expires < now) return expireKey(trx, existing.id, now);
+    if (existing.fingerprint === call.fingerprint && (await dropDead(trx, existing.id, now))) return;
+    throw new KeyHeld(existing);
+  }
+
+  /** Keeps an answer given outside a transaction; the record holding the key instead, if one does. */
+  private async storeAfter(
+    call: KeyedCall,
+    answer: StoredAnswer,
+    replayState?: unknown,
+  ): Promise<RequestRecord | undefined> {
+    const { pool, services } = this.rt;
+    try {
+      if (await insertRecord(pool, this.record(call, answer, { replayState }))) return undefined;
+      return await findByKey(pool, call.caller.username, call.key);
+    } catch (storeErr) {
+      services.logger.warn(
+        { reqId: call.requestId, error: (storeErr as Error)?.name },
+        'could not store the answer of an Idempotency-Key request',
+      );
+      return undefined;
+    }
+  }
+
+  private record(call: KeyedCall, answer: StoredAnswer, done: { replayState?: unknown }): NewRecord {
+    const now = Date.now();
+    const keyExpires = iso(now + this.rt.services.config.durable.idempotencyTtlHours * 3600000);
+    return {
+      id: randomUUID(),
+      caller: call.caller.username,
+      idem_key: call.key,
+      kind: 'sync',
+      method: call.method.toUpperCase(),
+      request_uri: call.uri,
+      fingerprint: call.fingerprint,
+      request: null,
+      state: 'complete',
+      owner: null,
+      lease_until: null,
+      create_time: iso(now),
+      complete_time: iso(now),
+      key_expires: keyExpires,
+      purge_after: keyExpires,
+      response_status: answer.status,
+      response: JSON.stringify(answer),
+      replay_state: done.replayState === undefined ? null : JSON.stringify(done.replayState),
+    };
+  }
+}
