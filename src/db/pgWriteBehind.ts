@@ -7,8 +7,11 @@ import { InsertQueue } from './insertQueue';
 /** Per knex transaction object: its queue, once write-behind was started on it. */
 const queues = new WeakMap<object, InsertQueue>();
 
-/** Rows per statement, largest first: powers of two, so each insert shape has few texts to prepare. */
-const BATCH_SIZES = [256, 128, 64, 32, 16, 8, 4, 2, 1];
+/**
+ * Rows per statement, largest first: every count up to 16 (a small composite's rows of one kind go in
+ * one statement), then powers of two, so each insert shape has at most 20 texts to prepare.
+ */
+const BATCH_SIZES = [256, 128, 64, 32, ...Array.from({ length: 16 }, (_, i) => 16 - i)];
 
 /** From now on, inserts on `trx` queue under `owner`. */
 export function startWriteBehind(trx: object, owner: number): void {

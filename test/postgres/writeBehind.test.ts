@@ -70,6 +70,33 @@ test('an activity and 98 notes are written in a handful of INSERT statements, ev
   expect(stored).toEqual(Array.from({ length: 98 }, (_, i) => `note ${i}`));
 });
 
+test('a small composite writes each kind of row in one statement; ids reserved for two tables in one go come out in order', async () => {
+  const before = { activities: await statements('activities'), notes: await statements('notes') };
+  const requests = [
+    {
+      method: 'post',
+      uri: '/common/v1/activities',
+      body: { data: { attributes: { subject: 'small batch' } } },
+      vars: [{ name: 'a', path: '$.data.attributes.id' }],
+    },
+    ...Array.from({ length: 9 }, (_, i) => note(`small ${i}`)),
+    { method: 'post', uri: '/common/v1/activities', body: { data: { attributes: { subject: 'small batch 2' } } } },
+  ];
+  const res = await t.http.post(COMPOSITE).set('Authorization', t.auth('user')).send({ requests });
+  expect(res.status).toBe(200);
+  // 9 notes: one statement (not 8 + 1); the two activities come apart, around the notes.
+  expect(await statements('notes')).toBe(before.notes + 1);
+  expect(await statements('activities')).toBe(before.activities + 2);
+  const idOf = (r: { body: { data: { attributes: { id: string } } } }) =>
+    Number(r.body.data.attributes.id.split(':')[1]);
+  const noteIds = res.body.responses.slice(1, 10).map(idOf);
+  expect(noteIds).toEqual([...noteIds].sort((a: number, b: number) => a - b));
+  expect(new Set(noteIds).size).toBe(9);
+  expect(idOf(res.body.responses[10])).toBeGreaterThan(idOf(res.body.responses[0]));
+  const stored = await t.knex('notes').whereIn('id', noteIds).orderBy('id').pluck('body');
+  expect(stored).toEqual(Array.from({ length: 9 }, (_, i) => `small ${i}`));
+});
+
 test('a read in the middle writes what was queued first, so it sees it', async () => {
   const res = await t.http
     .post(COMPOSITE)
