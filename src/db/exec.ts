@@ -8,16 +8,20 @@ import type { MaybePromise } from './maybePromise';
 import { dbErrorCode } from './errors';
 import { isSqlite } from './knex';
 import { prepared, SqliteTransaction } from './sqliteTransaction';
+import { PgTransaction } from './pgTransaction';
 import { flushQueued, hasQueued, queueInsert, startWriteBehind } from './pgWriteBehind';
 
 /** A knex instance or a knex transaction: what writes SQL, and on PostgreSQL also what runs it. */
 export type KnexHandle = Knex | Knex.Transaction;
 
-export type DbHandle = KnexHandle | SqliteTransaction;
+/** What runs on PostgreSQL: the pool (a knex instance), a knex transaction, or one of ours. */
+type PgHandle = KnexHandle | PgTransaction;
+
+export type DbHandle = KnexHandle | SqliteTransaction | PgTransaction;
 
 /** The knex instance that writes a handle's SQL (query builders are used to compile, never to run). */
 export function knexOf(h: DbHandle): KnexHandle {
-  return h instanceof SqliteTransaction ? h.knex : h;
+  return h instanceof SqliteTransaction || h instanceof PgTransaction ? h.knex : h;
 }
 
 function sqliteValue(value: unknown): unknown {
@@ -30,7 +34,8 @@ function sqliteValue(value: unknown): unknown {
  * Runs `fn` with the raw driver connection the handle owns: one from the pool, or a knex
  * transaction's own (whose acquire hands back that connection and whose release does nothing).
  */
-async function withConnection<C, T>(h: KnexHandle, fn: (conn: C) => T | Promise<T>): Promise<T> {
+async function withConnection<C, T>(h: PgHandle, fn: (conn: C) => T | Promise<T>): Promise<T> {
+  if (h instanceof PgTransaction) return fn(h.conn as C);
   const client = h.client as { acquireConnection(): Promise<C>; releaseConnection(c: C): Promise<unknown> };
   const conn = await client.acquireConnection();
   try {
@@ -82,16 +87,16 @@ async function pgRun(conn: ClientBase, stmt: PgStatement, values: unknown[]): Pr
 }
 
 /** Runs a statement on PostgreSQL, after the inserts write-behind queued on the transaction. */
-function pgQuery(h: KnexHandle, sql: string, bindings: readonly unknown[]): Promise<QueryResult> {
+function pgQuery(h: PgHandle, sql: string, bindings: readonly unknown[]): Promise<QueryResult> {
   if (hasQueued(h)) return flushPg(h).then(() => pgQueryNow(h, sql, bindings));
   return pgQueryNow(h, sql, bindings);
 }
 
-function flushPg(h: KnexHandle): Promise<void> {
+function flushPg(h: PgHandle): Promise<void> {
   return flushQueued(h, (sql, values) => pgQueryNow(h, sql, values));
 }
 
-function pgQueryNow(h: KnexHandle, sql: string, bindings: readonly unknown[]): Promise<QueryResult> {
+function pgQueryNow(h: PgHandle, sql: string, bindings: readonly unknown[]): Promise<QueryResult> {
   const stmt = pgStatement(sql);
   const values = bindings.map((v) => (v === undefined ? null : v));
   return withConnection<ClientBase, QueryResult>(h, async (conn) => {
@@ -100,7 +105,7 @@ function pgQueryNow(h: KnexHandle, sql: string, bindings: readonly unknown[]): P
     } catch (err) {
       // Outside a transaction nothing is lost by asking again at once; inside one, the error aborted
       // the transaction and the whole of it is retried (src/db/transaction.ts).
-      if (dbErrorCode(err) !== STALE_PLAN || (h as Knex.Transaction).isTransaction) throw err;
+      if (dbErrorCode(err) !== STALE_PLAN || (h as PgTransaction).isTransaction) throw err;
       return pgRun(conn, stmt, values);
     }
   });
@@ -122,7 +127,7 @@ function sqliteChanges(conn: Database, sql: string, bindings: readonly unknown[]
  * statements on one connection) pays no acquire and no promise at all.
  */
 function onSqlite<T>(h: DbHandle, fn: (conn: Database) => T): MaybePromise<T> {
-  if (!(h instanceof SqliteTransaction)) return withConnection<Database, T>(h, fn);
+  if (!(h instanceof SqliteTransaction)) return withConnection<Database, T>(h as KnexHandle, fn);
   // Inserts queued by write-behind run first: every statement sees them.
   h.flush();
   return fn(h.conn);
@@ -135,7 +140,7 @@ function onSqlite<T>(h: DbHandle, fn: (conn: Database) => T): MaybePromise<T> {
 /** Returns every row of a SELECT (or a statement with RETURNING). Placeholders are `?`. */
 export function queryRows<T>(h: DbHandle, sql: string, bindings: readonly unknown[] = []): MaybePromise<T[]> {
   if (isSqlite(h)) return onSqlite(h, (conn) => sqliteRows<T>(conn, sql, bindings));
-  return pgQuery(h as KnexHandle, sql, bindings).then((r) => r.rows as T[]);
+  return pgQuery(h as PgHandle, sql, bindings).then((r) => r.rows as T[]);
 }
 
 export function queryFirst<T>(
@@ -144,7 +149,7 @@ export function queryFirst<T>(
   bindings: readonly unknown[] = [],
 ): MaybePromise<T | undefined> {
   if (isSqlite(h)) return onSqlite(h, (conn) => sqliteRows<T>(conn, sql, bindings)[0]);
-  return pgQuery(h as KnexHandle, sql, bindings).then((r) => r.rows[0] as T | undefined);
+  return pgQuery(h as PgHandle, sql, bindings).then((r) => r.rows[0] as T | undefined);
 }
 
 /**
@@ -153,6 +158,11 @@ export function queryFirst<T>(
  * kept prepared, so arbitrary filter combinations cannot grow a statement cache without bound.
  */
 export async function selectRows<T>(h: DbHandle, qb: Knex.QueryBuilder): Promise<T[]> {
+  if (h instanceof PgTransaction) {
+    await flushWrites(h);
+    const { sql, bindings } = qb.toSQL().toNative();
+    return (await h.conn.query(sql, bindings as unknown[])).rows as T[];
+  }
   if (!(h instanceof SqliteTransaction)) {
     await flushWrites(h);
     return (await qb) as T[];
@@ -165,7 +175,7 @@ export async function selectRows<T>(h: DbHandle, qb: Knex.QueryBuilder): Promise
 /** Runs a write and returns the number of rows it changed. */
 export function execute(h: DbHandle, sql: string, bindings: readonly unknown[] = []): MaybePromise<number> {
   if (isSqlite(h)) return onSqlite(h, (conn) => sqliteChanges(conn, sql, bindings));
-  return pgQuery(h as KnexHandle, sql, bindings).then((r) => r.rowCount ?? 0);
+  return pgQuery(h as PgHandle, sql, bindings).then((r) => r.rowCount ?? 0);
 }
 
 /**
@@ -189,7 +199,7 @@ export function insert(h: DbHandle, sql: string, bindings: readonly unknown[]): 
  */
 export function writeBehind(h: DbHandle, owner: number): void {
   if (h instanceof SqliteTransaction) h.writes.start(owner);
-  else if ((h as Knex.Transaction).isTransaction) startWriteBehind(h, owner);
+  else if ((h as PgTransaction).isTransaction) startWriteBehind(h, owner);
 }
 
 /** Runs what write-behind queued on `h`: at once on SQLite, a promise on PostgreSQL. */

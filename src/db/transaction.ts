@@ -1,5 +1,5 @@
 // Owns running work in one database transaction, retried whole on serialization failures and deadlocks:
-// SQLite's own transaction on its one connection, or a knex transaction on PostgreSQL.
+// each on one pooled connection with no knex transaction object (src/db/sqliteTransaction.ts, pgTransaction.ts).
 import type { Knex } from 'knex';
 import { errors } from '../errors';
 import type { DbHandle } from './exec';
@@ -7,6 +7,7 @@ import { observerOf, type Observer } from '../observe';
 import { isConnectionLost, isRetryable, mapDbError, storageFaultCode } from './errors';
 import { isSqlite } from './knex';
 import { runSqliteTransaction, type DurableWork } from './sqliteTransaction';
+import { runPgTransaction } from './pgTransaction';
 
 export interface TransactionOptions {
   /** How many times to try again after a serialization failure or deadlock. */
@@ -51,14 +52,9 @@ export async function inTransaction<T>(
   for (let attempt = 0; ; attempt++) {
     let reachedCommit = false;
     try {
-      const work = async (trx: DbHandle) => {
-        const result = await fn(trx);
-        reachedCommit = true;
-        return result;
-      };
       const result = sqlite
         ? await runSqliteTransaction(knex, fn, durable)
-        : await knex.transaction(work, opts.isolationLevel ? { isolationLevel: opts.isolationLevel } : undefined);
+        : await runPgTransaction(knex, fn, opts.isolationLevel, () => (reachedCommit = true));
       observer.transaction((performance.now() - start) / 1000, attempt, 'committed');
       return result;
     } catch (err) {
