@@ -2,11 +2,13 @@
 // claim token in the same transaction as its writes (or right after a rollback), a lease renewed
 // while it runs, and the conversions between an operation's result and a stored answer.
 import type { RawInput, CompiledOp } from '../api/dispatch';
-import type { Caller, OpResult, Runtime, StoredAnswer } from '../api/operation';
+import type { Caller, OpInput, OpResult, Runtime, StoredAnswer } from '../api/operation';
+import type { UnknownElements } from '../api/requestOptions';
+import { IdReservations } from '../db/sequences';
 import { runAlone, type RunOptions } from '../api/runAlone';
 import { mapDbError } from '../db/errors';
 import { ApiError, errors } from '../errors';
-import { completeRecord, dropRecord, finalizeAnswer, renewLease, type RecordKind } from './records';
+import { completeRecord, dropRecord, finalizeAnswer, renewLease, type RecordKind, type RequestRecord } from './records';
 
 /** How long a runner's claim holds without renewal; it renews every third of it while it runs. */
 export const LEASE_MS = 15000;
@@ -140,4 +142,28 @@ export async function runClaimed(
   } finally {
     clearInterval(lease);
   }
+}
+
+/** A stored answer, completed by the operation's replay when it has one (a composite's selections run again). */
+export async function replayAnswer(
+  rt: Runtime,
+  c: CompiledOp,
+  caller: Caller,
+  input: OpInput,
+  answer: StoredAnswer,
+  record: RequestRecord,
+  requestId: string,
+  unknown: UnknownElements | undefined,
+): Promise<OpResult> {
+  if (!c.op.replay || record.replay_state === null || answer.status >= 300) return resultOf(answer);
+  const ctx = {
+    db: rt.pool,
+    caller,
+    services: rt.services,
+    reservations: new IdReservations(),
+    inComposite: false,
+    requestId,
+    unknown,
+  };
+  return c.op.replay(ctx, input, answer, JSON.parse(record.replay_state));
 }
