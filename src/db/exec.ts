@@ -35,7 +35,10 @@ function sqliteValue(value: unknown): unknown {
  * transaction's own (whose acquire hands back that connection and whose release does nothing).
  */
 async function withConnection<C, T>(h: PgHandle, fn: (conn: C) => T | Promise<T>): Promise<T> {
-  if (h instanceof PgTransaction) return fn(h.conn as C);
+  if (h instanceof PgTransaction) {
+    const begun = h.begun();
+    return begun ? begun.then(() => fn(h.conn as C)) : fn(h.conn as C);
+  }
   const client = h.client as { acquireConnection(): Promise<C>; releaseConnection(c: C): Promise<unknown> };
   const conn = await client.acquireConnection();
   try {
@@ -160,6 +163,7 @@ export function queryFirst<T>(
 export async function selectRows<T>(h: DbHandle, qb: Knex.QueryBuilder): Promise<T[]> {
   if (h instanceof PgTransaction) {
     await flushWrites(h);
+    await h.begun();
     const { sql, bindings } = qb.toSQL().toNative();
     return (await h.conn.query(sql, bindings as unknown[])).rows as T[];
   }

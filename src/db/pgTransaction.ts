@@ -3,7 +3,7 @@
 // client, its emitter, BEGIN and COMMIT through knex's query pipeline) costs more CPU than a small
 // composite's own statements, and on a machine PostgreSQL shares that CPU is throughput lost.
 import type { Knex } from 'knex';
-import type { ClientBase } from 'pg';
+import type { ClientBase, QueryResult, QueryResultRow } from 'pg';
 
 /** The handle of a PostgreSQL transaction: its one connection and the knex that writes its SQL. */
 export class PgTransaction {
@@ -14,10 +14,40 @@ export class PgTransaction {
     /** The knex instance of the database: used to compile SQL, never to run it. */
     readonly knex: Knex,
     readonly conn: ClientBase,
+    /**
+     * The BEGIN not sent yet: it goes with the transaction's first statement (`first`), or on its own
+     * just before the first statement that has parameters (`begun`). A round trip fewer per transaction.
+     */
+    private opening: string | undefined,
   ) {}
 
   get client(): Knex['client'] {
     return this.knex.client;
+  }
+
+  /** Whether BEGIN has been sent (then COMMIT or ROLLBACK has something to end). */
+  get started(): boolean {
+    return this.opening === undefined;
+  }
+
+  /** Sends BEGIN if it has not been sent. */
+  begun(): Promise<void> | undefined {
+    if (this.opening === undefined) return undefined;
+    const opening = this.opening;
+    this.opening = undefined;
+    return this.conn.query(opening).then(() => undefined);
+  }
+
+  /**
+   * Runs `sql`, a statement with no parameters (every value in it is the server's own, never a
+   * client's), in one round trip with BEGIN when this is the transaction's first statement.
+   */
+  async first<R extends QueryResultRow>(sql: string): Promise<R[]> {
+    if (this.opening === undefined) return (await this.conn.query<R>(sql)).rows;
+    const text = `${this.opening}; ${sql}`;
+    this.opening = undefined;
+    const results = (await this.conn.query<R>(text)) as unknown as QueryResult<R>[];
+    return results[results.length - 1].rows;
   }
 }
 
@@ -47,16 +77,17 @@ export async function runPgTransaction<T>(
   const pool = knex.client as PoolClient;
   const conn = await pool.acquireConnection();
   try {
-    await conn.query(isolationLevel ? BEGIN[isolationLevel] : 'BEGIN');
+    const trx = new PgTransaction(knex, conn, isolationLevel ? BEGIN[isolationLevel] : 'BEGIN');
     let result: T;
     try {
-      result = await fn(new PgTransaction(knex, conn));
+      result = await fn(trx);
     } catch (err) {
-      await conn.query('ROLLBACK').catch(() => undefined);
+      if (trx.started) await conn.query('ROLLBACK').catch(() => undefined);
       throw err;
     }
     committing();
-    await conn.query('COMMIT');
+    // A transaction that ran no statement has nothing to commit (its BEGIN was never sent).
+    if (trx.started) await conn.query('COMMIT');
     return result;
   } finally {
     await pool.releaseConnection(conn);

@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import { isSqlite } from './knex';
 import { queryFirst, queryRows, type DbHandle } from './exec';
+import { PgTransaction } from './pgTransaction';
 
 /** Creates the sequence a table's ids are drawn from (PostgreSQL SEQUENCE; a counter row on SQLite). */
 export async function createSequence(knex: Knex, name: string): Promise<void> {
@@ -48,16 +49,23 @@ export async function reserveIds(h: DbHandle, sequence: string, count: number): 
 }
 
 /**
- * PostgreSQL: `reserveIds` for several sequences in one statement (one round trip, not one each).
+ * PostgreSQL: `reserveIds` for several sequences in one statement (one round trip, not one each) —
+ * inside a transaction of ours that has not started, in the same round trip as its BEGIN. Its values
+ * are the server's own (sequence names from the resource definitions, counts), written as literals.
  * Rows come out sequence by sequence, each sequence's in the order its nextval ran.
  */
 async function reserveFromSequences(h: DbHandle, counts: Map<string, number>): Promise<Map<string, number[]>> {
   const names = [...counts.keys()];
-  const rows = await queryRows<{ seq: string; id: string }>(
-    h,
-    'SELECT r.seq, nextval(r.seq::regclass) AS id FROM unnest(?::text[], ?::int[]) AS r(seq, n) CROSS JOIN LATERAL generate_series(1, r.n)',
-    [names.map((name) => `${name}_seq`), names.map((name) => counts.get(name) as number)],
-  );
+  const values = names.map((name) => {
+    const count = counts.get(name) as number;
+    if (!/^[a-z_][a-z0-9_]*$/.test(name) || !Number.isSafeInteger(count)) throw new Error(`bad reservation ${name}`);
+    return `('${name}_seq', ${count})`;
+  });
+  const sql = `SELECT r.seq, nextval(r.seq::regclass) AS id FROM (VALUES ${values.join(', ')}) AS r(seq, n) CROSS JOIN LATERAL generate_series(1, r.n)`;
+  const rows =
+    h instanceof PgTransaction
+      ? await h.first<{ seq: string; id: string }>(sql)
+      : await queryRows<{ seq: string; id: string }>(h, sql);
   const out = new Map<string, number[]>(names.map((name) => [name, []]));
   for (const row of rows) out.get(row.seq.slice(0, -'_seq'.length))?.push(Number(row.id));
   for (const ids of out.values()) ids.sort((a, b) => a - b);
@@ -144,7 +152,7 @@ export class IdReservations {
    * the transaction (see `TransactionOptions.durable`): a failed composite never rewinds them.
    */
   async reserve(h: DbHandle, counts: Map<string, number>): Promise<void> {
-    if (counts.size > 1 && !isSqlite(h)) {
+    if (counts.size > 0 && !isSqlite(h)) {
       for (const [sequence, ids] of await reserveFromSequences(h, counts)) this.reserved.set(sequence, ids);
       return;
     }

@@ -15,9 +15,9 @@ export interface TransactionOptions {
   isolationLevel?: Knex.IsolationLevels;
   /**
    * Work that must hold even when the transaction's own work fails (a composite's id reservation).
-   * On PostgreSQL `run` happens once, before the transaction, on its own (nextval is never rolled
-   * back). On SQLite it is the first statement of the transaction, so a composite commits once; if
-   * the transaction fails, `keep` commits its effect on its own after the rollback.
+   * It is the first statement of the transaction. On PostgreSQL it runs once, in one round trip with
+   * BEGIN, and holds by itself (nextval is never rolled back). On SQLite, so a composite commits
+   * once; if the transaction fails, `keep` commits its effect on its own after the rollback.
    */
   durable?: DurableWork<DbHandle>;
 }
@@ -42,10 +42,6 @@ export async function inTransaction<T>(
 ): Promise<T> {
   const sqlite = isSqlite(knex);
   let durable = opts.durable;
-  if (durable && !sqlite) {
-    await durable.run(knex);
-    durable = undefined;
-  }
   const observer = observerOf(knex);
   const start = performance.now();
   let reconnected = false;
@@ -54,7 +50,20 @@ export async function inTransaction<T>(
     try {
       const result = sqlite
         ? await runSqliteTransaction(knex, fn, durable)
-        : await runPgTransaction(knex, fn, opts.isolationLevel, () => (reachedCommit = true));
+        : await runPgTransaction(
+            knex,
+            async (trx) => {
+              // Once, in the first attempt that gets that far: nextval is never rolled back, so what
+              // it reserved holds whatever becomes of this transaction, and a retry reuses it.
+              if (durable) {
+                await durable.run(trx);
+                durable = undefined;
+              }
+              return fn(trx);
+            },
+            opts.isolationLevel,
+            () => (reachedCommit = true),
+          );
       observer.transaction((performance.now() - start) / 1000, attempt, 'committed');
       return result;
     } catch (err) {
