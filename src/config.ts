@@ -1,14 +1,9 @@
 // Owns the server's configuration: read from the environment once, validated, and frozen.
-import path from 'node:path';
-import ipaddr from 'ipaddr.js';
+import { corsOrigins, trustProxy } from './config/corsAndProxy';
+import { parseDatabaseUrl, type DatabaseConfig } from './config/database';
+import { boolean, ConfigError, flag, integer, type Env } from './config/values';
 
-export type DatabaseConfig =
-  | {
-      kind: 'sqlite';
-      filename: string;
-      /** Only the default location's folder (./data) is created at start. */ createFolder?: boolean;
-    }
-  | { kind: 'postgres'; url: string };
+export { ConfigError, parseDatabaseUrl, type DatabaseConfig };
 
 export interface Config {
   host: string;
@@ -52,19 +47,6 @@ export interface Config {
   durable: { idempotencyTtlHours: number; asyncConcurrency: number; asyncRetentionDays: number };
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-type Env = Record<string, string | undefined>;
-
-function flag(env: Env, name: string): boolean {
-  const raw = (env[name] ?? '').trim().toLowerCase();
-  if (raw === '' || raw === 'false') return false;
-  if (raw === 'true') return true;
-  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
-}
-
 /** The database settings when the environment says nothing (DB_POOL_MAX …); tools that open a database without a config use them too. */
 export const DB_DEFAULTS: Config['db'] = {
   poolMax: 10,
@@ -72,106 +54,6 @@ export const DB_DEFAULTS: Config['db'] = {
   connectTimeoutMs: 5000,
   retryLimit: 5,
 };
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
-
-function boolean(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (raw !== 'true' && raw !== 'false') throw new ConfigError(`${name} must be true or false, got "${raw}"`);
-  return raw === 'true';
-}
-
-/**
- * CORS_ORIGINS: a comma list of origins as browsers send them (`https://app.example.com`, a port
- * when not the default). Anything else would never match a browser's Origin header, so it is refused
- * at start rather than silently never matching; `*` and `null` are refused too.
- */
-function corsOrigins(raw: string | undefined): string[] {
-  const items = (raw ?? '')
-    .split(',')
-    .map((i) => i.trim())
-    .filter(Boolean);
-  for (const item of items) {
-    let origin: string | undefined;
-    try {
-      const url = new URL(item);
-      if (url.protocol === 'http:' || url.protocol === 'https:') origin = url.origin;
-    } catch {
-      // reported below
-    }
-    if (origin !== item) {
-      throw new ConfigError(
-        `CORS_ORIGINS must be a comma list of origins like https://app.example.com (scheme, host and port only), got "${item}"`,
-      );
-    }
-  }
-  return items;
-}
-
-/** Names Express (proxy-addr) knows for groups of addresses. */
-const PROXY_KEYWORDS = ['loopback', 'linklocal', 'uniquelocal'];
-
-/** An address written out in full (no `10.1` shorthand, which Express refuses at start) or a subnet of one. */
-function isAddressOrSubnet(item: string): boolean {
-  if (PROXY_KEYWORDS.includes(item)) return true;
-  const [address, bits, ...rest] = item.split('/');
-  if (rest.length > 0 || !(ipaddr.IPv4.isValidFourPartDecimal(address) || ipaddr.IPv6.isValid(address))) return false;
-  if (bits === undefined) return true;
-  try {
-    ipaddr.parseCIDR(item);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * TRUST_PROXY: a number of proxy hops (1–10), or a comma list of proxy addresses, subnets and the
- * keywords loopback, linklocal, uniquelocal. Trusting every address is refused: any client could then
- * name its own address and step around the failed-authentication limit.
- */
-function trustProxy(raw: string | undefined): Config['trustProxy'] {
-  if (raw === undefined || raw.trim() === '') return undefined;
-  if (/^\d+$/.test(raw.trim())) return integer({ TRUST_PROXY: raw.trim() }, 'TRUST_PROXY', 0, 1, 10);
-  const items = raw
-    .split(',')
-    .map((i) => i.trim())
-    .filter(Boolean);
-  const bad = items.find((i) => !isAddressOrSubnet(i));
-  if (bad !== undefined || items.length === 0) {
-    throw new ConfigError(
-      `TRUST_PROXY must be a number of hops (1–10) or a comma list of proxy addresses, subnets, loopback, linklocal or uniquelocal, got "${bad ?? raw}"`,
-    );
-  }
-  return items;
-}
-
-/** Parses DATABASE_URL: `sqlite:<path>`, `sqlite::memory:` or `postgres://…`. */
-export function parseDatabaseUrl(raw: string): DatabaseConfig {
-  if (raw === 'sqlite::memory:') return { kind: 'sqlite', filename: ':memory:' };
-  if (raw.startsWith('sqlite:')) {
-    const file = raw.slice('sqlite:'.length);
-    if (!file) throw new ConfigError('DATABASE_URL sqlite:<path> needs a path');
-    return { kind: 'sqlite', filename: path.resolve(file) };
-  }
-  if (/^postgres(ql)?:\/\//.test(raw)) {
-    try {
-      new URL(raw);
-    } catch {
-      throw new ConfigError('DATABASE_URL is not a valid postgres:// URL');
-    }
-    return { kind: 'postgres', url: raw };
-  }
-  throw new ConfigError('DATABASE_URL must start with sqlite: or postgres://');
-}
 
 const DEFAULT_DATABASE = 'sqlite:./data/composite.db';
 const LOG_FORMATS = ['json', 'pretty'] as const;

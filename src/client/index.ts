@@ -3,131 +3,47 @@
 import { AsyncCall, type AsyncRecord, type Exchange } from './async';
 import { ConnectorBoundaryError, errorFor } from './errors';
 import { CompositeBuilder } from './composite';
-// Type-only imports: erased from the compiled client, so it stays free of server code.
-import type { CompositeBody, SubRequest, SubSelection } from '../composite/parse';
-import type { BatchBody, BatchEntry, BatchSubRequest } from '../batch/schema';
-import type { UnknownMode } from '../api/requestOptions';
-import type { ActivityAttributes } from '../resources/activities/definition';
-import type { NoteAttributes } from '../resources/notes/definition';
-import type { UserAttributes } from '../resources/users/definition';
+import type {
+  AsyncOptions,
+  BatchRequest,
+  BatchResponse,
+  BatchRunOptions,
+  ClientOptions,
+  CompositeExecuteOptions,
+  CompositeRequest,
+  CompositeResponse,
+  CompositeRunOptions,
+  ExecuteOptions,
+} from './options';
+import { base64, encodePayload, handlingHeaders, queryString } from './requestEncoding';
 
 export { ApiRequestError, ConnectorBoundaryError, ConnectorExecutionError } from './errors';
 export { CompositeBuilder, ref } from './composite';
 export type { CompositeResult, FailedEntry, Item, Collection, Ran, NotIncluded, Selection } from './compositeTypes';
 export { AsyncCall, type AsyncRecord, type WaitOptions } from './async';
-
-export type Credentials = { username: string; password: string } | { bearer: string };
-
-export interface ClientOptions {
-  /** Server origin, e.g. `https://api.example.com` (no `/rest`). */
-  baseUrl: string;
-  credentials?: Credentials;
-  /** Defaults to the global fetch. */
-  fetch?: typeof fetch;
-  /** Sent with every request. */
-  headers?: Record<string, string>;
-}
-
-export type QueryParams = Record<string, string | number | boolean | ReadonlyArray<string | number | boolean>>;
-
-export interface ExecuteOptions {
-  permalink: string;
-  /** Sent as JSON unless it is a string (sent as text/plain) or binary. */
-  payload?: unknown;
-  queryParams?: QueryParams;
-  pathParams?: Record<string, string | number>;
-}
-
-export type CompositeExecuteOptions = Omit<ExecuteOptions, 'pathParams'>;
-
-/** The composite body, typed from the same schema the server validates it with. */
-export type CompositeRequest = CompositeBody;
-export type CompositeSubrequest = SubRequest;
-export type CompositeSubselection = SubSelection;
-export type { ActivityAttributes, NoteAttributes, UserAttributes };
-
-export interface CompositeResponse {
-  responses: unknown[];
-  selections?: unknown[];
-}
-
-/** The batch body and answer, typed from the same schemas the server validates and documents. */
-export type BatchRequest = BatchBody;
-export type BatchSubrequest = BatchSubRequest;
-export interface BatchResponse {
-  responses: BatchEntry[];
-}
-export type { UnknownMode };
-
-/** Request headers that change how a call is handled (SPEC §8). */
-export interface HandlingOptions {
-  /** GW-DoNotCommit: run and answer as usual, then roll back. */
-  dryRun?: boolean;
-  /** GW-UnknownPropertyHandling (default reject). */
-  unknownProperties?: UnknownMode;
-  /** GW-UnknownQueryParamHandling (default reject). */
-  unknownQueryParams?: UnknownMode;
-}
-
-export interface BatchRunOptions extends HandlingOptions, WriteOptions {
-  /** Which API's batch endpoint: `common` (default) or `admin`; subrequest paths are relative to it. */
-  api?: 'common' | 'admin';
-  /** Which response headers each entry shows: `all` (default), `none`, or these names. */
-  includeResponseHeaders?: 'all' | 'none' | readonly string[];
-}
-
-/** Options of a write: `idempotencyKey` makes a retry with the same key get the stored answer instead of running again. */
-export interface WriteOptions {
-  idempotencyKey?: string;
-}
-
-/** Sent with `Prefer: respond-async`: resolves to an AsyncCall; `wait` seconds for the answer first. */
-export interface AsyncOptions extends WriteOptions {
-  async: true;
-  wait?: number;
-}
-
-export interface CompositeRunOptions extends WriteOptions, HandlingOptions {
-  transactionId?: string;
-}
-
-/** The headers of the options that change how a call is handled and whether it is durable. */
-function handlingHeaders(
-  opts: HandlingOptions & WriteOptions & { async?: boolean; wait?: number },
-): Record<string, string> {
-  const headers: Record<string, string> = {};
-  if (opts.dryRun !== undefined) headers['GW-DoNotCommit'] = String(opts.dryRun);
-  if (opts.unknownProperties) headers['GW-UnknownPropertyHandling'] = opts.unknownProperties;
-  if (opts.unknownQueryParams) headers['GW-UnknownQueryParamHandling'] = opts.unknownQueryParams;
-  if (opts.idempotencyKey !== undefined) headers['Idempotency-Key'] = opts.idempotencyKey;
-  if (opts.async) headers.Prefer = opts.wait ? `respond-async, wait=${opts.wait}` : 'respond-async';
-  return headers;
-}
-
-function base64(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  let binary = '';
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary);
-}
-
-function queryString(params: QueryParams | undefined): string {
-  if (!params) return '';
-  const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) {
-    for (const v of Array.isArray(value) ? value : [value]) search.append(key, String(v));
-  }
-  const text = search.toString();
-  return text ? `?${text}` : '';
-}
-
-function encodePayload(payload: unknown): { body?: BodyInit; contentType?: string } {
-  if (payload === undefined) return {};
-  if (typeof payload === 'string') return { body: payload, contentType: 'text/plain; charset=utf-8' };
-  if (payload instanceof Uint8Array || payload instanceof ArrayBuffer)
-    return { body: payload as BodyInit, contentType: 'application/octet-stream' };
-  return { body: JSON.stringify(payload), contentType: 'application/json' };
-}
+export type {
+  Credentials,
+  ClientOptions,
+  QueryParams,
+  ExecuteOptions,
+  CompositeExecuteOptions,
+  CompositeRequest,
+  CompositeSubrequest,
+  CompositeSubselection,
+  ActivityAttributes,
+  NoteAttributes,
+  UserAttributes,
+  CompositeResponse,
+  BatchRequest,
+  BatchSubrequest,
+  BatchResponse,
+  UnknownMode,
+  HandlingOptions,
+  BatchRunOptions,
+  WriteOptions,
+  AsyncOptions,
+  CompositeRunOptions,
+} from './options';
 
 export class CompositeApiClient {
   private readonly fetchImpl: typeof fetch;

@@ -15,7 +15,7 @@ import {
   type StepDef,
   type StepMethod,
 } from './definitions';
-import type { RedirectPolicy } from './outbound';
+import type { RedirectPolicy } from './outboundMessages';
 import { compileTemplate, type CompiledTemplate } from './template';
 
 export interface RegistryProblem {

@@ -1,7 +1,7 @@
 // Owns the registry file's schema (`connectors_registry.json`) as TypeBox: JSON Schema for ajv and
 // the TypeScript types of a definition, from one source.
 import { Type, type Static } from '@sinclair/typebox';
-import { REDIRECT_POLICIES, type RedirectPolicy } from './outbound';
+import { REDIRECT_POLICIES, type RedirectPolicy } from './outboundMessages';
 
 export const SLUG = '^[a-z0-9]+(?:-[a-z0-9]+)*$';
 export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;

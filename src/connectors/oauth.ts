@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import sjson from 'secure-json-parse';
 import { ConnectorFailure, REQUEST_SITE } from './failure';
-import { OutboundNetworkError, OutboundRuleError, type Outbound } from './outbound';
+import type { Outbound } from './outbound';
+import { OutboundNetworkError, OutboundRuleError } from './outboundErrors';
 
 export interface ClientCredentials {
   tokenUrl: string;

@@ -4,7 +4,8 @@
 // The worker may be terminated at any moment (time limit); it holds nothing that must survive.
 import { parentPort } from 'node:worker_threads';
 import { SecretStore } from './secrets';
-import { compileTemplate, describeRenderError, type CompiledTemplate } from './template';
+import { compileTemplate, type CompiledTemplate } from './template';
+import { describeRenderError } from './templateRenderError';
 
 export interface RenderJob {
   id: number;

@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import type { CompiledComposite, CompiledSimple, CompiledStep } from './compile';
 import { ConnectorFailure, type FailureSite } from './failure';
 import type { ClientCredentials, TokenCache, Token } from './oauth';
-import { OutboundNetworkError, OutboundRuleError, type Outbound } from './outbound';
+import type { Outbound } from './outbound';
+import { OutboundNetworkError, OutboundRuleError } from './outboundErrors';
 import type { Observer } from '../observe';
 import type { StepRenderer } from './stepRequest';
 

@@ -29,7 +29,9 @@ const FLOORS: Array<{ floor: number; name: string; match: (rel: string) => boole
   {
     floor: 1,
     name: 'ground',
-    match: (r) => r.startsWith('db/') || ['errors.ts', 'config.ts', 'logger.ts', 'observe.ts'].includes(r),
+    match: (r) =>
+      ['db/', 'config/'].some((d) => r.startsWith(d)) ||
+      ['errors.ts', 'config.ts', 'logger.ts', 'observe.ts'].includes(r),
   },
 ];
 const FEATURES = ['auth', 'composite', 'connectors', 'batch', 'durable', 'async', 'resources'];

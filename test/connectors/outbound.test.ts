@@ -3,7 +3,7 @@
 // CONNECTORS_ALLOWED_HOSTS. The connector under test takes its whole URL from the client, the worst case.
 import net from 'node:net';
 import path from 'node:path';
-import { isPublicAddress } from '../../src/connectors/outbound';
+import { isPublicAddress } from '../../src/connectors/publicAddress';
 import { startTestApp, type TestApp } from '../helpers/testApp';
 import { json, startUpstream, tempDir, writeJson, type Upstream } from './upstream';
 
