@@ -13,6 +13,7 @@ import {
   sendSeparateNotes,
 } from './apiClient';
 import { compositeBody, COMPOSITE_PATH } from './client';
+import { median } from './stats';
 
 export const REPEATS = 3;
 
@@ -49,12 +50,6 @@ export interface NewApiResults {
 }
 
 type Workload = () => Promise<void | Record<string, number>>;
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
 
 /**
  * One repetition: every workload in turn, `runs` times; the median of each (and of each sub-time).

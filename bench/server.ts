@@ -1,5 +1,5 @@
 // Owns the server under test: the real compiled server (dist/src/server.js) as a child process on a
-// free 127.0.0.1 port, ready once /healthz answers; its peak RSS read from /proc/<pid>/status (VmHWM).
+// free 127.0.0.1 port, started as `npm start` starts it (its environment and node options), ready once /healthz answers; its peak RSS read from /proc/<pid>/status (VmHWM).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -49,11 +49,36 @@ async function waitHealthy(origin: string, child: ChildProcess, stderr: () => st
   throw new Error(`server did not become healthy: ${stderr()}`);
 }
 
-export async function startServer(env: Record<string, string>, nodeArgs: string[] = []): Promise<ServerUnderTest> {
+const ROOT = path.join(__dirname, '..', '..');
+
+/** How `npm start` runs the server: the environment and node options of package.json's start script. */
+export interface StartScript {
+  env: Record<string, string>;
+  nodeArgs: string[];
+}
+
+/** Parsed from package.json, so that the bench measures the server as it is operated (they size its memory). */
+export function startScript(): StartScript {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const m = /^((?:[A-Z_]+=\S+ )*)exec node ((?:--\S+ )*)dist\/src\/server\.js$/.exec(pkg.scripts.start);
+  if (!m)
+    throw new Error(
+      `the start script is not "[VAR=value …] exec node [options] dist/src/server.js": ${pkg.scripts.start}`,
+    );
+  const words = (text: string) => text.split(' ').filter(Boolean);
+  return { env: Object.fromEntries(words(m[1]).map((w) => w.split('=', 2))), nodeArgs: words(m[2]) };
+}
+
+/** Starts the server as `start` says (the start script unless given), with `nodeArgs` and `env` added. */
+export async function startServer(
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+  start: StartScript = startScript(),
+): Promise<ServerUnderTest> {
   const port = await freePort();
   const entry = path.join(__dirname, '..', 'src', 'server.js');
-  const child = spawn(process.execPath, [...nodeArgs, entry], {
-    env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port) },
+  const child = spawn(process.execPath, [...start.nodeArgs, ...nodeArgs, entry], {
+    env: { ...process.env, ...start.env, ...env, HOST: '127.0.0.1', PORT: String(port) },
     // The server logs one line per request to stdout; the bench keeps that cost but not the text.
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { median } from './stats';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const RUNS = Number(process.env.STARTUP_RUNS || 7);
@@ -54,12 +55,6 @@ async function startToReady(
     child.kill('SIGTERM');
     await exited;
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 async function main(): Promise<void> {

@@ -16,6 +16,14 @@ function quantile(sorted: number[], q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
+/** The median of some values (the mean of the middle two for an even count). */
+export function median(values: number[]): number {
+  return quantile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
+}
+
 async function timeMs(fn: () => unknown): Promise<number> {
   const start = process.hrtime.bigint();
   await fn();

@@ -16,11 +16,25 @@ const watcher = spawn(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--wa
 });
 children.push(watcher);
 
+/** The environment and node options of `npm start` (they size the server's memory): the server runs in development as it does in operation. */
+function startScript() {
+  const start = require(path.join(ROOT, 'package.json')).scripts.start;
+  const m = /^((?:[A-Z_]+=\S+ )*)exec node ((?:--\S+ )*)dist\/src\/server\.js$/.exec(start);
+  if (!m) throw new Error(`the start script is not "[VAR=value …] exec node [options] dist/src/server.js": ${start}`);
+  const words = (text) => text.split(' ').filter(Boolean);
+  return { env: Object.fromEntries(words(m[1]).map((w) => w.split('=', 2))), nodeArgs: words(m[2]) };
+}
+
 let server;
 watcher.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
   if (!server && /Watching for file changes/.test(String(chunk))) {
-    server = spawn(process.execPath, ['--watch', 'dist/src/server.js'], { cwd: ROOT, stdio: 'inherit' });
+    const start = startScript();
+    server = spawn(process.execPath, ['--watch', ...start.nodeArgs, 'dist/src/server.js'], {
+      cwd: ROOT,
+      env: { ...start.env, ...process.env },
+      stdio: 'inherit',
+    });
     children.push(server);
     server.on('exit', (code) => stop(code ?? 0));
   }

@@ -60,19 +60,34 @@ export function validationError(kind: 'body' | 'query', errs: ErrorObject[] | nu
 }
 
 export interface Validators {
-  body?: ValidateFunction;
+  readonly body?: ValidateFunction;
   /** The body validator that drops unknown members, compiled when a request first asks for it. */
   lenientBody?: ValidateFunction;
-  query: ValidateFunction;
+  readonly query: ValidateFunction;
   /** The query parameters the operation defines (undefined: it takes any). */
   queryNames?: ReadonlySet<string>;
 }
 
+/**
+ * An operation's validators, each compiled when a request first needs it: compiling every operation's
+ * schemas up front was the largest part of the server's start, and most operations are never called
+ * by a given process.
+ */
 export function compileValidators(op: Operation): Validators {
-  const queryProps = Object.fromEntries(op.queryParams.map((p) => [p.name, Type.Optional(p.schema)]));
+  let body: ValidateFunction | undefined;
+  let query: ValidateFunction | undefined;
   return {
-    body: op.body ? bodyAjv.compile(op.body) : undefined,
-    query: queryAjv.compile(Type.Object(queryProps, { additionalProperties: op.anyQueryParams === true })),
+    get body() {
+      if (op.body) body ??= bodyAjv.compile(op.body);
+      return body;
+    },
+    get query() {
+      if (!query) {
+        const props = Object.fromEntries(op.queryParams.map((p) => [p.name, Type.Optional(p.schema)]));
+        query = queryAjv.compile(Type.Object(props, { additionalProperties: op.anyQueryParams === true }));
+      }
+      return query;
+    },
     queryNames: op.anyQueryParams ? undefined : new Set(op.queryParams.map((p) => p.name)),
   };
 }

@@ -47,6 +47,13 @@ export async function findUserByUsername(knex: Knex, username: string): Promise<
 export class BasicAuthenticator {
   /** (username, sha256(password)) → the stored hash that password was verified against. */
   private readonly verified = new Map<string, string>();
+  /**
+   * Verifications running now, by key and stored hash: concurrent requests with the same credentials
+   * share one. Each scrypt takes 16 MiB of native memory on a libuv thread (which glibc then keeps in
+   * that thread's arena) and tens of milliseconds of CPU; a burst of clients arriving with one new
+   * password ran one per request.
+   */
+  private readonly running = new Map<string, Promise<boolean>>();
 
   constructor(private readonly knex: Knex) {}
 
@@ -61,10 +68,20 @@ export class BasicAuthenticator {
     const key = `${creds.username}\u0000${createHash('sha256').update(creds.password).digest('base64')}`;
     // A changed password changes the stored hash, so a cached verification of the old one no longer matches.
     if (this.verified.get(key) !== row.password_hash) {
-      if (!(await verifyPassword(creds.password, row.password_hash))) return undefined;
+      if (!(await this.verifyOnce(key, creds.password, row.password_hash))) return undefined;
       if (this.verified.size >= CACHE_LIMIT) this.verified.delete(this.verified.keys().next().value as string);
       this.verified.set(key, row.password_hash);
     }
     return callerFromRow(row);
+  }
+
+  private verifyOnce(key: string, password: string, hash: string): Promise<boolean> {
+    const id = `${key}\u0000${hash}`;
+    let check = this.running.get(id);
+    if (!check) {
+      check = verifyPassword(password, hash).finally(() => this.running.delete(id));
+      this.running.set(id, check);
+    }
+    return check;
   }
 }

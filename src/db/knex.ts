@@ -1,6 +1,6 @@
 // Owns the knex instance: which driver, pool and per-connection settings for each database kind.
 import knexFactory, { Knex } from 'knex';
-import { types as pgTypes } from 'pg';
+import type { types as PgTypes } from 'pg';
 import { DB_DEFAULTS, type Config, type DatabaseConfig } from '../config';
 
 export type DbOptions = Pick<Config['db'], 'poolMax' | 'statementTimeoutMs' | 'connectTimeoutMs'>;
@@ -70,7 +70,13 @@ const PG_INT8 = 20;
  */
 function pgTypeParser(oid: number, format?: string): (value: string) => unknown {
   if (oid === PG_INT8 && format !== 'binary') return (value: string) => Number(value);
-  return pgTypes.getTypeParser(oid, format as 'text');
+  return pgTypes().getTypeParser(oid, format as 'text');
+}
+
+/** pg is loaded only on PostgreSQL (knex loads its driver the same way): a SQLite server never pays for it at start. */
+function pgTypes(): typeof PgTypes {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when the database is PostgreSQL
+  return (require('pg') as typeof import('pg')).types;
 }
 
 export function createKnex(database: DatabaseConfig, options: Partial<DbOptions> = {}): Knex {

@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config';
 import { createKnex } from '../../src/db/knex';
 import { migrateLatest } from '../../src/schema/migrate';
 import { ensureAdmin } from '../../src/auth/bootstrap';
+import * as passwords from '../../src/model/passwords';
 import { verifyPassword } from '../../src/model/passwords';
 import { expectError } from './expectError';
 
@@ -64,6 +65,32 @@ describe('authentication', () => {
       .send({ data: { attributes: { username: 'colon', password: 'pass:with:colons' } } });
     expect(created.status).toBe(201);
     expect((await t.http.get(ACTIVITIES).set('Authorization', basic('colon', 'pass:with:colons'))).status).toBe(200);
+  });
+
+  it('runs the password hash once for a burst of requests with the same new credentials', async () => {
+    const created = await t.http
+      .post('/rest/admin/v1/users')
+      .set('Authorization', t.auth('admin'))
+      .send({ data: { attributes: { username: 'burst', password: 'burst-secret-pw' } } });
+    expect(created.status).toBe(201);
+    const verify = jest.spyOn(passwords, 'verifyPassword');
+    try {
+      const statuses = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          t.http
+            .get(ACTIVITIES)
+            .set('Authorization', basic('burst', 'burst-secret-pw'))
+            .then((r) => r.status),
+        ),
+      );
+      expect(statuses).toEqual(Array(8).fill(200));
+      expect(verify).toHaveBeenCalledTimes(1);
+      // A wrong password is a verification of its own, and still a 401.
+      expectError(await t.http.get(ACTIVITIES).set('Authorization', basic('burst', 'wrong-secret-pw')), 401);
+      expect(verify).toHaveBeenCalledTimes(2);
+    } finally {
+      verify.mockRestore();
+    }
   });
 });
 

@@ -166,3 +166,23 @@ test('LOG_FORMAT=pretty prints readable lines instead of JSON', async () => {
   proc.child.kill('SIGTERM');
   expect((await proc.exited).code).toBe(0);
 });
+
+/** A gauge of the server's own /metrics, by its full name with labels. */
+async function gauge(url: string, series: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  if (!line) throw new Error(`no ${series} in /metrics`);
+  return Number(line.slice(series.length + 1));
+}
+
+test("`npm start` bounds V8's young generation: the heap options of the start script reach node", async () => {
+  const server = await startDistServer(
+    { DATABASE_URL: `sqlite:${path.join(dir, 'x.db')}`, ADMIN_PASSWORD: 'first-admin-pw', METRICS_PUBLIC: 'true' },
+    'npm',
+  );
+  procs.push(server);
+  // Under Node's defaults the new space is already 16 to 32 MiB (two semi-spaces of up to 16) after the start.
+  const newSpace = await gauge(server.url, 'nodejs_heap_space_size_total_bytes{space="new"}');
+  expect(newSpace).toBeGreaterThan(0);
+  expect(newSpace).toBeLessThanOrEqual(8 * 2 ** 20);
+});
