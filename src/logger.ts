@@ -45,7 +45,13 @@ function prettyStream(): DestinationStream {
   return pretty({ colorize: process.stdout.isTTY === true, sync: true });
 }
 
-/** `format` pretty writes pino-pretty's text to stdout; `destination` (tests) takes the JSON lines instead. */
+/**
+ * `format` pretty writes pino-pretty's text to stdout; `destination` (tests) takes the JSON lines instead.
+ * JSON lines go to stdout synchronously, one write per line on the event loop: pino's default hands
+ * each line to the thread pool, which costs a request more (thread hand-offs) than the write itself,
+ * and buffers without bound when stdout cannot keep up — here a slow log reader slows the server
+ * down instead of growing its memory.
+ */
 export function createLogger(
   level: string,
   destination?: DestinationStream,
@@ -65,6 +71,6 @@ export function createLogger(
         },
       },
     },
-    destination ?? (format === 'pretty' ? prettyStream() : undefined),
+    destination ?? (format === 'pretty' ? prettyStream() : pino.destination({ fd: 1, sync: true })),
   );
 }

@@ -1,5 +1,7 @@
 // The one log line per request: a 4xx or 5xx answer's line carries its errorCode (never its messages,
 // which can name the caller's values); a success carries none; the time is ISO-8601.
+import pino from 'pino';
+import { createLogger } from '../../src/logger';
 import { startTestApp, type TestApp } from '../helpers/testApp';
 
 let t: TestApp;
@@ -45,4 +47,12 @@ test('4xx lines carry the errorCode the client got; a 200 line has none; times a
   const ok = requestLine('/rest/common/v1/activities', 200);
   expect(ok).not.toHaveProperty('errorCode');
   expect(ok.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+});
+
+test('the server writes its log lines to stdout synchronously (no thread-pool hand-off, no unbounded buffer)', () => {
+  const stream = (createLogger('info') as unknown as Record<symbol, { sync?: boolean; fd?: number }>)[
+    pino.symbols.streamSym
+  ];
+  expect(stream.fd).toBe(1);
+  expect(stream.sync).toBe(true);
 });
