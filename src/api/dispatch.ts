@@ -50,10 +50,13 @@ export function validateInput(c: CompiledOp, raw: RawInput, unknown?: UnknownEle
   return { params: raw.params, query, body, headers: raw.headers, rawBody: raw.rawBody };
 }
 
-/** The handler's result: at once when it had nothing to wait for, else a promise. */
-export function invoke(c: CompiledOp, ctx: OpContext, raw: RawInput): MaybePromise<OpResult> {
+/**
+ * The handler's result: at once when it had nothing to wait for, else a promise. `validated` is the
+ * input when the caller already validated it for this call (it is not validated twice).
+ */
+export function invoke(c: CompiledOp, ctx: OpContext, raw: RawInput, validated?: OpInput): MaybePromise<OpResult> {
   authorize(c.op, ctx.caller);
-  const input = validateInput(c, raw, ctx.unknown);
+  const input = validated ?? validateInput(c, raw, ctx.unknown);
   let result: MaybePromise<OpResult>;
   try {
     result = c.op.handler(ctx, input);

@@ -6,7 +6,7 @@ import { IdReservations } from '../db/sequences';
 import { inTransaction, onceMoreIfConnectionLost } from '../db/transaction';
 import { errors } from '../errors';
 import { invoke, type CompiledOp, type RawInput } from './dispatch';
-import type { Caller, OpContext, OpResult, Runtime } from './operation';
+import type { Caller, OpContext, OpInput, OpResult, Runtime } from './operation';
 import { DRY_RUN_HEADER, type UnknownElements } from './requestOptions';
 
 export interface RunOptions {
@@ -18,6 +18,8 @@ export interface RunOptions {
   beforeCommit?: (trx: DbHandle, result: OpResult) => Promise<void>;
   /** GW-Unknown…Handling of the request (a batch's main request, for each subrequest); default: refuse. */
   unknown?: UnknownElements;
+  /** The input, when the caller already validated (and checked) it for this call with these options. */
+  validated?: OpInput;
 }
 
 /** Thrown out of a dry run's transaction to roll it back, carrying the answer it would have given. */
@@ -60,7 +62,9 @@ export async function runAlone(
     // that opens its own transaction (a composite) runs the atBegin and beforeCommit hooks there.
     const own = { ...ctx(pool), atBegin: opts.atBegin, beforeCommit: opts.beforeCommit };
     const result =
-      c.op.method === 'get' ? await onceMoreIfConnectionLost(() => invoke(c, own, raw)) : await invoke(c, own, raw);
+      c.op.method === 'get'
+        ? await onceMoreIfConnectionLost(() => invoke(c, own, raw, opts.validated))
+        : await invoke(c, own, raw, opts.validated);
     return dryRun ? echoDryRun(result) : result;
   }
   try {
@@ -68,7 +72,7 @@ export async function runAlone(
       pool,
       async (trx) => {
         if (opts.atBegin) await opts.atBegin(trx);
-        const result = await invoke(c, ctx(trx), raw);
+        const result = await invoke(c, ctx(trx), raw, opts.validated);
         // A dry run writes no idempotency record: the request may still be sent for real.
         if (dryRun) throw new DryRunRollback(result);
         if (opts.beforeCommit) await opts.beforeCommit(trx, result);

@@ -38,6 +38,8 @@ function committedAnswer(done: RequestsDone): OpResult {
 
 export function compositeOperation(routeTable: () => CompiledOp[], pool: Knex): Operation {
   let matcher: PathMatcher<CompiledOp> | undefined;
+  /** Plans made by `check` for a call that then runs (a durable call checks before it runs): made once. */
+  const checked = new WeakMap<OpInput, CompositePlan>();
   const transactionIdOf = (input: OpInput) => {
     const transactionId = input.headers['gw-dbtransaction-id'];
     if (transactionId !== undefined && (transactionId.length === 0 || transactionId.length > 128)) {
@@ -102,7 +104,7 @@ export function compositeOperation(routeTable: () => CompiledOp[], pool: Knex): 
     ],
     check(services, input, unknown) {
       transactionIdOf(input);
-      planOf(services, input, unknown);
+      checked.set(input, planOf(services, input, unknown));
     },
     async replay(ctx, input, stored, state) {
       const start = process.hrtime.bigint();
@@ -126,7 +128,7 @@ export function compositeOperation(routeTable: () => CompiledOp[], pool: Knex): 
       const start = process.hrtime.bigint();
       const transactionId = transactionIdOf(input);
       const body = input.body as CompositeBody;
-      const plan = planOf(ctx.services, input, ctx.unknown);
+      const plan = checked.get(input) ?? planOf(ctx.services, input, ctx.unknown);
       observerOf(pool).composite(plan.requests.length, plan.selections.length);
       if (transactionId !== undefined && (await alreadyExecuted(pool, transactionId)))
         throw errors.alreadyExecuted(transactionId);

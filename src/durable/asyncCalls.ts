@@ -2,11 +2,11 @@
 // the worker's run of a claimed record, a caller waiting (`wait=N`) for its answer, and the original
 // answer read back (a partial composite answer completed with its selections).
 import { validateInput, type CompiledOp, type RawInput } from '../api/dispatch';
-import type { Caller, OpResult, Runtime, StoredAnswer } from '../api/operation';
+import type { Caller, OpResult, Runtime } from '../api/operation';
 import { requestOptions } from '../api/requestOptions';
 import { errors } from '../errors';
 import type { AsyncPreference } from './headers';
-import { completeRecord, findById, type RequestRecord } from './records';
+import { answerOfRecord, completeRecord, findById, type RequestRecord } from './records';
 import { iso, replayAnswer, resultOf, runClaimed } from './run';
 import { AsyncWorker } from './worker';
 
@@ -38,7 +38,7 @@ export class AsyncCalls {
 
   /** The stored answer of a complete record, as first given (a partial composite answer is completed). */
   async original(record: RequestRecord, requestId: string): Promise<OpResult> {
-    const answer = JSON.parse(record.response as string) as StoredAnswer;
+    const answer = answerOfRecord(record);
     if (!answer.partial) return resultOf(answer);
     const stored = this.storedCall(record);
     if (!stored) return resultOf(answer);

@@ -12,7 +12,15 @@ import { mapDbError } from '../db/errors';
 import { queryFirst, type DbHandle } from '../db/exec';
 import { isSqlite } from '../db/knex';
 import { ApiError, errors } from '../errors';
-import { dropDead, expireKey, findByKey, insertRecord, type NewRecord, type RequestRecord } from './records';
+import {
+  dropDead,
+  expireKey,
+  findByKey,
+  insertRecord,
+  storedAnswerText,
+  type NewRecord,
+  type RequestRecord,
+} from './records';
 import { answerOf, errorAnswer, iso } from './run';
 
 export interface KeyedCall {
@@ -80,6 +88,7 @@ export class KeyedCalls {
     try {
       const result = await runAlone(call.c, this.rt, call.caller, call.raw, call.requestId, {
         ...call.opts,
+        validated: call.input,
         atBegin: (trx) => this.check(trx, call, slot),
         beforeCommit: async (trx, done) => {
           // A composite's answer before its selections ran: they run again when it is replayed.
@@ -168,7 +177,7 @@ export class KeyedCalls {
       key_expires: keyExpires,
       purge_after: keyExpires,
       response_status: answer.status,
-      response: JSON.stringify(answer),
+      response: storedAnswerText(answer),
       replay_state: done.replayState === undefined ? null : JSON.stringify(done.replayState),
     };
   }

@@ -1,6 +1,7 @@
 // Owns the durable_requests table: claiming a record (the database decides between two calls with one
 // key), storing its answer under the claim token, the worker's queue (FOR UPDATE SKIP LOCKED on
 // PostgreSQL), leases, and purging.
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Knex } from 'knex';
 import type { StoredAnswer } from '../api/operation';
 import { execute, queryFirst, queryRows, type DbHandle } from '../db/exec';
@@ -50,6 +51,32 @@ export type NewRecord = Pick<
   | 'purge_after'
 > &
   Partial<Pick<RequestRecord, 'response_status' | 'response' | 'replay_state' | 'complete_time'>>;
+
+/** Marks an answer stored deflated (base64); an answer stored as it is is JSON, so it starts with `{`. */
+const DEFLATED = 'deflate:';
+/**
+ * An answer longer than this is stored deflated. A composite's answer repeats the same shapes (10 to
+ * 1 in the bench); stored as it is, one of a few KB spills into overflow pages that its call's commit
+ * writes, which cost that call more than deflating it does. Small windows: answers are small.
+ */
+const DEFLATE_FROM = 1024;
+const DEFLATE_OPTIONS = { level: 1, windowBits: 12, memLevel: 6 };
+
+/** An answer as the `response` column keeps it. */
+export function storedAnswerText(answer: StoredAnswer): string {
+  const json = JSON.stringify(answer);
+  if (json.length < DEFLATE_FROM) return json;
+  return DEFLATED + deflateRawSync(json, DEFLATE_OPTIONS).toString('base64');
+}
+
+/** The answer a `response` column holds. */
+export function answerOfRecord(record: Pick<RequestRecord, 'response'>): StoredAnswer {
+  const text = record.response as string;
+  const json = text.startsWith(DEFLATED)
+    ? inflateRawSync(Buffer.from(text.slice(DEFLATED.length), 'base64'), { windowBits: 12 }).toString('utf8')
+    : text;
+  return JSON.parse(json) as StoredAnswer;
+}
 
 const COLUMNS = [
   'id',
@@ -149,7 +176,7 @@ export async function completeRecord(
   // The request (which may hold a password being set) is kept only while something still has to run from it.
   const sql = `UPDATE durable_requests SET state = 'complete', response_status = ?, response = ?, replay_state = ?, complete_time = ?, update_time = ?, lease_until = NULL${answer.partial ? '' : ', request = NULL'}${releaseKey ? ', idem_key = NULL' : ''} WHERE id = ? AND owner = ? AND state = 'inProgress'`;
   const replay = replayState === undefined ? null : JSON.stringify(replayState);
-  return (await execute(h, sql, [answer.status, JSON.stringify(answer), replay, now, now, id, owner])) === 1;
+  return (await execute(h, sql, [answer.status, storedAnswerText(answer), replay, now, now, id, owner])) === 1;
 }
 
 /** Replaces a complete record's answer with the whole of it (a composite's, selections included). */
@@ -157,7 +184,7 @@ export async function finalizeAnswer(knex: Knex, id: string, owner: string, answ
   await execute(
     knex,
     "UPDATE durable_requests SET response = ?, request = NULL WHERE id = ? AND owner = ? AND state = 'complete'",
-    [JSON.stringify(answer), id, owner],
+    [storedAnswerText(answer), id, owner],
   );
 }
 
@@ -185,7 +212,7 @@ export async function claimNext(
 ): Promise<RequestRecord | undefined> {
   const lock = isSqlite(knex) ? '' : ' FOR UPDATE SKIP LOCKED';
   const sql = `UPDATE durable_requests SET state = 'inProgress', owner = ?, lease_until = ?, attempts = attempts + 1, update_time = ?
-    WHERE id = (SELECT id FROM durable_requests WHERE kind = 'async' AND (state = 'accepted' OR (state = 'inProgress' AND lease_until < ?))
+    WHERE id = (SELECT id FROM durable_requests WHERE kind = 'async' AND state <> 'complete' AND (state = 'accepted' OR (state = 'inProgress' AND lease_until < ?))
     ORDER BY create_time, id LIMIT 1${lock}) RETURNING *`;
   const rows = await queryRows<RequestRecord>(knex, sql, [owner, leaseUntil, now, now]);
   return rows[0];
@@ -206,8 +233,11 @@ export async function purge(knex: Knex, now: string): Promise<number> {
     "DELETE FROM durable_requests WHERE purge_after < ? AND (state = 'complete' OR kind = 'sync')",
     [now],
   );
-  await execute(knex, 'UPDATE durable_requests SET idem_key = NULL WHERE idem_key IS NOT NULL AND key_expires < ?', [
-    now,
-  ]);
+  // Only an asynchronous record outlives its key (a synchronous one is purged when its key expires).
+  await execute(
+    knex,
+    "UPDATE durable_requests SET idem_key = NULL WHERE kind = 'async' AND idem_key IS NOT NULL AND key_expires < ?",
+    [now],
+  );
   return deleted;
 }

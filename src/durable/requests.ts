@@ -4,11 +4,20 @@
 // respond-async (checked, stored, 202; src/durable/asyncCalls.ts). Every write passes through here.
 import { randomUUID } from 'node:crypto';
 import { authorize, validateInput, type CompiledOp, type RawInput } from '../api/dispatch';
-import type { Caller, OpResult, Runtime, StoredAnswer } from '../api/operation';
+import type { Caller, OpResult, Runtime } from '../api/operation';
 import { runAlone, type RunOptions } from '../api/runAlone';
 import { errors } from '../errors';
 import { asyncPreference, fingerprint, idempotencyKey, type AsyncPreference } from './headers';
-import { expireKey, findById, findByKey, insertRecord, takeOver, type NewRecord, type RequestRecord } from './records';
+import {
+  answerOfRecord,
+  expireKey,
+  findById,
+  findByKey,
+  insertRecord,
+  takeOver,
+  type NewRecord,
+  type RequestRecord,
+} from './records';
 import { iso, LEASE_MS, replayAnswer, runClaimed } from './run';
 import type { AsyncWorker } from './worker';
 import { AsyncCalls, storedRequest } from './asyncCalls';
@@ -144,7 +153,7 @@ export class DurableRequests {
 
   /** A finished call's answer to a call with its key, marked as replayed. */
   private readonly replay: Replay = async (call, record) => {
-    const answer = JSON.parse(record.response as string) as StoredAnswer;
+    const answer = answerOfRecord(record);
     const { c, caller, input, requestId, opts } = call;
     const result = await replayAnswer(this.rt, c, caller, input, answer, record, requestId, opts.unknown);
     result.headers = { ...result.headers, 'Idempotent-Replayed': 'true' };

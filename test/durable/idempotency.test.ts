@@ -302,3 +302,35 @@ test('a keyed write that answers at once keeps no record while it runs: a record
   expect(again.headers['idempotent-replayed']).toBe('true');
   expect(again.body.selections).toHaveLength(1);
 });
+
+test('a large answer is stored deflated and replayed exactly; a small one is stored as JSON', async () => {
+  const notes = Array.from({ length: 12 }, (_, i) => ({
+    method: 'post',
+    uri: '/common/v1/activities/${a}/notes',
+    body: { data: { attributes: { body: `stored answer note ${i}` } } },
+  }));
+  const body = {
+    requests: [
+      {
+        method: 'post',
+        uri: '/common/v1/activities',
+        body: { data: { attributes: { subject: 'Deflated answer' } } },
+        vars: [{ name: 'a', path: '$.data.attributes.id' }],
+      },
+      ...notes,
+    ],
+  };
+  const first = await post(COMPOSITE, body, 'key-deflated');
+  expect(first.status).toBe(200);
+  const [large] = await t.knex('durable_requests').where({ idem_key: 'key-deflated' }).pluck('response');
+  expect(large.startsWith('deflate:')).toBe(true);
+  expect(large.length).toBeLessThan(JSON.stringify(first.body.responses).length / 2);
+  const again = await post(COMPOSITE, body, 'key-deflated');
+  expect(again.headers['idempotent-replayed']).toBe('true');
+  expect(again.body.responses).toEqual(first.body.responses);
+
+  const small = await post(ACTIVITIES, { data: { attributes: { subject: 'Small answer' } } }, 'key-small');
+  expect(small.status).toBe(201);
+  const [text] = await t.knex('durable_requests').where({ idem_key: 'key-small' }).pluck('response');
+  expect(JSON.parse(text).status).toBe(201);
+});
