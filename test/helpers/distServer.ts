@@ -24,6 +24,8 @@ export function spawnProc(command: string, args: string[], env: Record<string, s
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    // A group of its own, so that killIfRunning stops what it started too (npm start's node).
+    detached: true,
   });
   if (input !== undefined) child.stdin?.end(input);
   let out = '';
@@ -101,9 +103,16 @@ export async function runAdmin(
   return { code, output: proc.output() };
 }
 
-/** Stops a child if a test left it running. */
+/**
+ * Stops a child if a test left it running, with its whole process group: SIGKILL cannot be passed on,
+ * so killing `npm start` alone left its node running (and holding the test worker's pipes).
+ */
 export async function killIfRunning(proc: Proc | undefined): Promise<void> {
   if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
-  proc.child.kill('SIGKILL');
+  try {
+    process.kill(-(proc.child.pid as number), 'SIGKILL');
+  } catch {
+    proc.child.kill('SIGKILL');
+  }
   await proc.exited;
 }
