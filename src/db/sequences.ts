@@ -67,7 +67,7 @@ export async function reserveIds(h: DbHandle, sequence: string, count: number): 
  * are the server's own (sequence names from the resource definitions, counts), written as literals.
  * Rows come out sequence by sequence, each sequence's in the order its nextval ran.
  */
-async function reserveFromSequences(h: DbHandle, counts: Map<string, number>): Promise<Map<string, number[]>> {
+async function reserveFromSequences(h: PgTransaction, counts: Map<string, number>): Promise<Map<string, number[]>> {
   const names = [...counts.keys()];
   const values = names.map((name) => {
     const count = counts.get(name) as number;
@@ -75,10 +75,7 @@ async function reserveFromSequences(h: DbHandle, counts: Map<string, number>): P
     return `('${name}_seq', ${count})`;
   });
   const sql = `SELECT r.seq, nextval(r.seq::regclass) AS id FROM (VALUES ${values.join(', ')}) AS r(seq, n) CROSS JOIN LATERAL generate_series(1, r.n)`;
-  const rows =
-    h instanceof PgTransaction
-      ? await h.first<{ seq: string; id: string }>(sql)
-      : await queryRows<{ seq: string; id: string }>(h, sql);
+  const rows = await h.first<{ seq: string; id: string }>(sql);
   const out = new Map<string, number[]>(names.map((name) => [name, []]));
   for (const row of rows) out.get(row.seq.slice(0, -'_seq'.length))?.push(Number(row.id));
   for (const ids of out.values()) ids.sort((a, b) => a - b);
@@ -165,7 +162,8 @@ export class IdReservations {
    * the transaction (see `TransactionOptions.durable`): a failed composite never rewinds them.
    */
   async reserve(h: DbHandle, counts: Map<string, number>): Promise<void> {
-    if (counts.size > 0 && !isSqlite(h)) {
+    // Its text changes with the counts: only sent as a simple query in our transaction, never prepared.
+    if (counts.size > 0 && h instanceof PgTransaction) {
       for (const [sequence, ids] of await reserveFromSequences(h, counts)) this.reserved.set(sequence, ids);
       return;
     }
