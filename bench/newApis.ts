@@ -13,6 +13,7 @@ import {
   sendSeparateNotes,
 } from './apiClient';
 import { compositeBody, COMPOSITE_PATH } from './client';
+import { cpuNs } from './cpuTime';
 import { median } from './stats';
 
 export const REPEATS = 3;
@@ -27,6 +28,8 @@ export interface Endpoints {
   floor: ApiClient;
   /** Admin on the main server, for /metrics. */
   admin: ApiClient;
+  /** The process ids of the metrics A/B pair, for the server CPU each call costs. */
+  metricsPids: { on: number; off: number };
 }
 
 /** Milliseconds of each workload in one repetition, by name; a workload may add named sub-times. */
@@ -55,8 +58,15 @@ type Workload = () => Promise<void | Record<string, number>>;
  * One repetition: every workload in turn, `runs` times; the median of each (and of each sub-time).
  * Every other round runs them in reverse: what runs first after another server (or the same one)
  * pays or saves a little, and the metrics A/B showed it as a few percent.
+ * For a workload named in `cpuOf` it also gives `<name> server CPU`: the CPU time that server spent on
+ * the measured call, read before it and 2 ms after its answer came back, so that the work the server
+ * does after answering (the request log, the metrics) is counted too.
  */
-async function repetition(runs: number, fns: Record<string, Workload>): Promise<Medians> {
+async function repetition(
+  runs: number,
+  fns: Record<string, Workload>,
+  cpuOf: Record<string, number> = {},
+): Promise<Medians> {
   const times: Record<string, number[]> = {};
   const add = (k: string, ms: number) => (times[k] ??= []).push(ms);
   const forward = Object.entries(fns);
@@ -64,10 +74,17 @@ async function repetition(runs: number, fns: Record<string, Workload>): Promise<
   for (let i = 0; i < runs; i++) {
     for (const [name, fn] of i % 2 ? backward : forward) {
       await fn(); // unmeasured, to the same target first: see measureInterleaved in bench/stats.ts
+      const pid = cpuOf[name];
+      const cpuBefore = pid === undefined ? undefined : cpuNs(pid);
       const start = process.hrtime.bigint();
       const parts = await fn();
       add(name, Number(process.hrtime.bigint() - start) / 1e6);
       if (parts) for (const [part, ms] of Object.entries(parts)) add(`${name} ${part}`, ms);
+      if (cpuBefore !== undefined) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        const cpuAfter = cpuNs(pid);
+        if (cpuAfter !== undefined) add(`${name} server CPU`, (cpuAfter - cpuBefore) / 1e6);
+      }
     }
   }
   return Object.fromEntries(Object.entries(times).map(([k, t]) => [k, median(t)]));
@@ -99,6 +116,7 @@ function workloads(e: Endpoints, activityId: string): Record<string, Workload> {
 }
 
 const over = (a: string, b: string) => (m: Medians) => m[a] / m[b];
+const overheadPct = (a: string, b: string) => (m: Medians) => 100 * (m[a] / m[b] - 1);
 
 /** The ratios, each from one repetition's medians; `limit` is the issue's target where it sets one. */
 const RATIOS: Array<{ name: string; of: (m: Medians) => number; limit?: number }> = [
@@ -108,7 +126,7 @@ const RATIOS: Array<{ name: string; of: (m: Medians) => number; limit?: number }
   { name: 'batch(100) / composite(100)', of: over('batch(100)', 'composite(100)') },
   {
     name: 'Idempotency-Key overhead on composite(10), %',
-    of: (m) => 100 * (m['composite(10) + Idempotency-Key'] / m['composite(10)'] - 1),
+    of: overheadPct('composite(10) + Idempotency-Key', 'composite(10)'),
     limit: 10,
   },
   {
@@ -119,16 +137,18 @@ const RATIOS: Array<{ name: string; of: (m: Medians) => number; limit?: number }
     name: 'async composite(100) to complete / sync composite(100)',
     of: over('async composite(100) to complete', 'composite(100)'),
   },
-  {
-    name: 'metrics overhead on composite(100), %',
-    of: (m) => 100 * (m['A/B composite(100), metrics on'] / m['A/B composite(100), metrics off'] - 1),
-    limit: 3,
-  },
-  {
-    name: 'metrics overhead on composite(10), %',
-    of: (m) => 100 * (m['A/B composite(10), metrics on'] / m['A/B composite(10), metrics off'] - 1),
-    limit: 3,
-  },
+  ...[100, 10].flatMap((n) => {
+    const on = `A/B composite(${n}), metrics on`;
+    const off = `A/B composite(${n}), metrics off`;
+    return [
+      {
+        name: `metrics overhead on composite(${n}), server CPU %`,
+        of: overheadPct(`${on} server CPU`, `${off} server CPU`),
+        limit: 3,
+      },
+      { name: `metrics overhead on composite(${n}), wall %`, of: overheadPct(on, off) },
+    ];
+  }),
 ];
 
 export async function measureNewApis(
@@ -138,11 +158,16 @@ export async function measureNewApis(
 ): Promise<NewApiResults> {
   const activityId = await createActivity(e.main);
   const fns = workloads(e, activityId);
+  const cpuOf: Record<string, number> = {};
+  for (const n of [10, 100]) {
+    cpuOf[`A/B composite(${n}), metrics on`] = e.metricsPids.on;
+    cpuOf[`A/B composite(${n}), metrics off`] = e.metricsPids.off;
+  }
   log(`second round: ${opts.warmup} warm-up rounds, then ${REPEATS} repetitions of ${opts.runs} interleaved rounds`);
   await repetition(opts.warmup, fns);
   const repeats: Medians[] = [];
   for (let r = 0; r < REPEATS; r++) {
-    repeats.push(await repetition(opts.runs, fns));
+    repeats.push(await repetition(opts.runs, fns, cpuOf));
     log(`  repetition ${r + 1} of ${REPEATS} done`);
   }
   const ratios = RATIOS.map(({ name, of, limit }) => {

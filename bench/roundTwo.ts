@@ -87,6 +87,7 @@ export async function runRoundTwo(ctx: RoundTwoContext): Promise<RoundTwo> {
         metricsOff: off.client,
         floor: client(ctx.httpFloorOrigin, userAuthorization),
         admin,
+        metricsPids: { on: on.server.pid, off: off.server.pid },
       },
       { warmup: ctx.settings.warmup, runs: ctx.settings.runs },
       ctx.log,
