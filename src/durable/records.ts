@@ -1,7 +1,7 @@
 // Owns the durable_requests table: claiming a record (the database decides between two calls with one
 // key), storing its answer under the claim token, the worker's queue (FOR UPDATE SKIP LOCKED on
 // PostgreSQL), leases, and purging.
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { inflateRawSync } from 'node:zlib';
 import type { Knex } from 'knex';
 import type { StoredAnswer } from '../api/operation';
 import { execute, queryFirst, queryRows, type DbHandle } from '../db/exec';
@@ -52,21 +52,17 @@ export type NewRecord = Pick<
 > &
   Partial<Pick<RequestRecord, 'response_status' | 'response' | 'replay_state' | 'complete_time'>>;
 
-/** Marks an answer stored deflated (base64); an answer stored as it is is JSON, so it starts with `{`. */
-const DEFLATED = 'deflate:';
 /**
- * An answer longer than this is stored deflated. A composite's answer repeats the same shapes (10 to
- * 1 in the bench); stored as it is, one of a few KB spills into overflow pages that its call's commit
- * writes, which cost that call more than deflating it does. Small windows: answers are small.
+ * Marks an answer stored deflated (base64) by an earlier version; such records may still be read until
+ * they expire. An answer is now always stored as its JSON, which starts with `{`: deflating a
+ * composite's answer kept its row out of an overflow page, but zlib's per-call set-up, its native
+ * buffers and the garbage they drive cost a keyed call more than the page does (bench/README.md).
  */
-const DEFLATE_FROM = 1024;
-const DEFLATE_OPTIONS = { level: 1, windowBits: 12, memLevel: 6 };
+const DEFLATED = 'deflate:';
 
 /** An answer as the `response` column keeps it. */
 export function storedAnswerText(answer: StoredAnswer): string {
-  const json = JSON.stringify(answer);
-  if (json.length < DEFLATE_FROM) return json;
-  return DEFLATED + deflateRawSync(json, DEFLATE_OPTIONS).toString('base64');
+  return JSON.stringify(answer);
 }
 
 /** The answer a `response` column holds. */
