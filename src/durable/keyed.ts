@@ -9,7 +9,7 @@ import type { CompiledOp, RawInput } from '../api/dispatch';
 import type { Caller, Operation, OpInput, OpResult, Runtime, StoredAnswer } from '../api/operation';
 import { runAlone, type RunOptions } from '../api/runAlone';
 import { mapDbError } from '../db/errors';
-import { queryFirst, type DbHandle } from '../db/exec';
+import type { DbHandle } from '../db/exec';
 import { isSqlite } from '../db/knex';
 import { ApiError, errors } from '../errors';
 import {
@@ -17,6 +17,7 @@ import {
   expireKey,
   findByKey,
   insertRecord,
+  lockKeyAndFind,
   storedAnswerText,
   type NewRecord,
   type RequestRecord,
@@ -121,16 +122,14 @@ export class KeyedCalls {
    * dropped; any other record answers the call.
    */
   private async check(trx: DbHandle, call: KeyedCall, slot: string): Promise<void> {
-    if (!isSqlite(this.rt.pool)) {
+    let existing: RequestRecord | undefined;
+    if (isSqlite(this.rt.pool)) existing = await findByKey(trx, call.caller.username, call.key);
+    else {
       // Held by the transaction of a call running on another instance; released when it ends.
-      const lock = await queryFirst<{ free: boolean }>(
-        trx,
-        'SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0)) AS free',
-        [slot],
-      );
-      if (!lock?.free) throw new KeyHeld();
+      const found = await lockKeyAndFind(trx, slot, call.caller.username, call.key);
+      if (!found.free) throw new KeyHeld();
+      existing = found.record;
     }
-    const existing = await findByKey(trx, call.caller.username, call.key);
     if (!existing) return;
     const now = iso();
     if (existing.key_expires !== null && existing.key_expires < now) return expireKey(trx, existing.id, now);

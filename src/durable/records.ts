@@ -125,6 +125,26 @@ export async function findByKey(h: DbHandle, caller: string, key: string): Promi
   ]);
 }
 
+/**
+ * PostgreSQL: takes the key's advisory lock (held until the transaction ends, so a call with the key on
+ * another instance sees it) and reads the key's record, in one round trip. `free` is false when another
+ * transaction holds the lock. The read may miss a record committed while the lock was being taken;
+ * the record's INSERT (ON CONFLICT DO NOTHING) then finds it.
+ */
+export async function lockKeyAndFind(
+  h: DbHandle,
+  slot: string,
+  caller: string,
+  key: string,
+): Promise<{ free: boolean; record?: RequestRecord }> {
+  const sql =
+    'SELECT l.key_free, r.* FROM (SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0)) AS key_free) l LEFT JOIN durable_requests r ON l.key_free AND r.caller = ? AND r.idem_key = ?';
+  const row = await queryFirst<RequestRecord & { key_free: boolean }>(h, sql, [slot, caller, key]);
+  if (!row?.key_free) return { free: false };
+  const { key_free: _free, ...record } = row;
+  return { free: true, record: record.id === null ? undefined : record };
+}
+
 export async function findById(knex: Knex, id: string): Promise<RequestRecord | undefined> {
   return queryFirst<RequestRecord>(knex, 'SELECT * FROM durable_requests WHERE id = ?', [id]);
 }

@@ -341,3 +341,26 @@ test('an answer is stored as its JSON and replayed exactly; one stored deflated 
   const [text] = await t.knex('durable_requests').where({ idem_key: 'key-small' }).pluck('response');
   expect(JSON.parse(text).status).toBe(201);
 });
+
+// On PostgreSQL a call running on another instance holds its key by an advisory lock in its transaction.
+const onPostgres = process.env.TEST_DATABASE_URL ? test : test.skip;
+onPostgres(
+  'PostgreSQL: a key held by another instance’s running transaction is 409; once it ends the call runs',
+  async () => {
+    const body = { data: { attributes: { subject: 'Locked key' } } };
+    const trx = await t.knex.transaction();
+    try {
+      await trx.raw('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', ['alice\nkey-locked']);
+      const busy = await post(ACTIVITIES, body, 'key-locked');
+      expect(busy.status).toBe(409);
+    } finally {
+      await trx.rollback();
+    }
+    expect(await count('Locked key')).toBe(0);
+    const ran = await post(ACTIVITIES, body, 'key-locked');
+    expect(ran.status).toBe(201);
+    const again = await post(ACTIVITIES, body, 'key-locked');
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(await count('Locked key')).toBe(1);
+  },
+);
