@@ -1,7 +1,7 @@
 // Owns the durable_requests table: claiming a record (the database decides between two calls with one
 // key), storing its answer under the claim token, the worker's queue (FOR UPDATE SKIP LOCKED on
 // PostgreSQL), leases, and purging.
-import { inflateRawSync } from 'node:zlib';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Knex } from 'knex';
 import type { StoredAnswer } from '../api/operation';
 import { execute, queryFirst, queryRows, type DbHandle } from '../db/exec';
@@ -52,17 +52,23 @@ export type NewRecord = Pick<
 > &
   Partial<Pick<RequestRecord, 'response_status' | 'response' | 'replay_state' | 'complete_time'>>;
 
-/**
- * Marks an answer stored deflated (base64) by an earlier version; such records may still be read until
- * they expire. An answer is now always stored as its JSON, which starts with `{`: deflating a
- * composite's answer kept its row out of an overflow page, but zlib's per-call set-up, its native
- * buffers and the garbage they drive cost a keyed call more than the page does (bench/README.md).
- */
+/** Marks an answer stored deflated (base64); an answer stored as it is is JSON, so it starts with `{`. */
 const DEFLATED = 'deflate:';
+/**
+ * An answer longer than this is stored deflated (10 to 1 for a composite's answer, which repeats the
+ * same shapes). A shorter one is stored as its JSON even when it spills into an overflow page: zlib's
+ * per-call set-up, its native buffers and the garbage they drive cost a keyed call more than one or
+ * two more pages at its commit. From four pages on, the pages saved (written at the commit, read by
+ * every poll of an asynchronous record) outweigh the set-up. Small windows: answers are small.
+ */
+const DEFLATE_FROM = 16 * 1024;
+const DEFLATE_OPTIONS = { level: 1, windowBits: 12, memLevel: 6 };
 
 /** An answer as the `response` column keeps it. */
 export function storedAnswerText(answer: StoredAnswer): string {
-  return JSON.stringify(answer);
+  const json = JSON.stringify(answer);
+  if (json.length < DEFLATE_FROM) return json;
+  return DEFLATED + deflateRawSync(json, DEFLATE_OPTIONS).toString('base64');
 }
 
 /** The answer a `response` column holds. */
