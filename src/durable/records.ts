@@ -64,11 +64,19 @@ const DEFLATED = 'deflate:';
 const DEFLATE_FROM = 16 * 1024;
 const DEFLATE_OPTIONS = { level: 1, windowBits: 12, memLevel: 6 };
 
-/** An answer as the `response` column keeps it. */
-export function storedAnswerText(answer: StoredAnswer): string {
-  const json = JSON.stringify(answer);
+/**
+ * An answer as the `response` column keeps it; `bodyJson`, when given, is the JSON of its body (the
+ * same text the answer is then sent as, serialised once).
+ */
+export function storedAnswerText(answer: StoredAnswer, bodyJson?: string): string {
+  const json = bodyJson === undefined ? JSON.stringify(answer) : withBody(answer, bodyJson);
   if (json.length < DEFLATE_FROM) return json;
   return DEFLATED + deflateRawSync(json, DEFLATE_OPTIONS).toString('base64');
+}
+
+/** The answer's JSON around its body's JSON. */
+function withBody({ body: _body, ...rest }: StoredAnswer, bodyJson: string): string {
+  return `${JSON.stringify(rest).slice(0, -1)},"body":${bodyJson}}`;
 }
 
 /** The answer a `response` column holds. */
