@@ -9,7 +9,8 @@ import type { CompiledOp, RawInput } from '../api/dispatch';
 import type { Caller, Operation, OpInput, OpResult, Runtime, StoredAnswer } from '../api/operation';
 import { runAlone, type RunOptions } from '../api/runAlone';
 import { mapDbError } from '../db/errors';
-import { queryFirst, type DbHandle } from '../db/exec';
+import { rememberJson } from '../http/json';
+import type { DbHandle } from '../db/exec';
 import { isSqlite } from '../db/knex';
 import { ApiError, errors } from '../errors';
 import {
@@ -17,6 +18,7 @@ import {
   expireKey,
   findByKey,
   insertRecord,
+  lockKeyAndFind,
   storedAnswerText,
   type NewRecord,
   type RequestRecord,
@@ -63,6 +65,20 @@ export function answerFromHeld(call: KeyedCall, record: RequestRecord | undefine
   throw errors.idempotencyKeyInUse(call.key);
 }
 
+/** Whether `a` serialises as `b`: the same object, or objects with the same values under the same keys. */
+function sameFields(a: unknown, b: unknown): boolean {
+  if (a === b) return typeof a === 'object' && a !== null;
+  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) return false;
+  const keys = Object.keys(a);
+  const other = Object.keys(b);
+  if (keys.length !== other.length) return false;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    if (k !== other[i] || (a as Record<string, unknown>)[k] !== (b as Record<string, unknown>)[k]) return false;
+  }
+  return true;
+}
+
 export class KeyedCalls {
   /** Keys of this instance's calls running now: caller and key. */
   private readonly running = new Set<string>();
@@ -84,7 +100,8 @@ export class KeyedCalls {
   }
 
   private async run(call: KeyedCall, slot: string): Promise<OpResult> {
-    let stored = false;
+    /** The body stored with the writes and its JSON, once the record is in the transaction. */
+    let stored: { body: unknown; json?: string } | undefined;
     try {
       const result = await runAlone(call.c, this.rt, call.caller, call.raw, call.requestId, {
         ...call.opts,
@@ -92,14 +109,22 @@ export class KeyedCalls {
         atBegin: (trx) => this.check(trx, call, slot),
         beforeCommit: async (trx, done) => {
           // A composite's answer before its selections ran: they run again when it is replayed.
-          if (!(await insertRecord(trx, this.record(call, answerOf(done, done.replayState !== undefined), done))))
+          const answer = answerOf(done, done.replayState !== undefined);
+          const json = answer.body === undefined ? undefined : JSON.stringify(answer.body);
+          if (!(await insertRecord(trx, this.record(call, answer, done, json))))
             throw new KeyHeld(await findByKey(trx, call.caller.username, call.key));
-          stored = true;
+          stored = { body: answer.body, json };
         },
       });
+      if (stored) {
+        // The answer sent is the one stored (a composite without selections): serialised once.
+        if (stored.json !== undefined && sameFields(result.body, stored.body))
+          rememberJson(result.body as object, stored.json);
+        return result;
+      }
       // An answer that did not commit with writes: a composite that wrote nothing, or one that failed
       // and rolled back (its error is kept for its retry). A 5xx is not kept: its retry runs again.
-      if (!stored && result.status < 500) {
+      if (result.status < 500) {
         const held = await this.storeAfter(call, answerOf(result), result.replayState);
         if (held) return answerFromHeld(call, held, this.replay);
       }
@@ -121,16 +146,14 @@ export class KeyedCalls {
    * dropped; any other record answers the call.
    */
   private async check(trx: DbHandle, call: KeyedCall, slot: string): Promise<void> {
-    if (!isSqlite(this.rt.pool)) {
+    let existing: RequestRecord | undefined;
+    if (isSqlite(this.rt.pool)) existing = await findByKey(trx, call.caller.username, call.key);
+    else {
       // Held by the transaction of a call running on another instance; released when it ends.
-      const lock = await queryFirst<{ free: boolean }>(
-        trx,
-        'SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0)) AS free',
-        [slot],
-      );
-      if (!lock?.free) throw new KeyHeld();
+      const found = await lockKeyAndFind(trx, slot, call.caller.username, call.key);
+      if (!found.free) throw new KeyHeld();
+      existing = found.record;
     }
-    const existing = await findByKey(trx, call.caller.username, call.key);
     if (!existing) return;
     const now = iso();
     if (existing.key_expires !== null && existing.key_expires < now) return expireKey(trx, existing.id, now);
@@ -157,7 +180,7 @@ export class KeyedCalls {
     }
   }
 
-  private record(call: KeyedCall, answer: StoredAnswer, done: { replayState?: unknown }): NewRecord {
+  private record(call: KeyedCall, answer: StoredAnswer, done: { replayState?: unknown }, bodyJson?: string): NewRecord {
     const now = Date.now();
     const keyExpires = iso(now + this.rt.services.config.durable.idempotencyTtlHours * 3600000);
     return {
@@ -177,7 +200,7 @@ export class KeyedCalls {
       key_expires: keyExpires,
       purge_after: keyExpires,
       response_status: answer.status,
-      response: storedAnswerText(answer),
+      response: storedAnswerText(answer, bodyJson),
       replay_state: done.replayState === undefined ? null : JSON.stringify(done.replayState),
     };
   }

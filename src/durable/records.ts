@@ -55,18 +55,28 @@ export type NewRecord = Pick<
 /** Marks an answer stored deflated (base64); an answer stored as it is is JSON, so it starts with `{`. */
 const DEFLATED = 'deflate:';
 /**
- * An answer longer than this is stored deflated. A composite's answer repeats the same shapes (10 to
- * 1 in the bench); stored as it is, one of a few KB spills into overflow pages that its call's commit
- * writes, which cost that call more than deflating it does. Small windows: answers are small.
+ * An answer longer than this is stored deflated (10 to 1 for a composite's answer, which repeats the
+ * same shapes). A shorter one is stored as its JSON even when it spills into an overflow page: zlib's
+ * per-call set-up, its native buffers and the garbage they drive cost a keyed call more than one or
+ * two more pages at its commit. From four pages on, the pages saved (written at the commit, read by
+ * every poll of an asynchronous record) outweigh the set-up. Small windows: answers are small.
  */
-const DEFLATE_FROM = 1024;
+const DEFLATE_FROM = 16 * 1024;
 const DEFLATE_OPTIONS = { level: 1, windowBits: 12, memLevel: 6 };
 
-/** An answer as the `response` column keeps it. */
-export function storedAnswerText(answer: StoredAnswer): string {
-  const json = JSON.stringify(answer);
+/**
+ * An answer as the `response` column keeps it; `bodyJson`, when given, is the JSON of its body (the
+ * same text the answer is then sent as, serialised once).
+ */
+export function storedAnswerText(answer: StoredAnswer, bodyJson?: string): string {
+  const json = bodyJson === undefined ? JSON.stringify(answer) : withBody(answer, bodyJson);
   if (json.length < DEFLATE_FROM) return json;
   return DEFLATED + deflateRawSync(json, DEFLATE_OPTIONS).toString('base64');
+}
+
+/** The answer's JSON around its body's JSON. */
+function withBody({ body: _body, ...rest }: StoredAnswer, bodyJson: string): string {
+  return `${JSON.stringify(rest).slice(0, -1)},"body":${bodyJson}}`;
 }
 
 /** The answer a `response` column holds. */
@@ -127,6 +137,26 @@ export async function findByKey(h: DbHandle, caller: string, key: string): Promi
     caller,
     key,
   ]);
+}
+
+/**
+ * PostgreSQL: takes the key's advisory lock (held until the transaction ends, so a call with the key on
+ * another instance sees it) and reads the key's record, in one round trip. `free` is false when another
+ * transaction holds the lock. The read may miss a record committed while the lock was being taken;
+ * the record's INSERT (ON CONFLICT DO NOTHING) then finds it.
+ */
+export async function lockKeyAndFind(
+  h: DbHandle,
+  slot: string,
+  caller: string,
+  key: string,
+): Promise<{ free: boolean; record?: RequestRecord }> {
+  const sql =
+    'SELECT l.key_free, r.* FROM (SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0)) AS key_free) l LEFT JOIN durable_requests r ON l.key_free AND r.caller = ? AND r.idem_key = ?';
+  const row = await queryFirst<RequestRecord & { key_free: boolean }>(h, sql, [slot, caller, key]);
+  if (!row?.key_free) return { free: false };
+  const { key_free: _free, ...record } = row;
+  return { free: true, record: record.id === null ? undefined : record };
 }
 
 export async function findById(knex: Knex, id: string): Promise<RequestRecord | undefined> {
