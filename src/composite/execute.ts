@@ -4,7 +4,15 @@ import type { Knex } from 'knex';
 import { invoke } from '../api/dispatch';
 import type { Caller, OpContext, OpResult, Services } from '../api/operation';
 import type { UnknownElements } from '../api/requestOptions';
-import { compileOnce, execute, flushWrites, queryFirst, writeBehind, type DbHandle } from '../db/exec';
+import {
+  compileOnce,
+  execute,
+  flushWrites,
+  flushWritesBeforeCommit,
+  queryFirst,
+  writeBehind,
+  type DbHandle,
+} from '../db/exec';
 import { nowIso } from '../db/dialect';
 import { BatchedWriteFailed, isUniqueViolation, mapDbError, QueuedWriteFailed } from '../db/errors';
 import { IdReservations } from '../db/sequences';
@@ -231,7 +239,7 @@ async function runRequests(
       }
       const writesStart = performance.now();
       try {
-        await flushWrites(trx);
+        await flushWritesBeforeCommit(trx);
       } catch (err) {
         throw queuedFailure(err);
       }

@@ -96,7 +96,9 @@ function pgQuery(h: PgHandle, sql: string, bindings: readonly unknown[]): Promis
 }
 
 function flushPg(h: PgHandle): Promise<void> {
-  return flushQueued(h, (sql, values) => pgQueryNow(h, sql, values));
+  // Once the work said its writes are done (`flushWritesBeforeCommit`), a failure names no owner.
+  const located = !(h instanceof PgTransaction && h.writesAtCommit);
+  return flushQueued(h, (sql, values) => pgQueryNow(h, sql, values), located);
 }
 
 function pgQueryNow(h: PgHandle, sql: string, bindings: readonly unknown[]): Promise<QueryResult> {
@@ -210,6 +212,17 @@ export function writeBehind(h: DbHandle, owner: number): void {
 export function flushWrites(h: DbHandle): MaybePromise<void> {
   if (h instanceof SqliteTransaction) return h.flush();
   return hasQueued(h) ? flushPg(h) : undefined;
+}
+
+/**
+ * The work's inserts are all queued: on SQLite they are written now; on PostgreSQL they go with
+ * COMMIT, in the same round trip (see `runPgTransaction`), or before the next statement if another
+ * runs first. There, an insert that fails names no subrequest (`BatchedWriteFailed`): the work is
+ * to be run again without write-behind to find out which.
+ */
+export function flushWritesBeforeCommit(h: DbHandle): MaybePromise<void> {
+  if (!(h instanceof PgTransaction)) return flushWrites(h);
+  h.writesAtCommit = true;
 }
 
 /** Dialect → key → SQL text. */

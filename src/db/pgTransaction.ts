@@ -4,11 +4,15 @@
 // composite's own statements, and on a machine PostgreSQL shares that CPU is throughput lost.
 import type { Knex } from 'knex';
 import type { ClientBase, QueryResult, QueryResultRow } from 'pg';
+import { BatchedWriteFailed, isConnectionLost, isRetryable } from './errors';
+import { takeQueuedAsText } from './pgWriteBehind';
 
 /** The handle of a PostgreSQL transaction: its one connection and the knex that writes its SQL. */
 export class PgTransaction {
   /** Read where a knex transaction is told apart from the pool (write-behind starts only inside one). */
   readonly isTransaction = true;
+  /** Set once the work queued its last insert: what is queued then goes with COMMIT (`flushWritesBeforeCommit`). */
+  writesAtCommit = false;
 
   constructor(
     /** The knex instance of the database: used to compile SQL, never to run it. */
@@ -49,6 +53,33 @@ export class PgTransaction {
     const results = (await this.conn.query<R>(text)) as unknown as QueryResult<R>[];
     return results[results.length - 1].rows;
   }
+
+  /** The text that commits: BEGIN if it was never sent, `inserts` if any, then COMMIT. */
+  commitText(inserts: string | undefined): string | undefined {
+    if (inserts === undefined) return this.started ? 'COMMIT' : undefined;
+    const text = this.opening === undefined ? `${inserts}; COMMIT` : `${this.opening}; ${inserts}; COMMIT`;
+    this.opening = undefined;
+    return text;
+  }
+}
+
+/**
+ * Sends the commit. With inserts in front (one simple query, several statements: one round trip), an
+ * insert that fails leaves the transaction aborted and the rest of the text unrun: it is rolled back,
+ * and the failure names no row (`BatchedWriteFailed`); a failure worth retrying is thrown as it is.
+ */
+async function commit(conn: ClientBase, text: string): Promise<void> {
+  if (text === 'COMMIT') {
+    await conn.query(text);
+    return;
+  }
+  try {
+    await conn.query(text);
+  } catch (err) {
+    if (isConnectionLost(err)) throw err;
+    await conn.query('ROLLBACK').catch(() => undefined);
+    throw isRetryable(err) ? err : new BatchedWriteFailed(err);
+  }
 }
 
 interface PoolClient {
@@ -86,8 +117,9 @@ export async function runPgTransaction<T>(
       throw err;
     }
     committing();
-    // A transaction that ran no statement has nothing to commit (its BEGIN was never sent).
-    if (trx.started) await conn.query('COMMIT');
+    // A transaction that ran no statement and queued nothing has nothing to commit.
+    const text = trx.commitText(takeQueuedAsText(trx));
+    if (text !== undefined) await commit(conn, text);
     return result;
   } finally {
     await pool.releaseConnection(conn);

@@ -2,7 +2,7 @@
 // other statement (or when the work asks) as multi-row INSERTs: a round trip per batch of rows
 // instead of one per row.
 import { BatchedWriteFailed, isRetryable, QueuedWriteFailed } from './errors';
-import { InsertQueue } from './insertQueue';
+import { InsertQueue, type QueuedInsert } from './insertQueue';
 
 /** Per knex transaction object: its queue, once write-behind was started on it. */
 const queues = new WeakMap<object, InsertQueue>();
@@ -54,6 +54,7 @@ function multiRowInsert(sql: string, rows: number): string {
 export async function flushQueued(
   trx: object,
   run: (sql: string, values: readonly unknown[]) => Promise<unknown>,
+  located = true,
 ): Promise<void> {
   const queue = queues.get(trx)?.take() ?? [];
   for (let start = 0; start < queue.length;) {
@@ -69,9 +70,83 @@ export async function flushQueued(
         );
       } catch (err) {
         if (isRetryable(err)) throw err;
-        throw rows === 1 ? new QueuedWriteFailed(batch[0].owner, err) : new BatchedWriteFailed(err);
+        throw rows === 1 && located ? new QueuedWriteFailed(batch[0].owner, err) : new BatchedWriteFailed(err);
       }
       start += rows;
     }
   }
+}
+
+interface RowTemplate {
+  /** `insert into … values ` */
+  head: string;
+  /** The row's text around its placeholders: `(`, `, `, …, `)`. */
+  parts: string[];
+}
+
+const rowTemplates = new Map<string, RowTemplate>();
+
+function rowTemplate(sql: string): RowTemplate {
+  let template = rowTemplates.get(sql);
+  if (template === undefined) {
+    const at = sql.lastIndexOf(' values (');
+    if (at < 0) throw new Error('write-behind queues only single-row inserts');
+    const head = sql.slice(0, at + ' values '.length);
+    // `?` is a placeholder, `\?` a question mark (knex's escape); inserts of ours have no literal `?`.
+    const parts = sql.slice(head.length).split('?');
+    if (parts.some((part) => part.endsWith('\\'))) throw new Error('write-behind queues no literal question mark');
+    rowTemplates.set(sql, (template = { head, parts }));
+  }
+  return template;
+}
+
+/** pg's own conversion and quoting (pg/lib/utils: what it uses for parameters and exports as `escapeLiteral`). */
+interface PgUtils {
+  prepareValue(value: unknown): string | Buffer | null;
+  escapeLiteral(text: string): string;
+}
+
+let pgUtils: PgUtils | undefined;
+
+/**
+ * A value as a SQL literal, by pg's own rules: `prepareValue` turns it into the text pg would send
+ * as a parameter, `escapeLiteral` quotes that. An untyped literal takes its column's type, as a
+ * parameter does. pg is loaded here, not at import: a SQLite server never loads it.
+ */
+function literal(value: unknown): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when the database is PostgreSQL
+  const pg = (pgUtils ??= require('pg/lib/utils') as PgUtils);
+  const text = pg.prepareValue(value);
+  if (text === null) return 'NULL';
+  return pg.escapeLiteral(Buffer.isBuffer(text) ? `\\x${text.toString('hex')}` : text);
+}
+
+function insertText(batch: readonly QueuedInsert[]): string {
+  const { head, parts } = rowTemplate(batch[0].sql);
+  let text = head;
+  for (let r = 0; r < batch.length; r++) {
+    const args = batch[r].args;
+    if (args.length !== parts.length - 1) throw new Error('a queued insert has the wrong number of values');
+    text += r === 0 ? parts[0] : `, ${parts[0]}`;
+    for (let i = 0; i < args.length; i++) text += literal(args[i]) + parts[i + 1];
+  }
+  return text;
+}
+
+/**
+ * Takes what is queued on `trx` as the text of its INSERTs, values written as literals, each run of
+ * the same statement as one multi-row INSERT, separated by `;` — to be sent as one simple query with
+ * COMMIT (see `runPgTransaction`). Undefined when nothing is queued.
+ */
+export function takeQueuedAsText(trx: object): string | undefined {
+  const queue = queues.get(trx)?.take() ?? [];
+  if (queue.length === 0) return undefined;
+  const statements: string[] = [];
+  for (let start = 0; start < queue.length;) {
+    let end = start + 1;
+    while (end < queue.length && queue[end].sql === queue[start].sql) end++;
+    statements.push(insertText(queue.slice(start, end)));
+    start = end;
+  }
+  return statements.join('; ');
 }

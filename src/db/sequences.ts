@@ -82,6 +82,52 @@ async function reserveFromSequences(h: PgTransaction, counts: Map<string, number
   return out;
 }
 
+/** How many ids of a sequence a PostgreSQL server draws beyond what the transaction at hand needs. */
+export const DRAW_AHEAD = 64;
+
+/** Per database (its knex client) and sequence, ids drawn and not handed out yet, in ascending order. */
+const drawnAhead = new WeakMap<object, Map<string, number[]>>();
+
+/**
+ * PostgreSQL: takes `counts` ids of each sequence from those this process drew ahead, drawing more
+ * first (`DRAW_AHEAD` beyond the need, in one statement with the transaction's BEGIN) when too few are
+ * left. Most composites then reserve their ids with no round trip at all, and their BEGIN can go
+ * with their inserts and COMMIT. An id drawn is consumed for good (nextval): ids this process never
+ * hands out are gaps, as after a rollback, never reused. In a process, ids come out in ascending
+ * order; with several processes on one database each hands out its own drawn ids.
+ */
+async function drawIds(h: PgTransaction, counts: Map<string, number>): Promise<Map<string, number[]>> {
+  let drawn = drawnAhead.get(h.knex.client);
+  if (!drawn) drawnAhead.set(h.knex.client, (drawn = new Map()));
+  for (;;) {
+    const short = new Map<string, number>();
+    for (const [sequence, count] of counts) {
+      const left = drawn.get(sequence)?.length ?? 0;
+      if (left < count) short.set(sequence, count - left + DRAW_AHEAD);
+    }
+    // Taken at once (no await in between), so concurrent transactions never take the same id.
+    if (short.size === 0)
+      return new Map([...counts].map(([sequence, count]) => [sequence, take(drawn, sequence, count)]));
+    for (const [sequence, ids] of await reserveFromSequences(h, short)) {
+      const ahead = drawn.get(sequence) ?? [];
+      // Another transaction of this process may have drawn meanwhile: keep them in ascending order.
+      drawn.set(
+        sequence,
+        ahead.length > 0 && ahead[ahead.length - 1] > ids[0]
+          ? [...ahead, ...ids].sort((a, b) => a - b)
+          : [...ahead, ...ids],
+      );
+    }
+  }
+}
+
+function take(drawn: Map<string, number[]>, sequence: string, count: number): number[] {
+  const ahead = drawn.get(sequence);
+  if (!ahead || count <= 0) return [];
+  if (count === ahead.length) drawn.set(sequence, []);
+  return count === ahead.length ? ahead : ahead.splice(0, count);
+}
+
 /**
  * After the transaction that reserved ids up to `last` rolled back (SQLite only: a rollback undoes the
  * counter's update), moves the counter past them again, so ids a failed composite showed are never reused.
@@ -131,6 +177,7 @@ export class IdReservations {
 
   /** One more id, reserved now (inside the caller's transaction) when none was reserved ahead. */
   async reserveOne(h: DbHandle, sequence: string): Promise<number> {
+    if (h instanceof PgTransaction) return ((await drawIds(h, new Map([[sequence, 1]]))).get(sequence) as number[])[0];
     const [id] = await reserveIds(h, sequence, 1);
     return id;
   }
@@ -159,12 +206,12 @@ export class IdReservations {
 
   /**
    * Reserves ids for every sequence in `counts` ahead of the work that uses them, as durable work of
-   * the transaction (see `TransactionOptions.durable`): a failed composite never rewinds them.
+   * the transaction (see `TransactionOptions.durable`): a failed composite never rewinds them. On
+   * PostgreSQL they come from the ids this process drew ahead (`drawIds`).
    */
   async reserve(h: DbHandle, counts: Map<string, number>): Promise<void> {
-    // Its text changes with the counts: only sent as a simple query in our transaction, never prepared.
-    if (counts.size > 0 && h instanceof PgTransaction) {
-      for (const [sequence, ids] of await reserveFromSequences(h, counts)) this.reserved.set(sequence, ids);
+    if (h instanceof PgTransaction) {
+      for (const [sequence, ids] of await drawIds(h, counts)) this.reserved.set(sequence, ids);
       return;
     }
     for (const [sequence, count] of counts) this.reserved.set(sequence, await reserveIds(h, sequence, count));
