@@ -4,38 +4,18 @@ import type { Knex } from 'knex';
 import { invoke } from '../api/dispatch';
 import type { Caller, OpContext, OpResult, Services } from '../api/operation';
 import type { UnknownElements } from '../api/requestOptions';
-import {
-  compileOnce,
-  execute,
-  flushWrites,
-  flushWritesBeforeCommit,
-  queryFirst,
-  writeBehind,
-  type DbHandle,
-} from '../db/exec';
-import { nowIso } from '../db/dialect';
-import { BatchedWriteFailed, isUniqueViolation, mapDbError, QueuedWriteFailed } from '../db/errors';
+import { flushWritesBeforeCommit, writeBehind, type DbHandle } from '../db/exec';
+import { BatchedWriteFailed } from '../db/errors';
 import { IdReservations } from '../db/sequences';
 import { inTransaction } from '../db/transaction';
-import { ApiError, errors } from '../errors';
+import { errors } from '../errors';
+import { DryRunDone, failureOf, queuedFailure, SubrequestFailed } from './failures';
 import type { CompositePlan, PlannedCall } from './plan';
 import { rawInput, renderBudget } from './render';
+import { runSelections } from './selections';
+import { entry, since, type SubResponse, type Timing } from './subresponse';
+import { recordTransactionId } from './transactionIds';
 import { readVarPath, type RenderBudget, type Vars } from './vars';
-
-export type SubResponse =
-  | { body?: unknown; headers: Record<string, string>; status: number }
-  | { responseIncluded: false }
-  | { requestError: unknown }
-  | { skipped: true };
-
-/** One Server-Timing entry: a stage (`writes`, `commit`) with its description, or a subrequest's. */
-export interface Timing {
-  name: string;
-  ms: number;
-  desc?: string;
-  /** The subrequest timed (its entry is named `req.<i>` or `sel.<i>` and has no description). */
-  call?: PlannedCall;
-}
 
 export type CompositeOutcome =
   | { ok: true; responses: SubResponse[]; selections: SubResponse[]; timings: Timing[]; vars: Vars }
@@ -64,60 +44,6 @@ export interface RequestsDone {
   vars: Vars;
 }
 
-/** Thrown out of a dry run's transaction, after its selections ran, to roll it back. */
-class DryRunDone extends Error {
-  constructor(readonly selections: SubResponse[]) {
-    super('dry run rolled back');
-  }
-}
-
-/** Raised inside the transaction to roll it back while keeping what the client must be told. */
-class SubrequestFailed extends Error {
-  constructor(
-    readonly index: number,
-    readonly error: ApiError,
-  ) {
-    super(error.message);
-  }
-}
-
-/**
- * A queued insert that failed (write-behind) is the failure of the subrequest that queued it: a 4xx
- * there, or the whole composite's failure. Any other error is returned as it is.
- */
-function queuedFailure(err: unknown): unknown {
-  if (!(err instanceof QueuedWriteFailed)) return err;
-  const mapped = mapDbError(err.cause);
-  return mapped instanceof ApiError && mapped.status < 500 ? new SubrequestFailed(err.owner, mapped) : mapped;
-}
-
-/**
- * What a failure of subrequest `index` means for the client. A 4xx is its failure — unless an insert
- * an earlier subrequest queued fails, which would have run first: so the queue is written before it
- * is decided. Anything else (a 5xx, a driver failure, a batch of inserts that failed as a whole)
- * fails this attempt as it is.
- */
-async function failureOf(trx: DbHandle, index: number, err: unknown): Promise<unknown> {
-  if (!(err instanceof ApiError) || err.status >= 500) return queuedFailure(err);
-  try {
-    await flushWrites(trx);
-  } catch (earlier) {
-    return queuedFailure(earlier);
-  }
-  return new SubrequestFailed(index, err);
-}
-
-/** Milliseconds since `start` (a `performance.now()`): a double, no BigInt allocated per subrequest. */
-function since(start: number): number {
-  return performance.now() - start;
-}
-
-function entry(result: OpResult): SubResponse {
-  return result.body === undefined
-    ? { headers: result.headers ?? {}, status: result.status }
-    : { body: result.body, headers: result.headers ?? {}, status: result.status };
-}
-
 /** A request's result: sets the variables it declares, then its entry in `responses`. */
 function afterRequest(call: PlannedCall, result: OpResult, vars: Vars): SubResponse {
   for (const v of call.vars) {
@@ -130,56 +56,6 @@ function afterRequest(call: PlannedCall, result: OpResult, vars: Vars): SubRespo
     vars.set(v.name, value);
   }
   return call.includeResponse ? entry(result) : { responseIncluded: false };
-}
-
-async function recordTransactionId(trx: DbHandle, id: string): Promise<void> {
-  // knex orders insert columns by name: create_time, id.
-  const sql = compileOnce(trx, 'composite:recordTx', (k) =>
-    k('composite_transactions').insert({ create_time: '', id: '' }),
-  );
-  try {
-    await execute(trx, sql, [nowIso(), id]);
-  } catch (err) {
-    if (isUniqueViolation(err)) throw errors.alreadyExecuted(id);
-    throw err;
-  }
-}
-
-export async function alreadyExecuted(knex: Knex, id: string): Promise<boolean> {
-  const sql = compileOnce(knex, 'composite:findTx', (k) => k('composite_transactions').select('id').where('id', ''));
-  return (await queryFirst(knex, sql, [id])) !== undefined;
-}
-
-/** The selections, against committed data (`db` is the pool) or, in a dry run, the transaction's. */
-export async function runSelections(
-  plan: CompositePlan,
-  x: ExecuteContext,
-  vars: Vars,
-  budget: RenderBudget,
-  timings: Timing[],
-  db: DbHandle = x.pool,
-): Promise<SubResponse[]> {
-  const ctx: OpContext = {
-    db,
-    caller: x.caller,
-    services: x.services,
-    reservations: new IdReservations(),
-    inComposite: false,
-    requestId: x.requestId,
-    unknown: x.unknown,
-  };
-  const out: SubResponse[] = [];
-  for (const call of plan.selections) {
-    const start = performance.now();
-    try {
-      out.push(entry(await invoke(call.compiled, ctx, rawInput(call, vars, budget))));
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      out.push({ body: err.toBody(), headers: {}, status: err.status });
-    }
-    timings.push({ name: call.timingName, ms: since(start), call });
-  }
-  return out;
 }
 
 /** What the requests leave behind; a retried or repeated attempt starts it afresh. */

@@ -6,20 +6,15 @@ import { PathMatcher } from '../api/match';
 import { READERS, type OpContext, type OpInput, type OpResult, type Operation, type Services } from '../api/operation';
 import { errors } from '../errors';
 import { observerOf } from '../observe';
-import {
-  alreadyExecuted,
-  executeComposite,
-  runSelections,
-  type ExecuteContext,
-  type RequestsDone,
-  type SubResponse,
-  type Timing,
-} from './execute';
+import { executeComposite, type ExecuteContext, type RequestsDone } from './execute';
 import { CompositeBody } from './parse';
 import { planComposite, type CompositePlan } from './plan';
 import { renderBudget } from './render';
 import type { UnknownElements } from '../api/requestOptions';
 import { respond } from './respond';
+import { runSelections } from './selections';
+import type { SubResponse, Timing } from './subresponse';
+import { alreadyExecuted } from './transactionIds';
 import { CompositeBadRequestSchema, CompositeResponseSchema } from './schemas';
 
 /** What a replay needs beyond the stored answer: the variables the requests set, for the selections. */

@@ -1,14 +1,15 @@
 // Owns the plan stage: everything about a composite that can be checked without data, checked before
 // any transaction begins. Pure: it reads the route table and the parsed body, and returns a plan or a 400.
 import type { CompiledOp } from '../api/dispatch';
-import type { PathMatch, PathMatcher } from '../api/match';
+import type { PathMatcher } from '../api/match';
 import type { Operation } from '../api/operation';
 import type { UnknownElements } from '../api/requestOptions';
-import { errors, type ApiError } from '../errors';
+import { errors } from '../errors';
 import type { CompositeBody, SubRequest, SubSelection } from './parse';
-import { compileSegment, compileValue, compileVarPath, TemplateError, type Renderer } from './vars';
+import { refuse, targetOf, type Section, type TargetState } from './targets';
+import { compileValue, compileVarPath, TemplateError, type Renderer } from './vars';
 
-export type Section = 'requests' | 'selections';
+export type { Section } from './targets';
 
 /** The Server-Timing name of a section's entries: `req.<i>`, `sel.<i>` (and `req.more`, `sel.more`). */
 export const TIMING_PREFIX: Record<Section, string> = { requests: 'req', selections: 'sel' };
@@ -43,40 +44,6 @@ export interface CompositePlan {
   bodySize: number;
 }
 
-function refuse(section: Section, index: number, message: string, extra: Record<string, unknown> = {}): ApiError {
-  return errors.badInput(`${section}[${index}]: ${message}`, [{ message, properties: { section, index, ...extra } }]);
-}
-
-/** Uri safety: a path relative to /rest and nothing else. */
-function uriProblem(uri: string): string | undefined {
-  if (!uri.startsWith('/')) return 'uri must be a path starting with / (relative to /rest)';
-  if (uri.startsWith('//') || /^[a-z][a-z0-9+.-]*:/i.test(uri)) return 'uri must not hold a scheme or host';
-  if (uri.includes('//')) return 'uri must not contain //';
-  if (/[?#]/.test(uri)) return 'uri must not hold a query string or fragment; use parameters';
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what a uri must not hold
-  if (/[\\\u0000-\u001f\u007f\s]/.test(uri)) return 'uri must not contain backslashes, spaces or control characters';
-  if (/%2e|%2f|%5c/i.test(uri)) return 'uri must not contain encoded dots, slashes or backslashes';
-  if (uri.split('/').some((s) => s === '.' || s === '..')) return 'uri must not contain . or .. segments';
-  if (uri.startsWith('/rest/')) return 'uri is relative to /rest: write /common/v1/…, not /rest/common/v1/…';
-  return undefined;
-}
-
-type UriLookup = string | Array<PathMatch<CompiledOp>>;
-
-/** A uri's safety problem (a message), or the operations whose path it matches. */
-function lookupUri(matcher: PathMatcher<CompiledOp>, uri: string): UriLookup {
-  const problem = uriProblem(uri);
-  if (problem) return problem;
-  for (const seg of uri.split('/').slice(1)) {
-    try {
-      decodeURIComponent(seg.replace(/\$\{[^}]*\}/g, ''));
-    } catch {
-      return 'uri holds a malformed percent-encoding';
-    }
-  }
-  return matcher.match(uri, (seg) => seg.includes('${'));
-}
-
 export interface PlanContext {
   matcher: PathMatcher<CompiledOp>;
   maxSubrequests: number;
@@ -86,50 +53,11 @@ export interface PlanContext {
   bodySize?: number;
 }
 
-/** Where a subrequest goes: the operation and its path parameters compiled. */
-interface Target {
-  compiled: CompiledOp;
-  params: Array<[string, string | Renderer]>;
-}
-
 const NOTHING: Readonly<Record<string, never>> = Object.freeze({});
 const NO_VARS: PlannedCall['vars'] = [];
 
-interface PlanState {
-  matcher: PathMatcher<CompiledOp>;
-  /** `method uri` → its target. Composites repeat one (a hundred notes on one activity): each is
-   * checked, matched and compiled once. Only a target that resolved is kept, and the variables it
-   * uses stay declared from then on. */
-  targets: Map<string, Target>;
-  declared: (name: string) => boolean;
+interface PlanState extends TargetState {
   unknown?: UnknownElements;
-}
-
-function targetOf(state: PlanState, section: Section, index: number, method: string, uri: string): Target {
-  const key = `${method} ${uri}`;
-  let target = state.targets.get(key);
-  if (!target) state.targets.set(key, (target = resolveTarget(state, section, index, method, uri)));
-  return target;
-}
-
-function resolveTarget(state: PlanState, section: Section, index: number, method: string, uri: string): Target {
-  const found = lookupUri(state.matcher, uri);
-  if (typeof found === 'string') throw refuse(section, index, found, { uri });
-  const match = found.find((m) => m.entry.op.method === method);
-  if (!match) {
-    if (found.length > 0)
-      throw refuse(section, index, `${method.toUpperCase()} is not an operation on ${uri}`, { uri });
-    throw refuse(section, index, `no operation matches ${uri} (variables may stand only in id segments)`, { uri });
-  }
-  const op = match.entry.op;
-  if (!op.allowForComposite)
-    throw refuse(section, index, `${op.operationId} is not allowed in a composite (x-gw-allowForCompositeApi: false)`, {
-      operationId: op.operationId,
-    });
-  const params: Array<[string, string | Renderer]> = Object.entries(match.params).map(([name, seg]) => {
-    return [name, compileSegment(seg, state.declared) ?? decodeURIComponent(seg)];
-  });
-  return { compiled: match.entry, params };
 }
 
 /**

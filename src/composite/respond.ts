@@ -1,6 +1,7 @@
 // Owns the respond stage: the composite response body (200, or 400 requestFailed) and Server-Timing.
 import type { OpResult } from '../api/operation';
-import type { CompositeOutcome, Timing } from './execute';
+import type { CompositeOutcome } from './execute';
+import type { Timing } from './subresponse';
 import { TIMING_PREFIX, type Section } from './plan';
 
 /**

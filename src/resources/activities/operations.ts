@@ -8,7 +8,8 @@ import { SEARCH_PARAMS, MAX_FILTERS, type CollectionQuery } from '../../query/pa
 import { ID_PATTERN } from '../../model/fields';
 import { attributeColumns } from '../rows';
 import { collectionResponseSchema, envelopeSchema } from '../../model/resource';
-import { actionOp, createOp, deleteOp, getOp, itemResponse, listOp, patchOp, type Envelope } from '../standardOps';
+import { actionOp, deleteOp, patchOp } from '../itemOps';
+import { createOp, getOp, itemResponse, listOp, type Envelope } from '../standardOps';
 import type { IncludableChild } from '../inclusion';
 import { createNote, updateNote } from '../notes/operations';
 import { noteResource } from '../notes/definition';

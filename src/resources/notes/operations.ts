@@ -3,7 +3,8 @@ import { READERS, WRITERS, type Operation, type OpContext, type OpInput } from '
 import { thenOrNow, type MaybePromise } from '../../db/maybePromise';
 import { requireId } from '../rows';
 import { activityResource } from '../activities/definition';
-import { createOp, deleteOp, getOp, listOp, patchOp } from '../standardOps';
+import { deleteOp, patchOp } from '../itemOps';
+import { createOp, getOp, listOp } from '../standardOps';
 import { noteResource as res } from './definition';
 
 const common = { res, api: 'common' as const, tag: 'Notes' };

@@ -2,7 +2,8 @@
 import type { Operation } from '../../api/operation';
 import { ADMINS } from '../../api/operation';
 import { hashPassword } from '../../model/passwords';
-import { createOp, deleteOp, getOp, listOp, patchOp } from '../standardOps';
+import { deleteOp, patchOp } from '../itemOps';
+import { createOp, getOp, listOp } from '../standardOps';
 import { userResource as res } from './definition';
 
 const common = { res, api: 'admin' as const, tag: 'Users', roles: ADMINS };
