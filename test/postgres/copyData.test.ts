@@ -188,7 +188,7 @@ test('the command line: usage, a clear failure without credentials, and a comple
   expect(copied.stdout).toContain('users: 3\nactivities: 2\nnotes: 1\ncomposite_transactions: 1\n');
   expect(copied.stdout).toMatch(/copy complete\n$/);
   expect(await (await open(pg))('activities').count({ n: '*' })).toEqual([{ n: 2 }]);
-});
+}, 120_000); // three processes, each compiling the TypeScript sources it loads: over 30 s at load 12
 
 /** Runs a TypeScript entry point in a child Node process, transpiling .ts files as they load. */
 const TS_HOOK = `
