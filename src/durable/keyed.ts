@@ -19,10 +19,10 @@ import {
   findByKey,
   insertRecord,
   lockKeyAndFind,
-  storedAnswerText,
   type NewRecord,
   type RequestRecord,
 } from './records';
+import { storedAnswerText } from './storedAnswer';
 import { answerOf, errorAnswer, iso } from './run';
 
 export interface KeyedCall {
