@@ -6,7 +6,8 @@ import type { Caller, OpResult, Runtime } from '../api/operation';
 import { requestOptions } from '../api/requestOptions';
 import { errors } from '../errors';
 import type { AsyncPreference } from './headers';
-import { answerOfRecord, completeRecord, findById, type RequestRecord } from './records';
+import { completeRecord, findById, type RequestRecord } from './records';
+import { answerOfRecord } from './storedAnswer';
 import { iso, replayAnswer, resultOf, runClaimed } from './run';
 import { AsyncWorker } from './worker';
 

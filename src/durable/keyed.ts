@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { CompiledOp, RawInput } from '../api/dispatch';
 import type { Caller, Operation, OpInput, OpResult, Runtime, StoredAnswer } from '../api/operation';
 import { runAlone, type RunOptions } from '../api/runAlone';
+import { rememberJson } from '../api/serialisedBody';
 import { mapDbError } from '../db/errors';
-import { rememberJson } from '../http/json';
 import type { DbHandle } from '../db/exec';
 import { isSqlite } from '../db/knex';
 import { ApiError, errors } from '../errors';
@@ -19,10 +19,10 @@ import {
   findByKey,
   insertRecord,
   lockKeyAndFind,
-  storedAnswerText,
   type NewRecord,
   type RequestRecord,
 } from './records';
+import { storedAnswerText } from './storedAnswer';
 import { answerOf, errorAnswer, iso } from './run';
 
 export interface KeyedCall {

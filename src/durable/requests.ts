@@ -8,16 +8,8 @@ import type { Caller, OpResult, Runtime } from '../api/operation';
 import { runAlone, type RunOptions } from '../api/runAlone';
 import { errors } from '../errors';
 import { asyncPreference, fingerprint, idempotencyKey, type AsyncPreference } from './headers';
-import {
-  answerOfRecord,
-  expireKey,
-  findById,
-  findByKey,
-  insertRecord,
-  takeOver,
-  type NewRecord,
-  type RequestRecord,
-} from './records';
+import { expireKey, findById, findByKey, insertRecord, takeOver, type NewRecord, type RequestRecord } from './records';
+import { answerOfRecord } from './storedAnswer';
 import { iso, LEASE_MS, replayAnswer, runClaimed } from './run';
 import type { AsyncWorker } from './worker';
 import { AsyncCalls, storedRequest } from './asyncCalls';
