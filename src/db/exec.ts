@@ -96,8 +96,7 @@ function pgQuery(h: PgHandle, sql: string, bindings: readonly unknown[]): Promis
 }
 
 function flushPg(h: PgHandle): Promise<void> {
-  // Once the work said its writes are done (`flushWritesBeforeCommit`), a failure names no owner.
-  const located = !(h instanceof PgTransaction && h.writesAtCommit);
+  const located = !(h instanceof PgTransaction && h.writesAtCommit); // see flushWritesBeforeCommit
   return flushQueued(h, (sql, values) => pgQueryNow(h, sql, values), located);
 }
 
@@ -214,12 +213,7 @@ export function flushWrites(h: DbHandle): MaybePromise<void> {
   return hasQueued(h) ? flushPg(h) : undefined;
 }
 
-/**
- * The work's inserts are all queued: on SQLite they are written now; on PostgreSQL they go with
- * COMMIT, in the same round trip (see `runPgTransaction`), or before the next statement if another
- * runs first. There, an insert that fails names no subrequest (`BatchedWriteFailed`): the work is
- * to be run again without write-behind to find out which.
- */
+/** All is queued: SQLite writes it now; PostgreSQL with COMMIT, where a failure is `BatchedWriteFailed`. */
 export function flushWritesBeforeCommit(h: DbHandle): MaybePromise<void> {
   if (!(h instanceof PgTransaction)) return flushWrites(h);
   h.writesAtCommit = true;
