@@ -1,7 +1,6 @@
 // Owns reading a server child's CPU time: the sum over its threads of the nanoseconds on CPU that the
-// kernel keeps in /proc/<pid>/task/<tid>/schedstat (first field). Wall time on a shared machine moves
-// with whatever else runs; the CPU a call cost the server moves much less, so an A/B of a few percent
-// (metrics on/off) is told by it.
+// kernel keeps in /proc/<pid>/task/<tid>/schedstat (first field). Beside a call's wall time it shows
+// what the call cost the server, work done after answering included.
 import fs from 'node:fs';
 
 /** Nanoseconds the process `pid` has run on CPU so far, all threads; undefined where /proc has no schedstat. */

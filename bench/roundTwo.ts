@@ -1,7 +1,7 @@
-// Owns running the second round (issue 21) inside `npm run bench`: a pair of servers started alike, one
-// with metrics switched off (bench/metricsOff.ts preloaded), each on a database of its own loaded like
-// the main one (SQLite allows one server per file); the repeated new-API measurements; then the memory
-// run under 64 clients on the main server. Returns everything bench/roundTwoReport.ts prints and writes.
+// Owns running the second round (issue 21) inside `npm run bench`: one more server whose metrics a
+// request can switch off (bench/metricsSwitch.ts preloaded), on a database of its own loaded like the
+// main one (SQLite allows one server per file); the repeated new-API measurements; then the memory run
+// under 64 clients on the main server. Returns everything bench/roundTwoReport.ts prints and writes.
 import path from 'node:path';
 import { ApiClient } from './apiClient';
 import { memoryUnderLoad } from './memory';
@@ -42,8 +42,8 @@ export function heapSnapshotArgs(dir: string | undefined): string[] {
 
 export async function runRoundTwo(ctx: RoundTwoContext): Promise<RoundTwo> {
   const start = loadAverage();
-  const preload = path.join(__dirname, 'metricsOff.js');
-  ctx.log('starting two more servers, metrics on and metrics off, each on a database of its own');
+  const preload = path.join(__dirname, 'metricsSwitch.js');
+  ctx.log('starting one more server, its metrics switched per call, on a database of its own');
   const servers: ServerUnderTest[] = [];
   const dbs: BenchDatabase[] = [];
   const clients: ApiClient[] = [];
@@ -54,9 +54,9 @@ export async function runRoundTwo(ctx: RoundTwoContext): Promise<RoundTwo> {
   };
   try {
     const userAuthorization = basicAuth(ctx.user.username, ctx.user.password);
-    // The A/B pair: two servers started alike, the same warm-up, each on a database of its own loaded
-    // alike; only the preload differs. (The main server has run the whole bench before: not comparable.)
-    const twin = async (nodeArgs: string[]) => {
+    // The metrics A/B server: calls with metrics on and off alternate in one process, so both sides
+    // share its heap, compiled code and database (two servers differed by ±10 % with nothing changed).
+    const abServer = async (nodeArgs: string[]) => {
       const db = await freshDatabase(ctx.database === 'sqlite' ? undefined : process.env.DATABASE_URL);
       dbs.push(db);
       const server = await startServer({ ...ctx.serverEnv, DATABASE_URL: db.url }, nodeArgs);
@@ -73,21 +73,19 @@ export async function runRoundTwo(ctx: RoundTwoContext): Promise<RoundTwo> {
         await driver.close();
       }
       // Warmed like the main server, which has been through the throughput run: V8 keeps optimizing the
-      // composite path for thousands of requests, and a twin measured cold measures the JIT.
+      // composite path for thousands of requests, and a server measured cold measures the JIT.
       await runThroughput(server.origin, userAuthorization, { connections: 16, durationS: 3, n: 10 });
       return { server, client: client(server.origin, userAuthorization) };
     };
-    const on = await twin([]);
-    const off = await twin(['--require', preload]);
+    const ab = await abServer(['--require', preload]);
     const admin = client(ctx.server.origin, ctx.adminAuthorization);
     const apis = await measureNewApis(
       {
         main: client(ctx.server.origin, userAuthorization),
-        metricsOn: on.client,
-        metricsOff: off.client,
+        metricsAB: ab.client,
         floor: client(ctx.httpFloorOrigin, userAuthorization),
         admin,
-        metricsPids: { on: on.server.pid, off: off.server.pid },
+        metricsPid: ab.server.pid,
       },
       { warmup: ctx.settings.warmup, runs: ctx.settings.runs },
       ctx.log,
@@ -124,8 +122,7 @@ export async function runRoundTwo(ctx: RoundTwoContext): Promise<RoundTwo> {
       memory,
       peakRssMiB: {
         server: ctx.server.peakRssMiB(),
-        metricsOnServer: on.server.peakRssMiB(),
-        metricsOffServer: off.server.peakRssMiB(),
+        metricsServer: ab.server.peakRssMiB(),
         target: '≤ 160',
       },
       startup: readStartup(ctx.settings.resultsDir),

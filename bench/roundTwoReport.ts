@@ -20,8 +20,7 @@ export interface RoundTwo {
   twoInstances?: TwoInstances;
   peakRssMiB: {
     server: number | undefined;
-    metricsOnServer: number | undefined;
-    metricsOffServer: number | undefined;
+    metricsServer: number | undefined;
     target: string;
   };
   /** Written by bench/startup.ts just before (always on SQLite), if it ran. */
@@ -77,7 +76,7 @@ export function printRoundTwo(r: RoundTwo): void {
         .join(', ')} MiB`,
     );
   lines.push(
-    `peak RSS through the whole bench (VmHWM): server ${f(r.peakRssMiB.server, 1)} MiB (target ${r.peakRssMiB.target}), A/B servers (no 64-client load) metrics on ${f(r.peakRssMiB.metricsOnServer, 1)} / off ${f(r.peakRssMiB.metricsOffServer, 1)} MiB`,
+    `peak RSS through the whole bench (VmHWM): server ${f(r.peakRssMiB.server, 1)} MiB (target ${r.peakRssMiB.target}), metrics A/B server (no 64-client load) ${f(r.peakRssMiB.metricsServer, 1)} MiB`,
   );
   const two = r.twoInstances;
   if (two) {
