@@ -55,9 +55,27 @@ export interface NewApiResults {
 type Workload = () => Promise<void | Record<string, number>>;
 
 /**
+ * The order with each A/B pair (`…, metrics on` then `…, metrics off`) swapped. A call next to a call
+ * to another server costs more than one between two calls to the same server (seen as a steady +9 %
+ * for whichever side of the metrics pair sat at the edge); with the pairs swapped every other
+ * forward-and-back, each side sits at the edge as often as the other.
+ */
+function swapAbPairs(order: Array<[string, Workload]>): Array<[string, Workload]> {
+  const out = [...order];
+  for (let i = 0; i + 1 < out.length; i++) {
+    if (out[i][0].endsWith(', metrics on') && out[i + 1][0] === out[i][0].replace(/on$/, 'off')) {
+      [out[i], out[i + 1]] = [out[i + 1], out[i]];
+      i++;
+    }
+  }
+  return out;
+}
+
+/**
  * One repetition: every workload in turn, `runs` times; the median of each (and of each sub-time).
- * Every other round runs them in reverse: what runs first after another server (or the same one)
- * pays or saves a little, and the metrics A/B showed it as a few percent.
+ * Rounds cycle through four orders — forward, reversed, forward with the A/B pairs swapped, that
+ * reversed: what runs first after another server (or the same one) pays or saves a little, and the
+ * metrics A/B showed it as a few percent.
  * For a workload named in `cpuOf` it also gives `<name> server CPU`: the CPU time that server spent on
  * the measured call, read before it and 2 ms after its answer came back, so that the work the server
  * does after answering (the request log, the metrics) is counted too.
@@ -70,9 +88,10 @@ async function repetition(
   const times: Record<string, number[]> = {};
   const add = (k: string, ms: number) => (times[k] ??= []).push(ms);
   const forward = Object.entries(fns);
-  const backward = [...forward].reverse();
+  const swapped = swapAbPairs(forward);
+  const orders = [forward, [...forward].reverse(), swapped, [...swapped].reverse()];
   for (let i = 0; i < runs; i++) {
-    for (const [name, fn] of i % 2 ? backward : forward) {
+    for (const [name, fn] of orders[i % 4]) {
       await fn(); // unmeasured, to the same target first: see measureInterleaved in bench/stats.ts
       const pid = cpuOf[name];
       const cpuBefore = pid === undefined ? undefined : cpuNs(pid);
