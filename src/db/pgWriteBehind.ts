@@ -57,10 +57,8 @@ export async function flushQueued(
   located = true,
 ): Promise<void> {
   const queue = queues.get(trx)?.take() ?? [];
-  for (let start = 0; start < queue.length;) {
-    let end = start + 1;
-    while (end < queue.length && queue[end].sql === queue[start].sql) end++;
-    while (start < end) {
+  for (const [first, end] of runsOfOneStatement(queue)) {
+    for (let start = first; start < end;) {
       const rows = BATCH_SIZES.find((size) => size <= end - start) as number;
       const batch = queue.slice(start, start + rows);
       try {
@@ -74,6 +72,16 @@ export async function flushQueued(
       }
       start += rows;
     }
+  }
+}
+
+/** The queue's runs of the same statement, in order, as [start, end) index pairs. */
+function* runsOfOneStatement(queue: readonly QueuedInsert[]): Generator<[number, number]> {
+  for (let start = 0; start < queue.length;) {
+    let end = start + 1;
+    while (end < queue.length && queue[end].sql === queue[start].sql) end++;
+    yield [start, end];
+    start = end;
   }
 }
 
@@ -142,11 +150,6 @@ export function takeQueuedAsText(trx: object): string | undefined {
   const queue = queues.get(trx)?.take() ?? [];
   if (queue.length === 0) return undefined;
   const statements: string[] = [];
-  for (let start = 0; start < queue.length;) {
-    let end = start + 1;
-    while (end < queue.length && queue[end].sql === queue[start].sql) end++;
-    statements.push(insertText(queue.slice(start, end)));
-    start = end;
-  }
+  for (const [start, end] of runsOfOneStatement(queue)) statements.push(insertText(queue.slice(start, end)));
   return statements.join('; ');
 }
