@@ -2,14 +2,17 @@
 // own — JSON.parse of the request, the floor's prepared statements in one transaction, an answer of the
 // same shape and size as the server's, JSON.stringify'd. No framework, auth, validation or planning:
 // what a round trip with these bodies costs on this machine before any server logic.
+// With `express`, the same handler behind an Express app (one route, a raw body, `res.send`), set as the
+// server sets it: what Express itself adds to a round trip, since the server keeps Express.
 import http from 'node:http';
 import { fork } from 'node:child_process';
+import express from 'express';
 import { connectDriver, type Driver } from './database';
 import { stopChild } from './server';
 import { compositeRows } from './workloads';
 
-/** Ids this process writes stay apart from the floor's, the bulk load's and the server's. */
-const HTTP_FLOOR_ID_BASE = 3_000_000_000;
+/** Ids this process writes stay apart from the floor's, the bulk load's, the server's and the other framework's. */
+const HTTP_FLOOR_ID_BASE: Record<Framework, number> = { 'node:http': 3_000_000_000, express: 3_500_000_000 };
 
 interface SentComposite {
   requests: Array<{ body: { data: { attributes: Record<string, unknown> } } }>;
@@ -23,8 +26,8 @@ const created = (uri: string, data: unknown) => ({
 });
 
 /** The answer to one composite of the bench's shape, after its rows are written. */
-function compositeHandler(driver: Driver, authorId: number): (text: string) => Promise<string> {
-  let nextId = HTTP_FLOOR_ID_BASE;
+function compositeHandler(driver: Driver, authorId: number, framework: Framework): (text: string) => Promise<string> {
+  let nextId = HTTP_FLOOR_ID_BASE[framework];
   const author = { id: `xc:${authorId}`, displayName: 'bench', type: 'User', uri: `/admin/v1/users/xc:${authorId}` };
   return async (text) => {
     const sent = JSON.parse(text) as SentComposite;
@@ -69,28 +72,47 @@ function compositeHandler(driver: Driver, authorId: number): (text: string) => P
   };
 }
 
-async function serve(): Promise<void> {
-  const driver = await connectDriver(process.env.HTTP_FLOOR_DATABASE_URL as string);
-  const handle = compositeHandler(driver, Number(process.env.HTTP_FLOOR_AUTHOR_ID));
-  const server = http.createServer((req, res) => {
+function answer(res: http.ServerResponse, handle: (text: string) => Promise<string>, text: string): void {
+  handle(text).then(
+    (json) => {
+      res.writeHead(200, {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Length': Buffer.byteLength(json),
+      });
+      res.end(json);
+    },
+    (err: Error) => {
+      res.writeHead(500, { 'Content-Type': 'text/plain' });
+      res.end(err.message);
+    },
+  );
+}
+
+/** A bare node:http server: read the body, answer. */
+function bareServer(handle: (text: string) => Promise<string>): http.Server {
+  return http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      handle(Buffer.concat(chunks).toString('utf8')).then(
-        (text) => {
-          res.writeHead(200, {
-            'Content-Type': 'application/json; charset=utf-8',
-            'Content-Length': Buffer.byteLength(text),
-          });
-          res.end(text);
-        },
-        (err: Error) => {
-          res.writeHead(500, { 'Content-Type': 'text/plain' });
-          res.end(err.message);
-        },
-      );
-    });
+    req.on('end', () => answer(res, handle, Buffer.concat(chunks).toString('utf8')));
   });
+}
+
+/** The same handler in Express 5, with the server's app settings (no ETag, no X-Powered-By, simple query parser). */
+function expressServer(handle: (text: string) => Promise<string>): http.Server {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.post('/', express.raw({ type: () => true, limit: '10mb' }), (req, res) =>
+    answer(res, handle, (req.body as Buffer).toString('utf8')),
+  );
+  return http.createServer(app);
+}
+
+async function serve(framework: Framework): Promise<void> {
+  const driver = await connectDriver(process.env.HTTP_FLOOR_DATABASE_URL as string);
+  const handle = compositeHandler(driver, Number(process.env.HTTP_FLOOR_AUTHOR_ID), framework);
+  const server = framework === 'express' ? expressServer(handle) : bareServer(handle);
   server.listen(0, '127.0.0.1', () => process.send?.((server.address() as { port: number }).port));
 }
 
@@ -99,9 +121,15 @@ export interface HttpFloor {
   stop(): Promise<void>;
 }
 
+export type Framework = 'node:http' | 'express';
+
 /** Starts the HTTP floor as a child process on a free 127.0.0.1 port, writing to `databaseUrl`. */
-export async function startHttpFloor(databaseUrl: string, authorId: number): Promise<HttpFloor> {
-  const child = fork(__filename, ['serve'], {
+export async function startHttpFloor(
+  databaseUrl: string,
+  authorId: number,
+  framework: Framework = 'node:http',
+): Promise<HttpFloor> {
+  const child = fork(__filename, ['serve', framework], {
     env: { ...process.env, HTTP_FLOOR_DATABASE_URL: databaseUrl, HTTP_FLOOR_AUTHOR_ID: String(authorId) },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -113,7 +141,7 @@ export async function startHttpFloor(databaseUrl: string, authorId: number): Pro
 }
 
 if (require.main === module && process.argv[2] === 'serve') {
-  serve().catch((err: Error) => {
+  serve(process.argv[3] as Framework).catch((err: Error) => {
     process.stderr.write(`http floor failed: ${err.message}\n`);
     process.exit(1);
   });

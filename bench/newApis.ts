@@ -26,6 +26,8 @@ export interface Endpoints {
   metricsAB: ApiClient;
   /** The bare node:http handler (bench/httpFloor.ts). */
   floor: ApiClient;
+  /** The same handler behind Express: what the framework the server keeps adds. */
+  expressFloor: ApiClient;
   /** Admin on the main server, for /metrics. */
   admin: ApiClient;
   /** The process id of that server, for the server CPU each call costs. */
@@ -121,6 +123,8 @@ function workloads(e: Endpoints, activityId: string): Record<string, Workload> {
   return {
     'http-floor(10)': async () => void (await e.floor.send('POST', '/', body10)),
     'http-floor(100)': async () => void (await e.floor.send('POST', '/', body100)),
+    'express-floor(10)': async () => void (await e.expressFloor.send('POST', '/', body10)),
+    'express-floor(100)': async () => void (await e.expressFloor.send('POST', '/', body100)),
     'composite(10)': post(e.main, body10),
     'composite(100)': post(e.main, body100),
     'A/B composite(10), metrics on': post(e.metricsAB, body10),
@@ -145,6 +149,11 @@ const overheadPct = (a: string, b: string) => (m: Medians) => 100 * (m[a] / m[b]
 const RATIOS: Array<{ name: string; of: (m: Medians) => number; limit?: number }> = [
   { name: 'composite(100) / http-floor(100)', of: over('composite(100)', 'http-floor(100)'), limit: 1.25 },
   { name: 'composite(10) / http-floor(10)', of: over('composite(10)', 'http-floor(10)'), limit: 1.5 },
+  // References with no target: what Express alone adds to the floor, and the server against that.
+  ...[100, 10].flatMap((n) => [
+    { name: `express-floor(${n}) / http-floor(${n})`, of: over(`express-floor(${n})`, `http-floor(${n})`) },
+    { name: `composite(${n}) / express-floor(${n})`, of: over(`composite(${n})`, `express-floor(${n})`) },
+  ]),
   { name: 'separate notes(100) / batch(100)', of: over('separate notes(100)', 'batch(100)') },
   { name: 'batch(100) / composite(100)', of: over('batch(100)', 'composite(100)') },
   {

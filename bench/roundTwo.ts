@@ -20,6 +20,8 @@ export interface RoundTwoContext {
   /** The environment the main server was started with (database, admin, log level). */
   serverEnv: Record<string, string>;
   httpFloorOrigin: string;
+  /** The same handler behind Express (bench/httpFloor.ts, `express`). */
+  expressFloorOrigin: string;
   user: { username: string; password: string };
   adminAuthorization: string;
   settings: {
@@ -84,6 +86,7 @@ export async function runRoundTwo(ctx: RoundTwoContext): Promise<RoundTwo> {
         main: client(ctx.server.origin, userAuthorization),
         metricsAB: ab.client,
         floor: client(ctx.httpFloorOrigin, userAuthorization),
+        expressFloor: client(ctx.expressFloorOrigin, userAuthorization),
         admin,
         metricsPid: ab.server.pid,
       },

@@ -67,6 +67,7 @@ async function main(): Promise<void> {
   let server: ServerUnderTest | undefined;
   let driver: Driver | undefined;
   let httpFloor: HttpFloor | undefined;
+  let expressFloor: HttpFloor | undefined;
   const clients: BenchClient[] = [];
   try {
     const adminPassword = randomBytes(12).toString('hex');
@@ -100,6 +101,7 @@ async function main(): Promise<void> {
     driver = await db.connect();
     const d = driver;
     httpFloor = await startHttpFloor(db.url, userId);
+    expressFloor = await startHttpFloor(db.url, userId, 'express');
     const bare = new BenchClient(httpFloor.origin, authorization);
     clients.push(bare);
 
@@ -153,6 +155,7 @@ async function main(): Promise<void> {
       server,
       serverEnv,
       httpFloorOrigin: httpFloor.origin,
+      expressFloorOrigin: expressFloor.origin,
       user: { username: 'bench', password: userPassword },
       adminAuthorization: basicAuth('admin', adminPassword),
       log,
@@ -204,6 +207,7 @@ async function main(): Promise<void> {
     await Promise.all(clients.map((c) => c.close()));
     await driver?.close();
     await httpFloor?.stop();
+    await expressFloor?.stop();
     await server?.stop();
     await db.drop();
   }
