@@ -54,28 +54,11 @@ export type NewRecord = Pick<
 > &
   Partial<Pick<RequestRecord, 'response_status' | 'response' | 'replay_state' | 'complete_time'>>;
 
+/** Every column, in the order of the INSERT's values. */
 const COLUMNS = [
-  'id',
-  'caller',
-  'idem_key',
-  'kind',
-  'method',
-  'request_uri',
-  'fingerprint',
-  'request',
-  'state',
-  'owner',
-  'lease_until',
-  'attempts',
-  'create_time',
-  'update_time',
-  'key_expires',
-  'purge_after',
-  'response_status',
-  'response',
-  'replay_state',
-  'complete_time',
-] as const;
+  ...'id caller idem_key kind method request_uri fingerprint request state owner lease_until attempts'.split(' '),
+  ...'create_time update_time key_expires purge_after response_status response replay_state complete_time'.split(' '),
+];
 
 const INSERT_ROW = `INSERT INTO durable_requests (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`;
 const INSERT = `${INSERT_ROW} ON CONFLICT (caller, idem_key) DO NOTHING`;
