@@ -189,6 +189,7 @@ export class KeyedCalls {
   private record(call: KeyedCall, answer: StoredAnswer, done: { replayState?: unknown }, bodyJson?: string): NewRecord {
     const now = Date.now();
     const keyExpires = iso(now + this.rt.services.config.durable.idempotencyTtlHours * 3600000);
+    const at = iso(now);
     return {
       id: randomUUID(),
       caller: call.caller.username,
@@ -201,8 +202,8 @@ export class KeyedCalls {
       state: 'complete',
       owner: null,
       lease_until: null,
-      create_time: iso(now),
-      complete_time: iso(now),
+      create_time: at,
+      complete_time: at,
       key_expires: keyExpires,
       purge_after: keyExpires,
       response_status: answer.status,
