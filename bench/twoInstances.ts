@@ -3,11 +3,14 @@
 // after the other for the same time; what the second instance adds. SQLite allows one server per file.
 import autocannon from 'autocannon';
 import { COMPOSITE_PATH, compositeBody } from './client';
+import { loadAverage } from './roundTwoReport';
 
 export interface TwoInstances {
   seconds: number;
   oneServer: { compositesPerS: number; p99Ms: number; errors: number };
   twoServers: { compositesPerS: number; p99Ms: number; errors: number; perServer: number[] };
+  /** Load averages before and after (see `Throughput.loadAverage`). */
+  loadAverage: { start: number[]; end: number[] };
 }
 
 function load(origin: string, authorization: string, connections: number, seconds: number) {
@@ -31,6 +34,7 @@ export async function measureTwoInstances(
   authorization: string,
   seconds: number,
 ): Promise<TwoInstances> {
+  const start = loadAverage();
   const one = await load(first, authorization, 16, seconds);
   const two = await Promise.all([load(first, authorization, 8, seconds), load(second, authorization, 8, seconds)]);
   const perServer = two.map((r) => r['2xx'] / r.duration);
@@ -43,5 +47,6 @@ export async function measureTwoInstances(
       errors: two.reduce((a, r) => a + errorsOf(r), 0),
       perServer,
     },
+    loadAverage: { start, end: loadAverage() },
   };
 }

@@ -33,6 +33,17 @@ export class BatchedWriteFailed extends Error {
   }
 }
 
+/**
+ * The insert a PostgreSQL transaction sent with its COMMIT (`withCommit` in pgTransaction.ts) failed:
+ * the transaction was rolled back, nothing of it committed.
+ */
+export class CommitInsertFailed extends Error {
+  override name = 'CommitInsertFailed';
+  constructor(override readonly cause: unknown) {
+    super('the insert sent with COMMIT failed');
+  }
+}
+
 const CONSTRAINTS: Record<string, 'unique' | 'foreignKey' | 'notNull' | 'check'> = {
   SQLITE_CONSTRAINT_UNIQUE: 'unique',
   SQLITE_CONSTRAINT_PRIMARYKEY: 'unique',

@@ -4,7 +4,7 @@
 // composite's own statements, and on a machine PostgreSQL shares that CPU is throughput lost.
 import type { Knex } from 'knex';
 import type { ClientBase, QueryResult, QueryResultRow } from 'pg';
-import { BatchedWriteFailed, isConnectionLost, isRetryable } from './errors';
+import { BatchedWriteFailed, CommitInsertFailed, isConnectionLost, isRetryable } from './errors';
 import { takeQueuedAsText } from './pgWriteBehind';
 
 /** The handle of a PostgreSQL transaction: its one connection and the knex that writes its SQL. */
@@ -13,6 +13,8 @@ export class PgTransaction {
   readonly isTransaction = true;
   /** Set once the work queued its last insert: what is queued then goes with COMMIT (`flushWritesBeforeCommit`). */
   writesAtCommit = false;
+  /** An insert the work sent last (`withCommit`): its text, and the table it writes. */
+  private last: { text: string; table: string } | undefined;
 
   constructor(
     /** The knex instance of the database: used to compile SQL, never to run it. */
@@ -54,8 +56,24 @@ export class PgTransaction {
     return results[results.length - 1].rows;
   }
 
-  /** The text that commits: BEGIN if it was never sent, `inserts` if any, then COMMIT. */
-  commitText(inserts: string | undefined): string | undefined {
+  /**
+   * Sends `text`, a single-row INSERT into `table` with its values as literals, with COMMIT, after
+   * the queued inserts: the work's last statement, a round trip fewer. Its failure there is
+   * `CommitInsertFailed` (told from a queued insert's by the table the error names).
+   */
+  withCommit(text: string, table: string): void {
+    this.last = { text, table };
+  }
+
+  /** The table of the insert sent with COMMIT, if any. */
+  get lastTable(): string | undefined {
+    return this.last?.table;
+  }
+
+  /** The text that commits: BEGIN if it was never sent, `queued` inserts and the last one if any, then COMMIT. */
+  commitText(queued: string | undefined): string | undefined {
+    const inserts =
+      this.last === undefined ? queued : queued === undefined ? this.last.text : `${queued}; ${this.last.text}`;
     if (inserts === undefined) return this.started ? 'COMMIT' : undefined;
     const text = this.opening === undefined ? `${inserts}; COMMIT` : `${this.opening}; ${inserts}; COMMIT`;
     this.opening = undefined;
@@ -66,9 +84,10 @@ export class PgTransaction {
 /**
  * Sends the commit. With inserts in front (one simple query, several statements: one round trip), an
  * insert that fails leaves the transaction aborted and the rest of the text unrun: it is rolled back,
- * and the failure names no row (`BatchedWriteFailed`); a failure worth retrying is thrown as it is.
+ * and the failure names no row (`BatchedWriteFailed`), or is the last insert's (`CommitInsertFailed`);
+ * a failure worth retrying is thrown as it is.
  */
-async function commit(conn: ClientBase, text: string): Promise<void> {
+async function commit(conn: ClientBase, text: string, lastTable: string | undefined): Promise<void> {
   if (text === 'COMMIT') {
     await conn.query(text);
     return;
@@ -78,7 +97,9 @@ async function commit(conn: ClientBase, text: string): Promise<void> {
   } catch (err) {
     if (isConnectionLost(err)) throw err;
     await conn.query('ROLLBACK').catch(() => undefined);
-    throw isRetryable(err) ? err : new BatchedWriteFailed(err);
+    if (isRetryable(err)) throw err;
+    if (lastTable !== undefined && (err as { table?: unknown }).table === lastTable) throw new CommitInsertFailed(err);
+    throw new BatchedWriteFailed(err);
   }
 }
 
@@ -119,7 +140,7 @@ export async function runPgTransaction<T>(
     committing();
     // A transaction that ran no statement and queued nothing has nothing to commit.
     const text = trx.commitText(takeQueuedAsText(trx));
-    if (text !== undefined) await commit(conn, text);
+    if (text !== undefined) await commit(conn, text, trx.lastTable);
     return result;
   } finally {
     await pool.releaseConnection(conn);

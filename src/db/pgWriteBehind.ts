@@ -141,6 +141,26 @@ function insertText(batch: readonly QueuedInsert[]): string {
   return text;
 }
 
+const statementParts = new Map<string, string[]>();
+
+/**
+ * A statement with its `?` placeholders replaced by `values` as literals (pg's quoting, as for the
+ * queued inserts): to be sent in a simple query with other statements, in one round trip.
+ */
+export function statementText(sql: string, values: readonly unknown[]): string {
+  let parts = statementParts.get(sql);
+  if (parts === undefined) {
+    parts = sql.split('?');
+    if (parts.some((part) => part.endsWith('\\')))
+      throw new Error('a statement sent as text has no literal question mark');
+    statementParts.set(sql, parts);
+  }
+  if (values.length !== parts.length - 1) throw new Error('a statement sent as text has the wrong number of values');
+  let text = parts[0];
+  for (let i = 0; i < values.length; i++) text += literal(values[i]) + parts[i + 1];
+  return text;
+}
+
 /**
  * Takes what is queued on `trx` as the text of its INSERTs, values written as literals, each run of
  * the same statement as one multi-row INSERT, separated by `;` — to be sent as one simple query with

@@ -9,7 +9,7 @@ import type { CompiledOp, RawInput } from '../api/dispatch';
 import type { Caller, Operation, OpInput, OpResult, Runtime, StoredAnswer } from '../api/operation';
 import { runAlone, type RunOptions } from '../api/runAlone';
 import { rememberJson } from '../api/serialisedBody';
-import { mapDbError } from '../db/errors';
+import { CommitInsertFailed, dbErrorCode, mapDbError } from '../db/errors';
 import type { DbHandle } from '../db/exec';
 import { isSqlite } from '../db/knex';
 import { ApiError, errors } from '../errors';
@@ -18,12 +18,15 @@ import {
   expireKey,
   findByKey,
   insertRecord,
+  insertRecordLast,
   lockKeyAndFind,
   type NewRecord,
   type RequestRecord,
 } from './records';
 import { storedAnswerText } from './storedAnswer';
 import { answerOf, errorAnswer, iso } from './run';
+
+const UNIQUE_VIOLATION = '23505';
 
 export interface KeyedCall {
   c: CompiledOp;
@@ -111,7 +114,7 @@ export class KeyedCalls {
           // A composite's answer before its selections ran: they run again when it is replayed.
           const answer = answerOf(done, done.replayState !== undefined);
           const json = answer.body === undefined ? undefined : JSON.stringify(answer.body);
-          if (!(await insertRecord(trx, this.record(call, answer, done, json))))
+          if (!(await insertRecordLast(trx, this.record(call, answer, done, json))))
             throw new KeyHeld(await findByKey(trx, call.caller.username, call.key));
           stored = { body: answer.body, json };
         },
@@ -131,6 +134,9 @@ export class KeyedCalls {
       return result;
     } catch (err) {
       if (err instanceof KeyHeld) return answerFromHeld(call, err.record, this.replay);
+      // The record went with COMMIT and found the key taken: another instance committed it first.
+      if (err instanceof CommitInsertFailed && dbErrorCode(err.cause) === UNIQUE_VIOLATION)
+        return answerFromHeld(call, await findByKey(this.rt.pool, call.caller.username, call.key), this.replay);
       const mapped = mapDbError(err);
       if (mapped instanceof ApiError && mapped.status < 500) {
         const held = await this.storeAfter(call, errorAnswer(mapped));
@@ -183,6 +189,7 @@ export class KeyedCalls {
   private record(call: KeyedCall, answer: StoredAnswer, done: { replayState?: unknown }, bodyJson?: string): NewRecord {
     const now = Date.now();
     const keyExpires = iso(now + this.rt.services.config.durable.idempotencyTtlHours * 3600000);
+    const at = iso(now);
     return {
       id: randomUUID(),
       caller: call.caller.username,
@@ -195,8 +202,8 @@ export class KeyedCalls {
       state: 'complete',
       owner: null,
       lease_until: null,
-      create_time: iso(now),
-      complete_time: iso(now),
+      create_time: at,
+      complete_time: at,
       key_expires: keyExpires,
       purge_after: keyExpires,
       response_status: answer.status,

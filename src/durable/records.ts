@@ -6,6 +6,8 @@ import type { StoredAnswer } from '../api/operation';
 import { storedAnswerText } from './storedAnswer';
 import { execute, queryFirst, queryRows, type DbHandle } from '../db/exec';
 import { isSqlite } from '../db/knex';
+import { PgTransaction } from '../db/pgTransaction';
+import { statementText } from '../db/pgWriteBehind';
 
 export type RecordKind = 'sync' | 'async';
 export type RecordState = 'accepted' | 'inProgress' | 'complete';
@@ -52,48 +54,42 @@ export type NewRecord = Pick<
 > &
   Partial<Pick<RequestRecord, 'response_status' | 'response' | 'replay_state' | 'complete_time'>>;
 
+/** Every column, in the order of the INSERT's values. */
 const COLUMNS = [
-  'id',
-  'caller',
-  'idem_key',
-  'kind',
-  'method',
-  'request_uri',
-  'fingerprint',
-  'request',
-  'state',
-  'owner',
-  'lease_until',
-  'attempts',
-  'create_time',
-  'update_time',
-  'key_expires',
-  'purge_after',
-  'response_status',
-  'response',
-  'replay_state',
-  'complete_time',
-] as const;
+  ...'id caller idem_key kind method request_uri fingerprint request state owner lease_until attempts'.split(' '),
+  ...'create_time update_time key_expires purge_after response_status response replay_state complete_time'.split(' '),
+];
 
-const INSERT = `INSERT INTO durable_requests (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (caller, idem_key) DO NOTHING`;
+const INSERT_ROW = `INSERT INTO durable_requests (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`;
+const INSERT = `${INSERT_ROW} ON CONFLICT (caller, idem_key) DO NOTHING`;
+
+function rowValues(r: NewRecord): unknown[] {
+  const row: Record<string, unknown> = {
+    ...r,
+    attempts: r.state === 'accepted' ? 0 : 1,
+    update_time: r.complete_time ?? r.create_time,
+  };
+  return COLUMNS.map((c) => row[c] ?? null);
+}
 
 /**
  * Inserts the record unless the caller already holds its key: true when this call owns it now. `h`
  * may be the transaction holding the call's writes (a record inserted complete, with its answer).
  */
 export async function insertRecord(h: DbHandle, r: NewRecord): Promise<boolean> {
-  const row: Record<string, unknown> = {
-    ...r,
-    attempts: r.state === 'accepted' ? 0 : 1,
-    update_time: r.complete_time ?? r.create_time,
-  };
-  return (
-    (await execute(
-      h,
-      INSERT,
-      COLUMNS.map((c) => row[c] ?? null),
-    )) === 1
-  );
+  return (await execute(h, INSERT, rowValues(r))) === 1;
+}
+
+/**
+ * Inserts the record as the last statement of the transaction `trx` (nothing may run in it after):
+ * true when this call owns the key. On PostgreSQL the record goes with COMMIT, in the simple query
+ * that carries the queued inserts: no answer comes back before it, so true; a caller who holds the
+ * key by then (another instance committed it first) makes the commit fail as `CommitInsertFailed`.
+ */
+export async function insertRecordLast(trx: DbHandle, r: NewRecord): Promise<boolean> {
+  if (!(trx instanceof PgTransaction)) return insertRecord(trx, r);
+  trx.withCommit(statementText(INSERT_ROW, rowValues(r)), 'durable_requests');
+  return true;
 }
 
 export async function findByKey(h: DbHandle, caller: string, key: string): Promise<RequestRecord | undefined> {
@@ -105,7 +101,7 @@ export async function findByKey(h: DbHandle, caller: string, key: string): Promi
 
 /**
  * PostgreSQL: takes the key's advisory lock (held until the transaction ends, so a call with the key on
- * another instance sees it) and reads the key's record, in one round trip. `free` is false when another
+ * another instance sees it) and reads the key's record, in one round trip (with BEGIN when it is the first). `free` is false when another
  * transaction holds the lock. The read may miss a record committed while the lock was being taken;
  * the record's INSERT (ON CONFLICT DO NOTHING) then finds it.
  */
@@ -117,7 +113,12 @@ export async function lockKeyAndFind(
 ): Promise<{ free: boolean; record?: RequestRecord }> {
   const sql =
     'SELECT l.key_free, r.* FROM (SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0)) AS key_free) l LEFT JOIN durable_requests r ON l.key_free AND r.caller = ? AND r.idem_key = ?';
-  const row = await queryFirst<RequestRecord & { key_free: boolean }>(h, sql, [slot, caller, key]);
+  type Row = RequestRecord & { key_free: boolean };
+  // The transaction's first statement goes with its BEGIN, values as literals: one round trip.
+  const row =
+    h instanceof PgTransaction && !h.started
+      ? (await h.first<Row>(statementText(sql, [slot, caller, key])))[0]
+      : await queryFirst<Row>(h, sql, [slot, caller, key]);
   if (!row?.key_free) return { free: false };
   const { key_free: _free, ...record } = row;
   return { free: true, record: record.id === null ? undefined : record };
