@@ -13,33 +13,8 @@ import { completeRecord, dropRecord, finalizeAnswer, renewLease, type RecordKind
 /** How long a runner's claim holds without renewal; it renews every third of it while it runs. */
 export const LEASE_MS = 15000;
 
-/** The ISO text of two minutes (a call's now and its key's expiry, hours apart) up to the seconds. */
-const minutes: Array<{ minute: number; head: string }> = [
-  { minute: NaN, head: '' },
-  { minute: NaN, head: '' },
-];
-let older = 0;
-/** From 1970 to the year 9999, where toISOString writes a four-digit year. */
-const LAST_MS = 253402300799999;
-
-/**
- * `new Date(ms).toISOString()`, without formatting the date each time: V8 formats it through printf
- * (about 7,000 instructions per call, several times per keyed call), so a minute's text is kept.
- */
 export function iso(ms: number = Date.now()): string {
-  if (!(ms >= 0 && ms <= LAST_MS) || !Number.isInteger(ms)) return new Date(ms).toISOString();
-  const minute = Math.floor(ms / 60000);
-  let slot = minutes[0].minute === minute ? minutes[0] : minutes[1].minute === minute ? minutes[1] : undefined;
-  if (slot === undefined) {
-    slot = minutes[older];
-    older ^= 1;
-    slot.minute = minute;
-    slot.head = new Date(minute * 60000).toISOString().slice(0, 17);
-  }
-  const inMinute = ms - minute * 60000;
-  const seconds = Math.floor(inMinute / 1000);
-  const millis = inMinute - seconds * 1000;
-  return `${slot.head}${seconds < 10 ? '0' : ''}${seconds}.${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
+  return new Date(ms).toISOString();
 }
 
 export interface Claim {
