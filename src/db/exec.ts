@@ -115,6 +115,11 @@ function pgQueryNow(h: PgHandle, sql: string, bindings: readonly unknown[]): Pro
   });
 }
 
+function toSqliteValues(values: unknown[]): unknown[] {
+  for (let i = 0; i < values.length; i++) values[i] = sqliteValue(values[i]);
+  return values;
+}
+
 function sqliteRows<T>(conn: Database, sql: string, bindings: readonly unknown[]): T[] {
   const stmt = prepared(conn, sql);
   const args = bindings.map(sqliteValue);
@@ -185,11 +190,12 @@ export function execute(h: DbHandle, sql: string, bindings: readonly unknown[] =
 
 /**
  * Runs an INSERT, or queues it when `h` is a transaction writing behind (see `writeBehind`). Only
- * for single-row inserts whose ids are known ahead: nothing is read back. A queued insert keeps
- * `bindings` (PostgreSQL converts them when the batch runs): the caller hands over a fresh array.
+ * for single-row inserts whose ids are known ahead: nothing is read back. The caller hands over a
+ * fresh array, which a queued insert keeps: SQLite's values are converted in it, in place (no second
+ * array per row), and PostgreSQL converts them when the batch runs.
  */
-export function insert(h: DbHandle, sql: string, bindings: readonly unknown[]): MaybePromise<void> {
-  if (h instanceof SqliteTransaction ? h.writes.push(sql, bindings.map(sqliteValue)) : queueInsert(h, sql, bindings))
+export function insert(h: DbHandle, sql: string, bindings: unknown[]): MaybePromise<void> {
+  if (h instanceof SqliteTransaction ? h.writes.push(sql, toSqliteValues(bindings)) : queueInsert(h, sql, bindings))
     return;
   const changed = execute(h, sql, bindings);
   return changed instanceof Promise ? changed.then(() => undefined) : undefined;

@@ -173,12 +173,10 @@ export function toApiValue(field: FieldDef, value: unknown, ids: IdCodec, refNam
       const ref = field.ref as NonNullable<FieldDef['ref']>;
       return { id, displayName: String(refName ?? id), type: ref.resourceType, uri: `${ref.uriPrefix}/${id}` };
     }
-    case 'relatedTo':
-      return {
-        id: ids.format(Number(value)),
-        type: field.ref?.resourceType ?? 'Activity',
-        uri: `${field.ref?.uriPrefix}/${ids.format(Number(value))}`,
-      };
+    case 'relatedTo': {
+      const id = ids.format(Number(value));
+      return { id, type: field.ref?.resourceType ?? 'Activity', uri: `${field.ref?.uriPrefix}/${id}` };
+    }
     case 'roles':
       return typeof value === 'string' ? JSON.parse(value) : value;
     default:

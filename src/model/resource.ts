@@ -127,15 +127,15 @@ function presentationOf(res: ResourceDef, selection: FieldSelection, omitSetAtCo
 /** Turns a row of `baseQuery` into the payload's data object. */
 export function present(res: ResourceDef, row: Row, opts: PresentOptions): ResourceData {
   const attributes: Record<string, unknown> = {};
-  const id = Number(row.id);
+  const publicId = opts.ids.format(Number(row.id));
   for (const p of presentationOf(res, opts.selection, opts.omitSetAtCommit)) {
     const value =
       p.field.kind === 'id'
-        ? opts.ids.format(id)
+        ? publicId
         : toApiValue(p.field, row[p.key], opts.ids, p.refNameKey === undefined ? undefined : row[p.refNameKey]);
     if (value !== undefined) attributes[p.name] = value;
   }
-  const uri = itemUri(res, opts.ids, id);
+  const uri = `${res.uriPrefix}/${publicId}`;
   const links: ResourceData['links'] = { self: { href: uri, methods: res.selfMethods } };
   if (res.extraLinks) Object.assign(links, res.extraLinks(uri));
   return { attributes, checksum: String(row.checksum), links };

@@ -6,7 +6,7 @@ import { RetryableTransactionError } from '../db/errors';
 import { compileOnce, execute, insert, queryFirst, type DbHandle } from '../db/exec';
 import { nowIso } from '../db/dialect';
 import type { OpContext } from '../api/operation';
-import { thenOrNow, type MaybePromise } from '../db/maybePromise';
+import type { MaybePromise } from '../db/maybePromise';
 import type { FieldDef } from '../model/fields';
 import { itemUri, rowKey, type ResourceDef, type Row } from '../model/resource';
 
@@ -113,10 +113,14 @@ function writeRow(ctx: OpContext, res: ResourceDef, columns: Row, id: number): M
   const sql = compileOnce(ctx.db, key, (k) => k(res.table).insert(Object.fromEntries(names.map((n) => [n, 0]))));
   const bindings: unknown[] = new Array(names.length);
   for (let i = 0; i < names.length; i++) bindings[i] = values[names[i]];
-  return thenOrNow(insert(ctx.db, sql, bindings), () => {
-    ctx.reservations.markInserted(res.sequence, id);
-    return values;
-  });
+  const written = insert(ctx.db, sql, bindings);
+  if (written instanceof Promise) return written.then(() => inserted(ctx, res, values, id));
+  return inserted(ctx, res, values, id);
+}
+
+function inserted(ctx: OpContext, res: ResourceDef, values: Row, id: number): Row {
+  ctx.reservations.markInserted(res.sequence, id);
+  return values;
 }
 
 /**

@@ -3,8 +3,8 @@
 // (itemOps.ts has update, actions and delete).
 import type { Knex } from 'knex';
 import type { TObject, TSchema } from '@sinclair/typebox';
-import type { ApiName, Operation, OpContext, OpInput, OpResponse, Role } from '../api/operation';
-import { thenOrNow, type MaybePromise } from '../db/maybePromise';
+import type { ApiName, Operation, OpContext, OpInput, OpResponse, OpResult, Role } from '../api/operation';
+import type { MaybePromise } from '../db/maybePromise';
 import { COLLECTION_PARAMS, SINGLE_PARAMS, type CollectionQuery } from '../query/params';
 import { listCollection } from '../query/collection';
 import {
@@ -94,22 +94,23 @@ export function getOp(o: Common & { path: string; idParam: string }): Operation 
   };
 }
 
-export function createOp(
-  o: Common & {
-    path: string;
-    /** Adds the columns particular to this resource (parent ids, the caller as author, hashed passwords…). */
-    columns?: (
-      ctx: OpContext,
-      attributes: Record<string, unknown>,
-      input: OpInput,
-    ) => MaybePromise<Record<string, unknown>>;
-    /** Column values used when the client does not send the attribute. */
-    defaults?: Record<string, unknown>;
-    body?: TObject;
-    /** Children the body may carry in `included`, written in the same transaction. */
-    includes?: readonly IncludableChild[];
-  },
-): Operation {
+/** What a resource's create is built from: its definition plus the hooks for what is particular to it. */
+type CreateOptions = Common & {
+  path: string;
+  /** Adds the columns particular to this resource (parent ids, the caller as author, hashed passwords…). */
+  columns?: (
+    ctx: OpContext,
+    attributes: Record<string, unknown>,
+    input: OpInput,
+  ) => MaybePromise<Record<string, unknown>>;
+  /** Column values used when the client does not send the attribute. */
+  defaults?: Record<string, unknown>;
+  body?: TObject;
+  /** Children the body may carry in `included`, written in the same transaction. */
+  includes?: readonly IncludableChild[];
+};
+
+export function createOp(o: CreateOptions): Operation {
   const inclusion = inclusionParts(o.includes, 'post');
   return {
     ...o,
@@ -122,26 +123,47 @@ export function createOp(
     body: o.body ?? envelopeSchema(attributesSchema(o.res, 'create'), `${o.res.type}Create`, inclusion.request),
     responses: [itemResponse(o.res, 201, `The new ${o.res.type}`, inclusion.response)],
     // Nothing here waits unless it must (a reference to look up, a password to hash, PostgreSQL):
-    // on SQLite a composite's creates run from first to last without a turn of the event loop.
+    // on SQLite a composite's creates run from first to last without a turn of the event loop, and
+    // without a closure per step (each step is a named function, continued by `then` only when it waits).
     handler(ctx, input) {
-      const selection = selectionOf(o.res, input);
-      const {
-        data: { attributes },
-        included,
-      } = input.body as Envelope;
-      return thenOrNow(attributeColumns(ctx, o.res, attributes), (fromAttributes) =>
-        thenOrNow(o.columns?.(ctx, attributes, input), (own) => {
-          // Defaults, then the attributes sent, then the resource's own columns: later ones win. Object.assign
-          // rather than spread: this runs once per create in a composite's hot path (bench/README.md).
-          const columns: Row = Object.assign({}, o.defaults, fromAttributes, own);
-          return thenOrNow(insertRow(ctx, o.res, columns), (inserted) => {
-            const created = createdResult(ctx, o.res, inserted, selection);
-            return included && o.includes
-              ? withIncluded(ctx, o.includes, included, Number(inserted.id), created)
-              : created;
-          });
-        }),
-      );
+      const step: CreateStep = { o, ctx, input, selection: selectionOf(o.res, input) };
+      const fromAttributes = attributeColumns(ctx, o.res, (input.body as Envelope).data.attributes);
+      if (fromAttributes instanceof Promise) return fromAttributes.then((c) => withOwnColumns(step, c));
+      return withOwnColumns(step, fromAttributes);
     },
   };
+}
+
+/** One create under way: what its later steps need. */
+interface CreateStep {
+  o: CreateOptions;
+  ctx: OpContext;
+  input: OpInput;
+  selection: FieldSelection;
+}
+
+function withOwnColumns(step: CreateStep, fromAttributes: Row): MaybePromise<OpResult> {
+  const own = step.o.columns?.(step.ctx, (step.input.body as Envelope).data.attributes, step.input);
+  if (own instanceof Promise) return own.then((c) => insertCreated(step, fromAttributes, c));
+  return insertCreated(step, fromAttributes, own);
+}
+
+function insertCreated(
+  step: CreateStep,
+  fromAttributes: Row,
+  own: Record<string, unknown> | undefined,
+): MaybePromise<OpResult> {
+  // Defaults, then the attributes sent, then the resource's own columns: later ones win. Object.assign
+  // rather than spread: this runs once per create in a composite's hot path (bench/README.md).
+  const columns: Row = Object.assign({}, step.o.defaults, fromAttributes, own);
+  const inserted = insertRow(step.ctx, step.o.res, columns);
+  if (inserted instanceof Promise) return inserted.then((row) => answerCreated(step, row));
+  return answerCreated(step, inserted);
+}
+
+function answerCreated(step: CreateStep, inserted: Row): MaybePromise<OpResult> {
+  const { o, ctx, selection } = step;
+  const created = createdResult(ctx, o.res, inserted, selection);
+  const included = (step.input.body as Envelope).included;
+  return included && o.includes ? withIncluded(ctx, o.includes, included, Number(inserted.id), created) : created;
 }

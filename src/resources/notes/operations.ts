@@ -1,6 +1,6 @@
 // Owns the note operations: list and create under an activity, and get/update/delete by note id.
 import { READERS, WRITERS, type Operation, type OpContext, type OpInput } from '../../api/operation';
-import { thenOrNow, type MaybePromise } from '../../db/maybePromise';
+import type { MaybePromise } from '../../db/maybePromise';
 import { requireId } from '../rows';
 import { activityResource } from '../activities/definition';
 import { deleteOp, patchOp } from '../itemOps';
@@ -22,12 +22,17 @@ export const createNote = createOp({
   path: '/activities/{activityId}/notes',
   roles: WRITERS,
   defaults: { confidential: false },
-  columns: (ctx, _attributes, input) =>
-    thenOrNow(parentActivityId(ctx, input), (activityId) => ({
-      activity_id: activityId,
-      author_id: ctx.caller.id ?? null,
-    })),
+  columns: (ctx, _attributes, input) => {
+    const activityId = parentActivityId(ctx, input);
+    if (activityId instanceof Promise) return activityId.then((id) => noteColumns(ctx, id));
+    return noteColumns(ctx, activityId);
+  },
 });
+
+/** A new note's own columns: its activity, and the caller as its author. */
+function noteColumns(ctx: OpContext, activityId: number): Record<string, unknown> {
+  return { activity_id: activityId, author_id: ctx.caller.id ?? null };
+}
 
 export const updateNote = patchOp({
   ...common,
