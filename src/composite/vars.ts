@@ -95,11 +95,17 @@ export class RenderBudget {
   }
 }
 
-/** A whole-value reference: the value as it is, its size charged. */
+/**
+ * A whole-value reference: the value, its size charged. An object or array comes as a copy made from
+ * its text: the body it lands in may be changed in place by validation (unknown members dropped under
+ * GW-UnknownPropertyHandling: ignore), and that must not reach the earlier subresponse it was read from.
+ */
 function wholeValue(name: string): Renderer {
   return (vars, budget) => {
-    budget.charge(budget.text(name, vars).length);
-    return vars.get(name);
+    const text = budget.text(name, vars);
+    budget.charge(text.length);
+    const value = vars.get(name);
+    return typeof value === 'object' && value !== null ? JSON.parse(text) : value;
   };
 }
 

@@ -69,6 +69,46 @@ test('a whole-string var with the wrong JSON type fails validation of that subre
   expect(res.body.responses[1].requestError.userMessage).toMatch(/subject must be string/);
 });
 
+test('an object var rendered whole is a copy: dropping its unknown members later leaves the subresponse it came from whole', async () => {
+  const res = await composite(
+    t,
+    {
+      requests: [
+        {
+          method: 'post',
+          uri: '/common/v1/activities',
+          body: { data: { attributes: { subject: 'Parent' } } },
+          vars: [{ name: 'activityId', path: '$.data.attributes.id' }],
+        },
+        {
+          method: 'post',
+          uri: '/common/v1/activities/${activityId}/notes',
+          body: { data: { attributes: { body: 'first' } } },
+          vars: [{ name: 'author', path: '$.data.attributes.author' }],
+        },
+        // The whole author object as a reference to write: validation drops its unknown members (type,
+        // displayName, uri) from the body it was rendered into, in place.
+        {
+          method: 'post',
+          uri: '/common/v1/activities',
+          body: { data: { attributes: { subject: 'Assigned', assignedUser: '${author}' } } },
+        },
+      ],
+    },
+    'user',
+    { 'GW-UnknownPropertyHandling': 'ignore' },
+  );
+  expect(res.status).toBe(200);
+  const author = res.body.responses[1].body.data.attributes.author;
+  expect(Object.keys(author).sort()).toEqual(['displayName', 'id', 'type', 'uri']);
+  expect(res.body.responses[2].body.data.attributes.assignedUser).toEqual({
+    id: author.id,
+    displayName: author.displayName,
+    type: 'User',
+    uri: author.uri,
+  });
+});
+
 test('a var in a uri becomes that one path parameter: a value with / or .. cannot change the route', async () => {
   const res = await composite(t, {
     requests: [
