@@ -13,15 +13,30 @@ const SENSITIVE_TEXT = [
   /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g,
   /(\/\/[^/\s:@]+:)[^@\s/]+@/g, // user:password@ in URLs
 ];
+/** What every shape above begins with: text without any of these holds none (one test, not three replaces). */
+const MAYBE_SENSITIVE = /basic|bearer|eyJ|\/\//i;
 const MAX_DEPTH = 8;
 
 export function scrubText(text: string): string {
+  if (!MAYBE_SENSITIVE.test(text)) return text;
   let out = text;
   for (const pattern of SENSITIVE_TEXT)
     out = out.replace(pattern, (match, prefix: unknown) =>
       typeof prefix === 'string' && prefix.startsWith('//') ? `${prefix}${CENSOR}@` : CENSOR,
     );
   return out;
+}
+
+/** Verdicts of SENSITIVE_KEY by key: log objects repeat the same few keys line after line. */
+const keyVerdicts = new Map<string, boolean>();
+
+function isSensitiveKey(key: string): boolean {
+  let verdict = keyVerdicts.get(key);
+  if (verdict === undefined) {
+    verdict = SENSITIVE_KEY.test(key);
+    if (keyVerdicts.size < 1000) keyVerdicts.set(key, verdict);
+  }
+  return verdict;
 }
 
 /** A copy of a log object with credentials replaced; values that hold none are returned as they are. */
@@ -31,7 +46,8 @@ export function redact(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   if (value instanceof Error) return { name: value.name, message: scrubText(value.message) };
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = SENSITIVE_KEY.test(k) ? CENSOR : redact(v, depth + 1);
+  const record = value as Record<string, unknown>;
+  for (const k of Object.keys(record)) out[k] = isSensitiveKey(k) ? CENSOR : redact(record[k], depth + 1);
   return out;
 }
 
@@ -66,6 +82,7 @@ export function createLogger(
       hooks: {
         logMethod(args, method) {
           // The message (and any format arguments) is scrubbed too.
+          if (args.every((a) => typeof a !== 'string' || scrubText(a) === a)) return method.apply(this, args);
           const scrubbed = args.map((a) => (typeof a === 'string' ? scrubText(a) : a)) as Parameters<typeof method>;
           return method.apply(this, scrubbed);
         },

@@ -1,21 +1,11 @@
 // Owns HTTP Basic authentication against the users table, with a cache of verified credentials so
 // the slow hash runs once per password, not once per request.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Knex } from 'knex';
-import { compileOnce, queryFirst } from '../db/exec';
-import { onceMoreIfConnectionLost } from '../db/transaction';
 import type { Caller, Role } from '../api/operation';
 import { NUL, nulRefused } from '../api/nul';
 import { verifyPassword } from '../model/passwords';
-
-interface UserRow {
-  id: number;
-  username: string;
-  display_name: string | null;
-  roles: string;
-  active: number | boolean;
-  password_hash: string;
-}
+import { UserLookup, type UserRow } from './users';
 
 const CACHE_LIMIT = 1000;
 
@@ -37,13 +27,6 @@ export function callerFromRow(row: Pick<UserRow, 'id' | 'username' | 'display_na
   };
 }
 
-export async function findUserByUsername(knex: Knex, username: string): Promise<UserRow | undefined> {
-  const sql = compileOnce(knex, 'auth:userByName', (k) =>
-    k('users').select('id', 'username', 'display_name', 'roles', 'active', 'password_hash').where('username', ''),
-  );
-  return onceMoreIfConnectionLost(() => queryFirst<UserRow>(knex, sql, [username]));
-}
-
 export class BasicAuthenticator {
   /** (username, sha256(password)) → the stored hash that password was verified against. */
   private readonly verified = new Map<string, string>();
@@ -55,7 +38,11 @@ export class BasicAuthenticator {
    */
   private readonly running = new Map<string, Promise<boolean>>();
 
-  constructor(private readonly knex: Knex) {}
+  private readonly users: UserLookup;
+
+  constructor(knex: Knex) {
+    this.users = new UserLookup(knex);
+  }
 
   /** The caller, or undefined for unknown users, wrong passwords and inactive accounts. */
   async authenticate(header: string): Promise<Caller | undefined> {
@@ -63,9 +50,10 @@ export class BasicAuthenticator {
     if (!creds || creds.username.length > 64 || creds.password.length > 256) return undefined;
     // Never a valid account (no stored text holds U+0000): refused before the database is asked.
     if (creds.username.includes(NUL) || creds.password.includes(NUL)) throw nulRefused('The Basic credentials');
-    const row = await findUserByUsername(this.knex, creds.username);
+    const found = this.users.find(creds.username);
+    const row = found instanceof Promise ? await found : found;
     if (!row || !row.active) return undefined;
-    const key = `${creds.username}\u0000${createHash('sha256').update(creds.password).digest('base64')}`;
+    const key = `${creds.username}\u0000${hash('sha256', creds.password, 'base64')}`;
     // A changed password changes the stored hash, so a cached verification of the old one no longer matches.
     if (this.verified.get(key) !== row.password_hash) {
       if (!(await this.verifyOnce(key, creds.password, row.password_hash))) return undefined;

@@ -6,7 +6,7 @@ import { createRemoteJWKSet, errors as jose, jwtVerify, type JWTPayload, type JW
 import { ROLES, type Caller, type Role } from '../api/operation';
 import { errors } from '../errors';
 import type { Config } from '../config';
-import { findUserByUsername } from './basic';
+import { findUserByUsername } from './users';
 
 export type JwtSettings = NonNullable<Config['jwt']>;
 

@@ -49,8 +49,25 @@ function uriProblem(uri: string): string | undefined {
 
 type UriLookup = string | Array<PathMatch<CompiledOp>>;
 
-/** A uri's safety problem (a message), or the operations whose path it matches. */
+/** Uris seen before, per matcher: the same few come in composite after composite. */
+const seen = new WeakMap<PathMatcher<CompiledOp>, Map<string, UriLookup>>();
+/** Bounded (a uri is at most 2,000 characters): emptied when full. */
+const SEEN_LIMIT = 500;
+
+/** What `findUri` says of `uri`, remembered: it depends on nothing but the uri and the route table. */
 function lookupUri(matcher: PathMatcher<CompiledOp>, uri: string): UriLookup {
+  let known = seen.get(matcher);
+  if (!known) seen.set(matcher, (known = new Map()));
+  let found = known.get(uri);
+  if (found === undefined) {
+    if (known.size >= SEEN_LIMIT) known.clear();
+    known.set(uri, (found = findUri(matcher, uri)));
+  }
+  return found;
+}
+
+/** A uri's safety problem (a message), or the operations whose path it matches. */
+function findUri(matcher: PathMatcher<CompiledOp>, uri: string): UriLookup {
   const problem = uriProblem(uri);
   if (problem) return problem;
   for (const seg of uri.split('/').slice(1)) {

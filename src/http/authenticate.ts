@@ -72,11 +72,13 @@ function challengeFor(checks: CredentialCheck[]): string {
 export function authenticate(checks: CredentialCheck[], config: Config) {
   const challenge = challengeFor(checks);
   const limiter = new AuthFailureLimiter(config.authFailureLimit.max, config.authFailureLimit.windowMs);
+  // Without a trusted proxy req.ip is the socket's address, reached through parsing X-Forwarded-For.
+  const behindProxy = config.trustProxy !== undefined;
   return async (req: Request, _res: Response, next: NextFunction) => {
     const header = req.headers.authorization;
     // No credentials at all is not a guess; it is only told how to authenticate.
     if (!header) return next(errors.unauthenticated('Authentication is required', challenge));
-    const client = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    const client = (behindProxy ? req.ip : undefined) ?? req.socket.remoteAddress ?? 'unknown';
     const wait = limiter.retryAfter(client);
     if (wait > 0) return next(errors.tooManyRequests(wait));
     const space = header.indexOf(' ');
