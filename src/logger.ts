@@ -82,9 +82,15 @@ export function createLogger(
       hooks: {
         logMethod(args, method) {
           // The message (and any format arguments) is scrubbed too.
-          if (args.every((a) => typeof a !== 'string' || scrubText(a) === a)) return method.apply(this, args);
-          const scrubbed = args.map((a) => (typeof a === 'string' ? scrubText(a) : a)) as Parameters<typeof method>;
-          return method.apply(this, scrubbed);
+          // Each string scrubbed once; the arguments are copied only when one changed.
+          let scrubbed: Parameters<typeof method> | undefined;
+          for (let i = 0; i < args.length; i++) {
+            const a = args[i];
+            if (typeof a !== 'string') continue;
+            const clean = scrubText(a);
+            if (clean !== a) (scrubbed ??= [...args] as Parameters<typeof method>)[i] = clean;
+          }
+          return method.apply(this, scrubbed ?? args);
         },
       },
     },

@@ -84,7 +84,12 @@ export interface PresentOptions {
 }
 
 export function itemUri(res: ResourceDef, ids: IdCodec, id: number): string {
-  return `${res.uriPrefix}/${ids.format(id)}`;
+  return publicItemUri(res, ids.format(id));
+}
+
+/** An item's uri from its public id, when that is at hand already. */
+export function publicItemUri(res: ResourceDef, publicId: string): string {
+  return `${res.uriPrefix}/${publicId}`;
 }
 
 /** One attribute a presentation writes, with the row keys it reads worked out once. */
@@ -135,7 +140,7 @@ export function present(res: ResourceDef, row: Row, opts: PresentOptions): Resou
         : toApiValue(p.field, row[p.key], opts.ids, p.refNameKey === undefined ? undefined : row[p.refNameKey]);
     if (value !== undefined) attributes[p.name] = value;
   }
-  const uri = `${res.uriPrefix}/${publicId}`;
+  const uri = publicItemUri(res, publicId);
   const links: ResourceData['links'] = { self: { href: uri, methods: res.selfMethods } };
   if (res.extraLinks) Object.assign(links, res.extraLinks(uri));
   return { attributes, checksum: String(row.checksum), links };
