@@ -24,6 +24,25 @@ async function onServer(serverUrl: string, sql: string): Promise<void> {
   }
 }
 
+/**
+ * DROP DATABASE … WITH (FORCE). On PostgreSQL 15 it asks for an immediate checkpoint, and a checkpoint
+ * fails for the whole cluster while any database's files cannot be written (a test filling a
+ * tablespace's disk, an operator's full volume). That is retried for up to `patienceMs` rather than
+ * leaving the database behind; any other error is thrown at once.
+ */
+export async function dropPostgresDatabase(serverUrl: string, name: string, patienceMs = 20_000): Promise<void> {
+  const giveUpAt = Date.now() + patienceMs;
+  for (;;) {
+    try {
+      await onServer(serverUrl, `DROP DATABASE IF EXISTS "${name.replaceAll('"', '""')}" WITH (FORCE)`);
+      return;
+    } catch (err) {
+      if (!/checkpoint request failed/.test((err as Error).message) || Date.now() >= giveUpAt) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
 /** The URL of another database on the same server as `serverUrl`. */
 export function databaseUrlOn(serverUrl: string, name: string): string {
   const url = new URL(serverUrl);
@@ -38,7 +57,7 @@ export async function freshPostgresDatabase(serverUrl: string, prefix: string): 
   return {
     kind: 'postgres',
     url: databaseUrlOn(serverUrl, name),
-    drop: () => onServer(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+    drop: () => dropPostgresDatabase(serverUrl, name),
   };
 }
 

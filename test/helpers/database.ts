@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import knexFactory, { type Knex } from 'knex';
 import {
   databaseUrlOn,
+  dropPostgresDatabase,
   freshPostgresDatabase as freshPostgresOn,
   freshSqliteDatabase as freshSqliteIn,
   type FreshDatabase,
@@ -39,13 +40,14 @@ export function startDatabaseRun(): void {
 /** Drops every database of this run that is still there (a test file that crashed before its afterAll). */
 export async function dropRunDatabases(): Promise<void> {
   if (testDatabaseKind() !== 'postgres' || !process.env[RUN_VARIABLE]) return;
-  await withServer(async (k) => {
-    const { rows } = await k.raw<{ rows: Array<{ datname: string }> }>(
+  const rows = await withServer(async (k) => {
+    const result = await k.raw<{ rows: Array<{ datname: string }> }>(
       'SELECT datname FROM pg_database WHERE starts_with(datname, ?)',
       [runPrefix()],
     );
-    for (const { datname } of rows) await k.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [datname]);
+    return result.rows;
   });
+  for (const { datname } of rows) await dropPostgresDatabase(process.env.TEST_DATABASE_URL as string, datname);
 }
 
 /** The URL of another database on the same server as TEST_DATABASE_URL. */

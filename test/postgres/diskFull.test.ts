@@ -1,14 +1,16 @@
 // PostgreSQL on a full disk: the test database lives in a tablespace on a small tmpfs, so inserts
 // that need a new page fail with SQLSTATE 53100 as on a real full disk. The API answers 503 with
 // Retry-After (never 500), /readyz reports the storage fault, committed data stays intact, and after
-// room is made the next write succeeds and readiness recovers. Needs root to mount.
+// room is made the next write succeeds and readiness recovers. While that disk is full every checkpoint
+// of the cluster fails, so dropping any other database (which asks for one) waits for room instead of
+// failing: other test files drop theirs meanwhile. Needs root to mount.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { postgresUrl } from '../helpers/database';
+import { freshPostgresDatabase, postgresUrl } from '../helpers/database';
 import { fill, mountTmpfs, STORAGE_MESSAGE, writeUntilRefused } from '../helpers/fullDisk';
 import { startTestApp, type TestApp } from '../helpers/testApp';
 
@@ -59,6 +61,7 @@ maybe('PostgreSQL on a full disk', () => {
   test('writes answer 503 with Retry-After, /readyz reports it, data stays intact, and both recover', async () => {
     const before = await create('before the disk filled');
     expect(before.status).toBe(201);
+    const other = await freshPostgresDatabase();
     const filler = path.join(dir, 'filler');
     fill(filler);
     const refused = await writeUntilRefused((i) => create(`while full ${i}`));
@@ -75,7 +78,12 @@ maybe('PostgreSQL on a full disk', () => {
       .set('Authorization', t.auth('user'));
     expect(kept.body.data.attributes.subject).toBe('before the disk filled');
 
+    const dropping = other.drop();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     fs.rmSync(filler);
+    await dropping;
+    const otherName = new URL(other.url).pathname.slice(1);
+    expect((await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [otherName])).rowCount).toBe(0);
     expect((await create('after room was made')).status).toBe(201);
     expect((await t.http.get('/readyz')).status).toBe(200);
     expect(t.logs.join('')).not.toContain('"level":50');
