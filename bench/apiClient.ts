@@ -86,8 +86,8 @@ export async function sendSeparateNotes(c: ApiClient, activityId: string, n: num
 let keySeq = 0;
 
 /** A composite with a fresh Idempotency-Key each time: the first call, which runs and stores its answer. */
-export async function sendKeyedComposite(c: ApiClient, body: string): Promise<void> {
-  await c.send('POST', COMPOSITE_PATH, body, { 'idempotency-key': `bench-${process.pid}-${Date.now()}-${keySeq++}` });
+export async function sendKeyedComposite(c: ApiClient, body: string, path = COMPOSITE_PATH): Promise<void> {
+  await c.send('POST', path, body, { 'idempotency-key': `bench-${process.pid}-${Date.now()}-${keySeq++}` });
 }
 
 export interface AsyncTimes {

@@ -11,7 +11,10 @@ export interface Driver {
   kind: 'sqlite' | 'postgres';
   all<T>(sql: string, bindings?: readonly unknown[]): Promise<T[]>;
   run(sql: string, bindings?: readonly unknown[]): Promise<void>;
-  /** Runs the statements in order between BEGIN and COMMIT (synchronously on SQLite: the physical floor). */
+  /**
+   * Runs the statements in order between BEGIN and COMMIT (synchronously on SQLite: the physical floor);
+   * a statement that returns rows has them read and dropped.
+   */
   writeAll(statements: ReadonlyArray<readonly [string, readonly unknown[]]>): Promise<void>;
   explain(sql: string, bindings: readonly unknown[]): Promise<string[]>;
   close(): Promise<void>;
@@ -40,7 +43,11 @@ function sqliteDriver(filename: string): Driver {
     async writeAll(statements) {
       begin.run();
       try {
-        for (const [sql, bindings] of statements) prepared(sql).run(...bindings);
+        for (const [sql, bindings] of statements) {
+          const stmt = prepared(sql);
+          if (stmt.reader) stmt.all(...bindings);
+          else stmt.run(...bindings);
+        }
         commit.run();
       } catch (err) {
         if (db.inTransaction) db.exec('ROLLBACK');

@@ -4,15 +4,33 @@
 // what a round trip with these bodies costs on this machine before any server logic.
 // With `express`, the same handler behind an Express app (one route, a raw body, `res.send`), set as the
 // server sets it: what Express itself adds to a round trip, since the server keeps Express.
+// With an Idempotency-Key header, the handler also does what a keyed call cannot do without: the
+// request's fingerprint, the key's lookup first in the transaction and the answer's record last in it —
+// the server's own statements and record (src/durable/records.ts) — so that the bench can tell the
+// record's own cost from the rest of a keyed call's.
 import http from 'node:http';
 import { fork } from 'node:child_process';
 import express from 'express';
 import { connectDriver, type Driver } from './database';
 import { stopChild } from './server';
 import { compositeRows } from './workloads';
+import { fingerprint } from '../src/durable/headers';
+import { answeredRecord, KEYED_CALL_SQL, rowValues } from '../src/durable/records';
 
 /** Ids this process writes stay apart from the floor's, the bulk load's, the server's and the other framework's. */
 const HTTP_FLOOR_ID_BASE: Record<Framework, number> = { 'node:http': 3_000_000_000, express: 3_500_000_000 };
+/** The caller the floor's Idempotency-Key records are kept under (keys are scoped to a caller). */
+const FLOOR_CALLER = 'http-floor';
+/** The server's default IDEMPOTENCY_TTL_HOURS. */
+const KEY_TTL_HOURS = 24;
+
+/** What the handler is given of one request. */
+interface FloorRequest {
+  method: string;
+  url: string;
+  body: Buffer;
+  idempotencyKey?: string;
+}
 
 interface SentComposite {
   requests: Array<{ body: { data: { attributes: Record<string, unknown> } } }>;
@@ -26,11 +44,15 @@ const created = (uri: string, data: unknown) => ({
 });
 
 /** The answer to one composite of the bench's shape, after its rows are written. */
-function compositeHandler(driver: Driver, authorId: number, framework: Framework): (text: string) => Promise<string> {
+function compositeHandler(
+  driver: Driver,
+  authorId: number,
+  framework: Framework,
+): (req: FloorRequest) => Promise<string> {
   let nextId = HTTP_FLOOR_ID_BASE[framework];
   const author = { id: `xc:${authorId}`, displayName: 'bench', type: 'User', uri: `/admin/v1/users/xc:${authorId}` };
-  return async (text) => {
-    const sent = JSON.parse(text) as SentComposite;
+  return async (req) => {
+    const sent = JSON.parse(req.body.toString('utf8')) as SentComposite;
     const activityId = nextId + 1;
     nextId += sent.requests.length;
     const activity = sent.requests[0].body.data.attributes;
@@ -67,13 +89,42 @@ function compositeHandler(driver: Driver, authorId: number, framework: Framework
         }),
       );
     });
+    const json = JSON.stringify({ responses });
+    const key = req.idempotencyKey;
+    if (key !== undefined) {
+      const record = answeredRecord({
+        caller: FLOOR_CALLER,
+        key,
+        method: req.method,
+        uri: req.url,
+        fingerprint: fingerprint(req.method, req.url, req.body),
+        ttlHours: KEY_TTL_HOURS,
+        answer: { status: 200, headers: {}, body: { responses }, partial: true },
+        bodyJson: json,
+        replayState: { vars: [['activityId', `xc:${activityId}`]] },
+      });
+      statements.unshift([KEYED_CALL_SQL.findByKey, [FLOOR_CALLER, key]]);
+      statements.push([KEYED_CALL_SQL.insertRecord, rowValues(record)]);
+    }
     await driver.writeAll(statements);
-    return JSON.stringify({ responses });
+    return json;
   };
 }
 
-function answer(res: http.ServerResponse, handle: (text: string) => Promise<string>, text: string): void {
-  handle(text).then(
+type Handler = (req: FloorRequest) => Promise<string>;
+
+function floorRequest(req: http.IncomingMessage, body: Buffer): FloorRequest {
+  const key = req.headers['idempotency-key'];
+  return {
+    method: req.method as string,
+    url: req.url as string,
+    body,
+    idempotencyKey: typeof key === 'string' ? key : undefined,
+  };
+}
+
+function answer(res: http.ServerResponse, handle: Handler, req: FloorRequest): void {
+  handle(req).then(
     (json) => {
       res.writeHead(200, {
         'Content-Type': 'application/json; charset=utf-8',
@@ -89,22 +140,22 @@ function answer(res: http.ServerResponse, handle: (text: string) => Promise<stri
 }
 
 /** A bare node:http server: read the body, answer. */
-function bareServer(handle: (text: string) => Promise<string>): http.Server {
+function bareServer(handle: Handler): http.Server {
   return http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => answer(res, handle, Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => answer(res, handle, floorRequest(req, Buffer.concat(chunks))));
   });
 }
 
 /** The same handler in Express 5, with the server's app settings (no ETag, no X-Powered-By, simple query parser). */
-function expressServer(handle: (text: string) => Promise<string>): http.Server {
+function expressServer(handle: Handler): http.Server {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.post('/', express.raw({ type: () => true, limit: '10mb' }), (req, res) =>
-    answer(res, handle, (req.body as Buffer).toString('utf8')),
+    answer(res, handle, floorRequest(req, req.body as Buffer)),
   );
   return http.createServer(app);
 }

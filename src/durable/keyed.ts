@@ -4,7 +4,6 @@
 // and a call cut off before its commit (kill -9) leaves nothing behind: its retry simply runs.
 // "Still running" is decided by this instance's set of running keys and, on PostgreSQL, by an
 // advisory lock on the key held by the running transaction (another instance's call).
-import { randomUUID } from 'node:crypto';
 import type { CompiledOp, RawInput } from '../api/dispatch';
 import type { Caller, Operation, OpInput, OpResult, Runtime, StoredAnswer } from '../api/operation';
 import { runAlone, type RunOptions } from '../api/runAlone';
@@ -14,6 +13,7 @@ import type { DbHandle } from '../db/exec';
 import { isSqlite } from '../db/knex';
 import { ApiError, errors } from '../errors';
 import {
+  answeredRecord,
   dropDead,
   expireKey,
   findByKey,
@@ -23,7 +23,6 @@ import {
   type NewRecord,
   type RequestRecord,
 } from './records';
-import { storedAnswerText } from './storedAnswer';
 import { answerOf, errorAnswer, iso } from './run';
 
 const UNIQUE_VIOLATION = '23505';
@@ -187,28 +186,16 @@ export class KeyedCalls {
   }
 
   private record(call: KeyedCall, answer: StoredAnswer, done: { replayState?: unknown }, bodyJson?: string): NewRecord {
-    const now = Date.now();
-    const keyExpires = iso(now + this.rt.services.config.durable.idempotencyTtlHours * 3600000);
-    const at = iso(now);
-    return {
-      id: randomUUID(),
+    return answeredRecord({
       caller: call.caller.username,
-      idem_key: call.key,
-      kind: 'sync',
-      method: call.method.toUpperCase(),
-      request_uri: call.uri,
+      key: call.key,
+      method: call.method,
+      uri: call.uri,
       fingerprint: call.fingerprint,
-      request: null,
-      state: 'complete',
-      owner: null,
-      lease_until: null,
-      create_time: at,
-      complete_time: at,
-      key_expires: keyExpires,
-      purge_after: keyExpires,
-      response_status: answer.status,
-      response: storedAnswerText(answer, bodyJson),
-      replay_state: done.replayState === undefined ? null : JSON.stringify(done.replayState),
-    };
+      ttlHours: this.rt.services.config.durable.idempotencyTtlHours,
+      answer,
+      bodyJson,
+      replayState: done.replayState,
+    });
   }
 }

@@ -1,6 +1,7 @@
 // Owns the durable_requests table: claiming a record (the database decides between two calls with one
 // key), storing its answer under the claim token, the worker's queue (FOR UPDATE SKIP LOCKED on
 // PostgreSQL), leases, and purging.
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { StoredAnswer } from '../api/operation';
 import { storedAnswerText } from './storedAnswer';
@@ -62,14 +63,64 @@ const COLUMNS = [
 
 const INSERT_ROW = `INSERT INTO durable_requests (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`;
 const INSERT = `${INSERT_ROW} ON CONFLICT (caller, idem_key) DO NOTHING`;
+const FIND_BY_KEY = 'SELECT * FROM durable_requests WHERE caller = ? AND idem_key = ?';
 
-function rowValues(r: NewRecord): unknown[] {
+/**
+ * The two statements a keyed call adds to its transaction on SQLite — the key's lookup and its record's
+ * INSERT — for the bench's HTTP floor, which runs them as they are to measure what they cost alone.
+ */
+export const KEYED_CALL_SQL = { findByKey: FIND_BY_KEY, insertRecord: INSERT_ROW };
+
+/** A record's values, in the order of its INSERT's columns. */
+export function rowValues(r: NewRecord): unknown[] {
   const row: Record<string, unknown> = {
     ...r,
     attempts: r.state === 'accepted' ? 0 : 1,
     update_time: r.complete_time ?? r.create_time,
   };
   return COLUMNS.map((c) => row[c] ?? null);
+}
+
+/** What a keyed call that answered in its transaction keeps: its answer, under its key until the key expires. */
+export interface AnsweredCall {
+  caller: string;
+  key: string;
+  method: string;
+  uri: string;
+  fingerprint: string;
+  /** How long the key holds (IDEMPOTENCY_TTL_HOURS). */
+  ttlHours: number;
+  answer: StoredAnswer;
+  /** The JSON of the answer's body, when the caller has it already (it is sent as the same text). */
+  bodyJson?: string;
+  replayState?: unknown;
+}
+
+/** The complete synchronous record of a call answered in its own transaction. */
+export function answeredRecord(call: AnsweredCall, id: string = randomUUID()): NewRecord {
+  const now = Date.now();
+  const keyExpires = new Date(now + call.ttlHours * 3600000).toISOString();
+  const at = new Date(now).toISOString();
+  return {
+    id,
+    caller: call.caller,
+    idem_key: call.key,
+    kind: 'sync',
+    method: call.method.toUpperCase(),
+    request_uri: call.uri,
+    fingerprint: call.fingerprint,
+    request: null,
+    state: 'complete',
+    owner: null,
+    lease_until: null,
+    create_time: at,
+    complete_time: at,
+    key_expires: keyExpires,
+    purge_after: keyExpires,
+    response_status: call.answer.status,
+    response: storedAnswerText(call.answer, call.bodyJson),
+    replay_state: call.replayState === undefined ? null : JSON.stringify(call.replayState),
+  };
 }
 
 /**
@@ -93,10 +144,7 @@ export async function insertRecordLast(trx: DbHandle, r: NewRecord): Promise<boo
 }
 
 export async function findByKey(h: DbHandle, caller: string, key: string): Promise<RequestRecord | undefined> {
-  return queryFirst<RequestRecord>(h, 'SELECT * FROM durable_requests WHERE caller = ? AND idem_key = ?', [
-    caller,
-    key,
-  ]);
+  return queryFirst<RequestRecord>(h, FIND_BY_KEY, [caller, key]);
 }
 
 /**
