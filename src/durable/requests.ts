@@ -8,7 +8,16 @@ import type { Caller, OpResult, Runtime } from '../api/operation';
 import { runAlone, type RunOptions } from '../api/runAlone';
 import { errors } from '../errors';
 import { asyncPreference, fingerprint, idempotencyKey, type AsyncPreference } from './headers';
-import { expireKey, findById, findByKey, insertRecord, takeOver, type NewRecord, type RequestRecord } from './records';
+import {
+  expireKey,
+  findById,
+  findByKey,
+  insertRecord,
+  newRecordId,
+  takeOver,
+  type NewRecord,
+  type RequestRecord,
+} from './records';
 import { answerOfRecord } from './storedAnswer';
 import { iso, LEASE_MS, replayAnswer, runClaimed } from './run';
 import type { AsyncWorker } from './worker';
@@ -72,7 +81,7 @@ export class DurableRequests {
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = Date.now();
       const owner = randomUUID();
-      const id = randomUUID();
+      const id = newRecordId();
       const inserted = await insertRecord(
         this.rt.pool,
         this.newRecord(c, caller, raw, meta, { id, owner, now, key, fp, prefer }),

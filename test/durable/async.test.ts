@@ -244,3 +244,16 @@ test('a request is kept only until it ran: a password sent asynchronously is not
   expect(answer.status).toBe(201);
   expect(JSON.stringify(answer.body)).not.toContain('async-secret-pw-1');
 });
+
+test('request ids are UUIDs that start with their time: each sorts after the one sent before it', async () => {
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const accepted = await sendAsync(t, 'post', ACTIVITIES, { data: { attributes: { subject: `Ordered ${i}` } } });
+    expect(accepted.status).toBe(202);
+    ids.push(accepted.headers['gw-async-location'].split('/').pop() as string);
+  }
+  // RFC 9562 version 7: the version digit 7, the variant 10xx, and the rest random.
+  for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  expect([...ids].sort()).toEqual(ids);
+  expect(new Set(ids).size).toBe(ids.length);
+});
