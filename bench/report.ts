@@ -104,6 +104,11 @@ export function printTable(r: Results): void {
     `throughput: ${t.connections} clients × composites of ${t.subrequestsPerComposite} for ${t.durationS}s: ` +
       `${fmt(t.compositesPerS, 1)} composites/s, ${fmt(t.subrequestsPerS, 0)} subrequests/s, p50 ${t.p50Ms} ms, p99 ${t.p99Ms} ms, max ${t.maxMs} ms, errors ${t.errors}`,
   );
+  if (t.cpu)
+    lines.push(
+      `  CPU per composite: server ${fmt(t.cpu.serverMs)} ms (its one JavaScript thread answers at most ${fmt(1000 / t.cpu.serverMs, 0)}/s), ` +
+        `PostgreSQL ${fmt(t.cpu.databaseMs)} ms, load generator ${fmt(t.cpu.loadGeneratorMs)} ms; machine idle ${fmt(t.cpu.idlePct, 1)} %, stolen ${fmt(t.cpu.stealPct, 1)} %`,
+    );
   lines.push(`peak RSS of the server: ${fmt(r.peakRss.MiB, 1)} MiB (${r.peakRss.source})`);
   lines.push('');
   lines.push('query plans of the selection (index used: ' + (sel.indexUsed ? 'yes' : 'NO') + '):');

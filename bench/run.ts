@@ -149,6 +149,7 @@ async function main(): Promise<void> {
       connections: settings.connections,
       durationS: settings.throughputSeconds,
       n: 10,
+      serverPid: server.pid,
     });
     const roundTwo = await runRoundTwo({
       database: db.kind,
