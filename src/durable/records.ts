@@ -107,12 +107,12 @@ export function newRecordId(): string {
 }
 
 /** The complete synchronous record of a call answered in its own transaction. */
-export function answeredRecord(call: AnsweredCall, id: string = newRecordId()): NewRecord {
+export function answeredRecord(call: AnsweredCall): NewRecord {
   const now = Date.now();
   const keyExpires = new Date(now + call.ttlHours * 3600000).toISOString();
   const at = new Date(now).toISOString();
   return {
-    id,
+    id: newRecordId(),
     caller: call.caller,
     idem_key: call.key,
     kind: 'sync',
